@@ -1,0 +1,29 @@
+// Two projects: `unit` (pure specs beside the code, no I/O) and `integration`
+// (real PostgreSQL and a real Kafka broker, started once in globalSetup).
+const swc = ['@swc/jest', {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+    target: 'es2022',
+  },
+  module: { type: 'commonjs', ignoreDynamic: true },
+}];
+const moduleNameMapper = {
+  '^@ordercast/(contracts|messaging|platform)$': '<rootDir>/libs/$1/src',
+  '^@ordercast/(contracts|messaging|platform)/(.*)$': '<rootDir>/libs/$1/src/$2',
+};
+const common = { rootDir: __dirname, transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/src/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/apps/*/test/**/*.int-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/harness/global-setup.ts',
+      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

@@ -1,0 +1,51 @@
+import type { Order } from './order';
+
+export const CHANGE_TYPES = [
+  'order.created',
+  'order.state.changed',
+  'order.payment.changed',
+  'order.shipping.changed',
+  'order.notifications.changed',
+] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+
+/** What a change touched, in the domain's words; the snapshots carry the full picture. */
+export type Change =
+  | { kind: 'created' }
+  | { kind: 'state'; from: string; to: string }
+  | { kind: 'payment'; paymentId: string; from: string | null; to: string }
+  | { kind: 'shipping'; shippingId: string; from: string | null; to: string }
+  | { kind: 'notifications'; added: string[]; removed: string[] };
+
+/**
+ * The value published on `checkout.order-events.v1`. Self-contained: matching is a pure
+ * function of it, so a redelivered message gives the same result.
+ */
+export interface OrderChangeEvent {
+  id: string;
+  type: ChangeType;
+  occurredAt: string;
+  merchant: string;
+  channel: string;
+  orderId: string;
+  change: Change;
+  previous: Order | null;
+  order: Order;
+}
+
+export function parseOrderChangeEvent(raw: string | Buffer): OrderChangeEvent {
+  const value: unknown = JSON.parse(raw.toString());
+  if (!isRecord(value)) throw new Error('change event is not a JSON object');
+  for (const field of ['id', 'type', 'occurredAt', 'merchant', 'channel', 'orderId'] as const) {
+    if (typeof value[field] !== 'string') throw new Error(`change event field "${field}" must be a string`);
+  }
+  if (!(CHANGE_TYPES as readonly unknown[]).includes(value.type)) throw new Error(`unknown change event type "${String(value.type)}"`);
+  if (!isRecord(value.order)) throw new Error('change event field "order" must be an object');
+  if (value.previous !== null && !isRecord(value.previous)) throw new Error('change event field "previous" must be an object or null');
+  if (!isRecord(value.change)) throw new Error('change event field "change" must be an object');
+  return value as unknown as OrderChangeEvent;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

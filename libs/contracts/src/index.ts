@@ -1,0 +1,5 @@
+export * from './topics';
+export * from './order';
+export * from './change-event';
+export * from './scope';
+export * from './registration';

@@ -1,0 +1,187 @@
+import {
+  IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, Validate, ValidationArguments,
+  ValidatorConstraint, ValidatorConstraintInterface, ValidateIf,
+} from 'class-validator';
+import { JsonSchema, normaliseScope, ScopeObject, scopeErrors, Watch } from './scope';
+
+export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+export const DELIVERY_KINDS = ['webhook', 'poll', 'email'] as const;
+export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
+export const PAYLOAD_KINDS = ['full', 'metadata'] as const;
+export type PayloadKind = (typeof PAYLOAD_KINDS)[number];
+
+/** Where a registration came from: the order itself, the channel configuration, or an adapter call. */
+export type RegistrationSource = 'order' | 'channel' | 'payment' | 'shipping';
+
+/** A notification registered on an order, normalised from either accepted form. */
+export interface Registration {
+  id: string;
+  reference: string | null;
+  description: string | null;
+  adapterId: string | null;
+  url: string | null;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  scope: Watch[];
+  payload: PayloadKind;
+  delivery: DeliveryKind;
+  email: string | null;
+  secret: string | null;
+  source: RegistrationSource;
+  createdAt: string;
+}
+
+export const MAX_HEADERS = 32;
+export const MAX_HEADER_VALUE = 4096;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+/** Headers Ordercast sets itself or that HTTP owns; a registration cannot override them. */
+const RESERVED_HEADERS = new Set([
+  'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
+  'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-jws-signature',
+]);
+
+export function headerErrors(headers: unknown): string[] {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return ['headers must be an object of strings'];
+  const entries = Object.entries(headers);
+  if (entries.length > MAX_HEADERS) return [`headers must have at most ${MAX_HEADERS} entries`];
+  return entries.flatMap(([name, value]) => {
+    if (!HEADER_NAME.test(name)) return [`header name "${name.slice(0, 64)}" is not a valid HTTP header name`];
+    if (RESERVED_HEADERS.has(name.toLowerCase())) return [`header "${name}" is set by Ordercast and cannot be registered`];
+    if (typeof value !== 'string') return [`header "${name}" must have a string value`];
+    if (value.length > MAX_HEADER_VALUE || /[\r\n\0]/.test(value)) return [`header "${name}" value must be at most ${MAX_HEADER_VALUE} characters without line breaks`];
+    return [];
+  });
+}
+
+export function targetUrlErrors(url: unknown, field: string): string[] {
+  if (typeof url !== 'string' || url.length > 2048) return [`${field} must be a URL of at most 2048 characters`];
+  let parsed: URL;
+  try {
+    parsed = new URL(url.replace(/\{[a-z_.]+\}/g, 'x'));
+  } catch {
+    return [`${field} must be an absolute http(s) URL`];
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return [`${field} must use http or https`];
+  if (parsed.username || parsed.password) return [`${field} must not carry credentials; use headers`];
+  return [];
+}
+
+@ValidatorConstraint({ name: 'scope' })
+class ScopeConstraint implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  validate(value: unknown, args: ValidationArguments): boolean {
+    this.errors = scopeErrors(value, (args.object as RegistrationDto).schema);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
+@ValidatorConstraint({ name: 'headers' })
+class HeadersConstraint implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  validate(value: unknown): boolean {
+    this.errors = headerErrors(value);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
+@ValidatorConstraint({ name: 'target' })
+class TargetConstraint implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  validate(value: unknown, args: ValidationArguments): boolean {
+    this.errors = targetUrlErrors(value, args.property);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
+@ValidatorConstraint({ name: 'delivery' })
+class DeliveryTargetConstraint implements ValidatorConstraintInterface {
+  validate(_: unknown, args: ValidationArguments): boolean {
+    return deliveryTargetError(args.object as RegistrationDto) === null;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return deliveryTargetError(args.object as RegistrationDto) ?? '';
+  }
+}
+
+function deliveryTargetError(dto: RegistrationDto): string | null {
+  const delivery = dto.delivery ?? 'webhook';
+  if (dto.url !== undefined && dto.invoke !== undefined) return 'give either url or invoke, not both';
+  if (delivery === 'webhook' && dto.url === undefined && dto.invoke === undefined) return 'a webhook registration needs url (or invoke)';
+  if (delivery === 'email' && dto.email === undefined) return 'an email registration needs email';
+  return null;
+}
+
+/**
+ * A registration as clients send it: the Norce documentation form (`url`, `scope` object)
+ * or the Norce API form (`invoke`, `scope` JSON pointer with `schema`).
+ */
+export class RegistrationDto {
+  @IsOptional() @IsString() @MaxLength(200)
+  reference?: string;
+
+  @IsOptional() @IsString() @MaxLength(2000)
+  description?: string;
+
+  @IsOptional() @IsString() @MaxLength(200)
+  adapterId?: string;
+
+  @ValidateIf((dto: RegistrationDto) => dto.url !== undefined) @Validate(TargetConstraint)
+  url?: string;
+
+  @ValidateIf((dto: RegistrationDto) => dto.invoke !== undefined) @Validate(TargetConstraint)
+  invoke?: string;
+
+  @IsOptional() @IsIn(HTTP_METHODS)
+  method?: HttpMethod;
+
+  @IsOptional() @Validate(HeadersConstraint)
+  headers?: Record<string, string>;
+
+  @Validate(ScopeConstraint) @Validate(DeliveryTargetConstraint)
+  scope!: ScopeObject | Watch[] | string;
+
+  @IsOptional()
+  schema?: JsonSchema;
+
+  @IsOptional() @IsIn(PAYLOAD_KINDS)
+  payload?: PayloadKind;
+
+  @IsOptional() @IsIn(DELIVERY_KINDS)
+  delivery?: DeliveryKind;
+
+  @IsOptional() @IsEmail() @MaxLength(320)
+  email?: string;
+
+  @IsOptional() @IsString() @Matches(/^whsec_[A-Za-z0-9+/=]{24,256}$/, { message: 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)' })
+  secret?: string;
+}
+
+/** Builds the stored registration from a validated DTO. */
+export function toRegistration(dto: RegistrationDto, id: string, source: RegistrationSource, now: Date): Registration {
+  return {
+    id,
+    reference: dto.reference ?? null,
+    description: dto.description ?? null,
+    adapterId: dto.adapterId ?? null,
+    url: dto.url ?? dto.invoke ?? null,
+    method: dto.method ?? 'POST',
+    headers: { ...(dto.headers ?? {}) },
+    scope: normaliseScope(dto.scope, dto.schema),
+    payload: dto.payload ?? 'full',
+    delivery: dto.delivery ?? 'webhook',
+    email: dto.email ?? null,
+    secret: dto.secret ?? null,
+    source,
+    createdAt: now.toISOString(),
+  };
+}

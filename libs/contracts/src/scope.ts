@@ -1,0 +1,106 @@
+import Ajv from 'ajv';
+import { PAYMENT_STATES, SHIPPING_STATES, ORDER_STATES } from './order';
+
+/**
+ * One watch of a scope: a JSON pointer into the order plus an optional JSON Schema.
+ * It fires when the value at the pointer differs between the previous and the current
+ * snapshot and the new value is valid against the schema.
+ *
+ * `/payments` and `/shippings` watches may name states: they then fire when one payment
+ * (or shipping) reaches one of those states, and their label names that state.
+ */
+export type Watch =
+  | { pointer: string; schema?: JsonSchema }
+  | { pointer: '/payments' | '/shippings'; states?: string[] };
+
+export type JsonSchema = Record<string, unknown> | boolean;
+
+/** The Norce documentation form: `{ state: [...], payment: true | [...], shipping: true | [...] }`. */
+export interface ScopeObject {
+  state?: string[];
+  payment?: boolean | string[];
+  shipping?: boolean | string[];
+}
+
+export const STATE_POINTER = '/state/currentStatus';
+
+const ajv = new Ajv({ strict: false, allErrors: false });
+
+export function isJsonPointer(value: unknown): value is string {
+  return typeof value === 'string' && (value === '' || /^(\/([^~/]|~[01])*)+$/.test(value));
+}
+
+export function schemaErrors(schema: unknown): string[] {
+  if (typeof schema === 'boolean') return [];
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return ['schema must be a JSON Schema object'];
+  if (JSON.stringify(schema).length > 16_384) return ['schema must be at most 16 KiB'];
+  try {
+    ajv.compile(schema);
+    return [];
+  } catch (error) {
+    return [`schema is not a valid JSON Schema: ${(error as Error).message}`];
+  }
+}
+
+/** Validates either scope form (with the API form's `schema` beside it); returns what is wrong. */
+export function scopeErrors(scope: unknown, schema?: unknown): string[] {
+  if (typeof scope === 'string') {
+    const errors = isJsonPointer(scope) && scope !== '' ? [] : [`scope "${scope}" is not a JSON pointer such as /state/currentStatus`];
+    return schema === undefined ? errors : [...errors, ...schemaErrors(schema)];
+  }
+  if (schema !== undefined) return ['schema is only allowed with a JSON pointer scope'];
+  if (Array.isArray(scope)) {
+    if (scope.length === 0) return ['scope must not be empty'];
+    return scope.flatMap((watch, index) => watchErrors(watch, `scope[${index}]`));
+  }
+  if (typeof scope !== 'object' || scope === null) return ['scope must be an object, a list of watches or a JSON pointer'];
+  const { state, payment, shipping, ...rest } = scope as Record<string, unknown>;
+  const errors = Object.keys(rest).map((key) => `scope.${key} is not a known scope (state, payment, shipping)`);
+  if (state !== undefined) errors.push(...stateListErrors('scope.state', state, ORDER_STATES));
+  if (payment !== undefined) errors.push(...flagOrListErrors('scope.payment', payment, PAYMENT_STATES));
+  if (shipping !== undefined) errors.push(...flagOrListErrors('scope.shipping', shipping, SHIPPING_STATES));
+  if (errors.length === 0 && normaliseScope(scope as ScopeObject).length === 0) errors.push('scope must watch something');
+  return errors;
+}
+
+function watchErrors(watch: unknown, path: string): string[] {
+  if (typeof watch !== 'object' || watch === null) return [`${path} must be an object with a pointer`];
+  const { pointer, schema, states, ...rest } = watch as Record<string, unknown>;
+  const errors = Object.keys(rest).map((key) => `${path}.${key} is not allowed`);
+  if (!isJsonPointer(pointer) || pointer === '') errors.push(`${path}.pointer must be a JSON pointer`);
+  if (schema !== undefined) errors.push(...schemaErrors(schema).map((e) => `${path}.${e}`));
+  if (states !== undefined) {
+    if (pointer === '/payments') errors.push(...stateListErrors(`${path}.states`, states, PAYMENT_STATES));
+    else if (pointer === '/shippings') errors.push(...stateListErrors(`${path}.states`, states, SHIPPING_STATES));
+    else errors.push(`${path}.states is only allowed on /payments and /shippings`);
+  }
+  return errors;
+}
+
+function stateListErrors(path: string, value: unknown, allowed: readonly string[]): string[] {
+  if (!Array.isArray(value) || value.length === 0) return [`${path} must be a non-empty list of states`];
+  return value
+    .filter((state) => typeof state !== 'string' || !allowed.includes(state))
+    .map((state) => `${path} has unknown state "${String(state)}" (allowed: ${allowed.join(', ')})`);
+}
+
+function flagOrListErrors(path: string, value: unknown, allowed: readonly string[]): string[] {
+  if (typeof value === 'boolean') return [];
+  return stateListErrors(path, value, allowed);
+}
+
+/**
+ * Turns either registration form into the list of watches the matcher evaluates.
+ * Callers validate with {@link scopeErrors} first.
+ */
+export function normaliseScope(scope: ScopeObject | Watch[] | string, schema?: JsonSchema): Watch[] {
+  if (typeof scope === 'string') return [schema === undefined ? { pointer: scope } : { pointer: scope, schema }];
+  if (Array.isArray(scope)) return scope.map((watch) => ({ ...watch }));
+  const watches: Watch[] = [];
+  if (scope.state?.length) watches.push({ pointer: STATE_POINTER, schema: { enum: [...scope.state] } });
+  if (scope.payment === true) watches.push({ pointer: '/payments' });
+  else if (Array.isArray(scope.payment)) watches.push({ pointer: '/payments', states: [...scope.payment] });
+  if (scope.shipping === true) watches.push({ pointer: '/shippings' });
+  else if (Array.isArray(scope.shipping)) watches.push({ pointer: '/shippings', states: [...scope.shipping] });
+  return watches;
+}

@@ -1,0 +1,4 @@
+export * from './event-bus.port';
+export * from './in-process';
+export * from './kafka';
+export * from './messaging.module';

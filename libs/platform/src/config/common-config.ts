@@ -1,0 +1,37 @@
+import { Expose, Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { API_TOKENS_PATTERN } from './validate-config';
+
+const toBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' ? value === 'true' || value === '1' : value);
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+
+/** The variables both services read; each app's config class extends it. */
+export class CommonConfig {
+  @Expose({ name: 'PORT' }) @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  port!: number;
+
+  @Expose({ name: 'DATABASE_URL' }) @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  databaseUrl?: string;
+
+  @Expose({ name: 'KAFKA_BROKERS' }) @IsOptional() @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port]' })
+  kafkaBrokers?: string;
+
+  @Expose({ name: 'API_TOKENS' }) @IsString() @Matches(API_TOKENS_PATTERN, { message: 'API_TOKENS must be merchant:token[,merchant:token] with tokens of at least 8 characters' })
+  apiTokens: string = 'demo:demo-token';
+
+  @Expose({ name: 'ENCRYPTION_KEY' }) @IsString() @Matches(/^.{16,}$/, { message: 'ENCRYPTION_KEY must be at least 16 characters (32 random bytes in base64 recommended)' })
+  encryptionKey: string = 'ordercast-embedded-demo-key-change-me';
+
+  @Expose({ name: 'ALLOW_PRIVATE_TARGETS' }) @Transform(toBoolean) @IsBoolean()
+  allowPrivateTargets: boolean = false;
+
+  @Expose({ name: 'LOG_LEVEL' }) @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  logLevel: string = 'log';
+
+  @Expose({ name: 'LOG_FORMAT' }) @IsIn(['json', 'pretty'])
+  logFormat: string = 'json';
+
+  get brokers(): string[] | undefined {
+    return this.kafkaBrokers ? this.kafkaBrokers.split(',') : undefined;
+  }
+}

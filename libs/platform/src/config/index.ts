@@ -1,0 +1,2 @@
+export * from './validate-config';
+export * from './common-config';

@@ -1,0 +1,16 @@
+export const MASK = '********';
+
+/**
+ * Header values are masked in every response, Event record and log line. Every registered
+ * header is treated as secret except a short list known to be harmless, so a new header
+ * name carrying a credential is never shown by accident.
+ */
+const VISIBLE_HEADERS = new Set(['accept', 'accept-language', 'content-language', 'x-correlation-id', 'x-request-id', 'x-source', 'x-channel']);
+
+export function maskHeaders(headers: Record<string, string> | null | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, VISIBLE_HEADERS.has(name.toLowerCase()) ? value : MASK]));
+}
+
+export function maskSecret(secret: string | null | undefined): string | null {
+  return secret ? `whsec_${MASK}` : null;
+}

@@ -1,0 +1,7 @@
+export * from './auth';
+export * from './config';
+export * from './crypto';
+export * from './database';
+export * from './http';
+export * from './logging';
+export * from './targets';
