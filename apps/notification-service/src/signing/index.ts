@@ -1,0 +1,14 @@
+import { SigningKeys1795306363286 } from './migrations-signing/1795306363286-SigningKeys';
+import { SigningKeyEntity } from './signing-key.entity';
+
+export * from './delivery-signer';
+export * from './detached-jws';
+export * from './signing-key.entity';
+export * from './signing-key.service';
+export * from './signing-options';
+export * from './signing.module';
+export * from './standard-webhooks';
+
+/** For the notification-service DataSource (app module and data-source.ts). */
+export const SIGNING_ENTITIES = [SigningKeyEntity];
+export const SIGNING_MIGRATIONS = [SigningKeys1795306363286];

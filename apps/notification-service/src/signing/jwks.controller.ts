@@ -1,0 +1,19 @@
+import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '@ordercast/platform';
+import type { JSONWebKeySet } from 'jose';
+import { SigningKeyService } from './signing-key.service';
+
+@ApiTags('signing')
+@Controller('api/v0/checkout/notifications/.well-known')
+export class JwksController {
+  constructor(private readonly keys: SigningKeyService) {}
+
+  @Public()
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  @ApiOperation({ summary: 'Public keys that verify the x-jws-signature header of deliveries (no authentication)' })
+  jwks(): Promise<JSONWebKeySet> {
+    return this.keys.jwks();
+  }
+}

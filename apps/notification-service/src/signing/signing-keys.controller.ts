@@ -1,0 +1,24 @@
+import { Controller, Header, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Merchant } from '@ordercast/platform';
+import { Rotation, SigningKeyService } from './signing-key.service';
+import { generateWebhookSecret } from './standard-webhooks';
+
+@ApiTags('signing')
+@Controller('api/v0/checkout/notifications')
+export class SigningKeysController {
+  constructor(private readonly keys: SigningKeyService) {}
+
+  @Post('signing-keys/rotate')
+  @ApiOperation({ summary: 'Activate a new JWS signing key; the previous one stays in the JWKS for the grace period' })
+  rotate(@Merchant() merchant: string): Promise<Rotation> {
+    return this.keys.rotate(merchant);
+  }
+
+  @Post('secrets')
+  @Header('Cache-Control', 'no-store')
+  @ApiOperation({ summary: 'A new Standard Webhooks secret (whsec_...), shown only in this response' })
+  createSecret(): { secret: string } {
+    return { secret: generateWebhookSecret() };
+  }
+}

@@ -1,0 +1,190 @@
+import { Global, INestApplication, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
+import { API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { createLocalJWKSet, flattenedVerify, type JSONWebKeySet } from 'jose';
+import canonicalize from 'canonicalize';
+import request from 'supertest';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import {
+  DeliverySigner, MAX_PUBLISHED_KEYS, SIGNING_ENTITIES, SIGNING_MIGRATIONS, SigningKeyEntity, SigningKeyService, SigningModule,
+} from '../src/signing';
+
+const BASE = '/api/v0/checkout/notifications';
+const box = new SecretBox('signing-integration-test-key');
+const auth = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-of-merchant-a' };
+
+@Global()
+@Module({ providers: [{ provide: SECRET_BOX, useValue: box }], exports: [SECRET_BOX] })
+class SecretBoxModule {}
+
+/** What a receiver does, written against jose alone: canonicalize the body, pick the key by kid, verify. */
+async function receiverVerifies(jwsHeader: string, body: string, jwks: JSONWebKeySet): Promise<string | undefined> {
+  const [protectedHeader, detached, signature] = jwsHeader.split('.');
+  if (detached !== '') throw new Error('payload is not detached');
+  const payload = new TextEncoder().encode(canonicalize(JSON.parse(body)));
+  const result = await flattenedVerify({ protected: protectedHeader, payload, signature }, createLocalJWKSet(jwks), { algorithms: ['ES256'] });
+  return result.protectedHeader?.kid;
+}
+
+describe('signing (real PostgreSQL)', () => {
+  let database: TestDatabase;
+  let app: INestApplication;
+  let signer: DeliverySigner;
+  let repository: Repository<SigningKeyEntity>;
+  let dataSource: DataSource;
+
+  const body = JSON.stringify({ id: 'msg_1', type: 'order.state.changed', orderId: 'o-1', order: { total: 99.5, state: { currentStatus: 'completed' } } });
+  const fetchJwks = async (): Promise<JSONWebKeySet> => (await request(app.getHttpServer()).get(`${BASE}/.well-known/jwks.json`).expect(200)).body;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await ensureSchema(database.url, 'notifications');
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        SecretBoxModule,
+        TypeOrmModule.forRoot(postgresOptions({ url: database.url, schema: 'notifications', entities: SIGNING_ENTITIES, migrations: SIGNING_MIGRATIONS })),
+        SigningModule.register({ keyGraceMs: 60 * 60 * 1000 }),
+      ],
+      providers: [
+        { provide: API_TOKENS, useValue: new Map([['token-of-merchant-a', 'merchant-a']]) },
+        { provide: APP_GUARD, useClass: ApiAuthGuard },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    configureHttpApp(app);
+    await app.init();
+    signer = app.get(DeliverySigner);
+    repository = app.get(getRepositoryToken(SigningKeyEntity));
+    dataSource = app.get(DataSource);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('serves the JWKS without authentication: one public ES256 key, cacheable', async () => {
+    const response = await request(app.getHttpServer()).get(`${BASE}/.well-known/jwks.json`).expect(200);
+    expect(response.headers['cache-control']).toBe('public, max-age=300');
+    expect(response.body.keys).toHaveLength(1);
+    const [key] = response.body.keys;
+    expect(Object.keys(key).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
+    expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+  });
+
+  it('requires authentication to rotate or to create a secret', async () => {
+    await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set('X-Merchant', 'merchant-a').expect(401);
+    await request(app.getHttpServer()).post(`${BASE}/secrets`).expect(400);
+    await request(app.getHttpServer()).post(`${BASE}/secrets`).set({ 'X-Merchant': 'merchant-b', Authorization: 'Bearer token-of-merchant-a' }).expect(403);
+  });
+
+  it('creates a Standard Webhooks secret, shown once and never cached', async () => {
+    const response = await request(app.getHttpServer()).post(`${BASE}/secrets`).set(auth).expect(201);
+    expect(response.body.secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it('signs deliveries so that a receiver verifies them against the published JWKS', async () => {
+    const headers = await signer.sign({ messageId: 'msg_1', timestamp: 1700000000, body, secret: null });
+    const jwks = await fetchJwks();
+    await expect(receiverVerifies(headers['x-jws-signature'], body, jwks)).resolves.toBe(jwks.keys[0].kid);
+    // The receiver verifies the body as it arrived, even re-formatted by a proxy.
+    await expect(receiverVerifies(headers['x-jws-signature'], JSON.stringify(JSON.parse(body), null, 2), jwks)).resolves.toBeDefined();
+    const tampered = body.replace('99.5', '9.5');
+    await expect(receiverVerifies(headers['x-jws-signature'], tampered, jwks)).rejects.toThrow('signature verification failed');
+  });
+
+  it('rotates: the new key signs, both keys are published, and a message signed before still verifies', async () => {
+    const oldKid = (await fetchJwks()).keys[0].kid;
+    const before = await signer.sign({ messageId: 'msg_2', timestamp: 1700000001, body, secret: null });
+
+    const rotation = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(auth).expect(201);
+    expect(rotation.body).toEqual({ kid: expect.any(String), previousKid: oldKid });
+    expect(rotation.body.kid).not.toBe(oldKid);
+
+    const after = await signer.sign({ messageId: 'msg_3', timestamp: 1700000002, body, secret: null });
+    const jwks = await fetchJwks();
+    expect(jwks.keys.map((key) => key.kid)).toEqual([rotation.body.kid, oldKid]);
+    await expect(receiverVerifies(after['x-jws-signature'], body, jwks)).resolves.toBe(rotation.body.kid);
+    await expect(receiverVerifies(before['x-jws-signature'], body, jwks)).resolves.toBe(oldKid);
+
+    const retired = await repository.findOneByOrFail({ kid: oldKid });
+    expect(retired.retiredAt).toBeInstanceOf(Date);
+    expect(retired.expiresAt!.getTime() - retired.retiredAt!.getTime()).toBe(60 * 60 * 1000);
+  });
+
+  it('stores private keys encrypted: no JWK "d" member in the table', async () => {
+    const rows: Array<{ public_jwk: object; private_jwk_encrypted: string }> =
+      await dataSource.query(`SELECT public_jwk, private_jwk_encrypted FROM notifications.signing_keys`);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    for (const row of rows) {
+      expect(row.public_jwk).not.toHaveProperty('d');
+      expect(row.private_jwk_encrypted).toMatch(/^enc:v1:/);
+      expect(row.private_jwk_encrypted).not.toContain('"d"');
+      expect(JSON.parse(box.decrypt(row.private_jwk_encrypted))).toHaveProperty('d');
+    }
+  });
+
+  describe('several instances on one database', () => {
+    const instance = (refreshMs = 30_000) => new SigningKeyService(repository, box, { keyGraceMs: 60 * 60 * 1000, refreshMs });
+    const activeRows = () => repository.countBy({ retiredAt: IsNull() });
+
+    beforeEach(() => repository.clear());
+
+    it('instances starting at once share one new key', async () => {
+      for (let round = 0; round < 5; round += 1) {
+        await repository.clear();
+        const keys = await Promise.all(Array.from({ length: 6 }, () => instance().activeKey()));
+        expect(new Set(keys.map((key) => key.kid)).size).toBe(1);
+        expect(await repository.count()).toBe(1);
+      }
+    });
+
+    it('concurrent rotations leave exactly one active key', async () => {
+      const [a, b] = [instance(), instance()];
+      await a.activeKey();
+      const rotations = await Promise.all([a.rotate('merchant-a'), b.rotate('merchant-a')]);
+      expect(new Set(rotations.map((rotation) => rotation.kid)).size).toBe(2);
+      expect(await activeRows()).toBe(1);
+    });
+
+    it("an instance picks up another instance's rotation at its next refresh", async () => {
+      const [a, b] = [instance(), instance(0)];
+      const first = (await b.activeKey()).kid;
+      const { kid } = await a.rotate('merchant-a');
+      let seen = first;
+      for (let tries = 0; seen !== kid && tries < 100; tries += 1) {
+        seen = (await b.activeKey()).kid;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(seen).toBe(kid);
+      expect((await b.jwks()).keys.map((key) => key.kid)).toEqual([kid, first]);
+    });
+
+    it('drops a retired key from the JWKS once its grace period is over', async () => {
+      const a = instance();
+      const { kid, previousKid } = await a.rotate('merchant-a');
+      expect(previousKid).toBeNull();
+      const second = await a.rotate('merchant-a');
+      await dataSource.query(`UPDATE notifications.signing_keys SET expires_at = now() - interval '1 second' WHERE kid = $1`, [kid]);
+      expect((await instance().jwks()).keys.map((key) => key.kid)).toEqual([second.kid]);
+    });
+
+    it(`refuses a rotation with 409 while ${MAX_PUBLISHED_KEYS} keys are published`, async () => {
+      await instance().activeKey();
+      let response: request.Response;
+      let rotations = 0;
+      do {
+        response = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(auth);
+        if (response.status === 201) rotations += 1;
+      } while (response.status === 201 && rotations <= MAX_PUBLISHED_KEYS);
+      expect(rotations).toBe(MAX_PUBLISHED_KEYS - 1);
+      expect(response.status).toBe(409);
+      expect(response.body.message).toContain(`${MAX_PUBLISHED_KEYS} signing keys are still published`);
+      expect((await instance().jwks()).keys).toHaveLength(MAX_PUBLISHED_KEYS);
+    });
+  });
+});
