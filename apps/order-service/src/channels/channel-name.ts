@@ -1,0 +1,24 @@
+import { BadRequestException, createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
+import type { Request } from 'express';
+
+const CHANNEL = /^[A-Za-z0-9._-]{1,100}$/;
+const RULE = '1 to 100 letters, digits, ".", "_" or "-"';
+
+function invalid(message: string): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [message] });
+}
+
+/** The sales channel of a new order, from the `X-Channel` header. */
+export const ChannelHeader = createParamDecorator((_: unknown, context: ExecutionContext): string => {
+  const channel = context.switchToHttp().getRequest<Request>().header('x-channel');
+  if (!channel || !CHANNEL.test(channel)) throw invalid(`X-Channel header is required: ${RULE}`);
+  return channel;
+});
+
+/** A channel name in a path. */
+export class ParseChannelPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!CHANNEL.test(value)) throw invalid(`channel must be ${RULE}`);
+    return value;
+  }
+}

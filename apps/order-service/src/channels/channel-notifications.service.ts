@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Registration, RegistrationDto } from '@ordercast/contracts';
+import { Repository } from 'typeorm';
+import { RegistrationFactory } from '../notifications/registration-factory';
+import { RegistrationVault } from '../notifications/registration-vault';
+import { ChannelNotifications } from './channel-notifications.entity';
+
+/** The notifications a channel attaches to each order created in it after they were configured. */
+@Injectable()
+export class ChannelNotificationsService {
+  constructor(
+    @InjectRepository(ChannelNotifications) private readonly channels: Repository<ChannelNotifications>,
+    private readonly registrations: RegistrationFactory,
+    private readonly vault: RegistrationVault,
+  ) {}
+
+  async list(merchant: string, channel: string): Promise<Registration[]> {
+    return (await this.stored(merchant, channel)).map((registration) => this.vault.mask(registration));
+  }
+
+  /** Replaces the channel's notifications; orders that already exist keep the ones they got. */
+  async replace(merchant: string, channel: string, requests: RegistrationDto[]): Promise<Registration[]> {
+    const registrations = await this.registrations.create(requests, 'channel');
+    await this.channels.query(
+      `INSERT INTO orders.channel_notifications (merchant, channel, registrations, updated_at) VALUES ($1, $2, $3::jsonb, now())
+       ON CONFLICT (merchant, channel) DO UPDATE SET registrations = excluded.registrations, updated_at = excluded.updated_at`,
+      [merchant, channel, JSON.stringify(registrations)],
+    );
+    return registrations.map((registration) => this.vault.mask(registration));
+  }
+
+  /** Copies, with their own ids, for an order being created in the channel. */
+  async forNewOrder(merchant: string, channel: string): Promise<Registration[]> {
+    return this.registrations.copy(await this.stored(merchant, channel), 'channel');
+  }
+
+  private async stored(merchant: string, channel: string): Promise<Registration[]> {
+    const row = await this.channels.findOne({ where: { merchant, channel } });
+    return row?.registrations ?? [];
+  }
+}

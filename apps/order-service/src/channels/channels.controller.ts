@@ -1,0 +1,36 @@
+import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Registration, RegistrationDto } from '@ordercast/contracts';
+import { Merchant } from '@ordercast/platform';
+import { ApiMerchantRoute } from '../common/api-docs';
+import { MAX_REGISTRATIONS_PER_ORDER } from '../notifications/order-registrations';
+import { ParseRegistrationListPipe } from '../notifications/parse-registration-list.pipe';
+import { REGISTRATION_LIST_SCHEMA } from '../notifications/registration.openapi';
+import { ChannelNotificationsService } from './channel-notifications.service';
+import { ParseChannelPipe } from './channel-name';
+
+@ApiTags('channels')
+@ApiMerchantRoute()
+@Controller('api/v0/checkout/channels/:channel/notifications')
+export class ChannelsController {
+  constructor(private readonly channels: ChannelNotificationsService) {}
+
+  @Get()
+  @ApiOperation({ summary: "The channel's configured notifications (headers and secrets masked)" })
+  @ApiOkResponse({ schema: REGISTRATION_LIST_SCHEMA })
+  list(@Merchant() merchant: string, @Param('channel', ParseChannelPipe) channel: string): Promise<Registration[]> {
+    return this.channels.list(merchant, channel);
+  }
+
+  @Put()
+  @ApiOperation({ summary: 'Replace the channel notifications; orders created afterwards in the channel get copies' })
+  @ApiBody({ schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ schema: REGISTRATION_LIST_SCHEMA })
+  replace(
+    @Merchant() merchant: string,
+    @Param('channel', ParseChannelPipe) channel: string,
+    @Body(new ParseRegistrationListPipe(MAX_REGISTRATIONS_PER_ORDER)) registrations: RegistrationDto[],
+  ): Promise<Registration[]> {
+    return this.channels.replace(merchant, channel, registrations);
+  }
+}

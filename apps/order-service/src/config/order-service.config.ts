@@ -1,0 +1,33 @@
+import { applyDecorators } from '@nestjs/common';
+import { Expose, Transform } from 'class-transformer';
+import { IsInt, Matches, Max, Min } from 'class-validator';
+import { CommonConfig, parseDurations } from '@ordercast/platform';
+
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+
+/** An integer variable whose error names the variable, as a failed boot should. */
+const WholeNumber = (variable: string, min: number, max: number) => {
+  const message = `${variable} must be a whole number from ${min} to ${max}`;
+  return applyDecorators(Expose({ name: variable }), Transform(toInt), IsInt({ message }), Min(min, { message }), Max(max, { message }));
+};
+
+/** order-service's environment: the common variables plus the database pool and the outbox relay. */
+export class OrderServiceConfig extends CommonConfig {
+  override port = 3000;
+
+  /** Connections to PostgreSQL; every order change holds one for the length of its transaction. */
+  @WholeNumber('DATABASE_POOL_SIZE', 2, 200)
+  databasePoolSize: number = 10;
+
+  /** How often the relay looks for unsent outbox rows when no commit woke it (the safety net). */
+  @WholeNumber('OUTBOX_POLL_MS', 10, 60_000)
+  outboxPollMs: number = 500;
+
+  /** How long published outbox rows are kept (for inspection) before they are deleted, e.g. `24h`. */
+  @Expose({ name: 'OUTBOX_RETENTION' }) @Matches(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { message: 'OUTBOX_RETENTION must be a duration such as 30m or 24h' })
+  outboxRetention: string = '24h';
+
+  get outboxRetentionMs(): number {
+    return parseDurations(this.outboxRetention)[0];
+  }
+}

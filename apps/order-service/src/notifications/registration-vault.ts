@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Order, Registration } from '@ordercast/contracts';
+import { maskHeaders, maskSecret, SECRET_BOX, SecretBox } from '@ordercast/platform';
+
+/**
+ * Registrations are sealed once, when they are made: header values and the signing secret
+ * stay encrypted in the order document, the channel configuration and the outbox. They are
+ * opened only to be published on the (internal) bus or to be masked for a response.
+ */
+@Injectable()
+export class RegistrationVault {
+  constructor(@Inject(SECRET_BOX) private readonly box: SecretBox) {}
+
+  seal(registration: Registration): Registration {
+    return {
+      ...registration,
+      headers: this.box.encryptValues(registration.headers),
+      secret: registration.secret === null ? null : this.box.encrypt(registration.secret),
+    };
+  }
+
+  /**
+   * An opener for a run of snapshots. It remembers what it decrypted, since one order's
+   * registrations recur in every snapshot of a batch (before and after each change).
+   */
+  opener(): (registration: Registration) => Registration {
+    const plain = new Map<string, string>();
+    const decrypt = (value: string): string => {
+      let result = plain.get(value);
+      if (result === undefined) {
+        result = this.box.decrypt(value);
+        plain.set(value, result);
+      }
+      return result;
+    };
+    return (registration) => ({
+      ...registration,
+      headers: Object.fromEntries(Object.entries(registration.headers).map(([name, value]) => [name, decrypt(value)])),
+      secret: registration.secret === null ? null : decrypt(registration.secret),
+    });
+  }
+
+  /** The registration as every response shows it. */
+  mask(registration: Registration): Registration {
+    return {
+      ...registration,
+      headers: maskHeaders(this.box.decryptValues(registration.headers)),
+      secret: maskSecret(registration.secret),
+    };
+  }
+
+  maskOrder(order: Order): Order {
+    return { ...order, notifications: order.notifications.map((registration) => this.mask(registration)) };
+  }
+}

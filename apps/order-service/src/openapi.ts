@@ -1,0 +1,15 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+export const OPENAPI_PATH = 'api/docs';
+
+/** Serves the OpenAPI description at /api/docs (UI) and /api/docs-json. */
+export function setupOpenApi(app: INestApplication): void {
+  const document = SwaggerModule.createDocument(app, new DocumentBuilder()
+    .setTitle('Ordercast order-service')
+    .setDescription('Checkout orders, their payments, shippings and notification registrations. Every change is published to checkout.order-events.v1.')
+    .setVersion('v0')
+    .addBearerAuth()
+    .build());
+  SwaggerModule.setup(OPENAPI_PATH, app, document);
+}

@@ -1,0 +1,18 @@
+import type { ServiceDatabase } from '@ordercast/platform';
+import { ChannelNotifications } from './channels/channel-notifications.entity';
+import { CreateOrderTables1763769600000 } from './migrations/1763769600000-create-order-tables';
+import { OrderEntity } from './orders/order.entity';
+import { OutboxMessage } from './outbox/outbox-message.entity';
+
+/** order-service's own schema; nothing else reads or writes it. */
+export const ORDERS_SCHEMA = 'orders';
+
+export function orderServiceDatabase(url: string, poolSize?: number): ServiceDatabase {
+  return {
+    url,
+    poolSize,
+    schema: ORDERS_SCHEMA,
+    entities: [OrderEntity, OutboxMessage, ChannelNotifications],
+    migrations: [CreateOrderTables1763769600000],
+  };
+}

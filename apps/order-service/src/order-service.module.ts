@@ -1,0 +1,52 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MessagingModule } from '@ordercast/messaging';
+import {
+  ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, parseApiTokens, postgresOptions, SECRET_BOX, SecretBox, TargetGuard,
+} from '@ordercast/platform';
+import { ChannelsModule } from './channels/channels.module';
+import { OrderServiceConfig } from './config/order-service.config';
+import { HealthController } from './health/health.controller';
+import { NotificationsModule } from './notifications/notifications.module';
+import { orderServiceDatabase } from './order-service.database';
+import { OrdersModule } from './orders/orders.module';
+import { OutboxModule } from './outbox/outbox.module';
+import { PaymentsModule } from './payments/payments.module';
+import { ShippingsModule } from './shippings/shippings.module';
+
+/**
+ * The whole service. It is global so that the config, the secret box and the target guard
+ * it provides reach every feature module without each importing them.
+ */
+@Module({})
+export class OrderServiceModule {
+  static forRoot(config: OrderServiceConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: OrderServiceModule,
+      global: true,
+      imports: [
+        CqrsModule.forRoot(),
+        TypeOrmModule.forRoot(postgresOptions(orderServiceDatabase(databaseUrl, config.databasePoolSize))),
+        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service' }),
+        OrdersModule,
+        PaymentsModule,
+        ShippingsModule,
+        NotificationsModule,
+        ChannelsModule,
+        OutboxModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: OrderServiceConfig, useValue: config },
+        { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
+        { provide: APP_GUARD, useClass: ApiAuthGuard },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
+        { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
+        TargetGuard,
+      ],
+      exports: [OrderServiceConfig, SECRET_BOX, TargetGuard],
+    };
+  }
+}

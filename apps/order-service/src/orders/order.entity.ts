@@ -1,0 +1,41 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { Order, OrderState } from '@ordercast/contracts';
+
+/**
+ * One checkout order. The document is the whole Norce-like order as the API shows it,
+ * except that registration header values and secrets inside it are encrypted; the columns
+ * beside it repeat what queries filter on.
+ */
+@Entity({ name: 'orders' })
+export class OrderEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('text')
+  merchant!: string;
+
+  @Column('text')
+  channel!: string;
+
+  @Column({ type: 'text', nullable: true })
+  reference!: string | null;
+
+  @Column('text')
+  state!: OrderState;
+
+  @Column('jsonb')
+  document!: Order;
+
+  /**
+   * Counts the order's changes. Writers serialise on the row lock (SELECT ... FOR UPDATE), so
+   * a command never computes its change from a stale version and needs no retry loop.
+   */
+  @Column('integer')
+  version!: number;
+
+  @Column({ name: 'created', type: 'timestamptz' })
+  created!: Date;
+
+  @Column({ name: 'last_modified', type: 'timestamptz' })
+  lastModified!: Date;
+}

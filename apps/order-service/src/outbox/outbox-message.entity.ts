@@ -1,0 +1,38 @@
+import { Column, Entity, Generated, PrimaryColumn } from 'typeorm';
+import type { OrderChangeEvent } from '@ordercast/contracts';
+
+/**
+ * A change event waiting to be published, written in the same transaction as the order
+ * change it describes. `seq` gives the publishing order; `id` is the change event's id.
+ * Registration secrets in the payload stay encrypted until the relay publishes it.
+ */
+@Entity({ name: 'outbox' })
+export class OutboxMessage {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'order_id', type: 'uuid' })
+  orderId!: string;
+
+  @Column({ type: 'bigint', insert: false, update: false })
+  @Generated('increment')
+  seq!: string;
+
+  @Column('text')
+  topic!: string;
+
+  @Column('text')
+  key!: string;
+
+  @Column('jsonb')
+  payload!: OrderChangeEvent;
+
+  @Column({ name: 'created_at', type: 'timestamptz', insert: false, default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'sent_at', type: 'timestamptz', nullable: true, insert: false })
+  sentAt!: Date | null;
+
+  @Column({ type: 'integer', insert: false, default: 0 })
+  attempts!: number;
+}

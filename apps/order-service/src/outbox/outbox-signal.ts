@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+
+/**
+ * Wakes the relay as soon as a change commits, so a change reaches the bus without
+ * waiting for the next poll. A notification that arrives while the relay is busy is
+ * remembered, so none is lost.
+ */
+@Injectable()
+export class OutboxSignal {
+  private pending = false;
+  private wake: (() => void) | null = null;
+
+  notify(): void {
+    this.pending = true;
+    this.wake?.();
+  }
+
+  /** Resolves at the next notification (at once if one came since the last wait) or after `timeoutMs`. */
+  wait(timeoutMs: number): Promise<void> {
+    if (this.pending) {
+      this.pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        this.pending = false;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.wake = done;
+    });
+  }
+}

@@ -1,0 +1,197 @@
+import request from 'supertest';
+import {
+  ALPHA, BETA, createOrder, ERP_KEY, expectNothingChanged, ORDERS, registration, SIGNING_SECRET, startOrderService, startSuite,
+  Suite, UNKNOWN_ID, WEB, OrderService, orderRequest, outboxCount,
+} from './order-service.fixture';
+
+describe('notifications registered on an order', () => {
+  let suite: Suite;
+  beforeAll(async () => (suite = await startSuite()));
+  afterAll(() => suite.close());
+
+  const notifications = (orderId: string) => `${ORDERS}/${orderId}/notifications`;
+  const register = (orderId: string, body: object, headers = ALPHA) => request(suite.http).post(notifications(orderId)).set(headers).send(body);
+
+  it('registers the documentation form and answers with the id, headers and secret masked', async () => {
+    const order = await createOrder(suite.http);
+    const response = await register(order.id, registration());
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      reference: null,
+      description: null,
+      adapterId: null,
+      url: 'https://erp.example.com/api/orders/{order.id}/import',
+      method: 'POST',
+      headers: { 'X-API-Key': '********', Accept: 'application/json' },
+      scope: [{ pointer: '/state/currentStatus', schema: { enum: ['completed'] } }],
+      payload: 'full',
+      delivery: 'webhook',
+      email: null,
+      secret: 'whsec_********',
+      source: 'order',
+      createdAt: expect.any(String),
+    });
+  });
+
+  it('registers the API form', async () => {
+    const order = await createOrder(suite.http);
+    const response = await register(order.id, {
+      reference: 'erp-export', adapterId: 'erp', invoke: 'https://erp.example.com/import', scope: '/state/currentStatus', schema: { enum: ['completed'] },
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ reference: 'erp-export', adapterId: 'erp', url: 'https://erp.example.com/import', headers: {}, secret: null });
+  });
+
+  it('lists the registrations masked, and GET on the order masks them too', async () => {
+    const order = await createOrder(suite.http, { notifications: [registration({ reference: 'at-create' })] });
+    const added = (await register(order.id, registration({ reference: 'later', delivery: 'poll', url: undefined }))).body;
+    const list = await request(suite.http).get(notifications(order.id)).set(ALPHA);
+    expect(list.status).toBe(200);
+    expect(list.body.map((n: { reference: string }) => n.reference)).toEqual(['at-create', 'later']);
+    expect(list.body[1]).toEqual(added);
+    const read = await request(suite.http).get(`${ORDERS}/${order.id}`).set(ALPHA);
+    expect(read.body.notifications).toEqual(list.body);
+    for (const body of [list.body, read.body, order]) {
+      expect(JSON.stringify(body)).not.toContain(ERP_KEY);
+      expect(JSON.stringify(body)).not.toContain(SIGNING_SECRET);
+    }
+  });
+
+  it('writes one order.notifications.changed event per registration and removal', async () => {
+    const order = await createOrder(suite.http);
+    const added = (await register(order.id, registration())).body;
+    expect((await request(suite.http).delete(`${notifications(order.id)}/${added.id}`).set(ALPHA)).status).toBe(204);
+    const { rows } = await suite.sql.query("SELECT payload FROM orders.outbox WHERE order_id = $1 AND payload->>'type' = 'order.notifications.changed' ORDER BY seq", [order.id]);
+    expect(rows.map((row) => row.payload.change)).toEqual([
+      { kind: 'notifications', added: [added.id], removed: [] },
+      { kind: 'notifications', added: [], removed: [added.id] },
+    ]);
+    expect(rows[1].payload.previous.notifications.map((n: { id: string }) => n.id)).toEqual([added.id]);
+    expect(rows[1].payload.order.notifications).toEqual([]);
+  });
+
+  it('keeps header values and secrets encrypted in every table', async () => {
+    const order = await createOrder(suite.http, { notifications: [registration()] });
+    await register(order.id, registration());
+    await request(suite.http).put('/api/v0/checkout/channels/encrypted/notifications').set(ALPHA).send([registration()]);
+    const tables = await suite.sql.query(`
+      SELECT document::text AS stored FROM orders.orders WHERE id = $1
+      UNION ALL SELECT payload::text FROM orders.outbox WHERE order_id = $1
+      UNION ALL SELECT registrations::text FROM orders.channel_notifications WHERE channel = 'encrypted'`, [order.id]);
+    expect(tables.rows.length).toBe(4);
+    for (const { stored } of tables.rows) {
+      expect(stored).not.toContain(ERP_KEY);
+      expect(stored).not.toContain(SIGNING_SECRET);
+      expect(stored).toContain('enc:v1:');
+    }
+  });
+
+  it('removes a registration with 204; removing it again is 404', async () => {
+    const order = await createOrder(suite.http);
+    const added = (await register(order.id, registration())).body;
+    expect((await request(suite.http).delete(`${notifications(order.id)}/${added.id}`).set(ALPHA)).status).toBe(204);
+    expect((await request(suite.http).get(notifications(order.id)).set(ALPHA)).body).toEqual([]);
+    await expectNothingChanged(suite, order.id, async () => {
+      const again = await request(suite.http).delete(`${notifications(order.id)}/${added.id}`).set(ALPHA);
+      expect(again.status).toBe(404);
+      expect(again.body.message).toBe(`notification ${added.id} not found on order ${order.id}`);
+      expect((await request(suite.http).delete(`${notifications(order.id)}/not-a-uuid`).set(ALPHA)).status).toBe(404);
+    });
+  });
+
+  it.each([
+    ['a bad pointer', registration({ scope: 'state/currentStatus' })],
+    ['a bad schema', { invoke: 'https://erp.example.com', scope: '/state/currentStatus', schema: { type: 'nonsense' } }],
+    ['an empty scope', registration({ scope: {} })],
+    ['a reserved header', registration({ headers: { 'Content-Type': 'text/plain' } })],
+    ['a bad header name', registration({ headers: { 'X Key': 'v' } })],
+    ['a bad url scheme', registration({ url: 'ftp://erp.example.com/x' })],
+    ['an unknown field', registration({ retries: 3 })],
+    ['a body that is a list', [registration()]],
+  ])('refuses %s with 400 and no change', async (_, body) => {
+    const order = await createOrder(suite.http);
+    await expectNothingChanged(suite, order.id, async () => {
+      const response = await register(order.id, body);
+      expect(response.status).toBe(400);
+      expect(Array.isArray(response.body.message)).toBe(true);
+    });
+  });
+
+  it('allows 50 registrations on an order and refuses the 51st', async () => {
+    const order = await createOrder(suite.http, { notifications: Array.from({ length: 49 }, (_, i) => registration({ reference: `n${i}` })) });
+    expect((await register(order.id, registration({ reference: 'n49' }))).status).toBe(201);
+    await expectNothingChanged(suite, order.id, async () => {
+      const response = await register(order.id, registration({ reference: 'n50' }));
+      expect(response.status).toBe(400);
+      expect(response.body.message).toEqual(['an order carries at most 50 notifications; this one has 50 and the request adds 1']);
+      const withPayment = await request(suite.http).post(`${ORDERS}/${order.id}/payments`).set(ALPHA)
+        .send({ adapterId: 'klarna', amount: 1, state: 'intent', notifications: [registration()] });
+      expect(withPayment.status).toBe(400);
+    });
+    expect((await request(suite.http).get(notifications(order.id)).set(ALPHA)).body).toHaveLength(50);
+  });
+
+  it('refuses more than 50 registrations when the order is created', async () => {
+    const before = await outboxCount(suite.sql);
+    const response = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest({ notifications: Array.from({ length: 51 }, () => registration()) }));
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain('notifications must contain no more than 50 elements');
+    expect(await outboxCount(suite.sql)).toBe(before);
+  });
+
+  it('is 404 for an unknown or malformed order', async () => {
+    expect((await register(UNKNOWN_ID, registration())).status).toBe(404);
+    expect((await request(suite.http).get(notifications(UNKNOWN_ID)).set(ALPHA)).status).toBe(404);
+    expect((await request(suite.http).get(notifications('x')).set(ALPHA)).status).toBe(404);
+    expect((await request(suite.http).delete(`${notifications(UNKNOWN_ID)}/${UNKNOWN_ID}`).set(ALPHA)).status).toBe(404);
+  });
+
+  it("gives another merchant nothing of an order's registrations", async () => {
+    const order = await createOrder(suite.http, { notifications: [registration()] });
+    const [existing] = order.notifications;
+    await expectNothingChanged(suite, order.id, async () => {
+      expect((await request(suite.http).get(notifications(order.id)).set(BETA)).status).toBe(404);
+      expect((await register(order.id, registration(), BETA)).status).toBe(404);
+      expect((await request(suite.http).delete(`${notifications(order.id)}/${existing.id}`).set(BETA)).status).toBe(404);
+    });
+  });
+
+  describe('with private targets refused (ALLOW_PRIVATE_TARGETS=false)', () => {
+    let strict: OrderService;
+    beforeAll(async () => (strict = await startOrderService(suite.db.url, { ALLOW_PRIVATE_TARGETS: 'false' })));
+    afterAll(() => strict.app.close());
+
+    const privateTargets = ['http://127.0.0.1/x', 'http://169.254.169.254/', 'http://[::1]/', 'http://10.0.0.1/', 'http://localhost:8080/', 'http://192.168.1.10/hook'];
+
+    it.each(privateTargets)('refuses %s on an order', async (url) => {
+      const order = await createOrder(strict.http);
+      await expectNothingChanged(suite, order.id, async () => {
+        const response = await request(strict.http).post(notifications(order.id)).set(ALPHA).send(registration({ url }));
+        expect(response.status).toBe(400);
+        expect(response.body.message[0]).toMatch(/^url: /);
+      });
+    });
+
+    it.each(privateTargets)('refuses %s as invoke, with a payment, on a new order and on a channel', async (url) => {
+      const order = await createOrder(strict.http);
+      await expectNothingChanged(suite, order.id, async () => {
+        const invoke = await request(strict.http).post(notifications(order.id)).set(ALPHA).send({ invoke: url, scope: '/state/currentStatus' });
+        expect(invoke.status).toBe(400);
+        const payment = await request(strict.http).post(`${ORDERS}/${order.id}/payments`).set(ALPHA)
+          .send({ adapterId: 'klarna', amount: 1, state: 'intent', notifications: [registration({ url })] });
+        expect(payment.status).toBe(400);
+        const created = await request(strict.http).post(ORDERS).set(WEB).send(orderRequest({ notifications: [registration({ url })] }));
+        expect(created.status).toBe(400);
+      });
+      const channel = await request(strict.http).put('/api/v0/checkout/channels/strict/notifications').set(ALPHA).send([registration({ url })]);
+      expect(channel.status).toBe(400);
+      expect((await request(strict.http).get('/api/v0/checkout/channels/strict/notifications').set(ALPHA)).body).toEqual([]);
+    });
+
+    it('accepts a public address', async () => {
+      const order = await createOrder(strict.http);
+      expect((await request(strict.http).post(notifications(order.id)).set(ALPHA).send(registration({ url: 'https://93.184.216.34/hook' }))).status).toBe(201);
+    });
+  });
+});

@@ -1,0 +1,265 @@
+import request from 'supertest';
+import {
+  ALPHA, BETA, createOrder, expectNothingChanged, ORDERS, orderRequest, outboxCount, startSuite, Suite, UNKNOWN_ID, WEB,
+} from './order-service.fixture';
+
+describe('orders API', () => {
+  let suite: Suite;
+  beforeAll(async () => (suite = await startSuite()));
+  afterAll(() => suite.close());
+
+  const setState = (id: string, currentStatus: string, headers = ALPHA) =>
+    request(suite.http).put(`${ORDERS}/${id}/state`).set(headers).send({ currentStatus });
+
+  describe('authentication on every route', () => {
+    const anOrder = '11111111-1111-4111-8111-111111111111';
+    const routes: ['get' | 'post' | 'put' | 'patch' | 'delete', string][] = [
+      ['post', ORDERS],
+      ['get', `${ORDERS}/${anOrder}`],
+      ['put', `${ORDERS}/${anOrder}/state`],
+      ['post', `${ORDERS}/${anOrder}/payments`],
+      ['patch', `${ORDERS}/${anOrder}/payments/${anOrder}`],
+      ['post', `${ORDERS}/${anOrder}/shippings`],
+      ['patch', `${ORDERS}/${anOrder}/shippings/${anOrder}`],
+      ['post', `${ORDERS}/${anOrder}/notifications`],
+      ['get', `${ORDERS}/${anOrder}/notifications`],
+      ['delete', `${ORDERS}/${anOrder}/notifications/${anOrder}`],
+      ['get', '/api/v0/checkout/channels/web/notifications'],
+      ['put', '/api/v0/checkout/channels/web/notifications'],
+    ];
+    const call = (method: (typeof routes)[number][0], path: string) => request(suite.http)[method](path).set('x-channel', 'web');
+
+    it.each(routes)('%s %s: 400 without X-Merchant', async (method, path) => {
+      const response = await call(method, path).set('authorization', ALPHA.authorization);
+      expect(response.status).toBe(400);
+      expect(response.body.message).toContain('X-Merchant');
+    });
+
+    it.each(routes)('%s %s: 401 without a token', async (method, path) => {
+      expect((await call(method, path).set('x-merchant', 'alpha')).status).toBe(401);
+    });
+
+    it.each(routes)('%s %s: 401 with an unknown token', async (method, path) => {
+      expect((await call(method, path).set({ 'x-merchant': 'alpha', authorization: 'Bearer not-a-known-token' })).status).toBe(401);
+    });
+
+    it.each(routes)("%s %s: 403 with another merchant's token", async (method, path) => {
+      expect((await call(method, path).set({ 'x-merchant': 'alpha', authorization: BETA.authorization })).status).toBe(403);
+    });
+
+    it('writes nothing for a refused request', async () => {
+      const before = await outboxCount(suite.sql);
+      await request(suite.http).post(ORDERS).set({ 'x-merchant': 'alpha', 'x-channel': 'web' }).send(orderRequest());
+      await request(suite.http).post(ORDERS).set({ ...WEB, authorization: BETA.authorization }).send(orderRequest());
+      expect(await outboxCount(suite.sql)).toBe(before);
+    });
+  });
+
+  describe('POST /orders', () => {
+    it('creates an order in state checkout', async () => {
+      const response = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest());
+      expect(response.status).toBe(201);
+      expect(response.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        merchant: 'alpha',
+        channel: 'web',
+        reference: 'web-10001',
+        created: expect.any(String),
+        lastModified: response.body.created,
+        state: { currentStatus: 'checkout', transitions: [{ status: 'checkout', timeStamp: response.body.created }] },
+        currency: 'SEK',
+        country: 'SE',
+        culture: 'sv-SE',
+        cart: { items: [{ reference: 'SKU-1', name: 'Rain jacket', quantity: 2, unitPrice: 499 }], total: 998 },
+        payments: [],
+        shippings: [],
+        customer: { email: 'anna@example.com' },
+        notifications: [],
+      });
+      const stored = await request(suite.http).get(`${ORDERS}/${response.body.id}`).set(ALPHA);
+      expect(stored.status).toBe(200);
+      expect(stored.body).toEqual(response.body);
+    });
+
+    it('keeps a given cart total and leaves optional fields null', async () => {
+      const order = await createOrder(suite.http, { reference: undefined, country: undefined, culture: undefined, customer: undefined, cart: { items: [], total: 0 } });
+      expect(order).toMatchObject({ reference: null, country: null, culture: null, customer: null, cart: { items: [], total: 0 } });
+    });
+
+    it('writes one order.created event', async () => {
+      const order = await createOrder(suite.http);
+      const { rows } = await suite.sql.query('SELECT topic, key, payload FROM orders.outbox WHERE order_id = $1', [order.id]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ topic: 'checkout.order-events.v1', key: order.id });
+      expect(rows[0].payload).toMatchObject({ type: 'order.created', merchant: 'alpha', channel: 'web', orderId: order.id, change: { kind: 'created' }, previous: null });
+      expect(rows[0].payload.order).toEqual(order);
+    });
+
+    it.each([
+      ['missing', {}],
+      ['empty', { 'x-channel': '' }],
+      ['with a space', { 'x-channel': 'web shop' }],
+      ['too long', { 'x-channel': 'w'.repeat(101) }],
+    ])('refuses an X-Channel header that is %s', async (_, channel) => {
+      const before = await outboxCount(suite.sql);
+      const response = await request(suite.http).post(ORDERS).set({ ...ALPHA, ...channel }).send(orderRequest());
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: [expect.stringContaining('X-Channel')] });
+      expect(await outboxCount(suite.sql)).toBe(before);
+    });
+
+    it.each([
+      ['no currency', { currency: undefined }, 'currency must be an ISO 4217 currency code such as SEK'],
+      ['a lower-case currency', { currency: 'sek' }, 'currency must be an ISO 4217 currency code such as SEK'],
+      ['a bad country', { country: 'Sweden' }, 'country must be an ISO 3166-1 alpha-2 code such as SE'],
+      ['a bad culture', { culture: 'Swedish' }, 'culture must be a language tag such as sv-SE'],
+      ['no cart', { cart: undefined }, 'cart'],
+      ['a negative unit price', { cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: -1 }] } }, 'cart.items.0.unitPrice must not be less than 0'],
+      ['a fractional quantity', { cart: { items: [{ reference: 'a', name: 'A', quantity: 1.5, unitPrice: 1 }] } }, 'cart.items.0.quantity must be an integer number'],
+      ['a price as a string', { cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: '10' }] } }, 'cart.items.0.unitPrice must be a number'],
+      ['an unknown field', { discount: 10 }, 'property discount should not exist'],
+      ['an unknown field in an item', { cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 1, colour: 'red' }] } }, 'property colour should not exist'],
+      ['a customer that is not an object', { customer: 'anna' }, 'customer must be an object'],
+      ['an invalid notification', { notifications: [{ url: 'ftp://erp.example.com', scope: { state: ['completed'] } }] }, 'url must use http or https'],
+      ['a notification with an unknown field', { notifications: [{ url: 'https://erp.example.com', scope: { payment: true }, retries: 3 }] }, 'property retries should not exist'],
+      ['notifications that are not a list', { notifications: { url: 'https://erp.example.com' } }, 'notifications must be an array'],
+    ])('refuses %s with 400 and stores nothing', async (_, overrides, message) => {
+      const before = await outboxCount(suite.sql);
+      const response = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest(overrides));
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(Array.isArray(response.body.message)).toBe(true);
+      expect(response.body.message.join('\n')).toContain(message);
+      expect(await outboxCount(suite.sql)).toBe(before);
+    });
+
+    it('lists every problem of a request at once', async () => {
+      const response = await request(suite.http).post(ORDERS).set(WEB).send({ currency: 'kr', cart: { items: 'none' }, extra: true });
+      expect(response.status).toBe(400);
+      expect(response.body.message.length).toBeGreaterThanOrEqual(3);
+    });
+
+    it('refuses a body that is not JSON', async () => {
+      const response = await request(suite.http).post(ORDERS).set(WEB).set('content-type', 'application/json').send('{"currency": ');
+      expect(response.status).toBe(400);
+      expect(response.body.message).toEqual(['request body is not valid JSON']);
+    });
+  });
+
+  describe('GET /orders/:id', () => {
+    it('is 404 for an unknown id', async () => {
+      const response = await request(suite.http).get(`${ORDERS}/${UNKNOWN_ID}`).set(ALPHA);
+      expect(response.status).toBe(404);
+      expect(response.body).toMatchObject({ statusCode: 404, message: `order ${UNKNOWN_ID} not found` });
+    });
+
+    it.each(['not-a-uuid', '123', 'x'.repeat(300)])('is 404 for the malformed id %s', async (id) => {
+      expect((await request(suite.http).get(`${ORDERS}/${id}`).set(ALPHA)).status).toBe(404);
+    });
+
+    it("is 404 for another merchant's order", async () => {
+      const order = await createOrder(suite.http);
+      const response = await request(suite.http).get(`${ORDERS}/${order.id}`).set(BETA);
+      expect(response.status).toBe(404);
+      expect(JSON.stringify(response.body)).not.toContain('Rain jacket');
+    });
+  });
+
+  describe('PUT /orders/:id/state', () => {
+    it('follows the lifecycle to completed and records every transition', async () => {
+      const order = await createOrder(suite.http);
+      for (const status of ['processing', 'accepted', 'completed']) {
+        const response = await setState(order.id, status);
+        expect(response.status).toBe(200);
+        expect(response.body.state.currentStatus).toBe(status);
+      }
+      const final = await request(suite.http).get(`${ORDERS}/${order.id}`).set(ALPHA);
+      expect(final.body.state.transitions.map((t: { status: string }) => t.status)).toEqual(['checkout', 'processing', 'accepted', 'completed']);
+      expect(final.body.lastModified).toBe(final.body.state.transitions[3].timeStamp);
+      expect(final.body.lastModified > order.lastModified).toBe(true);
+    });
+
+    it('can go back from processing to checkout, and remove an order in checkout', async () => {
+      const order = await createOrder(suite.http);
+      expect((await setState(order.id, 'processing')).status).toBe(200);
+      expect((await setState(order.id, 'checkout')).status).toBe(200);
+      expect((await setState(order.id, 'removed')).body.state.currentStatus).toBe('removed');
+    });
+
+    it('writes one order.state.changed event with the order before and after', async () => {
+      const order = await createOrder(suite.http);
+      const changed = (await setState(order.id, 'processing')).body;
+      const { rows } = await suite.sql.query("SELECT payload FROM orders.outbox WHERE order_id = $1 AND payload->>'type' = 'order.state.changed'", [order.id]);
+      expect(rows).toHaveLength(1);
+      expect(rows[0].payload.change).toEqual({ kind: 'state', from: 'checkout', to: 'processing' });
+      expect(rows[0].payload.previous).toEqual(order);
+      expect(rows[0].payload.order).toEqual(changed);
+    });
+
+    it('refuses an illegal transition with 409, the allowed targets, and no change', async () => {
+      const order = await createOrder(suite.http);
+      await expectNothingChanged(suite, order.id, async () => {
+        const response = await setState(order.id, 'completed');
+        expect(response.status).toBe(409);
+        expect(response.body).toEqual({
+          statusCode: 409,
+          error: 'Conflict',
+          message: 'cannot move order from checkout to completed; allowed: processing, removed',
+          allowed: ['processing', 'removed'],
+        });
+      });
+    });
+
+    it('refuses setting the current state again with 409', async () => {
+      const order = await createOrder(suite.http);
+      await expectNothingChanged(suite, order.id, async () => {
+        const response = await setState(order.id, 'checkout');
+        expect(response.status).toBe(409);
+        expect(response.body.allowed).toEqual(['processing', 'removed']);
+      });
+    });
+
+    it('refuses any move out of a final state', async () => {
+      const order = await createOrder(suite.http);
+      await setState(order.id, 'removed');
+      await expectNothingChanged(suite, order.id, async () => {
+        const response = await setState(order.id, 'checkout');
+        expect(response.status).toBe(409);
+        expect(response.body).toMatchObject({ message: 'cannot move order from removed to checkout; allowed: none (removed is final)', allowed: [] });
+      });
+    });
+
+    it.each([
+      ['an unknown state', { currentStatus: 'shipped' }],
+      ['no state', {}],
+      ['an extra field', { currentStatus: 'processing', reason: 'x' }],
+    ])('refuses %s with 400 and no change', async (_, body) => {
+      const order = await createOrder(suite.http);
+      await expectNothingChanged(suite, order.id, async () => {
+        const response = await request(suite.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send(body);
+        expect(response.status).toBe(400);
+        expect(Array.isArray(response.body.message)).toBe(true);
+      });
+    });
+
+    it('is 404 for an unknown or malformed order id', async () => {
+      expect((await setState(UNKNOWN_ID, 'processing')).status).toBe(404);
+      expect((await setState('nope', 'processing')).status).toBe(404);
+    });
+
+    it("cannot change another merchant's order", async () => {
+      const order = await createOrder(suite.http);
+      await expectNothingChanged(suite, order.id, async () => {
+        expect((await setState(order.id, 'processing', BETA)).status).toBe(404);
+      });
+    });
+
+    it('lets exactly one of two concurrent identical transitions through', async () => {
+      const order = await createOrder(suite.http);
+      const responses = await Promise.all(Array.from({ length: 8 }, () => setState(order.id, 'processing')));
+      expect(responses.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+      const { rows } = await suite.sql.query("SELECT count(*)::int AS n FROM orders.outbox WHERE order_id = $1 AND payload->>'type' = 'order.state.changed'", [order.id]);
+      expect(rows[0].n).toBe(1);
+    });
+  });
+});
