@@ -1,12 +1,25 @@
-import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_BUS, EventBus } from './event-bus.port';
-import { sharedInProcessEventBus } from './in-process';
+import { InProcessEventBus, sharedInProcessEventBus } from './in-process';
 import { KafkaEventBus } from './kafka';
 
 export interface MessagingOptions {
   /** Kafka brokers; without them the in-process bus of the embedded default is used. */
   brokers?: string[];
   clientId: string;
+}
+
+/**
+ * Closes the app's Kafka clients when the app shuts down. The in-process bus is left open:
+ * in the embedded default both apps share it, and the launcher closes the process.
+ */
+@Injectable()
+class EventBusCloser implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_BUS) private readonly bus: EventBus) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!(this.bus instanceof InProcessEventBus)) await this.bus.close();
+  }
 }
 
 /** Provides {@link EVENT_BUS}: kafkajs when brokers are configured, in-process otherwise. */
@@ -25,6 +38,7 @@ export class MessagingModule {
             return new KafkaEventBus({ brokers: options.brokers, clientId: options.clientId, logger });
           },
         },
+        EventBusCloser,
       ],
       exports: [EVENT_BUS],
     };

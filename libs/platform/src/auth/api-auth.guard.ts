@@ -34,7 +34,7 @@ export class ApiAuthGuard implements CanActivate {
     if (isPublic || !request.path.startsWith('/api/')) return true;
 
     const merchant = request.header('x-merchant');
-    if (!merchant || !/^[A-Za-z0-9._-]{1,100}$/.test(merchant)) throw new BadRequestException('X-Merchant header is required');
+    if (!merchant || !/^[A-Za-z0-9._-]{1,100}$/.test(merchant)) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['X-Merchant header is required'] });
     const match = /^Bearer\s+(\S+)$/i.exec(request.header('authorization') ?? '');
     if (!match) throw new UnauthorizedException('Authorization: Bearer <token> is required');
     const owner = this.ownerOf(match[1]);

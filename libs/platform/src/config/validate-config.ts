@@ -1,4 +1,4 @@
-import { plainToInstance } from 'class-transformer';
+import { instanceToPlain, plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 
 /**
@@ -10,10 +10,17 @@ export function loadConfig<T extends object>(ConfigClass: new () => T, env: Node
   const config = plainToInstance(ConfigClass, plain, { excludeExtraneousValues: true, exposeDefaultValues: true });
   const errors = validateSync(config, { skipMissingProperties: false });
   if (errors.length > 0) {
-    const lines = errors.map((error) => `${error.property}: ${Object.values(error.constraints ?? {}).join('; ')}`);
+    const lines = errors.map((error) => `${variableName(ConfigClass, error.property)}: ${Object.values(error.constraints ?? {}).join('; ')}`);
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   return config;
+}
+
+/** The environment variable a config property is read from (its `@Expose` name). */
+function variableName<T extends object>(ConfigClass: new () => T, property: string): string {
+  const probe = Object.assign(Object.create(ConfigClass.prototype) as T, { [property]: 'probe' });
+  const plain = instanceToPlain(probe, { excludeExtraneousValues: true });
+  return Object.keys(plain).find((name) => plain[name] !== undefined) ?? property;
 }
 
 /** `a:b,c:d` → Map(a → [b], c → [d]); several tokens per merchant allowed. */

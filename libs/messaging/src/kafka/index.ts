@@ -1,0 +1,3 @@
+export { KafkaEventBus } from './kafka-event-bus';
+export type { KafkaEventBusOptions } from './kafka-event-bus';
+export type { KafkaEventBusLogger } from './kafka-logger';

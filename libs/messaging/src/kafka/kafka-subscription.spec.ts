@@ -1,0 +1,128 @@
+import { Consumer, ConsumerRunConfig, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
+import { BatchHandler, IncomingMessage } from '../event-bus.port';
+import { HandlerFailedError } from './handler-failed.error';
+import { KafkaSubscription } from './kafka-subscription';
+
+const message = (offset: string, key: string, value: string, headers: IHeaders = {}): KafkaMessage => ({
+  offset,
+  key: Buffer.from(key),
+  value: Buffer.from(value),
+  headers,
+  timestamp: '0',
+  attributes: 0,
+});
+
+function setup(handleBatch: BatchHandler = async () => undefined) {
+  let crashListener: ((event: { payload: { error: Error; restart: boolean } }) => void) | undefined;
+  let runConfig: ConsumerRunConfig | undefined;
+  const consumer = {
+    events: { CRASH: 'consumer.crash' },
+    on: jest.fn((_event: string, listener: typeof crashListener) => {
+      crashListener = listener;
+      return () => undefined;
+    }),
+    connect: jest.fn(async () => undefined),
+    subscribe: jest.fn(async () => undefined),
+    run: jest.fn(async (config: ConsumerRunConfig) => {
+      runConfig = config;
+    }),
+    disconnect: jest.fn(async () => undefined),
+  };
+  const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
+  const sut = new KafkaSubscription(consumer as unknown as Consumer, { groupId: 'ingest', topics: ['orders'], handleBatch }, logger, () => undefined);
+
+  const calls: string[] = [];
+  const payload = (messages: KafkaMessage[]) =>
+    ({
+      batch: {
+        topic: 'orders',
+        partition: 2,
+        messages,
+        firstOffset: () => messages[0].offset,
+        lastOffset: () => messages[messages.length - 1].offset,
+      },
+      resolveOffset: jest.fn((offset: string) => void calls.push(`resolve ${offset}`)),
+      uncommittedOffsets: () => ({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '8' }] }] }),
+      commitOffsetsIfNecessary: jest.fn(async (offsets: unknown) => void calls.push(`commit ${JSON.stringify(offsets)}`)),
+      heartbeat: jest.fn(async () => void calls.push('heartbeat')),
+      isRunning: () => true,
+      isStale: () => false,
+    }) as unknown as EachBatchPayload;
+
+  return {
+    sut,
+    consumer,
+    logger,
+    calls,
+    eachBatch: (messages: KafkaMessage[]) => runConfig!.eachBatch!(payload(messages)),
+    crash: (restart: boolean) => crashListener!({ payload: { error: new Error('GROUP_AUTHORIZATION_FAILED'), restart } }),
+  };
+}
+
+describe('KafkaSubscription', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('subscribes from the beginning with manual commits', async () => {
+    const { sut, consumer } = setup();
+    await sut.start();
+    expect(consumer.subscribe).toHaveBeenCalledWith({ topics: ['orders'], fromBeginning: true });
+    expect(consumer.run).toHaveBeenCalledWith(expect.objectContaining({ autoCommit: false, eachBatchAutoResolve: false }));
+  });
+
+  it('hands the whole batch as strings to the handler, then resolves the last offset, commits and heartbeats', async () => {
+    const received: IncomingMessage[][] = [];
+    const { sut, calls, eachBatch } = setup(async (batch) => {
+      received.push(batch);
+      calls.push('handled');
+    });
+    await sut.start();
+    await eachBatch([message('6', 'order-1', '{"a":1}', { trace: Buffer.from('t1') }), message('7', 'order-1', '{"a":2}')]);
+
+    expect(received).toEqual([
+      [
+        { topic: 'orders', partition: 2, offset: '6', key: 'order-1', value: '{"a":1}', headers: { trace: 't1' } },
+        { topic: 'orders', partition: 2, offset: '7', key: 'order-1', value: '{"a":2}', headers: {} },
+      ],
+    ]);
+    expect(calls).toEqual([
+      'handled',
+      'resolve 7',
+      `commit ${JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '8' }] }] })}`,
+      'heartbeat',
+    ]);
+  });
+
+  it('neither resolves nor commits when the handler throws, and fails the batch with a retriable error', async () => {
+    const { sut, calls, logger, eachBatch } = setup(async () => {
+      throw new TypeError('cannot read properties of undefined');
+    });
+    await sut.start();
+    const failure = eachBatch([message('6', 'order-1', '{}')]).catch((error: unknown) => error);
+
+    await expect(failure).resolves.toBeInstanceOf(HandlerFailedError);
+    await expect(failure).resolves.toMatchObject({ retriable: true });
+    expect(calls).toEqual([]);
+    expect(logger.warn).toHaveBeenCalledWith(expect.stringContaining('orders[2] offsets 6..6; the batch will be delivered again'));
+  });
+
+  it('restarts the consumer itself when kafkajs gives up after a crash, but not after stop()', async () => {
+    jest.useFakeTimers();
+    const { sut, consumer, crash } = setup();
+    await sut.start();
+    expect(consumer.run).toHaveBeenCalledTimes(1);
+
+    crash(true);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(consumer.run).toHaveBeenCalledTimes(1);
+
+    crash(false);
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(consumer.connect).toHaveBeenCalledTimes(2);
+    expect(consumer.run).toHaveBeenCalledTimes(2);
+
+    crash(false);
+    await sut.stop();
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(consumer.run).toHaveBeenCalledTimes(2);
+  });
+});

@@ -1,0 +1,131 @@
+import { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { BatchHandler, IncomingMessage, SubscribeOptions, Subscription } from '../event-bus.port';
+import { HandlerFailedError } from './handler-failed.error';
+import { errorText, KafkaEventBusLogger } from './kafka-logger';
+
+export const HEARTBEAT_INTERVAL_MS = 1_000;
+const HANDLER_FAILURE_BACKOFF_MS = 500;
+const RESTART_DELAY_MS = 5_000;
+
+/** One consumer in a group: handles a batch, then commits its offsets, never the other way round. */
+export class KafkaSubscription implements Subscription {
+  private stopping: Promise<void> | null = null;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly groupId: string;
+  private readonly topics: string[];
+  private readonly handleBatch: BatchHandler;
+
+  constructor(
+    private readonly consumer: Consumer,
+    options: SubscribeOptions,
+    private readonly logger: KafkaEventBusLogger,
+    private readonly onStopped: () => void,
+  ) {
+    this.groupId = options.groupId;
+    this.topics = options.topics;
+    this.handleBatch = options.handleBatch;
+  }
+
+  async start(): Promise<void> {
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => this.onCrash(payload.error, payload.restart));
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.run();
+  }
+
+  stop(): Promise<void> {
+    if (!this.stopping) {
+      clearTimeout(this.restartTimer);
+      // disconnect() waits for the batch in hand, which eachBatch commits before it returns.
+      this.stopping = this.consumer.disconnect().finally(this.onStopped);
+    }
+    return this.stopping;
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  private async eachBatch({
+    batch,
+    resolveOffset,
+    commitOffsetsIfNecessary,
+    uncommittedOffsets,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    // Neither handled nor resolved: the same messages are fetched again, by this member or the partition's next owner.
+    if (!isRunning() || isStale()) return;
+    const messages = batch.messages.map((message) => toIncomingMessage(batch.topic, batch.partition, message));
+
+    // A slow handler must not cost the group membership (session timeout).
+    const keepAlive = setInterval(() => heartbeat().catch(() => undefined), HEARTBEAT_INTERVAL_MS);
+    try {
+      await this.handleBatch(messages);
+    } catch (error) {
+      this.logger.warn(
+        `Handler of group ${this.groupId} failed on ${batch.topic}[${batch.partition}] offsets ` +
+          `${batch.firstOffset()}..${batch.lastOffset()}; the batch will be delivered again: ${errorText(error)}`,
+      );
+      await sleep(HANDLER_FAILURE_BACKOFF_MS);
+      // Nothing was resolved, so when kafkajs retries its fetch loop on this error it fetches from the first
+      // message of this batch again (offsets come from the last resolved or committed one).
+      throw new HandlerFailedError(`Handler failed: ${errorText(error)}`, { cause: error });
+    } finally {
+      clearInterval(keepAlive);
+    }
+
+    resolveOffset(batch.lastOffset());
+    // Explicit offsets: with autoCommit off, commitOffsetsIfNecessary() without them commits nothing.
+    await commitOffsetsIfNecessary(uncommittedOffsets());
+    await heartbeat();
+  }
+
+  /** kafkajs restarts the consumer itself after retriable crashes; this covers the ones it gives up on. */
+  private onCrash(error: Error, restartedByKafkajs: boolean): void {
+    if (restartedByKafkajs || this.stopping) return;
+    this.logger.error(`Kafka consumer of group ${this.groupId} stopped on ${errorText(error)}; restarting in ${RESTART_DELAY_MS} ms`);
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    this.restartTimer = setTimeout(() => void this.restart(), RESTART_DELAY_MS);
+  }
+
+  private async restart(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.consumer.connect();
+      await this.run();
+      this.logger.log(`Kafka consumer of group ${this.groupId} restarted`);
+    } catch (error) {
+      this.logger.error(`Restarting the Kafka consumer of group ${this.groupId} failed: ${errorText(error)}`);
+      this.scheduleRestart();
+    }
+  }
+}
+
+export function toIncomingMessage(topic: string, partition: number, message: KafkaMessage): IncomingMessage {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) headers[name] = last.toString();
+  }
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString('utf8') ?? '',
+    value: message.value?.toString('utf8') ?? '',
+    headers,
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
