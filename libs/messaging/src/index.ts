@@ -2,3 +2,4 @@ export * from './event-bus.port';
 export * from './in-process';
 export * from './kafka';
 export * from './messaging.module';
+export * from './namespaced-event-bus';

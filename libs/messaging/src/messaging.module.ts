@@ -2,11 +2,14 @@ import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicatio
 import { EVENT_BUS, EventBus } from './event-bus.port';
 import { InProcessEventBus, sharedInProcessEventBus } from './in-process';
 import { KafkaEventBus } from './kafka';
+import { NamespacedEventBus } from './namespaced-event-bus';
 
 export interface MessagingOptions {
   /** Kafka brokers; without them the in-process bus of the embedded default is used. */
   brokers?: string[];
   clientId: string;
+  /** Prefix of every Kafka topic and consumer group (`KAFKA_TOPIC_PREFIX`); empty by default. */
+  topicPrefix?: string;
 }
 
 /**
@@ -35,7 +38,8 @@ export class MessagingModule {
           useFactory: (): EventBus => {
             if (!options.brokers?.length) return sharedInProcessEventBus();
             const logger = new Logger(`Kafka:${options.clientId}`);
-            return new KafkaEventBus({ brokers: options.brokers, clientId: options.clientId, logger });
+            const kafka = new KafkaEventBus({ brokers: options.brokers, clientId: options.clientId, logger });
+            return options.topicPrefix ? new NamespacedEventBus(kafka, options.topicPrefix) : kafka;
           },
         },
         EventBusCloser,

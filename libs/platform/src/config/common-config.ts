@@ -16,6 +16,10 @@ export class CommonConfig {
   @Expose({ name: 'KAFKA_BROKERS' }) @IsOptional() @Matches(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, { message: 'KAFKA_BROKERS must be host:port[,host:port]' })
   kafkaBrokers?: string;
 
+  /** Prefix of every Kafka topic and consumer group, so environments can share a cluster. */
+  @Expose({ name: 'KAFKA_TOPIC_PREFIX' }) @Matches(/^[A-Za-z0-9._-]{0,100}$/, { message: 'KAFKA_TOPIC_PREFIX may hold letters, digits, dot, underscore and dash' })
+  kafkaTopicPrefix: string = '';
+
   @Expose({ name: 'API_TOKENS' }) @IsString() @Matches(API_TOKENS_PATTERN, { message: 'API_TOKENS must be merchant:token[,merchant:token] with tokens of at least 8 characters' })
   apiTokens: string = 'demo:demo-token';
 

@@ -1,0 +1,77 @@
+import { applyDecorators } from '@nestjs/common';
+import { Expose, Transform } from 'class-transformer';
+import { Matches, ValidateBy } from 'class-validator';
+import { CommonConfig, DURATIONS_PATTERN, parseDurations } from '@ordercast/platform';
+
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+
+/** An integer environment variable within bounds; messages name the variable, not the property. */
+function IntVariable(name: string, min: number, max: number): PropertyDecorator {
+  const inRange = ValidateBy({
+    name: 'intInRange',
+    validator: {
+      validate: (value: unknown) => Number.isInteger(value) && (value as number) >= min && (value as number) <= max,
+      defaultMessage: () => `${name} must be an integer from ${min} to ${max}`,
+    },
+  });
+  return applyDecorators(Expose({ name }), Transform(toInt), inRange);
+}
+
+/** Environment of notification-service; every variable is validated at boot. */
+export class NotificationServiceConfig extends CommonConfig {
+  override port: number = 3001;
+
+  /** Delays between automatic attempts; its length is the number of retries after the first attempt. */
+  @Expose({ name: 'RETRY_SCHEDULE' }) @Matches(DURATIONS_PATTERN, { message: 'RETRY_SCHEDULE must be comma-separated durations such as 5s,5m,30m or 200ms,400ms' })
+  retrySchedule: string = '5s,5m,30m,2h,5h,10h,14h,20h,24h';
+
+  @IntVariable('DELIVERY_TIMEOUT_MS', 100, 120_000)
+  deliveryTimeoutMs: number = 10_000;
+
+  @IntVariable('RETENTION_DAYS', 1, 3650)
+  retentionDays: number = 30;
+
+  /** Rows one dispatcher claims per query. */
+  @IntVariable('DISPATCH_BATCH', 1, 1000)
+  dispatchBatch: number = 200;
+
+  /** Deliveries in flight per instance. */
+  @IntVariable('DISPATCH_CONCURRENCY', 1, 5000)
+  dispatchConcurrency: number = 256;
+
+  /** Deliveries in flight per instance to one target host, so one slow receiver cannot take every slot. */
+  @IntVariable('PER_TARGET_CONCURRENCY', 1, 1000)
+  perTargetConcurrency: number = 64;
+
+  /** How long a claimed row stays reserved for its dispatcher; a crashed dispatcher's rows are picked up after it. */
+  @IntVariable('LEASE_MS', 1000, 3_600_000)
+  leaseMs: number = 120_000;
+
+  /** Safety-net polling for due rows; new rows are handed to the local dispatcher directly. */
+  @IntVariable('DISPATCH_POLL_MS', 10, 60_000)
+  dispatchPollMs: number = 500;
+
+  /** Longest a completed attempt waits before its result is written, so results are written in batches. */
+  @IntVariable('RESULT_FLUSH_MS', 1, 5000)
+  resultFlushMs: number = 20;
+
+  /** Consecutive failures of one target host that open its circuit. */
+  @IntVariable('CIRCUIT_FAILURE_THRESHOLD', 1, 10_000)
+  circuitFailureThreshold: number = 5;
+
+  /** How long an open circuit holds deliveries to its host back before one probe is let through. */
+  @IntVariable('CIRCUIT_COOLDOWN_MS', 10, 3_600_000)
+  circuitCooldownMs: number = 30_000;
+
+  /** Upper bound for a receiver's `Retry-After`. */
+  @IntVariable('RETRY_AFTER_MAX_MS', 0, 86_400_000)
+  retryAfterMaxMs: number = 3_600_000;
+
+  @IntVariable('DATABASE_POOL_SIZE', 2, 200)
+  databasePoolSize: number = 20;
+
+  /** Delays of the automatic retries in milliseconds. */
+  get retryDelaysMs(): number[] {
+    return parseDurations(this.retrySchedule);
+  }
+}

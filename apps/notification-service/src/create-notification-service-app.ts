@@ -1,0 +1,30 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { configureHttpApp, ensureSchema, JsonLogger } from '@ordercast/platform';
+import { NotificationServiceConfig } from './config/notification-service.config';
+import { USER_AGENT } from './delivery/user-agent';
+import { NOTIFICATIONS_SCHEMA } from './notification-database';
+import { NotificationServiceModule } from './notification-service.module';
+
+/**
+ * Builds notification-service from a config object: schema ensured, migrations run, HTTP set
+ * up, not yet listening (tests call `init()` or `listen(0)`; main.ts listens on PORT).
+ */
+export async function createNotificationServiceApp(config: NotificationServiceConfig): Promise<INestApplication> {
+  const { databaseUrl } = config;
+  if (!databaseUrl) throw new Error('DATABASE_URL is required (main.ts starts an embedded PostgreSQL when it is not set)');
+  await ensureSchema(databaseUrl, NOTIFICATIONS_SCHEMA);
+  const logger = new JsonLogger('notification-service', config.logLevel, config.logFormat);
+  const app = await NestFactory.create(NotificationServiceModule.forRoot(config, databaseUrl), { logger, bodyParser: false, abortOnError: false });
+  configureHttpApp(app);
+  const document = new DocumentBuilder()
+    .setTitle('Ordercast notification-service')
+    .setDescription('Events (delivery attempts) of order notifications: query, retry, manual send. Every /api route needs X-Merchant and a Bearer token.')
+    .setVersion(USER_AGENT.slice('Ordercast/'.length))
+    .addBearerAuth()
+    .addGlobalParameters({ name: 'X-Merchant', in: 'header', required: true, schema: { type: 'string' } })
+    .build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, document));
+  return app;
+}

@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { TargetGuard } from '@ordercast/platform';
+import { NotificationServiceConfig } from '../config/notification-service.config';
+import { DeliverySigner, SigningModule } from '../signing';
+import { AxiosHttpInvoker } from './axios-http-invoker';
+import { SIGNER } from './delivery-signer.port';
+import { DispatchSignal } from './dispatch-signal';
+import { DispatchRepository } from './dispatch.repository';
+import { Dispatcher } from './dispatcher';
+import { HTTP_INVOKER } from './http-invoker';
+import { ResultWriter } from './result-writer';
+
+@Module({
+  imports: [SigningModule],
+  providers: [
+    DispatchSignal,
+    DispatchRepository,
+    ResultWriter,
+    Dispatcher,
+    {
+      provide: HTTP_INVOKER,
+      useFactory: (guard: TargetGuard, config: NotificationServiceConfig) => new AxiosHttpInvoker(guard, { maxSocketsPerHost: config.perTargetConcurrency }),
+      inject: [TargetGuard, NotificationServiceConfig],
+    },
+    { provide: SIGNER, useExisting: DeliverySigner },
+  ],
+  exports: [DispatchSignal],
+})
+export class DeliveryModule {}

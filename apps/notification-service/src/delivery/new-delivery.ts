@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { EventTrigger } from '../events/event-types';
+import { buildDeliveryBody, PublicOrder } from './delivery-body';
+import type { DeliveryTarget } from './delivery-target';
+import { renderTargetUrl } from './target-url';
+
+/** What caused a delivery: a change event, or an operator's manual send. */
+export interface DeliveryCause {
+  /** The change event id; null for manual sends, which are never deduplicated. */
+  changeId: string | null;
+  type: string;
+  occurredAt: string;
+  merchant: string;
+  channel: string;
+  orderId: string;
+  orderReference: string | null;
+  change: unknown;
+  order: PublicOrder;
+}
+
+/** A message and its first attempt, ready to insert. */
+export interface NewDelivery {
+  messageId: string;
+  eventId: string;
+  merchant: string;
+  orderId: string;
+  channel: string;
+  changeId: string | null;
+  target: DeliveryTarget;
+  scope: string;
+  type: string;
+  url: string | null;
+  /** The JSON body text, sent as is on every attempt. */
+  body: string;
+  trigger: EventTrigger;
+  createdAt: Date;
+}
+
+export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope: string, trigger: EventTrigger, now: Date): NewDelivery {
+  const messageId = randomUUID();
+  const body = buildDeliveryBody({
+    messageId,
+    type: cause.type,
+    scope,
+    occurredAt: cause.occurredAt,
+    merchant: cause.merchant,
+    channel: cause.channel,
+    orderId: cause.orderId,
+    notification: { id: target.id, reference: target.reference, description: target.description },
+    change: cause.change,
+    order: cause.order,
+    payload: target.payload,
+  });
+  const url = target.url === null ? null : renderTargetUrl(target.url, { orderId: cause.orderId, orderReference: cause.orderReference, merchant: cause.merchant, channel: cause.channel });
+  return {
+    messageId,
+    eventId: randomUUID(),
+    merchant: cause.merchant,
+    orderId: cause.orderId,
+    channel: cause.channel,
+    changeId: cause.changeId,
+    target,
+    scope,
+    type: cause.type,
+    url,
+    body: JSON.stringify(body),
+    trigger,
+    createdAt: now,
+  };
+}

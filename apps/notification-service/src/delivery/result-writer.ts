@@ -1,0 +1,88 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { NotificationServiceConfig } from '../config/notification-service.config';
+import { AttemptResult, Deferral, DispatchRepository } from './dispatch.repository';
+
+/** Results written per transaction at most; more wait for the next flush. */
+const MAX_FLUSH = 500;
+/** After a failed write, so an unreachable database is not hammered (and the log not flooded). */
+const RETRY_AFTER_FAILURE_MS = 1000;
+/** Beyond this, results are dropped while the database is unreachable: their leases expire and the rows are attempted again. */
+const MAX_BUFFERED = 20_000;
+
+/**
+ * Write-behind buffer for attempt results. Thousands of deliveries a second cannot each have
+ * their own transaction, so completions wait up to RESULT_FLUSH_MS (or until MAX_FLUSH have
+ * gathered) and are written together. A result lost in a crash only means the row's lease
+ * expires and it is delivered again: at-least-once, as promised.
+ */
+@Injectable()
+export class ResultWriter {
+  private readonly logger = new Logger(ResultWriter.name);
+  private results: AttemptResult[] = [];
+  private deferrals: Deferral[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private lastFlushFailed = false;
+
+  constructor(
+    private readonly repository: DispatchRepository,
+    private readonly config: NotificationServiceConfig,
+  ) {}
+
+  record(result: AttemptResult): void {
+    this.results.push(result);
+    this.schedule();
+  }
+
+  defer(deferral: Deferral): void {
+    this.deferrals.push(deferral);
+    this.schedule();
+  }
+
+  /** Writes everything buffered (at shutdown). */
+  async drain(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flushing;
+    while (this.results.length > 0 || this.deferrals.length > 0) {
+      const before = this.results.length + this.deferrals.length;
+      await this.flush();
+      if (this.results.length + this.deferrals.length >= before) return;
+    }
+  }
+
+  private schedule(): void {
+    if (this.flushing) return;
+    if (this.results.length + this.deferrals.length >= MAX_FLUSH && !this.lastFlushFailed) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      void this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush();
+      }, this.lastFlushFailed ? RETRY_AFTER_FAILURE_MS : this.config.resultFlushMs);
+    }
+  }
+
+  private flush(): Promise<void> {
+    const results = this.results.splice(0, MAX_FLUSH);
+    const deferrals = this.deferrals.splice(0, MAX_FLUSH);
+    this.flushing = this.repository
+      .record(results, deferrals)
+      .then(() => {
+        this.lastFlushFailed = false;
+      })
+      .catch((error: Error) => {
+        this.lastFlushFailed = true;
+        this.logger.error({ msg: 'could not record delivery results; retrying', results: results.length, reason: error.message });
+        this.results = [...results, ...this.results].slice(0, MAX_BUFFERED);
+        this.deferrals = [...deferrals, ...this.deferrals].slice(0, MAX_BUFFERED);
+      })
+      .finally(() => {
+        this.flushing = null;
+        if (this.results.length > 0 || this.deferrals.length > 0) this.schedule();
+      });
+    return this.flushing;
+  }
+}

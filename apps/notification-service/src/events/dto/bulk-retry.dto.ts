@@ -1,0 +1,18 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+
+export const RETRYABLE_STATUSES = ['failed', 'dead'] as const;
+
+export class BulkRetryDto {
+  @ApiProperty({ enum: RETRYABLE_STATUSES, description: 'Retry deliveries whose latest attempt has this status' }) @IsIn(RETRYABLE_STATUSES)
+  status!: (typeof RETRYABLE_STATUSES)[number];
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  orderId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  notificationId?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601; only deliveries whose latest attempt was created at or after' }) @IsOptional() @IsISO8601({ strict: true })
+  since?: string;
+}

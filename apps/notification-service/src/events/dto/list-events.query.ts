@@ -1,0 +1,43 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { EVENT_STATUSES, EventStatus } from '../event-types';
+
+export class ListEventsQuery {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  orderId?: string;
+
+  @ApiPropertyOptional({ description: 'Alias of orderId' }) @IsOptional() @IsString() @MaxLength(200)
+  order_id?: string;
+
+  @ApiPropertyOptional({ description: '`state` matches every `state.*` label; `state.completed` matches exactly', example: 'state.completed' })
+  @IsOptional() @Matches(/^[A-Za-z0-9_.\/~-]{1,200}$/, { message: 'scope must be a label such as state, state.completed, payment.captured or a JSON pointer' })
+  scope?: string;
+
+  @ApiPropertyOptional({ enum: EVENT_STATUSES }) @IsOptional() @IsIn(EVENT_STATUSES)
+  status?: EventStatus;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  notificationId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsUUID()
+  subscriptionId?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  reference?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100)
+  channel?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601; events created at or after' }) @IsOptional() @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'ISO 8601; events created at or before' }) @IsOptional() @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 }) @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
+  limit: number = 50;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 1_000_000, default: 0 }) @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(1_000_000)
+  offset: number = 0;
+}

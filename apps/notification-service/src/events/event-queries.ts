@@ -1,0 +1,73 @@
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { isUUID } from 'class-validator';
+import { DataSource } from 'typeorm';
+import { ListEventsQuery } from './dto/list-events.query';
+import { EventFilter, eventListQuery } from './event-list-query';
+import { EVENT_COLUMNS, EventRecord, EventRow, toEventRecord } from './event-record';
+
+export interface EventPage {
+  data: EventRecord[];
+  pagination: { offset: number; limit: number; size: number; totalSize: number };
+}
+
+/** Reads Events of one merchant. */
+@Injectable()
+export class EventQueries {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  async list(merchant: string, query: ListEventsQuery): Promise<EventPage> {
+    const { list, count } = eventListQuery(merchant, toFilter(query), { limit: query.limit, offset: query.offset });
+    const [rows, totals] = await Promise.all([
+      this.dataSource.query<EventRow[]>(list.sql, list.params),
+      this.dataSource.query<{ total: number }[]>(count.sql, count.params),
+    ]);
+    const data = rows.map((row) => toEventRecord(row, this.box));
+    return { data, pagination: { offset: query.offset, limit: query.limit, size: data.length, totalSize: totals[0].total } };
+  }
+
+  /** 404 for an unknown id and for another merchant's Event alike. */
+  async get(merchant: string, id: string): Promise<EventRecord> {
+    const [record] = await this.byIds(merchant, isUUID(id) ? [id] : []);
+    if (!record) throw new NotFoundException(`event ${id} not found`);
+    return record;
+  }
+
+  async byIds(merchant: string, ids: string[]): Promise<EventRecord[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.dataSource.query<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM "notifications"."events" e JOIN "notifications"."messages" m ON m.id = e.message_id
+       WHERE e.merchant = $1 AND e.id = ANY($2::uuid[]) ORDER BY e.created_at, e.id`,
+      [merchant, ids],
+    );
+    return rows.map((row) => toEventRecord(row, this.box));
+  }
+}
+
+function toFilter(query: ListEventsQuery): EventFilter {
+  if (query.orderId !== undefined && query.order_id !== undefined && query.orderId !== query.order_id) {
+    throw badRequest('orderId and order_id differ; give one of them');
+  }
+  const from = query.from === undefined ? undefined : new Date(query.from);
+  const to = query.to === undefined ? undefined : new Date(query.to);
+  if (from && to && from > to) throw badRequest('from must not be after to');
+  return {
+    orderId: query.orderId ?? query.order_id,
+    scope: query.scope,
+    status: query.status,
+    notificationId: query.notificationId,
+    subscriptionId: query.subscriptionId,
+    reference: query.reference,
+    channel: query.channel,
+    from,
+    to,
+  };
+}
+
+function badRequest(message: string): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [message] });
+}

@@ -1,0 +1,95 @@
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { CLOCK, Clock } from '../clock';
+import { DispatchSignal } from '../delivery/dispatch-signal';
+import { BulkRetryDto } from './dto/bulk-retry.dto';
+import { EventRecord } from './event-record';
+import { EventQueries } from './event-queries';
+
+/** At most this many deliveries per bulk retry call; calling again picks up the rest. */
+export const BULK_RETRY_LIMIT = 10_000;
+
+const NEW_ATTEMPT_COLUMNS = `id, message_id, merchant, order_id, channel, notification_id, subscription_id, reference, scope, type, delivery,
+  attempt, retry_of, trigger, status, created_at, next_attempt_at`;
+
+/**
+ * Operator retries. A retry is a new attempt of the same message (same `webhook-id` and body),
+ * `trigger: retry`, attempted once right away: an operator sees its outcome and decides again,
+ * so it starts no automatic retry chain of its own.
+ */
+@Injectable()
+export class EventRetries {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queries: EventQueries,
+    private readonly signal: DispatchSignal,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  /** 404 for an unknown (or another merchant's) event; 409 while the delivery has an attempt pending. */
+  async retry(merchant: string, eventId: string): Promise<EventRecord> {
+    const source = await this.queries.get(merchant, eventId);
+    const id = randomUUID();
+    let inserted: { id: string }[];
+    try {
+      inserted = await this.dataSource.query(
+        `WITH latest AS (
+           SELECT * FROM "notifications"."events" WHERE message_id = $2 ORDER BY attempt DESC LIMIT 1
+         )
+         INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
+         SELECT $1, l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
+                l.attempt + 1, $3, 'retry', 'pending', $4, $4
+         FROM latest l WHERE l.status <> 'pending' AND l.merchant = $5
+         RETURNING id`,
+        [id, source.messageId, source.id, this.clock.now(), merchant],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw pending(eventId);
+      throw error;
+    }
+    if (inserted.length === 0) throw pending(eventId);
+    this.signal.notify([id]);
+    const [record] = await this.queries.byIds(merchant, [id]);
+    return record;
+  }
+
+  /** Retries every delivery of the merchant whose latest attempt has the given status (and matches the filters). */
+  async retryMany(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
+    const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT];
+    const conditions = ['merchant = $1'];
+    const add = (column: string, value: unknown, operator = '=') => {
+      params.push(value);
+      conditions.push(`${column} ${operator} $${params.length}`);
+    };
+    if (request.orderId !== undefined) add('order_id', request.orderId);
+    if (request.notificationId !== undefined) add('notification_id', request.notificationId);
+    if (request.since !== undefined) add('created_at', new Date(request.since), '>=');
+    const rows: { id: string }[] = await this.dataSource.query(
+      `INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
+       SELECT gen_random_uuid(), l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
+              l.attempt + 1, l.id, 'retry', 'pending', $3, $3
+       FROM (
+         SELECT DISTINCT ON (message_id) * FROM "notifications"."events"
+         WHERE ${conditions.join(' AND ')}
+         ORDER BY message_id, attempt DESC
+       ) l
+       WHERE l.status = $2
+       LIMIT $4
+       ON CONFLICT (message_id, attempt) DO NOTHING
+       RETURNING id`,
+      params,
+    );
+    this.signal.notify(rows.map((row) => row.id));
+    return { count: rows.length };
+  }
+}
+
+function pending(eventId: string): ConflictException {
+  return new ConflictException(`event ${eventId} cannot be retried while an attempt of its delivery is pending`);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
+}

@@ -1,0 +1,61 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { DataSource } from 'typeorm';
+import { CLOCK, Clock } from '../clock';
+import { publicOrder } from '../delivery/delivery-body';
+import { registrationTarget, unsealRegistration } from '../delivery/delivery-target';
+import { DispatchSignal } from '../delivery/dispatch-signal';
+import { newDelivery } from '../delivery/new-delivery';
+import { OrderSnapshotStore } from '../orders/order-snapshot.store';
+import { DeliveriesRepository } from './deliveries.repository';
+import { TriggerDto } from './dto/trigger.dto';
+import { EventRecord } from './event-record';
+import { EventQueries } from './event-queries';
+import { MANUAL_SCOPE, MANUAL_TYPE } from './event-types';
+
+/**
+ * Sends an order's notifications now from the latest snapshot, whatever its scope (Verifone's
+ * manual notification). Every send is a new message (new `webhook-id`), scope `manual`.
+ */
+@Injectable()
+export class ManualTrigger {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly snapshots: OrderSnapshotStore,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly queries: EventQueries,
+    private readonly signal: DispatchSignal,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async trigger(merchant: string, orderId: string, request: TriggerDto): Promise<EventRecord[]> {
+    const sealedOrder = await this.snapshots.findLatest(merchant, orderId);
+    if (!sealedOrder) throw new NotFoundException(`order ${orderId} not found`);
+    const registrations = sealedOrder.notifications.filter(
+      (r) => (request.notificationId === undefined || r.id === request.notificationId) && (request.reference === undefined || r.reference === request.reference),
+    );
+    if (registrations.length === 0 && (request.notificationId !== undefined || request.reference !== undefined)) {
+      const wanted = request.notificationId !== undefined ? `notification ${request.notificationId}` : `notification with reference "${request.reference}"`;
+      throw new NotFoundException(`${wanted} not found on order ${orderId}`);
+    }
+    const now = this.clock.now();
+    const order = { ...sealedOrder, notifications: sealedOrder.notifications.map((r) => unsealRegistration(r, this.box)) };
+    const cause = {
+      changeId: null,
+      type: MANUAL_TYPE,
+      occurredAt: now.toISOString(),
+      merchant,
+      channel: sealedOrder.channel,
+      orderId,
+      orderReference: sealedOrder.reference,
+      change: { kind: 'manual' },
+      order: publicOrder(order),
+    };
+    const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
+    const ids = await this.dataSource.transaction((manager) => this.deliveries.insert(manager, deliveries));
+    this.signal.notify(ids);
+    return this.queries.byIds(merchant, ids);
+  }
+}

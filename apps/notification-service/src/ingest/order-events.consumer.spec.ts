@@ -1,0 +1,76 @@
+import { Logger } from '@nestjs/common';
+import { ORDER_EVENTS_TOPIC } from '@ordercast/contracts';
+import type { EventBus, SubscribeOptions } from '@ordercast/messaging';
+import { CONSUMER_GROUP, OrderEventsConsumer } from './order-events.consumer';
+import type { OrderEventsIngest } from './order-events.ingest';
+
+function setup(failures: number) {
+  let calls = 0;
+  const stop = jest.fn(async () => undefined);
+  const subscribe = jest.fn(async (_: SubscribeOptions) => ({ stop }));
+  const bus = {
+    ensureTopics: jest.fn(async () => {
+      calls += 1;
+      if (calls <= failures) throw new Error('broker unreachable');
+    }),
+    subscribe,
+  } as unknown as EventBus;
+  const ingest = { handleBatch: jest.fn(async () => undefined) } as unknown as OrderEventsIngest;
+  return { sut: new OrderEventsConsumer(bus, ingest), bus, subscribe, stop, ingest };
+}
+
+describe('OrderEventsConsumer', () => {
+  beforeAll(() => Logger.overrideLogger(false));
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('subscribes as group notification-service to the order change topic', async () => {
+    const { sut, subscribe } = setup(0);
+    sut.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(subscribe).toHaveBeenCalledWith(expect.objectContaining({ groupId: CONSUMER_GROUP, topics: [ORDER_EVENTS_TOPIC] }));
+    await sut.onModuleDestroy();
+  });
+
+  it('lets the service boot while the bus is down and subscribes once it answers, backing off in between', async () => {
+    const { sut, bus, subscribe } = setup(3);
+    expect(sut.onApplicationBootstrap()).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(subscribe).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(500 + 1000);
+    expect(bus.ensureTopics).toHaveBeenCalledTimes(3);
+    expect(subscribe).not.toHaveBeenCalled();
+    await jest.advanceTimersByTimeAsync(2000);
+    expect(subscribe).toHaveBeenCalledTimes(1);
+    await sut.onModuleDestroy();
+  });
+
+  it('hands batches to the ingest and rethrows its failure so the bus delivers the batch again', async () => {
+    const { sut, subscribe, ingest } = setup(0);
+    sut.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    const { handleBatch } = subscribe.mock.calls[0][0];
+    const batch = [{ topic: ORDER_EVENTS_TOPIC, partition: 0, offset: '0', key: 'o-1', value: '{}', headers: {} }];
+    await handleBatch(batch);
+    expect(ingest.handleBatch).toHaveBeenCalledWith(batch);
+    (ingest.handleBatch as jest.Mock).mockRejectedValueOnce(new Error('database down'));
+    await expect(handleBatch(batch)).rejects.toThrow('database down');
+    await sut.onModuleDestroy();
+  });
+
+  it('stops the subscription at shutdown, and stops retrying when shut down while the bus is down', async () => {
+    const up = setup(0);
+    up.sut.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    await up.sut.onModuleDestroy();
+    expect(up.stop).toHaveBeenCalledTimes(1);
+
+    const down = setup(Infinity);
+    down.sut.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(100);
+    await down.sut.onModuleDestroy();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(down.bus.ensureTopics).toHaveBeenCalledTimes(1);
+    expect(down.subscribe).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,98 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { OrderChangeEvent, parseOrderChangeEvent, Registration } from '@ordercast/contracts';
+import type { IncomingMessage } from '@ordercast/messaging';
+import { SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { DataSource } from 'typeorm';
+import { CLOCK, Clock } from '../clock';
+import { publicOrder } from '../delivery/delivery-body';
+import { registrationTarget, sealRegistration } from '../delivery/delivery-target';
+import { DispatchSignal } from '../delivery/dispatch-signal';
+import { newDelivery, NewDelivery } from '../delivery/new-delivery';
+import { DeliveriesRepository } from '../events/deliveries.repository';
+import { ScopeMatcher } from '../matching/scope-matcher';
+import { OrderSnapshotStore, SealedChange } from '../orders/order-snapshot.store';
+import { SubscriptionEntity } from '../subscriptions/subscription.entity';
+import { coversChannel, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+
+/**
+ * Turns a batch of change events into pending Events in one transaction: the latest order
+ * snapshots, then one message and first attempt per match. Resolving only after the commit is
+ * what lets the bus commit offsets safely; the unique key makes a redelivered batch harmless.
+ */
+@Injectable()
+export class OrderEventsIngest {
+  private readonly logger = new Logger(OrderEventsIngest.name);
+  private readonly matcher = new ScopeMatcher();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly snapshots: OrderSnapshotStore,
+    private readonly subscriptions: SubscriptionsRepository,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly signal: DispatchSignal,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async handleBatch(messages: IncomingMessage[]): Promise<void> {
+    const changes = messages.flatMap((message) => this.parse(message));
+    if (changes.length === 0) return;
+    const inserted = await this.dataSource.transaction(async (manager) => {
+      await this.snapshots.saveLatest(manager, changes);
+      const merchants = [...new Set(changes.map((change) => change.event.merchant))];
+      const subscriptions = await this.subscriptions.findEnabled(manager, merchants);
+      const now = this.clock.now();
+      return this.deliveries.insert(manager, changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now)));
+    });
+    this.signal.notify(inserted);
+  }
+
+  private deliveriesFor(change: SealedChange, subscriptions: SubscriptionEntity[], now: Date): NewDelivery[] {
+    const { event, sealedOrder } = change;
+    const targets = [
+      ...sealedOrder.notifications.map(registrationTarget),
+      ...subscriptions.filter((s) => s.merchant === event.merchant && coversChannel(s, event.channel)).map(subscriptionTarget),
+    ];
+    const matches = this.matcher.match(targets, event.previous, event.order);
+    if (matches.length === 0) return [];
+    const cause = {
+      changeId: event.id,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      merchant: event.merchant,
+      channel: event.channel,
+      orderId: event.orderId,
+      orderReference: event.order.reference,
+      change: event.change,
+      order: publicOrder(event.order),
+    };
+    return matches.map((match) => newDelivery(cause, match.target, match.label, 'automatic', now));
+  }
+
+  /** A message that can never be ingested is logged and skipped rather than blocking its partition forever. */
+  private parse(message: IncomingMessage): SealedChange[] {
+    let event: OrderChangeEvent;
+    try {
+      event = parseOrderChangeEvent(message.value);
+      if (Number.isNaN(Date.parse(event.occurredAt)) || Number.isNaN(Date.parse(event.order.lastModified))) throw new Error('occurredAt and order.lastModified must be ISO dates');
+      if (!Array.isArray(event.order.notifications)) throw new Error('order.notifications must be a list');
+    } catch (error) {
+      this.logger.error({ msg: 'skipping unreadable change event', topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, reason: (error as Error).message });
+      return [];
+    }
+    const usable = event.order.notifications.filter(isUsableRegistration);
+    if (usable.length < event.order.notifications.length) {
+      this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored: event.order.notifications.length - usable.length });
+    }
+    const sealedOrder = { ...event.order, notifications: usable.map((registration) => sealRegistration(registration, this.box)) };
+    return [{ event, sealedOrder }];
+  }
+}
+
+/** One bad registration must not block its partition (the batch would fail on every redelivery) nor hide the others. */
+function isUsableRegistration(registration: unknown): registration is Registration {
+  if (typeof registration !== 'object' || registration === null) return false;
+  const { id, scope, headers, secret } = registration as Record<string, unknown>;
+  return typeof id === 'string' && Array.isArray(scope) && typeof headers === 'object' && headers !== null && (secret === null || typeof secret === 'string');
+}

@@ -1,0 +1,21 @@
+import type { ServiceDatabase } from '@ordercast/platform';
+import { DisabledRegistrationEntity } from './delivery/disabled-registration.entity';
+import { EventEntity } from './events/event.entity';
+import { MessageEntity } from './events/message.entity';
+import { CreateNotificationTables1763769600000 } from './migrations/1763769600000-create-notification-tables';
+import { OrderSnapshotEntity } from './orders/order-snapshot.entity';
+import { SIGNING_ENTITIES, SIGNING_MIGRATIONS } from './signing';
+import { SubscriptionEntity } from './subscriptions/subscription.entity';
+
+export const NOTIFICATIONS_SCHEMA = 'notifications';
+
+/** Everything notification-service keeps in its schema; shared by the app and the TypeORM CLI. */
+export function notificationDatabase(url: string, poolSize?: number): ServiceDatabase {
+  return {
+    url,
+    schema: NOTIFICATIONS_SCHEMA,
+    entities: [EventEntity, MessageEntity, OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, ...SIGNING_ENTITIES],
+    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS],
+    poolSize,
+  };
+}

@@ -1,0 +1,37 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { MessagingModule } from '@ordercast/messaging';
+import { ApiAuthGuard, postgresOptions } from '@ordercast/platform';
+import { NotificationServiceConfig } from './config/notification-service.config';
+import { DashboardModule } from './dashboard/dashboard.module';
+import { DeliveryModule } from './delivery/delivery.module';
+import { EventsModule } from './events/events.module';
+import { HealthModule } from './health/health.module';
+import { IngestModule } from './ingest/ingest.module';
+import { NotificationCoreModule } from './notification-core.module';
+import { notificationDatabase } from './notification-database';
+import { OrdersModule } from './orders/orders.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
+
+@Module({})
+export class NotificationServiceModule {
+  static forRoot(config: NotificationServiceConfig, databaseUrl: string): DynamicModule {
+    return {
+      module: NotificationServiceModule,
+      imports: [
+        NotificationCoreModule.forRoot(config),
+        TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
+        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix }),
+        OrdersModule,
+        SubscriptionsModule,
+        DeliveryModule,
+        EventsModule,
+        IngestModule,
+        HealthModule,
+        DashboardModule,
+      ],
+      providers: [{ provide: APP_GUARD, useClass: ApiAuthGuard }],
+    };
+  }
+}

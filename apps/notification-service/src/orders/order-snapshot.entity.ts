@@ -1,0 +1,36 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { Order } from '@ordercast/contracts';
+
+/**
+ * The latest order snapshot seen on the change stream, for manual sends. Registration header
+ * values and secrets inside it are sealed with SecretBox.
+ */
+@Entity({ schema: 'notifications', name: 'order_snapshots' })
+export class OrderSnapshotEntity {
+  @PrimaryColumn({ type: 'text' })
+  merchant!: string;
+
+  @PrimaryColumn({ name: 'order_id', type: 'text' })
+  orderId!: string;
+
+  @Column({ type: 'text' })
+  channel!: string;
+
+  @Column({ type: 'jsonb' })
+  snapshot!: Order;
+
+  @Column({ name: 'occurred_at', type: 'timestamptz' })
+  occurredAt!: Date;
+
+  @Column({ name: 'last_modified', type: 'timestamptz' })
+  lastModified!: Date;
+
+  @Column({ name: 'change_id', type: 'text' })
+  changeId!: string;
+
+  @Column({ name: 'change_type', type: 'text' })
+  changeType!: string;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

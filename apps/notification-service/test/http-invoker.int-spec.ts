@@ -1,0 +1,79 @@
+import { TargetGuard } from '@ordercast/platform';
+import { WebhookSink } from '../../../test/support/webhook-sink';
+import { AxiosHttpInvoker } from '../src/delivery/axios-http-invoker';
+import { HttpRequest, MAX_RESPONSE_BODY_BYTES } from '../src/delivery/http-invoker';
+
+jest.setTimeout(30_000);
+
+describe('AxiosHttpInvoker against a real HTTP server on loopback', () => {
+  let sink: WebhookSink;
+  let open: AxiosHttpInvoker;
+  let guarded: AxiosHttpInvoker;
+
+  const call = (invoker: AxiosHttpInvoker, overrides: Partial<HttpRequest>) =>
+    invoker.invoke({ url: sink.url('/hook'), method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}', timeoutMs: 2000, ...overrides });
+
+  beforeAll(async () => {
+    sink = await WebhookSink.start();
+    open = new AxiosHttpInvoker(new TargetGuard(true), { maxSocketsPerHost: 4 });
+    guarded = new AxiosHttpInvoker(new TargetGuard(false), { maxSocketsPerHost: 4 });
+  });
+  afterAll(async () => {
+    open.onApplicationShutdown();
+    guarded.onApplicationShutdown();
+    await sink.close();
+  });
+
+  it('sends the request as given and returns status, headers and body text', async () => {
+    sink.respond('/hook', { status: 201, body: '{"received":true}', headers: { 'x-receipt': 'r-1' } });
+    const result = await call(open, { headers: { 'Content-Type': 'application/json', 'X-API-Key': 'k' } });
+    expect(result).toMatchObject({ kind: 'response', statusCode: 201, body: '{"received":true}', truncated: false, headers: { 'x-receipt': 'r-1' } });
+    const [received] = sink.received('/hook');
+    expect(received).toMatchObject({ method: 'POST', body: '{"a":1}' });
+    expect(received.headers).toMatchObject({ 'content-type': 'application/json', 'x-api-key': 'k' });
+  });
+
+  it('returns every status as a response and does not follow redirects', async () => {
+    sink.respond('/moved', { status: 301, headers: { location: sink.url('/target') } });
+    expect(await call(open, { url: sink.url('/moved') })).toMatchObject({ kind: 'response', statusCode: 301, headers: { location: sink.url('/target') } });
+    sink.respond('/broken', { status: 500, body: 'oops' });
+    expect(await call(open, { url: sink.url('/broken') })).toMatchObject({ kind: 'response', statusCode: 500, body: 'oops' });
+    expect(sink.received('/target')).toHaveLength(0);
+  });
+
+  it('keeps 64 KiB of a large response body and says it was truncated', async () => {
+    sink.respond('/large', { status: 200, body: 'x'.repeat(MAX_RESPONSE_BODY_BYTES * 3) });
+    const result = await call(open, { url: sink.url('/large') });
+    expect(result).toMatchObject({ kind: 'response', statusCode: 200, truncated: true });
+    expect(result.kind === 'response' && result.body.length).toBe(MAX_RESPONSE_BODY_BYTES);
+  });
+
+  it('gives up after the timeout, covering a slow answer', async () => {
+    sink.respond('/slow', { status: 200, delayMs: 1500 });
+    const result = await call(open, { url: sink.url('/slow'), timeoutMs: 300 });
+    expect(result).toMatchObject({ kind: 'error', error: 'timeout after 300 ms' });
+    expect(result.durationMs).toBeGreaterThanOrEqual(290);
+    expect(result.durationMs).toBeLessThan(1400);
+  });
+
+  it('reports a closed port as connection refused', async () => {
+    const closed = await WebhookSink.start();
+    const closedUrl = closed.url('/x');
+    await closed.close();
+    expect(await call(open, { url: closedUrl })).toMatchObject({ kind: 'error', error: 'connection refused' });
+  });
+
+  it('refuses private addresses when private targets are not allowed: IP literals here, host names at connect time', async () => {
+    const before = sink.received().length;
+    expect(await call(guarded, { url: sink.url('/hook') })).toEqual({ kind: 'error', error: 'refused: private address', durationMs: 0 });
+    expect(await call(guarded, { url: `http://[::1]:${sink.port}/hook` })).toMatchObject({ kind: 'error', error: 'refused: private address' });
+    expect(await call(guarded, { url: `http://localhost:${sink.port}/hook` })).toMatchObject({ kind: 'error', error: 'refused: private address' });
+    expect(sink.received()).toHaveLength(before);
+  });
+
+  it('sends GET without a body', async () => {
+    sink.respond('/get', 204);
+    expect(await call(open, { url: sink.url('/get'), method: 'GET', body: null, headers: {} })).toMatchObject({ kind: 'response', statusCode: 204, body: '' });
+    expect(sink.received('/get')[0]).toMatchObject({ method: 'GET', body: '' });
+  });
+});

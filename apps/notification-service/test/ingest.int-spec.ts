@@ -1,0 +1,144 @@
+import { normaliseScope, Registration } from '@ordercast/contracts';
+import { SecretBox } from '@ordercast/platform';
+import { aChangeEvent, aPayment, aRegistration, anOrder, withState } from './fixtures/orders';
+import { startSuite, Suite } from './notification-service.fixture';
+
+/** The default ENCRYPTION_KEY of the config the suite loads. */
+const box = new SecretBox('ordercast-embedded-demo-key-change-me');
+
+describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)', () => {
+  let suite: Suite;
+
+  beforeAll(async () => {
+    suite = await startSuite();
+  });
+  afterAll(async () => {
+    await suite?.close();
+  });
+
+  let afterCleanup: (() => Promise<unknown>) | null = null;
+  afterEach(async () => {
+    await afterCleanup?.();
+    afterCleanup = null;
+  });
+
+  const count = async (sql: string, params: unknown[]) => Number((await suite.sql.query(sql, params)).rows[0].count);
+
+  it('creates nothing new when a change event is delivered again', async () => {
+    const path = `/once-${Date.now()}`;
+    const registration = aRegistration({ url: suite.sink.url(path), scope: [{ pointer: '/state/currentStatus' }] });
+    const checkout = anOrder({ merchant: 'alpha', notifications: [registration] });
+    const processing = withState(checkout, 'processing');
+    const change = aChangeEvent(checkout, processing);
+    await suite.publish(change);
+    await suite.eventsOf(checkout.id);
+
+    // Same key, so the redelivery is ingested before the later change that proves the consumer got past it.
+    await suite.publish(change, aChangeEvent(processing, withState(processing, 'accepted', '2025-01-01T12:00:00.000Z')));
+    const events = await suite.eventsOf(checkout.id, { count: 2 });
+    expect(events.map((e) => e.scope).sort()).toEqual(['state.accepted', 'state.processing']);
+    expect(await count(`SELECT count(*) FROM notifications.messages WHERE change_id = $1`, [change.id])).toBe(1);
+    expect(suite.sink.received(path)).toHaveLength(2);
+  });
+
+  it('fires a registration added by the request that changes the state', async () => {
+    const path = `/added-${Date.now()}`;
+    const checkout = anOrder({ merchant: 'alpha' });
+    const registration = aRegistration({ url: suite.sink.url(path), scope: normaliseScope({ state: ['processing'] }) });
+    await suite.publish(aChangeEvent(checkout, { ...withState(checkout, 'processing'), notifications: [registration] }));
+    const [event] = await suite.eventsOf(checkout.id);
+    expect(event).toMatchObject({ notificationId: registration.id, scope: 'state.processing', status: 'succeeded' });
+  });
+
+  it('fires a { state: [checkout] } registration on order.created, as the rule says', async () => {
+    const path = `/created-${Date.now()}`;
+    const registration = aRegistration({ url: suite.sink.url(path), scope: normaliseScope({ state: ['checkout'] }) });
+    const order = anOrder({ merchant: 'alpha', notifications: [registration] });
+    await suite.publish(aChangeEvent(null, order, 'order.created', { kind: 'created' }));
+    const [event] = await suite.eventsOf(order.id);
+    expect(event).toMatchObject({ scope: 'state.checkout', type: 'order.created', status: 'succeeded' });
+  });
+
+  it('delivers one message per matching watch of a registration, each with its own id', async () => {
+    const path = `/two-${Date.now()}`;
+    const registration = aRegistration({ url: suite.sink.url(path), scope: normaliseScope({ state: ['processing'], payment: true }) });
+    const checkout = anOrder({ merchant: 'alpha', notifications: [registration] });
+    const after = { ...withState(checkout, 'processing'), payments: [aPayment({ state: 'authorized' })] };
+    await suite.publish(aChangeEvent(checkout, after));
+    const events = await suite.eventsOf(checkout.id, { count: 2 });
+    expect(events.map((e) => e.scope).sort()).toEqual(['payment.authorized', 'state.processing']);
+    expect(events[0].messageId).not.toBe(events[1].messageId);
+    const bodies = (await suite.sink.waitFor(2, 10_000, path)).map((r) => JSON.parse(r.body));
+    expect(bodies.map((b) => b.scope).sort()).toEqual(['payment.authorized', 'state.processing']);
+  });
+
+  it("matches the merchant's enabled subscriptions for the order's channel", async () => {
+    const path = `/subscription-${Date.now()}`;
+    const insert = async (name: string, channels: string[], enabled: boolean, merchant = 'alpha') =>
+      (await suite.sql.query(
+        `INSERT INTO notifications.subscriptions (merchant, name, channels, scope, url, headers, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+        [merchant, name, channels, JSON.stringify(normaliseScope({ state: ['processing'] })), suite.sink.url(`${path}/${name}`), { 'X-Token': box.encrypt('sub-token') }, enabled],
+      )).rows[0].id as string;
+    const everyChannel = await insert('every-channel', [], true);
+    const webOnly = await insert('web-only', ['web-se'], true);
+    await insert('other-channel', ['store-se'], true);
+    await insert('disabled', [], false);
+    await insert('other-merchant', [], true, 'beta');
+    // The other tests must not get subscription deliveries.
+    afterCleanup = () => suite.sql.query(`DELETE FROM notifications.subscriptions`);
+
+    const checkout = anOrder({ merchant: 'alpha', channel: 'web-se' });
+    await suite.publish(aChangeEvent(checkout, withState(checkout, 'processing')));
+    const events = await suite.eventsOf(checkout.id, { count: 2 });
+    expect(events.map((e) => [e.subscriptionId, e.reference, e.notificationId]).sort()).toEqual(
+      [[everyChannel, 'every-channel', null], [webOnly, 'web-only', null]].sort(),
+    );
+    const [received] = await suite.sink.waitFor(1, 10_000, `${path}/every-channel`);
+    expect(received.headers['x-token']).toBe('sub-token');
+    expect(JSON.parse(received.body).notification).toEqual({ id: everyChannel, reference: 'every-channel', description: null });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(suite.sink.received().filter((r) => r.path.startsWith(path)).map((r) => r.path).sort()).toEqual([`${path}/every-channel`, `${path}/web-only`]);
+  });
+
+  it('keeps the newest snapshot of an order, with registration secrets sealed at rest', async () => {
+    const registration = aRegistration({
+      url: suite.sink.url(`/sealed-${Date.now()}`),
+      headers: { 'X-API-Key': 'plain-api-key' },
+      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      scope: [{ pointer: '/state/currentStatus' }],
+    });
+    const checkout = anOrder({ merchant: 'alpha', notifications: [registration] });
+    const processing = withState(checkout, 'processing', '2025-01-01T11:00:00.000Z');
+    const accepted = withState(processing, 'accepted', '2025-01-01T12:00:00.000Z');
+    const newer = aChangeEvent(processing, accepted);
+    const older = aChangeEvent(checkout, processing);
+    await suite.publish(newer, older);
+    await suite.eventsOf(checkout.id, { count: 2 });
+
+    const { rows } = await suite.sql.query(`SELECT change_id, snapshot, snapshot::text AS text FROM notifications.order_snapshots WHERE order_id = $1`, [checkout.id]);
+    expect(rows[0].change_id).toBe(newer.id);
+    expect(rows[0].snapshot.state.currentStatus).toBe('accepted');
+    expect(rows[0].text).not.toContain('plain-api-key');
+    expect(rows[0].text).not.toContain('whsec_');
+    const stored = rows[0].snapshot.notifications[0];
+    expect(box.decrypt(stored.headers['X-API-Key'])).toBe('plain-api-key');
+    const messages = await suite.sql.query(`SELECT headers::text AS headers, secret FROM notifications.messages WHERE order_id = $1`, [checkout.id]);
+    expect(messages.rows).toHaveLength(2);
+    for (const message of messages.rows) {
+      expect(message.headers).not.toContain('plain-api-key');
+      expect(box.decrypt(message.secret)).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+      expect(message.secret).not.toContain('whsec_');
+    }
+  });
+
+  it('skips an unreadable message, and a malformed registration, instead of blocking the partition', async () => {
+    const path = `/after-poison-${Date.now()}`;
+    const registration = aRegistration({ url: suite.sink.url(path), scope: [{ pointer: '/state/currentStatus' }] });
+    const malformed = { ...aRegistration({ url: suite.sink.url(path) }), scope: 'not a list', headers: undefined } as unknown as Registration;
+    const checkout = anOrder({ merchant: 'alpha', notifications: [malformed, registration] });
+    await suite.publishRaw(checkout.id, 'not json', JSON.stringify({ id: 'x', type: 'order.unknown' }));
+    await suite.publish(aChangeEvent(checkout, withState(checkout, 'processing')));
+    const events = await suite.eventsOf(checkout.id);
+    expect(events.map((e) => [e.notificationId, e.status])).toEqual([[registration.id, 'succeeded']]);
+  });
+});

@@ -1,0 +1,92 @@
+import { INestApplication } from '@nestjs/common';
+import { ORDER_EVENTS_TOPIC, OrderChangeEvent } from '@ordercast/contracts';
+import { EVENT_BUS, EventBus } from '@ordercast/messaging';
+import { loadConfig } from '@ordercast/platform';
+import type { Server } from 'node:http';
+import { Client } from 'pg';
+import request from 'supertest';
+import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { WebhookSink } from '../../../test/support/webhook-sink';
+import { NotificationServiceConfig } from '../src/config/notification-service.config';
+import { createNotificationServiceApp } from '../src/create-notification-service-app';
+import type { EventRecord } from '../src/events/event-record';
+
+// The project-level testTimeout in jest.config.js is ignored by Jest 29 (it warns "Unknown option"), leaving 5 s.
+jest.setTimeout(60_000);
+
+export const NOTIFICATIONS = '/api/v0/checkout/notifications';
+export const EVENTS = `${NOTIFICATIONS}/events`;
+export const ALPHA = { 'x-merchant': 'alpha', authorization: 'Bearer alpha-token-1' };
+export const BETA = { 'x-merchant': 'beta', authorization: 'Bearer beta-token-1' };
+
+/** Fast schedules so retry chains finish within a test; a high circuit threshold so failure tests do not pause each other's sink. */
+export const TEST_ENV = {
+  PORT: '0',
+  API_TOKENS: 'alpha:alpha-token-1,beta:beta-token-1',
+  ALLOW_PRIVATE_TARGETS: 'true',
+  LOG_LEVEL: 'error',
+  RETRY_SCHEDULE: '50ms,50ms,50ms',
+  DISPATCH_POLL_MS: '50',
+  RESULT_FLUSH_MS: '5',
+  DELIVERY_TIMEOUT_MS: '2000',
+  CIRCUIT_FAILURE_THRESHOLD: '1000',
+};
+
+/** A suite's world: its own database, a notification-service on it (in-process bus), and a webhook sink. */
+export interface Suite {
+  db: TestDatabase;
+  sql: Client;
+  app: INestApplication;
+  http: Server;
+  bus: EventBus;
+  sink: WebhookSink;
+  publish(...events: OrderChangeEvent[]): Promise<void>;
+  /** Publishes raw values (for unreadable messages). */
+  publishRaw(key: string, ...values: string[]): Promise<void>;
+  /** Events of an order as the API lists them (newest first), once `count` of them match `until`. */
+  eventsOf(orderId: string, options?: { count?: number; until?: (event: EventRecord) => boolean; timeoutMs?: number }): Promise<EventRecord[]>;
+  close(): Promise<void>;
+}
+
+export async function startSuite(env: Record<string, string> = {}): Promise<Suite> {
+  const db = await createTestDatabase();
+  const config = loadConfig(NotificationServiceConfig, { ...TEST_ENV, DATABASE_URL: db.url, ...env });
+  const app = await createNotificationServiceApp(config);
+  await app.init();
+  const bus = app.get<EventBus>(EVENT_BUS);
+  const sink = await WebhookSink.start();
+  const sql = new Client({ connectionString: db.url });
+  await sql.connect();
+  const http = app.getHttpServer() as Server;
+
+  const eventsOf: Suite['eventsOf'] = async (orderId, options = {}) => {
+    const { count = 1, until = (event) => event.status !== 'pending', timeoutMs = 10_000 } = options;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await request(http).get(EVENTS).query({ orderId, limit: 500 }).set(ALPHA).expect(200);
+      const events = response.body.data as EventRecord[];
+      if (events.filter(until).length >= count) return events;
+      if (Date.now() > deadline) throw new Error(`expected ${count} matching event(s) of order ${orderId} within ${timeoutMs} ms, got ${JSON.stringify(events, null, 2)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+
+  return {
+    db,
+    sql,
+    app,
+    http,
+    bus,
+    sink,
+    publish: (...events) => bus.publish(ORDER_EVENTS_TOPIC, events.map((event) => ({ key: event.orderId, value: JSON.stringify(event) }))),
+    publishRaw: (key, ...values) => bus.publish(ORDER_EVENTS_TOPIC, values.map((value) => ({ key, value }))),
+    eventsOf,
+    close: async () => {
+      await sql.end();
+      await app.close();
+      await bus.close();
+      await sink.close();
+      await db.drop();
+    },
+  };
+}
