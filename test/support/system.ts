@@ -1,0 +1,115 @@
+import type { INestApplication } from '@nestjs/common';
+import type { Order } from '@ordercast/contracts';
+import { loadConfig } from '@ordercast/platform';
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { NotificationServiceConfig } from '../../apps/notification-service/src/config/notification-service.config';
+import { createNotificationServiceApp } from '../../apps/notification-service/src/create-notification-service-app';
+import type { EventRecord } from '../../apps/notification-service/src/events/event-record';
+import { OrderServiceConfig } from '../../apps/order-service/src/config/order-service.config';
+import { createOrderServiceApp } from '../../apps/order-service/src/create-order-service-app';
+import { createTestDatabase, TestDatabase } from './database';
+import { kafkaBrokers } from './kafka';
+import { WebhookSink } from './webhook-sink';
+
+export const ORDERS = '/api/v0/checkout/orders';
+export const CHANNELS = '/api/v0/checkout/channels';
+export const NOTIFICATIONS = '/api/v0/checkout/notifications';
+export const EVENTS = `${NOTIFICATIONS}/events`;
+export const ALPHA = { 'x-merchant': 'alpha', authorization: 'Bearer alpha-token-1' };
+export const BETA = { 'x-merchant': 'beta', authorization: 'Bearer beta-token-1' };
+
+export type BusKind = 'kafka' | 'in-process';
+
+/** What both services share in a cross-service suite. */
+export const SYSTEM_ENV = {
+  PORT: '0',
+  API_TOKENS: 'alpha:alpha-token-1,beta:beta-token-1',
+  ALLOW_PRIVATE_TARGETS: 'true',
+  LOG_LEVEL: 'error',
+  RETRY_SCHEDULE: '50ms,50ms,50ms',
+  DISPATCH_POLL_MS: '50',
+  DELIVERY_TIMEOUT_MS: '2000',
+};
+
+/**
+ * Both services as one system: order-service publishing through its outbox, notification-service
+ * consuming, on one test database and either the real Kafka broker (with a topic prefix of the
+ * suite's own, so suites never read each other's events) or the in-process bus; plus a sink.
+ */
+export interface System {
+  db: TestDatabase;
+  orders: INestApplication;
+  notifications: INestApplication;
+  ordersHttp: Server;
+  notificationsHttp: Server;
+  sink: WebhookSink;
+  createOrder(body?: Record<string, unknown>, channel?: string): Promise<Order>;
+  setState(orderId: string, currentStatus: string): Promise<Order>;
+  /** The order's Events once `count` of them satisfy `until` (default: no longer pending). */
+  eventsOf(orderId: string, options?: { count?: number; until?: (event: EventRecord) => boolean; timeoutMs?: number; query?: Record<string, string> }): Promise<EventRecord[]>;
+  close(): Promise<void>;
+}
+
+export async function startSystem(bus: BusKind, env: Record<string, string> = {}): Promise<System> {
+  const db = await createTestDatabase();
+  const shared: Record<string, string> = { ...SYSTEM_ENV, DATABASE_URL: db.url, ...env };
+  if (bus === 'kafka') {
+    shared.KAFKA_BROKERS = kafkaBrokers().join(',');
+    shared.KAFKA_TOPIC_PREFIX ??= `t${randomUUID().slice(0, 8)}.`;
+  }
+  const orders = await createOrderServiceApp(loadConfig(OrderServiceConfig, shared));
+  await orders.init();
+  const notifications = await createNotificationServiceApp(loadConfig(NotificationServiceConfig, shared));
+  await notifications.init();
+  const sink = await WebhookSink.start();
+  const ordersHttp = orders.getHttpServer() as Server;
+  const notificationsHttp = notifications.getHttpServer() as Server;
+
+  const createOrder: System['createOrder'] = async (body = {}, channel = 'web') => {
+    const response = await request(ordersHttp)
+      .post(ORDERS)
+      .set({ ...ALPHA, 'x-channel': channel })
+      .send({ reference: `ref-${randomUUID().slice(0, 8)}`, currency: 'SEK', cart: { items: [{ reference: 'sku-1', name: 'Mug', quantity: 2, unitPrice: 50 }], total: 100 }, ...body });
+    if (response.status !== 201) throw new Error(`create order: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body as Order;
+  };
+
+  const setState: System['setState'] = async (orderId, currentStatus) => {
+    const response = await request(ordersHttp).put(`${ORDERS}/${orderId}/state`).set(ALPHA).send({ currentStatus });
+    if (response.status !== 200) throw new Error(`set state ${currentStatus}: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body as Order;
+  };
+
+  const eventsOf: System['eventsOf'] = async (orderId, options = {}) => {
+    const { count = 1, until = (event) => event.status !== 'pending', timeoutMs = 30_000, query = {} } = options;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const response = await request(notificationsHttp).get(EVENTS).query({ orderId, limit: 500, ...query }).set(ALPHA);
+      if (response.status !== 200) throw new Error(`events query: ${response.status} ${JSON.stringify(response.body)}`);
+      const events = response.body.data as EventRecord[];
+      if (events.filter(until).length >= count) return events;
+      if (Date.now() > deadline) throw new Error(`expected ${count} matching event(s) of order ${orderId} within ${timeoutMs} ms, got ${JSON.stringify(events, null, 2)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  return {
+    db,
+    orders,
+    notifications,
+    ordersHttp,
+    notificationsHttp,
+    sink,
+    createOrder,
+    setState,
+    eventsOf,
+    close: async () => {
+      await sink.close();
+      await notifications.close();
+      await orders.close();
+      await db.drop();
+    },
+  };
+}
