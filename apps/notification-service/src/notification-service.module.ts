@@ -6,12 +6,17 @@ import { ApiAuthGuard, postgresOptions } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
+import { EmailModule } from './email';
 import { EventsModule } from './events/events.module';
-import { HealthModule } from './health/health.module';
+import { HealthModule } from '@ordercast/platform';
+import { NotificationMetricsModule } from './metrics/metrics.module';
 import { IngestModule } from './ingest/ingest.module';
 import { NotificationCoreModule } from './notification-core.module';
 import { notificationDatabase } from './notification-database';
 import { OrdersModule } from './orders/orders.module';
+import { PollingModule } from './polling';
+import { SigningModule } from './signing';
+import { SubscriptionsApiModule } from './subscriptions/subscriptions-api.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 
 @Module({})
@@ -23,12 +28,17 @@ export class NotificationServiceModule {
         NotificationCoreModule.forRoot(config),
         TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix }),
+        SigningModule.register({ keyGraceMs: config.signingKeyGraceMs }),
+        PollingModule.register({ visibilityMs: config.pollVisibilityMs }),
+        EmailModule.register({ smtpUrl: config.smtpUrl ?? null, from: config.smtpFrom, timeoutMs: config.deliveryTimeoutMs }),
         OrdersModule,
         SubscriptionsModule,
+        SubscriptionsApiModule,
         DeliveryModule,
         EventsModule,
         IngestModule,
         HealthModule,
+        NotificationMetricsModule,
         DashboardModule,
       ],
       providers: [{ provide: APP_GUARD, useClass: ApiAuthGuard }],

@@ -173,7 +173,14 @@ describe('events API (real PostgreSQL)', () => {
   describe('service', () => {
     it('reports health of the database and the bus', async () => {
       const response = await request(suite.http).get('/health').expect(200);
-      expect(response.body).toEqual({ status: 'ok', checks: { database: 'up', bus: 'up' } });
+      expect(response.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, bus: { status: 'up' } } });
+    });
+
+    it('serves Prometheus metrics', async () => {
+      const response = await request(suite.http).get('/metrics').expect(200);
+      expect(response.headers['content-type']).toMatch(/^text\/plain/);
+      expect(response.text).toContain('http_requests_total');
+      expect(response.text).toContain('process_resident_memory_bytes');
     });
 
     it('describes its API at /api/docs without auth', async () => {

@@ -4,11 +4,11 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
-  ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, parseApiTokens, postgresOptions, SECRET_BOX, SecretBox, TargetGuard,
+  ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseApiTokens, postgresOptions, SECRET_BOX, SecretBox,
+  TargetGuard,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
-import { HealthController } from './health/health.controller';
 import { NotificationsModule } from './notifications/notifications.module';
 import { orderServiceDatabase } from './order-service.database';
 import { OrdersModule } from './orders/orders.module';
@@ -36,8 +36,9 @@ export class OrderServiceModule {
         NotificationsModule,
         ChannelsModule,
         OutboxModule,
+        HealthModule,
+        MetricsModule,
       ],
-      controllers: [HealthController],
       providers: [
         { provide: OrderServiceConfig, useValue: config },
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },

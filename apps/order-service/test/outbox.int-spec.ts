@@ -102,8 +102,14 @@ describe('outbox relay (in-process bus)', () => {
     }
   });
 
+  it('serves Prometheus metrics with the outbox backlog', async () => {
+    const metrics = await request(suite.http).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^ordercast_outbox_backlog \d+$/m);
+    expect(metrics.text).toContain('http_requests_total');
+  });
+
   it('serves health and the OpenAPI description', async () => {
-    expect((await request(suite.http).get('/health')).body).toEqual({ status: 'ok', database: 'up', bus: 'up' });
+    expect((await request(suite.http).get('/health')).body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, bus: { status: 'up' } } });
     const docs = await request(suite.http).get('/api/docs-json');
     expect(docs.status).toBe(200);
     expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining([
@@ -121,7 +127,7 @@ describe('outbox relay (in-process bus)', () => {
 
     const health = await request(first.http).get('/health');
     expect(health.status).toBe(503);
-    expect(health.body).toMatchObject({ status: 'error', database: 'up', bus: 'down' });
+    expect(health.body).toMatchObject({ status: 'error', info: { database: { status: 'up' } }, error: { bus: { status: 'down' } } });
 
     expect((await request(first.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' })).status).toBe(200);
     expect((await request(first.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'accepted' })).status).toBe(200);

@@ -2,6 +2,7 @@ export * from './auth';
 export * from './config';
 export * from './crypto';
 export * from './database';
+export * from './health';
 export * from './http';
 export * from './logging';
 export * from './metrics';

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { NotificationServiceConfig } from '../config/notification-service.config';
+import { NotificationMetrics } from '../metrics/notification-metrics';
 import { AttemptResult, Deferral, DispatchRepository } from './dispatch.repository';
 
 /** Results written per transaction at most; more wait for the next flush. */
@@ -27,6 +28,7 @@ export class ResultWriter {
   constructor(
     private readonly repository: DispatchRepository,
     private readonly config: NotificationServiceConfig,
+    private readonly metrics: NotificationMetrics,
   ) {}
 
   record(result: AttemptResult): void {
@@ -72,6 +74,7 @@ export class ResultWriter {
       .record(results, deferrals)
       .then(() => {
         this.lastFlushFailed = false;
+        this.metrics.recordAttempts(results);
       })
       .catch((error: Error) => {
         this.lastFlushFailed = true;

@@ -11,6 +11,7 @@ import { DispatchSignal } from '../delivery/dispatch-signal';
 import { newDelivery, NewDelivery } from '../delivery/new-delivery';
 import { DeliveriesRepository } from '../events/deliveries.repository';
 import { ScopeMatcher } from '../matching/scope-matcher';
+import { NotificationMetrics } from '../metrics/notification-metrics';
 import { OrderSnapshotStore, SealedChange } from '../orders/order-snapshot.store';
 import { SubscriptionEntity } from '../subscriptions/subscription.entity';
 import { coversChannel, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
@@ -33,6 +34,7 @@ export class OrderEventsIngest {
     private readonly signal: DispatchSignal,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly metrics: NotificationMetrics,
   ) {}
 
   async handleBatch(messages: IncomingMessage[]): Promise<void> {
@@ -45,7 +47,8 @@ export class OrderEventsIngest {
       const now = this.clock.now();
       return this.deliveries.insert(manager, changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now)));
     });
-    this.signal.notify(inserted);
+    this.signal.notify(inserted.pendingIds);
+    this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));
   }
 
   private deliveriesFor(change: SealedChange, subscriptions: SubscriptionEntity[], now: Date): NewDelivery[] {
