@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     API_TOKENS: 'demo:demo-token',
     ALLOW_PRIVATE_TARGETS: 'true',
     LOG_FORMAT: 'pretty',
+    LOG_LEVEL: 'warn',
     ...process.env,
   };
   if (!env.DATABASE_URL) {
