@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { loadConfig, startEmbeddedPostgres } from '@ordercast/platform';
+import { closeOnSignals, loadConfig, startEmbeddedPostgres } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { createNotificationServiceApp } from './create-notification-service-app';
 
@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   if (embedded) process.once('exit', () => void embedded.stop());
   await app.listen(config.port);
   const logger = new Logger('NotificationService');
+  closeOnSignals(app, logger);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   logger.log({ msg: `notification-service listening on ${url}`, url, docs: `${url}/api/docs`, database: embedded ? 'embedded' : 'external', bus: config.brokers ? 'kafka' : 'in-process' });
   if (!process.env.API_TOKENS) logger.log({ msg: 'API_TOKENS not set: use X-Merchant: demo with the API token demo-token' });

@@ -3,7 +3,9 @@ import { DisabledRegistrationEntity } from './delivery/disabled-registration.ent
 import { EventEntity } from './events/event.entity';
 import { MessageEntity } from './events/message.entity';
 import { CreateNotificationTables1763769600000 } from './migrations/1763769600000-create-notification-tables';
+import { EmailDispatch1795306500000 } from './migrations/1795306500000-email-dispatch';
 import { OrderSnapshotEntity } from './orders/order-snapshot.entity';
+import { POLLING_ENTITIES, POLLING_MIGRATIONS } from './polling';
 import { SIGNING_ENTITIES, SIGNING_MIGRATIONS } from './signing';
 import { SubscriptionEntity } from './subscriptions/subscription.entity';
 
@@ -14,8 +16,8 @@ export function notificationDatabase(url: string, poolSize?: number): ServiceDat
   return {
     url,
     schema: NOTIFICATIONS_SCHEMA,
-    entities: [EventEntity, MessageEntity, OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, ...SIGNING_ENTITIES],
-    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS],
+    entities: [EventEntity, MessageEntity, OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, ...SIGNING_ENTITIES, ...POLLING_ENTITIES],
+    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000],
     poolSize,
   };
 }

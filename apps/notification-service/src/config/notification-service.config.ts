@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
-import { Matches, ValidateBy } from 'class-validator';
+import { IsOptional, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { CommonConfig, DURATIONS_PATTERN, parseDurations } from '@ordercast/platform';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
@@ -69,6 +69,22 @@ export class NotificationServiceConfig extends CommonConfig {
 
   @IntVariable('DATABASE_POOL_SIZE', 2, 200)
   databasePoolSize: number = 20;
+
+  /** How long a received, unacknowledged poll message stays invisible before it can be received again. */
+  @IntVariable('POLL_VISIBILITY_MS', 100, 43_200_000)
+  pollVisibilityMs: number = 30_000;
+
+  /** How long a retired JWS signing key stays in the JWKS, so signatures made just before a rotation still verify. */
+  @IntVariable('SIGNING_KEY_GRACE_MS', 0, 90 * 86_400_000)
+  signingKeyGraceMs: number = 7 * 86_400_000;
+
+  /** SMTP server of `delivery: email`; without it every email attempt fails (and is retried) with "SMTP_URL is not configured". */
+  @Expose({ name: 'SMTP_URL' }) @IsOptional() @Matches(/^smtps?:\/\/[^/?#\s]+/i, { message: 'SMTP_URL must be an smtp:// or smtps:// URL with a host, such as smtp://user:pass@mail.example.com:587' })
+  smtpUrl?: string;
+
+  /** The From of notification emails, such as `Shop <orders@shop.example>`. */
+  @Expose({ name: 'SMTP_FROM' }) @IsOptional() @MaxLength(320, { message: 'SMTP_FROM must be at most 320 characters' })
+  smtpFrom?: string;
 
   /** Delays of the automatic retries in milliseconds. */
   get retryDelaysMs(): number[] {

@@ -1,17 +1,19 @@
 import { Module } from '@nestjs/common';
 import { TargetGuard } from '@ordercast/platform';
 import { NotificationServiceConfig } from '../config/notification-service.config';
-import { DeliverySigner, SigningModule } from '../signing';
+import { EmailSender } from '../email/email-sender';
+import { DeliverySigner } from '../signing';
 import { AxiosHttpInvoker } from './axios-http-invoker';
 import { SIGNER } from './delivery-signer.port';
 import { DispatchSignal } from './dispatch-signal';
 import { DispatchRepository } from './dispatch.repository';
 import { Dispatcher } from './dispatcher';
 import { HTTP_INVOKER } from './http-invoker';
+import { MAILER } from './mailer.port';
 import { ResultWriter } from './result-writer';
 
+/** Needs the global SigningModule (the signer) and EmailModule (the SMTP sender). */
 @Module({
-  imports: [SigningModule],
   providers: [
     DispatchSignal,
     DispatchRepository,
@@ -23,6 +25,7 @@ import { ResultWriter } from './result-writer';
       inject: [TargetGuard, NotificationServiceConfig],
     },
     { provide: SIGNER, useExisting: DeliverySigner },
+    { provide: MAILER, useExisting: EmailSender },
   ],
   exports: [DispatchSignal],
 })

@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { HttpMethod } from '@ordercast/contracts';
+import type { DeliveryKind, HttpMethod } from '@ordercast/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import type { EventStatus, EventTrigger } from '../events/event-types';
 import { TARGET_DISABLED_ERROR } from './attempt-verdict';
 
-/** A pending webhook attempt this dispatcher holds a lease on, with what to send. */
+/** A pending webhook or email attempt this dispatcher holds a lease on, with what to send. */
 export interface ClaimedAttempt {
   id: string;
   messageId: string;
   attempt: number;
   trigger: EventTrigger;
+  delivery: DeliveryKind;
   url: string | null;
+  /** The recipient of an email delivery. */
+  email: string | null;
   method: HttpMethod;
   sealedHeaders: Record<string, string>;
   sealedSecret: string | null;
@@ -46,7 +49,9 @@ interface ClaimRow {
   message_id: string;
   attempt: number;
   trigger: EventTrigger;
+  delivery: DeliveryKind;
   url: string | null;
+  email: string | null;
   method: HttpMethod;
   headers: Record<string, string>;
   secret: string | null;
@@ -54,7 +59,8 @@ interface ClaimRow {
   skip_reason: string | null;
 }
 
-const DUE = `status = 'pending' AND delivery = 'webhook' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())`;
+// Poll deliveries are never pending: they are queued when created. The delivery condition matches events_due_idx.
+const DUE = `status = 'pending' AND delivery IN ('webhook', 'email') AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())`;
 
 /** The dispatch table operations: lease due rows, record results, hold rows back. */
 @Injectable()
@@ -94,7 +100,7 @@ export class DispatchRepository {
          WHERE e.id IN (${selectIds})
          RETURNING e.id, e.message_id, e.merchant, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
        )
-       SELECT c.id, c.message_id, c.attempt, c.trigger, m.url, m.method, m.headers, m.secret, m.body::text AS body,
+       SELECT c.id, c.message_id, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers, m.secret, m.body::text AS body,
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
                    WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS skip_reason
        FROM claimed c
@@ -109,7 +115,9 @@ export class DispatchRepository {
       messageId: row.message_id,
       attempt: row.attempt,
       trigger: row.trigger,
+      delivery: row.delivery,
       url: row.url,
+      email: row.email,
       method: row.method,
       sealedHeaders: row.headers,
       sealedSecret: row.secret,

@@ -4,19 +4,23 @@ import { maskHeaders, SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
-import { judgeAttempt } from './attempt-verdict';
+import { renderEmail } from '../email/render-email';
+import { AttemptVerdict, judgeAttempt } from './attempt-verdict';
 import { CircuitBreaker } from './circuit-breaker';
+import type { DeliveryBody } from './delivery-body';
 import { SIGNER, MessageSigner } from './delivery-signer.port';
 import { DispatchSignal } from './dispatch-signal';
-import { ClaimedAttempt, DispatchRepository } from './dispatch.repository';
+import { AttemptResult, ClaimedAttempt, DispatchRepository } from './dispatch.repository';
+import { EmailOutcome, judgeEmail } from './email-verdict';
 import { HostLimiter } from './host-limiter';
 import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
+import { MAILER, Mailer } from './mailer.port';
 import { ResultWriter } from './result-writer';
 import type { RetryPolicy } from './retry-schedule';
 import { USER_AGENT } from './user-agent';
 
 /**
- * Delivers pending webhook Events. Rows are leased from the database in batches (so several
+ * Delivers pending webhook and email Events. Rows are leased from the database in batches (so several
  * instances share the work and a crashed one's rows come back when the lease expires), called
  * with bounded concurrency overall and per host, and their results written in batches.
  *
@@ -47,6 +51,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: NotificationServiceConfig,
     @Inject(HTTP_INVOKER) private readonly invoker: HttpInvoker,
     @Inject(SIGNER) private readonly signer: MessageSigner,
+    @Inject(MAILER) private readonly mailer: Mailer,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
@@ -142,10 +147,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async deliver(row: ClaimedAttempt): Promise<void> {
     if (row.skipReason !== null) return this.recordWithoutCall(row, row.skipReason);
+    if (row.delivery === 'email') return this.sendEmail(row);
     if (row.url === null) return this.recordWithoutCall(row, 'no target URL');
     const host = hostOf(row.url);
     await this.hosts.acquire(host);
     try {
+      // Shutting down: a row still waiting for its host is given back rather than started, so the
+      // process stops within one call's time instead of working through everything it had claimed.
+      if (this.stopped) return this.results.defer({ eventId: row.id, until: this.clock.now() });
       const decision = this.breaker.decide(host, this.clock.now().getTime());
       if (!decision.allowed) return this.results.defer({ eventId: row.id, until: new Date(decision.retryAt) });
       await this.attempt(row, host);
@@ -190,6 +199,33 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     };
   }
 
+  /**
+   * Email goes to one SMTP server, whose connection pool bounds the concurrency; the per-host
+   * limit and circuit breaker are for the many webhook hosts. The Event keeps the SMTP reply as
+   * its response, and To and Subject as its request headers.
+   */
+  private async sendEmail(row: ClaimedAttempt): Promise<void> {
+    if (row.email === null) return this.recordWithoutCall(row, 'no email address');
+    const started = Date.now();
+    let headers: Record<string, string> | null = null;
+    let outcome: EmailOutcome;
+    try {
+      const { subject, text } = renderEmail(JSON.parse(row.body) as DeliveryBody);
+      headers = { To: row.email, Subject: subject };
+      outcome = { kind: 'reply', ...(await this.mailer.send({ to: row.email, subject, text, messageId: row.messageId })) };
+    } catch (error) {
+      outcome = { kind: 'error', error: (error as Error).message };
+    }
+    const now = this.clock.now();
+    this.record(row, judgeEmail(row, outcome, this.policy, now), now, {
+      statusCode: null,
+      responseBody: outcome.kind === 'reply' ? outcome.response : null,
+      responseTruncated: false,
+      durationMs: Date.now() - started,
+      requestHeaders: headers,
+    });
+  }
+
   private recordWithoutCall(row: ClaimedAttempt, error: string): void {
     const now = this.clock.now();
     this.results.record({
@@ -200,17 +236,22 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   private recordResult(row: ClaimedAttempt, result: HttpResult, maskedHeaders: Record<string, string> | null): void {
     const now = this.clock.now();
-    const verdict = judgeAttempt(row, result, this.policy, now);
-    this.results.record({
-      eventId: row.id,
-      status: verdict.status,
+    this.record(row, judgeAttempt(row, result, this.policy, now), now, {
       statusCode: result.kind === 'response' ? result.statusCode : null,
       responseBody: result.kind === 'response' ? result.body : null,
       responseTruncated: result.kind === 'response' && result.truncated,
-      error: verdict.error,
       durationMs: result.durationMs,
-      completedAt: now,
       requestHeaders: maskedHeaders,
+    });
+  }
+
+  private record(row: ClaimedAttempt, verdict: AttemptVerdict, now: Date, outcome: Pick<AttemptResult, 'statusCode' | 'responseBody' | 'responseTruncated' | 'durationMs' | 'requestHeaders'>): void {
+    this.results.record({
+      eventId: row.id,
+      status: verdict.status,
+      ...outcome,
+      error: verdict.error,
+      completedAt: now,
       retry: verdict.retryInMs === null ? null : { eventId: randomUUID(), at: new Date(now.getTime() + verdict.retryInMs) },
       disableTarget: verdict.disableTarget,
     });

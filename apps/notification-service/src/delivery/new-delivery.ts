@@ -51,7 +51,6 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
     order: cause.order,
     payload: target.payload,
   });
-  const url = target.url === null ? null : renderTargetUrl(target.url, { orderId: cause.orderId, orderReference: cause.orderReference, merchant: cause.merchant, channel: cause.channel });
   return {
     messageId,
     eventId: randomUUID(),
@@ -62,9 +61,16 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
     target,
     scope,
     type: cause.type,
-    url,
+    url: deliveryUrl(cause, target),
     body: JSON.stringify(body),
     trigger,
     createdAt: now,
   };
+}
+
+/** Where the Event shows the delivery going: the webhook URL with placeholders filled, `mailto:` for email, none for poll. */
+function deliveryUrl(cause: DeliveryCause, target: DeliveryTarget): string | null {
+  if (target.delivery === 'poll') return null;
+  if (target.delivery === 'email') return target.email === null ? null : `mailto:${target.email}`;
+  return target.url === null ? null : renderTargetUrl(target.url, { orderId: cause.orderId, orderReference: cause.orderReference, merchant: cause.merchant, channel: cause.channel });
 }

@@ -1,17 +1,31 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { NewDelivery } from '../delivery/new-delivery';
+import { PollQueue } from '../polling/poll-queue';
+import { NEW_ATTEMPT_OUTCOME_COLUMNS, newAttemptOutcome, POLL_QUEUED_RESPONSE } from './event-types';
+
+export interface InsertedDeliveries {
+  /** Every attempt inserted. */
+  eventIds: string[];
+  /** The attempts left for the dispatcher (webhook and email); poll attempts are complete already. */
+  pendingIds: string[];
+}
 
 /**
  * Inserts messages and their first attempts in one statement. A message that already exists
  * for the same change, target and scope label is skipped together with its attempt, so a
  * redelivered change event inserts nothing.
+ *
+ * A poll delivery has no receiver to call: it is put on the merchant's poll queue in the same
+ * transaction and its attempt recorded as succeeded at once, so it can neither be lost between
+ * the two nor wait for a dispatcher.
  */
 @Injectable()
 export class DeliveriesRepository {
-  /** Returns the ids of the attempts actually inserted. */
-  async insert(manager: EntityManager, deliveries: NewDelivery[]): Promise<string[]> {
-    if (deliveries.length === 0) return [];
+  constructor(private readonly pollQueue: PollQueue) {}
+
+  async insert(manager: EntityManager, deliveries: NewDelivery[]): Promise<InsertedDeliveries> {
+    if (deliveries.length === 0) return { eventIds: [], pendingIds: [] };
     const column = <T>(pick: (delivery: NewDelivery) => T): T[] => deliveries.map(pick);
     const rows: { id: string }[] = await manager.query(
       `WITH input AS (
@@ -28,9 +42,9 @@ export class DeliveriesRepository {
          RETURNING id
        )
        INSERT INTO "notifications"."events" (id, message_id, merchant, order_id, channel, notification_id, subscription_id, reference, scope, type, delivery,
-                                             attempt, trigger, status, created_at, next_attempt_at)
+                                             attempt, trigger, created_at, ${NEW_ATTEMPT_OUTCOME_COLUMNS})
        SELECT i.event_id, i.message_id, i.merchant, i.order_id, i.channel, i.notification_id, i.subscription_id, i.reference, i.scope, i.type, i.delivery,
-              1, i.trigger, 'pending', i.created_at, i.created_at
+              1, i.trigger, i.created_at, ${newAttemptOutcome('i.delivery', 'i.created_at', '$22')}
        FROM input i JOIN inserted m ON m.id = i.message_id
        RETURNING id`,
       [
@@ -55,8 +69,13 @@ export class DeliveriesRepository {
         column((d) => d.body),
         column((d) => d.trigger),
         column((d) => d.createdAt),
+        POLL_QUEUED_RESPONSE,
       ],
     );
-    return rows.map((row) => row.id);
+    const inserted = new Set(rows.map((row) => row.id));
+    const created = deliveries.filter((d) => inserted.has(d.eventId));
+    const polled = created.filter((d) => d.target.delivery === 'poll');
+    await this.pollQueue.enqueue(polled.map((d) => ({ merchant: d.merchant, messageId: d.messageId, eventId: d.eventId, orderId: d.orderId, body: d.body })), manager);
+    return { eventIds: created.map((d) => d.eventId), pendingIds: created.filter((d) => d.target.delivery !== 'poll').map((d) => d.eventId) };
   }
 }

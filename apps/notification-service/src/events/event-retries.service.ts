@@ -1,23 +1,39 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { DeliveryKind } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { DispatchSignal } from '../delivery/dispatch-signal';
+import { PollQueue } from '../polling/poll-queue';
 import { BulkRetryDto } from './dto/bulk-retry.dto';
 import { EventRecord } from './event-record';
 import { EventQueries } from './event-queries';
+import { NEW_ATTEMPT_OUTCOME_COLUMNS, newAttemptOutcome, POLL_QUEUED_RESPONSE } from './event-types';
 
 /** At most this many deliveries per bulk retry call; calling again picks up the rest. */
 export const BULK_RETRY_LIMIT = 10_000;
 
 const NEW_ATTEMPT_COLUMNS = `id, message_id, merchant, order_id, channel, notification_id, subscription_id, reference, scope, type, delivery,
-  attempt, retry_of, trigger, status, created_at, next_attempt_at`;
+  attempt, retry_of, trigger, created_at, ${NEW_ATTEMPT_OUTCOME_COLUMNS}`;
+
+interface RetryRow {
+  id: string;
+  message_id: string;
+  merchant: string;
+  order_id: string;
+  delivery: DeliveryKind;
+  body: string;
+}
 
 /**
  * Operator retries. A retry is a new attempt of the same message (same `webhook-id` and body),
  * `trigger: retry`, attempted once right away: an operator sees its outcome and decides again,
  * so it starts no automatic retry chain of its own.
+ *
+ * Retrying a poll delivery puts its message back on the poll queue, unacknowledged and visible
+ * now (the receiver lost or mishandled it), rather than queueing a second copy under a new id: a
+ * receiver deduplicating on the message id would drop the copy, and the original would stay acked.
  */
 @Injectable()
 export class EventRetries {
@@ -25,6 +41,7 @@ export class EventRetries {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queries: EventQueries,
     private readonly signal: DispatchSignal,
+    private readonly pollQueue: PollQueue,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -32,30 +49,41 @@ export class EventRetries {
   async retry(merchant: string, eventId: string): Promise<EventRecord> {
     const source = await this.queries.get(merchant, eventId);
     const id = randomUUID();
-    let inserted: { id: string }[];
+    let inserted: RetryRow[];
     try {
-      inserted = await this.dataSource.query(
-        `WITH latest AS (
-           SELECT * FROM "notifications"."events" WHERE message_id = $2 ORDER BY attempt DESC LIMIT 1
-         )
-         INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
-         SELECT $1, l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
-                l.attempt + 1, $3, 'retry', 'pending', $4, $4
-         FROM latest l WHERE l.status <> 'pending' AND l.merchant = $5
-         RETURNING id`,
-        [id, source.messageId, source.id, this.clock.now(), merchant],
-      );
+      inserted = await this.dataSource.transaction(async (manager) => {
+        const rows: RetryRow[] = await manager.query(
+          `WITH latest AS (
+             SELECT * FROM "notifications"."events" WHERE message_id = $2 ORDER BY attempt DESC LIMIT 1
+           ), created AS (
+             INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
+             SELECT $1, l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
+                    l.attempt + 1, $3, 'retry', $4, ${newAttemptOutcome('l.delivery', '$4::timestamptz', '$6')}
+             FROM latest l WHERE l.status <> 'pending' AND l.merchant = $5
+             RETURNING id, message_id, merchant, order_id, delivery
+           )
+           SELECT c.id, c.message_id, c.merchant, c.order_id, c.delivery, m.body::text AS body
+           FROM created c JOIN "notifications"."messages" m ON m.id = c.message_id`,
+          [id, source.messageId, source.id, this.clock.now(), merchant, POLL_QUEUED_RESPONSE],
+        );
+        const polled = rows.filter((row) => row.delivery === 'poll');
+        await this.pollQueue.requeue(polled.map((row) => ({ merchant: row.merchant, messageId: row.message_id, eventId: row.id, orderId: row.order_id, body: row.body })), manager);
+        return rows;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw pending(eventId);
       throw error;
     }
     if (inserted.length === 0) throw pending(eventId);
-    this.signal.notify([id]);
+    if (inserted[0].delivery !== 'poll') this.signal.notify([id]);
     const [record] = await this.queries.byIds(merchant, [id]);
     return record;
   }
 
-  /** Retries every delivery of the merchant whose latest attempt has the given status (and matches the filters). */
+  /**
+   * Retries every delivery of the merchant whose latest attempt has the given status (and matches
+   * the filters). Poll deliveries are never among them: their attempts cannot fail.
+   */
   async retryMany(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
     const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT];
     const conditions = ['merchant = $1'];
@@ -69,7 +97,7 @@ export class EventRetries {
     const rows: { id: string }[] = await this.dataSource.query(
       `INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
        SELECT gen_random_uuid(), l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
-              l.attempt + 1, l.id, 'retry', 'pending', $3, $3
+              l.attempt + 1, l.id, 'retry', $3, 'pending', $3, NULL, NULL
        FROM (
          SELECT DISTINCT ON (message_id) * FROM "notifications"."events"
          WHERE ${conditions.join(' AND ')}

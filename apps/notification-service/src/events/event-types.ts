@@ -9,3 +9,20 @@ export type EventTrigger = (typeof EVENT_TRIGGERS)[number];
 export const MANUAL_SCOPE = 'manual';
 /** The body `type` of deliveries sent by `POST /orders/{orderId}/trigger`. */
 export const MANUAL_TYPE = 'order.notification.triggered';
+
+/** The response recorded on a poll delivery's attempt: it succeeds when the message is on the merchant's poll queue. */
+export const POLL_QUEUED_RESPONSE = 'queued for polling';
+
+/** The columns {@link newAttemptOutcome} fills, in its order. */
+export const NEW_ATTEMPT_OUTCOME_COLUMNS = 'status, next_attempt_at, response_body, completed_at';
+
+/**
+ * SQL values of {@link NEW_ATTEMPT_OUTCOME_COLUMNS} for a new attempt: pending and due at once, or,
+ * for a poll delivery (queued by the caller in the same transaction), succeeded at once.
+ */
+export function newAttemptOutcome(delivery: string, createdAt: string, queuedResponse: string): string {
+  return `CASE WHEN ${delivery} = 'poll' THEN 'succeeded' ELSE 'pending' END,
+          CASE WHEN ${delivery} = 'poll' THEN NULL ELSE ${createdAt} END,
+          CASE WHEN ${delivery} = 'poll' THEN ${queuedResponse} END,
+          CASE WHEN ${delivery} = 'poll' THEN ${createdAt} END`;
+}

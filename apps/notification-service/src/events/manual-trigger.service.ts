@@ -54,8 +54,8 @@ export class ManualTrigger {
       order: publicOrder(order),
     };
     const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
-    const ids = await this.dataSource.transaction((manager) => this.deliveries.insert(manager, deliveries));
-    this.signal.notify(ids);
-    return this.queries.byIds(merchant, ids);
+    const { eventIds, pendingIds } = await this.dataSource.transaction((manager) => this.deliveries.insert(manager, deliveries));
+    this.signal.notify(pendingIds);
+    return this.queries.byIds(merchant, eventIds);
   }
 }

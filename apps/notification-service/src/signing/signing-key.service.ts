@@ -68,7 +68,7 @@ export class SigningKeyService {
   ) {
     this.graceMs = options?.keyGraceMs ?? DEFAULT_KEY_GRACE_MS;
     this.refreshMs = options?.refreshMs ?? DEFAULT_KEY_REFRESH_MS;
-    if (!Number.isSafeInteger(this.graceMs) || this.graceMs < 0) throw new Error('SIGNING_KEY_GRACE must be a whole number of milliseconds');
+    if (!Number.isSafeInteger(this.graceMs) || this.graceMs < 0) throw new Error('SIGNING_KEY_GRACE_MS must be a whole number of milliseconds');
     if (!Number.isSafeInteger(this.refreshMs) || this.refreshMs < 0) throw new Error('the signing key refresh interval must be a whole number of milliseconds');
   }
 

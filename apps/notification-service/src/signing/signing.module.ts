@@ -7,7 +7,11 @@ import { SigningKeyService } from './signing-key.service';
 import { SigningKeysController } from './signing-keys.controller';
 import { SIGNING_OPTIONS, SigningOptions } from './signing-options';
 
-/** Delivery signatures (Standard Webhooks and detached JWS), the JWKS and key rotation. Needs `SECRET_BOX` globally. */
+/**
+ * Delivery signatures (Standard Webhooks and detached JWS), the JWKS and key rotation. Needs
+ * `SECRET_BOX` globally. Register it once: it is global, because the dispatcher, the JWKS and
+ * rotation must share one key service (a rotation must switch the key the dispatcher signs with).
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([SigningKeyEntity])],
   controllers: [JwksController, SigningKeysController],
@@ -16,6 +20,6 @@ import { SIGNING_OPTIONS, SigningOptions } from './signing-options';
 })
 export class SigningModule {
   static register(options: SigningOptions): DynamicModule {
-    return { module: SigningModule, providers: [{ provide: SIGNING_OPTIONS, useValue: options }] };
+    return { module: SigningModule, global: true, providers: [{ provide: SIGNING_OPTIONS, useValue: options }] };
   }
 }

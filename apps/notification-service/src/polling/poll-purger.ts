@@ -1,0 +1,41 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { DEFAULT_POLL_PURGE_INTERVAL_MS, POLLING_OPTIONS, PollingOptions } from './poll-options';
+import { PollQueue } from './poll-queue';
+
+/** Deletes poll messages past their 30 days in the background; every instance may run it (SKIP LOCKED). */
+@Injectable()
+export class PollPurger implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(PollPurger.name);
+  private readonly intervalMs: number;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly queue: PollQueue,
+    @Optional() @Inject(POLLING_OPTIONS) options: PollingOptions | null = null,
+  ) {
+    this.intervalMs = options?.purgeIntervalMs ?? DEFAULT_POLL_PURGE_INTERVAL_MS;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.intervalMs <= 0) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.purge().finally(() => (this.running = null));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      const deleted = await this.queue.purgeExpired();
+      if (deleted > 0) this.logger.log(`purged ${deleted} expired poll messages`);
+    } catch (error) {
+      this.logger.error(`purging expired poll messages failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

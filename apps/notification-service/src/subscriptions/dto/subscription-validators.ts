@@ -1,0 +1,43 @@
+import { headerErrors, JsonSchema, scopeErrors, targetUrlErrors } from '@ordercast/contracts';
+import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+
+/** Same rule as an order's `X-Channel`. */
+export const CHANNEL_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+export const MAX_CHANNELS = 50;
+export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/=]{24,256}$/;
+export const WEBHOOK_SECRET_RULE = 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)';
+
+/** A validator that reports every problem a pure checker from contracts finds. */
+abstract class ListedErrors implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  protected abstract check(value: unknown, args: ValidationArguments): string[];
+  validate(value: unknown, args: ValidationArguments): boolean {
+    this.errors = this.check(value, args);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
+/** Either registration scope form; `schema` (beside it on the same body) goes with a JSON pointer. */
+@ValidatorConstraint({ name: 'scope' })
+export class ScopeConstraint extends ListedErrors {
+  protected check(value: unknown, args: ValidationArguments): string[] {
+    return scopeErrors(value, (args.object as { schema?: JsonSchema }).schema);
+  }
+}
+
+@ValidatorConstraint({ name: 'headers' })
+export class HeadersConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return headerErrors(value);
+  }
+}
+
+@ValidatorConstraint({ name: 'target' })
+export class TargetUrlConstraint extends ListedErrors {
+  protected check(value: unknown, args: ValidationArguments): string[] {
+    return targetUrlErrors(value, args.property);
+  }
+}

@@ -1,0 +1,67 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
+} from '@ordercast/contracts';
+import { MASK } from '@ordercast/platform';
+import {
+  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Matches, MaxLength, Validate, ValidateIf,
+} from 'class-validator';
+import {
+  CHANNEL_PATTERN, HeadersConstraint, MAX_CHANNELS, ScopeConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
+} from './subscription-validators';
+
+/** Absent means "keep"; unlike IsOptional, null is validated (and refused) rather than let through. */
+const IfGiven = () => ValidateIf((_: object, value: unknown) => value !== undefined);
+
+/** Any field of a subscription; the rest stays as it is. `enabled` turns it on or off. */
+export class UpdateSubscriptionDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IfGiven() @IsString() @IsNotEmpty() @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ type: [String], maxItems: MAX_CHANNELS, description: 'Replaces the channels; [] means every channel' })
+  @IfGiven() @IsArray() @ArrayMaxSize(MAX_CHANNELS) @ArrayUnique()
+  @Matches(CHANNEL_PATTERN, { each: true, message: 'each channel must be 1 to 100 letters, digits, ".", "_" or "-"' })
+  channels?: string[];
+
+  @ApiPropertyOptional({ description: 'Replaces the scope; either registration form, as on create' })
+  @ValidateIf((dto: UpdateSubscriptionDto) => dto.scope !== undefined || dto.schema !== undefined) @Validate(ScopeConstraint)
+  scope?: ScopeObject | Watch[] | string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'With a JSON pointer scope in the same request' })
+  @IfGiven()
+  schema?: JsonSchema;
+
+  @ApiPropertyOptional({ enum: DELIVERY_KINDS, description: 'Switching away from webhook drops url, method, headers and secret; away from email drops email' })
+  @IfGiven() @IsIn(DELIVERY_KINDS)
+  delivery?: DeliveryKind;
+
+  @ApiPropertyOptional()
+  @IfGiven() @Validate(TargetUrlConstraint)
+  url?: string;
+
+  @ApiPropertyOptional({ enum: HTTP_METHODS })
+  @IfGiven() @IsIn(HTTP_METHODS)
+  method?: HttpMethod;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `Replaces the headers; a value of ${MASK} keeps that header's stored value` })
+  @IfGiven() @Validate(HeadersConstraint)
+  headers?: Record<string, string>;
+
+  @ApiPropertyOptional({ format: 'email' })
+  @IfGiven() @IsEmail() @MaxLength(320)
+  email?: string;
+
+  @ApiPropertyOptional({ enum: PAYLOAD_KINDS })
+  @IfGiven() @IsIn(PAYLOAD_KINDS)
+  payload?: PayloadKind;
+
+  @ApiPropertyOptional({ nullable: true, description: 'A new Standard Webhooks secret, or null to stop signing with one' })
+  @ValidateIf((dto: UpdateSubscriptionDto) => dto.secret !== undefined && dto.secret !== null)
+  @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
+  secret?: string | null;
+
+  @ApiPropertyOptional()
+  @IfGiven() @IsBoolean()
+  enabled?: boolean;
+}

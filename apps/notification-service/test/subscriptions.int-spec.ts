@@ -1,0 +1,239 @@
+import { Global, INestApplication, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import {
+  ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, MASK, postgresOptions, SECRET_BOX, SecretBox, TargetGuard,
+} from '@ordercast/platform';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769600000-create-notification-tables';
+import {
+  MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
+} from '../src/subscriptions';
+
+const BASE = '/api/v0/checkout/notifications/subscriptions';
+const box = new SecretBox('subscriptions-integration-test-key');
+const merchantA = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-a' };
+const merchantB = { 'X-Merchant': 'merchant-b', Authorization: 'Bearer token-b' };
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+@Global()
+@Module({
+  providers: [{ provide: SECRET_BOX, useValue: box }, { provide: ALLOW_PRIVATE_TARGETS, useValue: false }, TargetGuard],
+  exports: [SECRET_BOX, TargetGuard],
+})
+class PlatformModule {}
+
+const erp = {
+  name: 'Completed orders to the ERP',
+  scope: { state: ['completed'] },
+  url: 'https://erp.example.com/orders/{order.id}',
+  headers: { 'X-API-Key': 'erp-key-1', 'X-Correlation-Id': 'corr-1' },
+  secret: SECRET,
+};
+
+describe('subscriptions API (real PostgreSQL)', () => {
+  let database: TestDatabase;
+  let app: INestApplication;
+  let dataSource: DataSource;
+  const changes: SubscriptionsChanged[] = [];
+
+  const http = () => request(app.getHttpServer());
+  const create = (body: object, auth = merchantA) => http().post(BASE).set(auth).send(body);
+  const patch = (id: string, body: object, auth = merchantA) => http().patch(`${BASE}/${id}`).set(auth).send(body);
+  const stored = async (id: string): Promise<Record<string, unknown>> => (await dataSource.query(`SELECT * FROM notifications.subscriptions WHERE id = $1`, [id]))[0];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    await ensureSchema(database.url, 'notifications');
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        PlatformModule,
+        TypeOrmModule.forRoot(postgresOptions({ url: database.url, schema: 'notifications', entities: [SubscriptionEntity], migrations: [CreateNotificationTables1763769600000] })),
+        SubscriptionsApiModule,
+      ],
+      providers: [
+        { provide: API_TOKENS, useValue: new Map([['token-a', 'merchant-a'], ['token-b', 'merchant-b']]) },
+        { provide: APP_GUARD, useClass: ApiAuthGuard },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    configureHttpApp(app);
+    await app.init();
+    dataSource = app.get(DataSource);
+    app.get(SubscriptionEvents).onChanged((event) => changes.push(event));
+  });
+
+  beforeEach(async () => {
+    await dataSource.query(`TRUNCATE notifications.subscriptions`);
+    changes.length = 0;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('creates a webhook subscription with defaults, secrets encrypted at rest and masked in the response', async () => {
+    const response = await create(erp).expect(201);
+    expect(response.body).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      name: 'Completed orders to the ERP',
+      channels: [],
+      scope: [{ pointer: '/state/currentStatus', schema: { enum: ['completed'] } }],
+      delivery: 'webhook',
+      payload: 'full',
+      url: 'https://erp.example.com/orders/{order.id}',
+      method: 'POST',
+      headers: { 'X-API-Key': MASK, 'X-Correlation-Id': 'corr-1' },
+      email: null,
+      secret: `whsec_${MASK}`,
+      enabled: true,
+      disabledReason: null,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
+    });
+
+    const row = await stored(response.body.id);
+    expect(row.merchant).toBe('merchant-a');
+    expect(JSON.stringify(row)).not.toContain('erp-key-1');
+    expect(JSON.stringify(row)).not.toContain(SECRET);
+    expect(box.decryptValues(row.headers as Record<string, string>)).toEqual(erp.headers);
+    expect(box.decrypt(row.secret as string)).toBe(SECRET);
+    expect(changes).toEqual([{ merchant: 'merchant-a', subscriptionId: response.body.id, change: 'created' }]);
+  });
+
+  it('accepts every registration scope form, for channels, poll and email delivery', async () => {
+    const pointer = await create({ name: 'captured', scope: '/payments', schema: { type: 'array' }, delivery: 'poll', channels: ['web-se', 'app'] }).expect(201);
+    expect(pointer.body).toMatchObject({ scope: [{ pointer: '/payments', schema: { type: 'array' } }], delivery: 'poll', url: null, channels: ['web-se', 'app'] });
+    const watches = await create({ name: 'shipped', scope: [{ pointer: '/shippings', states: ['confirmed'] }], delivery: 'email', email: 'ops@shop.example', payload: 'metadata', enabled: false }).expect(201);
+    expect(watches.body).toMatchObject({ scope: [{ pointer: '/shippings', states: ['confirmed'] }], delivery: 'email', email: 'ops@shop.example', payload: 'metadata', enabled: false });
+  });
+
+  it('lists and reads only the merchant\'s own subscriptions; another merchant\'s id is 404', async () => {
+    const a = await create(erp).expect(201);
+    const b = await create({ ...erp, name: 'B' }, merchantB).expect(201);
+    expect((await http().get(BASE).set(merchantA).expect(200)).body.map((s: { id: string }) => s.id)).toEqual([a.body.id]);
+    expect((await http().get(`${BASE}/${a.body.id}`).set(merchantA).expect(200)).body.name).toBe(erp.name);
+    await http().get(`${BASE}/${b.body.id}`).set(merchantA).expect(404);
+    await patch(b.body.id, { enabled: false }).expect(404);
+    await http().delete(`${BASE}/${b.body.id}`).set(merchantA).expect(404);
+    await http().get(`${BASE}/not-a-uuid`).set(merchantA).expect(404);
+    expect((await stored(b.body.id)).enabled).toBe(true);
+    await http().get(BASE).expect(400);
+  });
+
+  it.each([
+    ['an unknown field', { ...erp, id: 'mine' }, 'property id should not exist'],
+    ['no name', { scope: erp.scope, url: erp.url }, 'name must be a string'],
+    ['an empty scope', { ...erp, scope: {} }, 'scope must watch something'],
+    ['an unknown state', { ...erp, scope: { state: ['shipped'] } }, 'scope.state has unknown state "shipped"'],
+    ['schema beside an object scope', { ...erp, schema: { enum: ['x'] } }, 'schema is only allowed with a JSON pointer scope'],
+    ['a webhook without url', { name: 'x', scope: erp.scope }, 'a webhook subscription needs url'],
+    ['email delivery without email', { name: 'x', scope: erp.scope, delivery: 'email' }, 'an email subscription needs email'],
+    ['url with email delivery', { ...erp, headers: undefined, secret: undefined, delivery: 'email', email: 'ops@shop.example' }, 'url is only used by webhook delivery, not email'],
+    ['a secret on a poll subscription', { name: 'x', scope: erp.scope, delivery: 'poll', secret: SECRET }, 'secret is only used by webhook delivery, not poll'],
+    ['a bad secret', { ...erp, secret: 'hunter2' }, 'secret must be a Standard Webhooks secret'],
+    ['a reserved header', { ...erp, headers: { 'webhook-signature': 'x' } }, 'header "webhook-signature" is set by Ordercast'],
+    ['credentials in the url', { ...erp, url: 'https://user:pw@erp.example.com/' }, 'url must not carry credentials'],
+    ['a non-http url', { ...erp, url: 'ftp://erp.example.com/' }, 'url must use http or https'],
+    ['a private target', { ...erp, url: 'http://127.0.0.1:8080/hook' }, 'url: target address 127.0.0.1 is private'],
+    ['a bad channel', { ...erp, channels: ['web se'] }, 'each channel must be'],
+    ['a bad email', { name: 'x', scope: erp.scope, delivery: 'email', email: 'not-an-email' }, 'email must be an email'],
+    ['an unknown delivery', { ...erp, delivery: 'sms' }, 'delivery must be one of the following values'],
+  ])('refuses %s with 400 and stores nothing', async (_, body, message) => {
+    const response = await create(body).expect(400);
+    expect(response.body.message.join('\n')).toContain(message);
+    expect(await dataSource.query(`SELECT id FROM notifications.subscriptions`)).toEqual([]);
+    expect(changes).toEqual([]);
+  });
+
+  it('updates any field; a masked header value sent back keeps the stored value', async () => {
+    const { body: created } = await create(erp).expect(201);
+    const response = await patch(created.id, {
+      name: 'ERP (all channels but POS)',
+      channels: ['web-se'],
+      scope: '/state/currentStatus',
+      schema: { enum: ['completed', 'declined'] },
+      method: 'PUT',
+      headers: { 'X-API-Key': MASK, 'X-Tenant': 'acme' },
+      payload: 'metadata',
+    }).expect(200);
+    expect(response.body).toMatchObject({
+      name: 'ERP (all channels but POS)',
+      channels: ['web-se'],
+      scope: [{ pointer: '/state/currentStatus', schema: { enum: ['completed', 'declined'] } }],
+      method: 'PUT',
+      headers: { 'X-API-Key': MASK, 'X-Tenant': MASK },
+      payload: 'metadata',
+      secret: `whsec_${MASK}`,
+      url: erp.url,
+    });
+    expect(Date.parse(response.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
+    expect(box.decryptValues((await stored(created.id)).headers as Record<string, string>)).toEqual({ 'X-API-Key': 'erp-key-1', 'X-Tenant': 'acme' });
+
+    await patch(created.id, { secret: null }).expect(200);
+    expect((await stored(created.id)).secret).toBeNull();
+    expect(changes.map((change) => change.change)).toEqual(['created', 'updated', 'updated']);
+  });
+
+  it('switching to email delivery needs an email and drops the webhook target and its secrets', async () => {
+    const { body: created } = await create(erp).expect(201);
+    await patch(created.id, { delivery: 'email' }).expect(400);
+    const response = await patch(created.id, { delivery: 'email', email: 'ops@shop.example' }).expect(200);
+    expect(response.body).toMatchObject({ delivery: 'email', email: 'ops@shop.example', url: null, headers: {}, secret: null, method: 'POST' });
+    const row = await stored(created.id);
+    expect(row).toMatchObject({ url: null, secret: null, headers: {} });
+  });
+
+  it('refuses a bad update with 400 and leaves the subscription as it was', async () => {
+    const { body: created } = await create(erp).expect(201);
+    const before = await stored(created.id);
+    for (const body of [{ name: null }, { name: '' }, { enabled: 'no' }, { scope: {} }, { schema: { enum: ['x'] } }, { url: 'http://10.0.0.1/' },
+      { headers: { 'X-New': MASK } }, { secret: `whsec_${MASK}` }, { channels: null }, { unknown: 1 }]) {
+      const response = await patch(created.id, body);
+      expect({ body, status: response.status }).toEqual({ body, status: 400 });
+    }
+    expect(await stored(created.id)).toEqual(before);
+    expect(changes.map((change) => change.change)).toEqual(['created']);
+  });
+
+  it('deletes only a disabled subscription: 409 while enabled, 204 once disabled', async () => {
+    const { body: created } = await create(erp).expect(201);
+    const refused = await http().delete(`${BASE}/${created.id}`).set(merchantA).expect(409);
+    expect(refused.body.message).toBe('disable the subscription before deleting it');
+
+    expect((await patch(created.id, { enabled: false }).expect(200)).body.enabled).toBe(false);
+    await http().delete(`${BASE}/${created.id}`).set(merchantA).expect(204);
+    await http().get(`${BASE}/${created.id}`).set(merchantA).expect(404);
+    await http().delete(`${BASE}/${created.id}`).set(merchantA).expect(404);
+    expect(changes.map((change) => change.change)).toEqual(['created', 'updated', 'deleted']);
+  });
+
+  it('re-enabling clears the reason Ordercast disabled it for', async () => {
+    const { body: created } = await create(erp).expect(201);
+    await dataSource.query(`UPDATE notifications.subscriptions SET enabled = false, disabled_reason = 'target disabled (410 Gone)' WHERE id = $1`, [created.id]);
+    expect((await http().get(`${BASE}/${created.id}`).set(merchantA).expect(200)).body.disabledReason).toBe('target disabled (410 Gone)');
+    expect((await patch(created.id, { enabled: true }).expect(200)).body).toMatchObject({ enabled: true, disabledReason: null });
+  });
+
+  it('changes apply to the next read ingest makes', async () => {
+    const repository = new SubscriptionsRepository();
+    const { body: created } = await create(erp).expect(201);
+    expect((await repository.findEnabled(dataSource.manager, ['merchant-a'])).map((s) => s.id)).toEqual([created.id]);
+    await patch(created.id, { enabled: false }).expect(200);
+    expect(await repository.findEnabled(dataSource.manager, ['merchant-a'])).toEqual([]);
+  });
+
+  it(`allows at most ${MAX_SUBSCRIPTIONS_PER_MERCHANT} subscriptions per merchant, even when created at once`, async () => {
+    const values = Array.from({ length: MAX_SUBSCRIPTIONS_PER_MERCHANT - 5 }, (_, i) => `('merchant-a', 'existing ${i}', '[{"pointer":"/payments"}]'::jsonb, 'poll')`);
+    await dataSource.query(`INSERT INTO notifications.subscriptions (merchant, name, scope, delivery) VALUES ${values.join(', ')}`);
+    const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => create({ name: `new ${i}`, scope: erp.scope, delivery: 'poll' })));
+    expect(responses.map((response) => response.status).sort()).toEqual([...Array(5).fill(201), ...Array(5).fill(400)]);
+    expect(responses.find((response) => response.status === 400)?.body.message).toEqual([`a merchant can have at most ${MAX_SUBSCRIPTIONS_PER_MERCHANT} subscriptions; delete one first`]);
+    expect((await http().get(BASE).set(merchantA).expect(200)).body).toHaveLength(MAX_SUBSCRIPTIONS_PER_MERCHANT);
+    await create({ ...erp, name: 'B is not limited by A' }, merchantB).expect(201);
+  });
+});
