@@ -166,10 +166,11 @@ describe('signing (real PostgreSQL)', () => {
 
     it('drops a retired key from the JWKS once its grace period is over', async () => {
       const a = instance();
-      const { kid, previousKid } = await a.rotate('merchant-a');
-      expect(previousKid).toBeNull();
+      const { kid } = await a.rotate('merchant-a');
       const second = await a.rotate('merchant-a');
-      await dataSource.query(`UPDATE notifications.signing_keys SET expires_at = now() - interval '1 second' WHERE kid = $1`, [kid]);
+      expect((await instance().jwks()).keys.map((key) => key.kid)).toEqual(expect.arrayContaining([second.kid, kid]));
+      // Every retired key expires (a background refresh of an earlier test's instance may have added one).
+      await dataSource.query(`UPDATE notifications.signing_keys SET expires_at = now() - interval '1 second' WHERE retired_at IS NOT NULL`);
       expect((await instance().jwks()).keys.map((key) => key.kid)).toEqual([second.kid]);
     });
 
