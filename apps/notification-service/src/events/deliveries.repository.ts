@@ -9,6 +9,8 @@ export interface InsertedDeliveries {
   eventIds: string[];
   /** The attempts left for the dispatcher (webhook and email); poll attempts are complete already. */
   pendingIds: string[];
+  /** Merchants whose poll queue got messages: their receivers are woken once the transaction commits. */
+  queuedMerchants: string[];
 }
 
 /**
@@ -25,7 +27,7 @@ export class DeliveriesRepository {
   constructor(private readonly pollQueue: PollQueue) {}
 
   async insert(manager: EntityManager, deliveries: NewDelivery[]): Promise<InsertedDeliveries> {
-    if (deliveries.length === 0) return { eventIds: [], pendingIds: [] };
+    if (deliveries.length === 0) return { eventIds: [], pendingIds: [], queuedMerchants: [] };
     const column = <T>(pick: (delivery: NewDelivery) => T): T[] => deliveries.map(pick);
     const rows: { id: string }[] = await manager.query(
       `WITH input AS (
@@ -76,6 +78,15 @@ export class DeliveriesRepository {
     const created = deliveries.filter((d) => inserted.has(d.eventId));
     const polled = created.filter((d) => d.target.delivery === 'poll');
     await this.pollQueue.enqueue(polled.map((d) => ({ merchant: d.merchant, messageId: d.messageId, eventId: d.eventId, orderId: d.orderId, body: d.body })), manager);
-    return { eventIds: created.map((d) => d.eventId), pendingIds: created.filter((d) => d.target.delivery !== 'poll').map((d) => d.eventId) };
+    return {
+      eventIds: created.map((d) => d.eventId),
+      pendingIds: created.filter((d) => d.target.delivery !== 'poll').map((d) => d.eventId),
+      queuedMerchants: polled.map((d) => d.merchant),
+    };
+  }
+
+  /** After the inserting transaction committed: wakes the poll receivers waiting for these messages. */
+  announce(inserted: InsertedDeliveries): void {
+    this.pollQueue.wake(inserted.queuedMerchants);
   }
 }

@@ -75,7 +75,8 @@ export class EventRetries {
       throw error;
     }
     if (inserted.length === 0) throw pending(eventId);
-    if (inserted[0].delivery !== 'poll') this.signal.notify([id]);
+    if (inserted[0].delivery === 'poll') this.pollQueue.wake([merchant]);
+    else this.signal.notify([id]);
     const [record] = await this.queries.byIds(merchant, [id]);
     return record;
   }

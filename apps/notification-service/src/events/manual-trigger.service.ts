@@ -54,8 +54,10 @@ export class ManualTrigger {
       order: publicOrder(order),
     };
     const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
-    const { eventIds, pendingIds } = await this.dataSource.transaction((manager) => this.deliveries.insert(manager, deliveries));
+    const inserted = await this.dataSource.transaction((manager) => this.deliveries.insert(manager, deliveries));
+    const { eventIds, pendingIds } = inserted;
     this.signal.notify(pendingIds);
+    this.deliveries.announce(inserted);
     return this.queries.byIds(merchant, eventIds);
   }
 }

@@ -48,6 +48,7 @@ export class OrderEventsIngest {
       return this.deliveries.insert(manager, changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now)));
     });
     this.signal.notify(inserted.pendingIds);
+    this.deliveries.announce(inserted);
     this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));
   }
 

@@ -106,7 +106,13 @@ export class PollQueue {
         POLL_RETENTION_DAYS,
       ],
     );
-    this.signal.notify(rows.map((row) => row.merchant));
+    // Inside a caller's transaction the rows are invisible until it commits; the caller wakes receivers then.
+    if (!manager.queryRunner?.isTransactionActive) this.wake(rows.map((row) => row.merchant));
+  }
+
+  /** Wakes long-polling receivers of these merchants (after the transaction that queued their messages committed). */
+  wake(merchants: readonly string[]): void {
+    if (merchants.length > 0) this.signal.notify([...new Set(merchants)]);
   }
 
   /**
