@@ -32,7 +32,7 @@ describe('orders API', () => {
     it.each(routes)('%s %s: 400 without X-Merchant', async (method, path) => {
       const response = await call(method, path).set('authorization', ALPHA.authorization);
       expect(response.status).toBe(400);
-      expect(response.body.message).toContain('X-Merchant');
+      expect(response.body.message.join(' ')).toContain('X-Merchant');
     });
 
     it.each(routes)('%s %s: 401 without a token', async (method, path) => {
