@@ -1,0 +1,367 @@
+/**
+ * Turns raw measurements into the bench result: percentiles, the targets and whether they were met,
+ * a text table for the terminal, bench/results/latest.json and the latency chart.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CeilingResult } from './ceiling';
+import { Panel, renderChart, Rgba, Series } from './png';
+import type { StatementCost } from './pg-stats';
+import type { PhaseUsage } from './procstat';
+
+export interface Distribution {
+  count: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles, in the unit of the samples. */
+export function distribution(samples: number[]): Distribution {
+  if (samples.length === 0) return { count: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN, mean: NaN };
+  const sorted = Float64Array.from(samples).sort();
+  const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  const sum = sorted.reduce((total, value) => total + value, 0);
+  return { count: sorted.length, p50: rank(50), p95: rank(95), p99: rank(99), max: sorted[sorted.length - 1], mean: sum / sorted.length };
+}
+
+/** Where a phase's work was, in seconds from its start: when each stage had handled everything. */
+export interface Stages {
+  /** Last change accepted by the order API. */
+  acceptedSeconds: number;
+  /** Every accepted change published from the outbox to the bus. */
+  publishedSeconds: number;
+  /** Every expected delivery created by notification-service's ingest. */
+  ingestedSeconds: number;
+  /** Every expected delivery recorded as succeeded. */
+  recordedSeconds: number;
+  /** Largest number of accepted changes not yet published. */
+  peakOutboxBacklog: number;
+  /** Largest number of Event rows pending (ingested, not yet attempted). */
+  peakPendingEvents: number;
+}
+
+/** End-to-end latency cut at the timestamps the services store (ms; same machine, same clock). */
+export interface LatencyBreakdown {
+  /** orders.outbox created_at (the change's transaction) to sent_at (published to the bus). */
+  outboxRelayMs: Distribution;
+  /** Change accepted by the API to its delivery created by ingest (messages.created_at): relay, bus, ingest. */
+  acceptedToIngestedMs: Distribution;
+  /** The first part of that: change accepted to its Kafka record's timestamp (relay picked it up and sent it). */
+  acceptedToPublishedMs: Distribution;
+  /** The second part: Kafka record timestamp to delivery created (broker, fetch, ingest transaction). */
+  publishedToIngestedMs: Distribution;
+  /** Delivery created to request received at the sink: claim, sign, HTTP. */
+  ingestedToReceivedMs: Distribution;
+}
+
+/** Database traffic of one service in a phase (BENCH_PG_TRACE runs). */
+export interface PgRoundTrips {
+  roundTrips: number;
+  statements: number;
+  transactions: number;
+  perChange: number;
+  perDelivery: number;
+  topStatements: Array<{ sql: string; count: number }>;
+}
+
+export interface PipelineResult {
+  orders: number;
+  /** Changes the order API accepted (order.created included). */
+  changes: number;
+  apiErrors: number;
+  apiErrorSamples: string[];
+  /** Deliveries the accepted changes should cause (one per matching registration). */
+  expectedDeliveries: number;
+  /** Of those, received by the sink before the drain deadline. */
+  received: number;
+  /** Event rows that reached `succeeded` in the phase (from the database). */
+  recorded: number;
+  /** From the first request of the phase to the last Event recorded (or the deadline). */
+  seconds: number;
+  /** Event rows recorded per second over `seconds`: the end-to-end delivery rate. */
+  recordedPerSecond: number;
+  /** Expected deliveries received by the sink per second, first request to last receipt. */
+  receivedPerSecond: number;
+  /** Change accepted (API call returned) to request received at the sink, ms. */
+  latencyMs: Distribution;
+  /** Duration of the order API calls themselves, ms. */
+  apiMs: Distribution;
+  /** Requests the sink saw more than once (same target, order and scope). */
+  duplicates: number;
+  /** The phase gave up waiting for deliveries. */
+  timedOut: boolean;
+  stages: Stages;
+  breakdown: LatencyBreakdown;
+  pg?: Record<string, PgRoundTrips>;
+  /** BENCH_PG_STATS runs: the statements that took the server's time in the phase. */
+  statements?: StatementCost[];
+}
+
+export interface RateResult extends PipelineResult {
+  targetRate: number;
+  achievedRate: number;
+  maxInFlight: number;
+}
+
+export interface SlowTargetResult {
+  healthy: PipelineResult;
+  slowDelay: number;
+  deliveryTimeoutMs: number;
+  slowRequests: number;
+  slowAbandoned: number;
+  baselinePerSecond: number;
+  /** 1 - healthy rate with the slow target / rate without it. */
+  cost: number;
+}
+
+export interface QueryResult {
+  rows: number;
+  insertSeconds: number;
+  requests: number;
+  latencyMs: Distribution;
+  meanTotalSize: number;
+  errors: number;
+}
+
+export interface Target {
+  name: string;
+  goal: string;
+  actual: string;
+  met: boolean;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  seconds: number;
+  quick: boolean;
+  environment: { node: string; cpus: number; memoryGb: number; bus: string; database: string; loadAverageAtStart: number[] };
+  config: Record<string, number | string | boolean>;
+  ceiling: CeilingResult | null;
+  throughput: PipelineResult | null;
+  latency: RateResult | null;
+  slowTarget: SlowTargetResult | null;
+  query: QueryResult | null;
+  peakRssMb: Record<string, number>;
+  usage: PhaseUsage[];
+  targets: Target[];
+  errors: string[];
+  /** For the chart: [seconds since phase start, latency ms] per delivery of the fixed-rate phase; not in the JSON. */
+  timelines?: Timelines;
+}
+
+export interface Timelines {
+  latency: Array<[number, number]>;
+  throughputRate: Array<[number, number]>;
+  slowRate: Array<[number, number]>;
+}
+
+const fmt = (value: number | undefined, digits = 0) => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
+
+export function evaluateTargets(result: BenchResult, serviceNames: string[]): Target[] {
+  const targets: Target[] = [];
+  const t = result.throughput;
+  const c = result.ceiling;
+  if (t) {
+    targets.push({ name: 'delivered webhooks/s', goal: '>= 2000', actual: fmt(t.recordedPerSecond), met: t.recordedPerSecond >= 2000 && !t.timedOut });
+    if (c) {
+      const ratio = t.recordedPerSecond / c.perSecond;
+      targets.push({ name: 'throughput / raw ceiling', goal: '>= 0.50', actual: fmt(ratio, 2), met: ratio >= 0.5 && !t.timedOut });
+    }
+  }
+  const l = result.latency;
+  if (l) {
+    targets.push({ name: `p99 latency at ${l.targetRate} changes/s`, goal: '< 100 ms', actual: `${fmt(l.latencyMs.p99, 1)} ms`, met: l.latencyMs.p99 < 100 && !l.timedOut && l.received === l.expectedDeliveries });
+  }
+  const s = result.slowTarget;
+  if (s) {
+    targets.push({ name: 'slow target cost to healthy', goal: '< 10%', actual: `${fmt(s.cost * 100, 1)}%`, met: s.cost < 0.1 && !s.healthy.timedOut });
+  }
+  const q = result.query;
+  if (q) {
+    targets.push({ name: `events query p99 (${(q.rows / 1e6).toFixed(2)}M rows)`, goal: '< 20 ms', actual: `${fmt(q.latencyMs.p99, 1)} ms`, met: q.latencyMs.p99 < 20 && q.errors === 0 && q.rows >= 1_000_000 });
+  }
+  for (const name of serviceNames) {
+    const peak = result.peakRssMb[name];
+    if (peak !== undefined) targets.push({ name: `${name} peak RSS`, goal: '< 300 MB', actual: `${fmt(peak)} MB`, met: peak < 300 });
+  }
+  return targets;
+}
+
+/** Columns padded to their widest cell; `leftColumns` are left-aligned, the others (numbers) right-aligned. */
+function table(rows: string[][], leftColumns = 1): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, column) => (column < leftColumns ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('  ').trimEnd();
+  return [line(rows[0]), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+function pipelineRows(label: string, p: PipelineResult, usage: PhaseUsage | undefined): string[][] {
+  const st = p.stages;
+  const rows = [
+    [`${label}: changes accepted / API errors`, `${p.changes} / ${p.apiErrors}`],
+    [`${label}: deliveries expected / received / recorded`, `${p.expectedDeliveries} / ${p.received} / ${p.recorded}${p.timedOut ? ' (timed out)' : ''}`],
+    [`${label}: recorded/s (received/s)`, `${fmt(p.recordedPerSecond)} (${fmt(p.receivedPerSecond)}) over ${fmt(p.seconds, 1)} s`],
+    [`${label}: latency p50 / p95 / p99 / max`, `${fmt(p.latencyMs.p50, 1)} / ${fmt(p.latencyMs.p95, 1)} / ${fmt(p.latencyMs.p99, 1)} / ${fmt(p.latencyMs.max, 1)} ms`],
+    [`${label}: order API p50 / p99`, `${fmt(p.apiMs.p50, 1)} / ${fmt(p.apiMs.p99, 1)} ms`],
+    [
+      `${label}: latency split p50 / p99`,
+      `outbox relay ${fmt(p.breakdown.outboxRelayMs.p50, 1)} / ${fmt(p.breakdown.outboxRelayMs.p99, 1)}, ` +
+        `accepted->ingested ${fmt(p.breakdown.acceptedToIngestedMs.p50, 1)} / ${fmt(p.breakdown.acceptedToIngestedMs.p99, 1)} ` +
+        `(accepted->in Kafka ${fmt(p.breakdown.acceptedToPublishedMs.p50, 1)} / ${fmt(p.breakdown.acceptedToPublishedMs.p99, 1)}, ` +
+        `Kafka->ingested ${fmt(p.breakdown.publishedToIngestedMs.p50, 1)} / ${fmt(p.breakdown.publishedToIngestedMs.p99, 1)}), ` +
+        `ingested->received ${fmt(p.breakdown.ingestedToReceivedMs.p50, 1)} / ${fmt(p.breakdown.ingestedToReceivedMs.p99, 1)} ms`,
+    ],
+    [
+      `${label}: all accepted / published / ingested / recorded at`,
+      `${fmt(st.acceptedSeconds, 1)} / ${fmt(st.publishedSeconds, 1)} / ${fmt(st.ingestedSeconds, 1)} / ${fmt(st.recordedSeconds, 1)} s (peak outbox backlog ${st.peakOutboxBacklog}, peak pending Events ${st.peakPendingEvents})`,
+    ],
+  ];
+  if (usage && p.recorded > 0) {
+    const perDelivery = Object.entries(usage.groups)
+      .filter(([name]) => name !== 'bench')
+      .map(([name, g]) => `${name} ${fmt((g.cpuSeconds * 1000) / p.recorded, 2)}`);
+    rows.push([`${label}: CPU ms per delivery`, perDelivery.join(', ')]);
+  }
+  for (const [service, pg] of Object.entries(p.pg ?? {})) {
+    rows.push([
+      `${label}: ${service} database round trips`,
+      `${pg.roundTrips} (${fmt(pg.perChange, 2)} per change, ${fmt(pg.perDelivery, 2)} per delivery), ${pg.statements} statements, ${pg.transactions} commits`,
+    ]);
+    for (const statement of pg.topStatements.slice(0, 6)) rows.push(['', `${String(statement.count).padStart(7)}  ${statement.sql.slice(0, 110)}`]);
+  }
+  if (p.statements?.length) {
+    const total = p.statements.reduce((sum, statement) => sum + statement.totalMs, 0);
+    rows.push([`${label}: server time by statement`, `calls, ms total, ms per delivery, WAL kB per call (top statements: ${fmt(total)} ms)`]);
+    for (const statement of p.statements.slice(0, 8)) {
+      rows.push([
+        '',
+        `${String(statement.calls).padStart(6)} ${fmt(statement.totalMs).padStart(6)} ${fmt(statement.totalMs / Math.max(1, p.recorded), 3).padStart(6)} ${fmt(statement.walBytes / 1024 / Math.max(1, statement.calls), 1).padStart(6)}  ${statement.sql.slice(0, 100)}`,
+      ]);
+    }
+  }
+  return rows;
+}
+
+export function formatReport(result: BenchResult): string {
+  const rows: string[][] = [['measurement', 'value']];
+  const e = result.environment;
+  rows.push(['environment', `node ${e.node}, ${e.cpus} cpus, ${e.bus}, ${e.database}, load ${e.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`]);
+  if (result.ceiling) rows.push(['raw ceiling (axios -> sink)', `${fmt(result.ceiling.perSecond)}/s at concurrency ${result.ceiling.concurrency}, ${result.ceiling.bodyBytes} B bodies`]);
+  const usage = (phase: string) => result.usage.find((u) => u.phase === phase);
+  if (result.throughput) rows.push(...pipelineRows('throughput', result.throughput, usage('throughput')));
+  if (result.latency) {
+    const l = result.latency;
+    rows.push([`fixed rate: target / achieved`, `${l.targetRate} / ${fmt(l.achievedRate)} changes/s, max ${l.maxInFlight} in flight`]);
+    rows.push(...pipelineRows('fixed rate', l, usage('fixed-rate')));
+  }
+  if (result.slowTarget) {
+    const s = result.slowTarget;
+    rows.push(['slow target: delay / timeout / requests / abandoned', `${s.slowDelay} / ${s.deliveryTimeoutMs} ms / ${s.slowRequests} / ${s.slowAbandoned}`]);
+    rows.push(...pipelineRows('slow run (healthy)', s.healthy, usage('slow-target')));
+    rows.push(['slow target: healthy rate vs baseline', `${fmt(s.healthy.recordedPerSecond)} vs ${fmt(s.baselinePerSecond)}/s (cost ${fmt(s.cost * 100, 1)}%)`]);
+  }
+  if (result.query) {
+    const q = result.query;
+    rows.push(['events query: rows / insert time', `${q.rows} / ${fmt(q.insertSeconds, 1)} s`]);
+    rows.push(['events query: p50 / p95 / p99 / max', `${fmt(q.latencyMs.p50, 1)} / ${fmt(q.latencyMs.p95, 1)} / ${fmt(q.latencyMs.p99, 1)} / ${fmt(q.latencyMs.max, 1)} ms (${q.requests} requests, ${q.errors} errors, mean totalSize ${fmt(q.meanTotalSize, 1)})`]);
+  }
+  for (const [name, mb] of Object.entries(result.peakRssMb)) rows.push([`peak RSS ${name}`, `${fmt(mb)} MB`]);
+
+  const usageRows: string[][] = [['phase', 's', 'machine busy', ...Object.keys(result.usage[0]?.groups ?? {}), 'other processes']];
+  for (const phase of result.usage) {
+    const ours = Object.values(phase.groups).reduce((sum, g) => sum + g.cpuSeconds, 0);
+    usageRows.push([
+      phase.phase,
+      fmt(phase.seconds, 1),
+      `${fmt(phase.machineBusy * 100)}%`,
+      ...Object.values(phase.groups).map((g) => fmt(g.cpuSeconds, 1)),
+      fmt(Math.max(0, phase.machineCpuSeconds - ours), 1),
+    ]);
+  }
+
+  const busyElsewhere = result.usage
+    .map((phase) => ({ phase: phase.phase, share: Math.max(0, phase.machineCpuSeconds - Object.values(phase.groups).reduce((sum, g) => sum + g.cpuSeconds, 0)) / Math.max(0.001, phase.seconds * result.environment.cpus) }))
+    .filter((phase) => phase.share > 0.1);
+  const warning = busyElsewhere.length
+    ? [`WARNING: other processes used ${busyElsewhere.map((p) => `${fmt(p.share * 100)}% (${p.phase})`).join(', ')} of the machine: these numbers understate what the services can do.`, '']
+    : [];
+
+  const targetRows: string[][] = [['target', 'goal', 'actual', 'met']];
+  for (const target of result.targets) targetRows.push([target.name, target.goal, target.actual, target.met ? 'yes' : 'NO']);
+
+  return [
+    table(rows, 2),
+    '',
+    'CPU seconds per phase (both cores: 2 cpu-s per second)',
+    table(usageRows),
+    '',
+    ...warning,
+    table(targetRows, 4),
+    ...(result.errors.length ? ['', 'errors:', ...result.errors.map((error) => `  ${error}`)] : []),
+    '',
+  ].join('\n');
+}
+
+const RED: Rgba = [214, 39, 40, 255];
+const BLUE: Rgba = [31, 119, 180, 255];
+const GREEN: Rgba = [44, 160, 44, 255];
+const DOTS: Rgba = [31, 119, 180, 70];
+
+/** [second, p50, p99] per whole second of x. */
+export function percentilesPerSecond(points: Array<[number, number]>): Array<[number, number, number]> {
+  const buckets = new Map<number, number[]>();
+  for (const [x, y] of points) {
+    const second = Math.floor(x);
+    const bucket = buckets.get(second) ?? [];
+    bucket.push(y);
+    buckets.set(second, bucket);
+  }
+  return [...buckets.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([second, values]) => {
+      const d = distribution(values);
+      return [second + 0.5, d.p50, d.p99];
+    });
+}
+
+export function chartPanels(result: BenchResult): Panel[] {
+  const panels: Panel[] = [];
+  const timelines = result.timelines;
+  if (!timelines) return panels;
+  if (timelines.latency.length > 0) {
+    const perSecond = percentilesPerSecond(timelines.latency);
+    const p99s = perSecond.map(([, , p99]) => p99);
+    panels.push({
+      title: `end-to-end latency at ${result.latency?.targetRate ?? '?'} changes/s (accepted to received)`,
+      xLabel: 'seconds',
+      yLabel: 'ms',
+      // Clip a few extreme outliers so the bulk of the distribution stays readable.
+      yMax: Math.max(10, Math.min(Math.max(...p99s) * 1.5, Math.max(...timelines.latency.map(([, y]) => y)))),
+      series: [
+        { name: 'each delivery', colour: DOTS, style: 'dots', points: timelines.latency },
+        { name: 'p50', colour: GREEN, style: 'line', points: perSecond.map(([x, p50]) => [x, p50]) },
+        { name: 'p99', colour: RED, style: 'line', points: perSecond.map(([x, , p99]) => [x, p99]) },
+      ],
+    });
+  }
+  const rateSeries: Series[] = [];
+  if (timelines.throughputRate.length > 0) rateSeries.push({ name: 'no slow target', colour: BLUE, style: 'line', points: timelines.throughputRate });
+  if (timelines.slowRate.length > 0) rateSeries.push({ name: 'with slow target', colour: RED, style: 'line', points: timelines.slowRate });
+  if (rateSeries.length > 0) panels.push({ title: 'events recorded (succeeded) per second', xLabel: 'seconds', yLabel: 'per s', series: rateSeries });
+  return panels;
+}
+
+/** Writes latest.json and latency.png into `dir`; returns their paths. */
+export function writeResults(dir: string, result: BenchResult): { json: string; png: string | null } {
+  mkdirSync(dir, { recursive: true });
+  const { timelines, ...serialisable } = result;
+  const json = join(dir, 'latest.json');
+  writeFileSync(json, JSON.stringify(serialisable, (_, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2) + '\n');
+  const panels = chartPanels({ ...result, timelines });
+  if (panels.length === 0) return { json, png: null };
+  const png = join(dir, 'latency.png');
+  writeFileSync(png, renderChart(panels));
+  return { json, png };
+}
