@@ -12,7 +12,7 @@
  * DATABASE_POOL_SIZE, ...) pass through to them.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -101,13 +101,6 @@ class Cleanup {
   }
 }
 
-/** The harness finds its Maven project next to its own file; compiled into dist/ that is dist/test/harness/kafka. */
-function linkHarnessJars(): void {
-  const compiled = join(ROOT, 'dist', 'test', 'harness', 'kafka');
-  const source = join(ROOT, 'test', 'harness', 'kafka');
-  if (!existsSync(compiled) && existsSync(source)) symlinkSync(source, compiled, 'dir');
-}
-
 async function bench(options: Options, cleanup: Cleanup, result: BenchResult, runId: string, profileDir: string | null): Promise<void> {
   const logDir = join(RESULTS_DIR, 'logs', runId);
   mkdirSync(logDir, { recursive: true });
@@ -143,7 +136,6 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     options.bus === 'kafka'
       ? (async () => {
           log('starting Kafka (test harness broker)');
-          linkHarnessJars();
           const started = await KafkaBroker.start();
           cleanup.add('kafka', () => started.destroy());
           return started;

@@ -39,7 +39,8 @@ export class ServiceProcess {
     const profiling = profileDir
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${spec.name}-${Date.now()}.cpuprofile`, '-r', join(__dirname, 'flush-on-signal.js')]
       : [];
-    const nodeArgs = [...profiling, '-r', './scripts/paths.js', spec.entry];
+    // The same heap cap as the start scripts: V8 otherwise grows the heap far past the live set under backlog.
+    const nodeArgs = ['--max-old-space-size=192', ...profiling, '-r', './scripts/paths.js', spec.entry];
     const [command, args] = existsSync('/usr/bin/setpriv')
       ? ['/usr/bin/setpriv', ['--pdeathsig', 'TERM', process.execPath, ...nodeArgs]]
       : [process.execPath, nodeArgs];

@@ -11,7 +11,8 @@ import { Kafka, logLevel } from 'kafkajs';
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-const HARNESS_DIR = join(__dirname, 'kafka');
+/** The Maven project beside this file; compiled into dist/, the one in the source tree. */
+const HARNESS_DIR = existsSync(join(__dirname, 'kafka', 'pom.xml')) ? join(__dirname, 'kafka') : join(__dirname, '..', '..', '..', 'test', 'harness', 'kafka');
 const LIBS_DIR = join(HARNESS_DIR, 'libs');
 const LOCK_FILE = join(HARNESS_DIR, 'target', 'fetch-jars.lock');
 const READY_TIMEOUT_MS = 60_000;
