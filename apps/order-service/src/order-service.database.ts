@@ -1,6 +1,7 @@
 import type { ServiceDatabase } from '@ordercast/platform';
 import { ChannelNotifications } from './channels/channel-notifications.entity';
 import { CreateOrderTables1763769600000 } from './migrations/1763769600000-create-order-tables';
+import { VacuumOutboxEagerly1795310258000 } from './migrations/1795310258000-vacuum-outbox-eagerly';
 import { OrderEntity } from './orders/order.entity';
 import { OutboxMessage } from './outbox/outbox-message.entity';
 
@@ -13,6 +14,6 @@ export function orderServiceDatabase(url: string, poolSize?: number): ServiceDat
     poolSize,
     schema: ORDERS_SCHEMA,
     entities: [OrderEntity, OutboxMessage, ChannelNotifications],
-    migrations: [CreateOrderTables1763769600000],
+    migrations: [CreateOrderTables1763769600000, VacuumOutboxEagerly1795310258000],
   };
 }

@@ -6,7 +6,10 @@ import { RegistrationFactory } from '../notifications/registration-factory';
 import { RegistrationVault } from '../notifications/registration-vault';
 import { ChannelNotifications } from './channel-notifications.entity';
 
-/** The notifications a channel attaches to each order created in it after they were configured. */
+/**
+ * The notifications a channel attaches to each order created in it after they were configured
+ * (`OrderStore.create` copies them onto the order in the statement that stores it).
+ */
 @Injectable()
 export class ChannelNotificationsService {
   constructor(
@@ -28,11 +31,6 @@ export class ChannelNotificationsService {
       [merchant, channel, JSON.stringify(registrations)],
     );
     return registrations.map((registration) => this.vault.mask(registration));
-  }
-
-  /** Copies, with their own ids, for an order being created in the channel. */
-  async forNewOrder(merchant: string, channel: string): Promise<Registration[]> {
-    return this.registrations.copy(await this.stored(merchant, channel), 'channel');
   }
 
   private async stored(merchant: string, channel: string): Promise<Registration[]> {

@@ -9,6 +9,5 @@ import { ChannelsController } from './channels.controller';
   imports: [TypeOrmModule.forFeature([ChannelNotifications]), RegistrationsModule],
   controllers: [ChannelsController],
   providers: [ChannelNotificationsService],
-  exports: [ChannelNotificationsService],
 })
 export class ChannelsModule {}

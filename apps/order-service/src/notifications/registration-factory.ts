@@ -23,12 +23,6 @@ export class RegistrationFactory {
       this.vault.seal(toRegistration({ ...request, adapterId: request.adapterId ?? adapterId }, randomUUID(), source, now)));
   }
 
-  /** Copies of stored (sealed) registrations for a new order: new ids, same targets and secrets. */
-  copy(registrations: Registration[], source: RegistrationSource): Registration[] {
-    const createdAt = new Date().toISOString();
-    return registrations.map((registration) => ({ ...registration, id: randomUUID(), source, createdAt }));
-  }
-
   private async assertTargetAllowed(request: RegistrationDto): Promise<void> {
     if (request.url !== undefined) await this.targets.assertAllowed(request.url, 'url');
     if (request.invoke !== undefined) await this.targets.assertAllowed(request.invoke, 'invoke');

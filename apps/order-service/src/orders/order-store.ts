@@ -1,8 +1,9 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent } from '@ordercast/contracts';
+import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
+import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
 import { OrderEntity } from './order.entity';
 
@@ -15,14 +16,15 @@ export interface OrderChange {
 }
 
 /**
- * Computes a change from the locked current order, or returns null when the request changes
- * nothing (then nothing is written or published). Throwing rolls the transaction back.
+ * Computes a change from the current order, or returns null when the request changes nothing
+ * (then nothing is written or published). Throwing writes nothing. It may run more than once
+ * for one request (when a concurrent change wins), so it must have no side effects.
  */
 export type ApplyChange = (current: Order, now: Date) => OrderChange | null;
 
 /**
  * Reads and writes orders. Every write stores the order and the change event describing it
- * (in the outbox) in one transaction, then wakes the outbox relay.
+ * (in the outbox) in one statement, so atomically, then wakes the outbox relay.
  */
 @Injectable()
 export class OrderStore {
@@ -39,50 +41,96 @@ export class OrderStore {
     return row.document;
   }
 
-  /** One statement, so one round trip: the order and its `order.created` event. */
-  async create(order: Order): Promise<void> {
+  /**
+   * One statement, so one round trip: copies the channel's configured notifications (with ids
+   * of their own) in front of the order's, then stores the order and its `order.created` event.
+   * Reading the configuration in the same statement means an order created after a channel's
+   * configuration was replaced carries the new one, whichever instance replaced it.
+   * Returns the order as stored.
+   */
+  async create(order: Order): Promise<Order> {
     const event = changeEvent('order.created', { kind: 'created' }, null, order, new Date(order.created));
-    await this.dataSource.query(
-      `WITH created AS (
+    const [stored] = await this.dataSource.query<{ notifications: Registration[] }[]>(
+      `WITH configured AS (
+         SELECT coalesce(jsonb_agg(copied.registration || jsonb_build_object('id', gen_random_uuid(), 'source', 'channel', 'createdAt', $7::text)
+                                   ORDER BY copied.position), '[]'::jsonb) AS registrations
+         FROM orders.channel_notifications config
+         CROSS JOIN LATERAL jsonb_array_elements(config.registrations) WITH ORDINALITY AS copied (registration, position)
+         WHERE config.merchant = $2 AND config.channel = $3
+       ), prepared AS (
+         SELECT jsonb_set($6::jsonb, '{notifications}', configured.registrations || ($6::jsonb -> 'notifications')) AS document
+         FROM configured
+         WHERE jsonb_array_length(configured.registrations) + jsonb_array_length($6::jsonb -> 'notifications') <= $11
+       ), created AS (
          INSERT INTO orders.orders (id, merchant, channel, reference, state, document, version, created, last_modified)
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, 1, $7, $7)
+         SELECT $1, $2, $3, $4, $5, prepared.document, 1, $7::timestamptz, $7::timestamptz FROM prepared
+         RETURNING document
        )
-       INSERT INTO orders.outbox (id, order_id, topic, key, payload) VALUES ($8, $1, $9, $1, $10::jsonb)`,
+       INSERT INTO orders.outbox (id, order_id, topic, key, payload)
+       SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document) FROM created
+       RETURNING payload -> 'order' -> 'notifications' AS notifications`,
       [order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, JSON.stringify(order), order.created,
-        event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event)],
+        event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event), MAX_REGISTRATIONS_PER_ORDER],
     );
+    if (!stored) throw tooManyRegistrations(0, await this.configuredCount(order.merchant, order.channel) + order.notifications.length);
     this.outbox.notify();
+    return { ...order, notifications: stored.notifications };
+  }
+
+  private async configuredCount(merchant: string, channel: string): Promise<number> {
+    const [row] = await this.dataSource.query<{ count: number }[]>(
+      'SELECT jsonb_array_length(registrations) AS count FROM orders.channel_notifications WHERE merchant = $1 AND channel = $2',
+      [merchant, channel],
+    );
+    return row?.count ?? 0;
   }
 
   /**
-   * Applies a change under a row lock, so concurrent changes of one order queue up and each
-   * sees the one before. Four round trips: begin, lock and read, write order and event, commit.
+   * Applies a change with optimistic concurrency, in two autocommitted round trips: read the
+   * order and its version, then one statement that updates the order only if the version is
+   * still the one read and inserts the change event only if it did. A concurrent change makes
+   * the write match nothing; the change is then computed again from the order it left. The
+   * update's row lock still orders one order's events: a later change's insert (and its `seq`)
+   * happens only after the earlier change committed.
    */
   async change(merchant: string, orderId: string, apply: ApplyChange): Promise<Order> {
-    const { order, changed } = await this.dataSource.transaction(async (manager) => {
-      const [row] = await manager.query<Pick<OrderEntity, 'document'>[]>(
-        'SELECT document FROM orders.orders WHERE id = $1 AND merchant = $2 FOR UPDATE',
+    for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt += 1) {
+      const [row] = await this.dataSource.query<Pick<OrderEntity, 'document' | 'version'>[]>(
+        'SELECT document, version FROM orders.orders WHERE id = $1 AND merchant = $2',
         [orderId, merchant],
       );
       if (!row) throw orderNotFound(orderId);
       const now = new Date();
       const outcome = apply(row.document, now);
-      if (!outcome) return { order: row.document, changed: false };
+      if (!outcome) return row.document;
       const next: Order = { ...outcome.order, lastModified: now.toISOString() };
       const event = changeEvent(outcome.type, outcome.change, row.document, next, now);
-      await manager.query(
+      const written = await this.dataSource.query<{ id: string }[]>(
         `WITH changed AS (
-           UPDATE orders.orders SET state = $2, document = $3::jsonb, version = version + 1, last_modified = $4 WHERE id = $1
+           UPDATE orders.orders SET state = $4, document = $5::jsonb, version = version + 1, last_modified = $6
+           WHERE id = $1 AND merchant = $2 AND version = $3
+           RETURNING id
          )
-         INSERT INTO orders.outbox (id, order_id, topic, key, payload) VALUES ($5, $1, $6, $1, $7::jsonb)`,
-        [orderId, next.state.currentStatus, JSON.stringify(next), next.lastModified, event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event)],
+         INSERT INTO orders.outbox (id, order_id, topic, key, payload)
+         SELECT $7, changed.id, $8, $1, $9::jsonb FROM changed
+         RETURNING id`,
+        [orderId, merchant, row.version, next.state.currentStatus, JSON.stringify(next), next.lastModified,
+          event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event)],
       );
-      return { order: next, changed: true };
-    });
-    if (changed) this.outbox.notify();
-    return order;
+      if (written.length === 1) {
+        this.outbox.notify();
+        return next;
+      }
+    }
+    throw new ConflictException(`order ${orderId} changed concurrently, retry`);
   }
 }
+
+/**
+ * Bounds the retries of a change that keeps losing to concurrent ones; each retry sees the
+ * winner's order, so only a burst of changes to one order can exhaust them.
+ */
+const MAX_CHANGE_ATTEMPTS = 5;
 
 function orderNotFound(orderId: string): NotFoundException {
   return new NotFoundException(`order ${orderId} not found`);

@@ -27,8 +27,8 @@ export class OrderEntity {
   document!: Order;
 
   /**
-   * Counts the order's changes. Writers serialise on the row lock (SELECT ... FOR UPDATE), so
-   * a command never computes its change from a stale version and needs no retry loop.
+   * Counts the order's changes. A writer updates the order only if the version is still the one
+   * it computed its change from, and otherwise computes the change again (optimistic concurrency).
    */
   @Column('integer')
   version!: number;

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ChannelsModule } from '../channels/channels.module';
 import { RegistrationsModule } from '../notifications/registrations.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { ORDER_COMMAND_HANDLERS } from './commands';
@@ -10,7 +9,7 @@ import { OrderStore } from './order-store';
 import { OrdersController } from './orders.controller';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([OrderEntity]), OutboxModule, RegistrationsModule, ChannelsModule],
+  imports: [TypeOrmModule.forFeature([OrderEntity]), OutboxModule, RegistrationsModule],
   controllers: [OrdersController],
   providers: [OrderStore, OrderQueries, ...ORDER_COMMAND_HANDLERS],
   exports: [OrderStore, OrderQueries],

@@ -22,6 +22,8 @@ interface OutboxRow {
   payload: OrderChangeEvent;
 }
 
+type LockedRow = { locked: boolean } & (OutboxRow | { [column in keyof OutboxRow]: null });
+
 type BatchOutcome = { kind: 'idle' | 'standby' } | { kind: 'published'; count: number } | { kind: 'failed'; error: unknown };
 
 /**
@@ -29,9 +31,10 @@ type BatchOutcome = { kind: 'idle' | 'standby' } | { kind: 'published'; count: n
  *
  * One instance at a time publishes: each batch runs in a transaction that first takes
  * `pg_try_advisory_xact_lock`, so two relays never interleave and one order's changes reach
- * the bus in the order they committed (a later change of an order waits for the earlier
- * one's row lock, so it always gets a higher `seq`). A batch is marked sent only after the
- * bus accepted it: a crash in between republishes it (at-least-once), nothing is lost.
+ * the bus in the order they committed (a later change of an order writes its outbox row only
+ * once the earlier one committed, see `OrderStore.change`, so it always gets a higher `seq`).
+ * A batch is marked sent only after the bus accepted it: a crash in between republishes it
+ * (at-least-once), nothing is lost.
  * When the bus is down the batch stays unsent and the relay retries with backoff, while
  * orders keep being accepted.
  */
@@ -97,12 +100,19 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.topicsReady = true;
     }
     return this.dataSource.transaction(async (manager): Promise<BatchOutcome> => {
-      const [{ locked }] = await manager.query<{ locked: boolean }[]>('SELECT pg_try_advisory_xact_lock($1::bigint) AS locked', [RELAY_LOCK_KEY]);
-      if (!locked) return { kind: 'standby' };
-      const rows = await manager.query<OutboxRow[]>(
-        'SELECT id, topic, key, payload FROM orders.outbox WHERE sent_at IS NULL ORDER BY seq LIMIT $1',
-        [RELAY_BATCH_SIZE],
+      // Takes the lock and reads the batch in one round trip: the batch is read only when the lock
+      // was granted, and at least one row says whether it was. MATERIALIZED keeps the planner from
+      // inlining the lock call, which would then run twice.
+      const found = await manager.query<LockedRow[]>(
+        `WITH relay AS MATERIALIZED (SELECT pg_try_advisory_xact_lock($1::bigint) AS locked)
+         SELECT relay.locked, batch.id, batch.topic, batch.key, batch.payload
+         FROM relay LEFT JOIN LATERAL (
+           SELECT id, topic, key, payload FROM orders.outbox WHERE relay.locked AND sent_at IS NULL ORDER BY seq LIMIT $2
+         ) batch ON true`,
+        [RELAY_LOCK_KEY, RELAY_BATCH_SIZE],
       );
+      if (!found[0].locked) return { kind: 'standby' };
+      const rows = found.filter((row): row is LockedRow & OutboxRow => row.id !== null);
       if (rows.length === 0) return { kind: 'idle' };
       const ids = rows.map((row) => row.id);
       try {

@@ -1,7 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import type { Cart, Order } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
-import { ChannelNotificationsService } from '../../channels/channel-notifications.service';
 import { withRegistrations } from '../../notifications/order-registrations';
 import { RegistrationFactory } from '../../notifications/registration-factory';
 import { RegistrationVault } from '../../notifications/registration-vault';
@@ -13,16 +12,12 @@ import { CreateOrderCommand } from './create-order.command';
 export class CreateOrderHandler implements ICommandHandler<CreateOrderCommand> {
   constructor(
     private readonly orders: OrderStore,
-    private readonly channels: ChannelNotificationsService,
     private readonly registrations: RegistrationFactory,
     private readonly vault: RegistrationVault,
   ) {}
 
   async execute({ merchant, channel, request }: CreateOrderCommand): Promise<Order> {
-    const [fromChannel, own] = await Promise.all([
-      this.channels.forNewOrder(merchant, channel),
-      this.registrations.create(request.notifications ?? [], 'order'),
-    ]);
+    const own = await this.registrations.create(request.notifications ?? [], 'order');
     const now = new Date().toISOString();
     const order = withRegistrations({
       id: randomUUID(),
@@ -40,9 +35,8 @@ export class CreateOrderHandler implements ICommandHandler<CreateOrderCommand> {
       shippings: [],
       customer: request.customer ?? null,
       notifications: [],
-    }, [...fromChannel, ...own]);
-    await this.orders.create(order);
-    return this.vault.maskOrder(order);
+    }, own);
+    return this.vault.maskOrder(await this.orders.create(order));
   }
 }
 
