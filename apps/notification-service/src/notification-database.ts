@@ -4,6 +4,8 @@ import { EventEntity } from './events/event.entity';
 import { MessageEntity } from './events/message.entity';
 import { CreateNotificationTables1763769600000 } from './migrations/1763769600000-create-notification-tables';
 import { EmailDispatch1795306500000 } from './migrations/1795306500000-email-dispatch';
+import { EventsFillfactor1795400000000 } from './migrations/1795400000000-events-fillfactor';
+import { CanonicalBodies1795400100000 } from './migrations/1795400100000-canonical-bodies';
 import { OrderSnapshotEntity } from './orders/order-snapshot.entity';
 import { POLLING_ENTITIES, POLLING_MIGRATIONS } from './polling';
 import { SIGNING_ENTITIES, SIGNING_MIGRATIONS } from './signing';
@@ -17,7 +19,7 @@ export function notificationDatabase(url: string, poolSize?: number): ServiceDat
     url,
     schema: NOTIFICATIONS_SCHEMA,
     entities: [EventEntity, MessageEntity, OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, ...SIGNING_ENTITIES, ...POLLING_ENTITIES],
-    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000],
+    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000, EventsFillfactor1795400000000, CanonicalBodies1795400100000],
     poolSize,
   };
 }

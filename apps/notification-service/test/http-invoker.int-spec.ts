@@ -1,22 +1,22 @@
 import { TargetGuard } from '@ordercast/platform';
 import { WebhookSink } from '../../../test/support/webhook-sink';
-import { AxiosHttpInvoker } from '../src/delivery/axios-http-invoker';
 import { HttpRequest, MAX_RESPONSE_BODY_BYTES } from '../src/delivery/http-invoker';
+import { NodeHttpInvoker } from '../src/delivery/node-http-invoker';
 
 jest.setTimeout(30_000);
 
-describe('AxiosHttpInvoker against a real HTTP server on loopback', () => {
+describe('NodeHttpInvoker against a real HTTP server on loopback', () => {
   let sink: WebhookSink;
-  let open: AxiosHttpInvoker;
-  let guarded: AxiosHttpInvoker;
+  let open: NodeHttpInvoker;
+  let guarded: NodeHttpInvoker;
 
-  const call = (invoker: AxiosHttpInvoker, overrides: Partial<HttpRequest>) =>
+  const call = (invoker: NodeHttpInvoker, overrides: Partial<HttpRequest>) =>
     invoker.invoke({ url: sink.url('/hook'), method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}', timeoutMs: 2000, ...overrides });
 
   beforeAll(async () => {
     sink = await WebhookSink.start();
-    open = new AxiosHttpInvoker(new TargetGuard(true), { maxSocketsPerHost: 4 });
-    guarded = new AxiosHttpInvoker(new TargetGuard(false), { maxSocketsPerHost: 4 });
+    open = new NodeHttpInvoker(new TargetGuard(true), { maxSocketsPerHost: 4 });
+    guarded = new NodeHttpInvoker(new TargetGuard(false), { maxSocketsPerHost: 4 });
   });
   afterAll(async () => {
     open.onApplicationShutdown();

@@ -40,6 +40,15 @@ describe('CircuitBreaker', () => {
     expect(breaker.state(other, 1_000)).toBe('closed');
   });
 
+  it('tells until when an open circuit holds deliveries, without starting the half-open probe', () => {
+    const breaker = breakerAfterFailures(3);
+    expect(breaker.openUntil(host, 1_000)).toBe(31_000);
+    expect(breaker.openUntil(other, 1_000)).toBeNull();
+    expect(breaker.openUntil(host, 31_000)).toBeNull();
+    expect(breaker.openUntil(host, 31_000)).toBeNull();
+    expect(breaker.decide(host, 31_000)).toEqual({ allowed: true });
+  });
+
   it('lets exactly one probe through when half-open', () => {
     const breaker = breakerAfterFailures(3);
     expect(breaker.state(host, 31_000)).toBe('half-open');

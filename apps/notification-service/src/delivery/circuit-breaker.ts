@@ -39,6 +39,12 @@ export class CircuitBreaker {
     return { allowed: true };
   }
 
+  /** When an open circuit lets deliveries through again, or null; unlike {@link decide} it never starts a probe. */
+  openUntil(host: string, now: number): number | null {
+    const openUntil = this.circuits.get(host)?.openUntil ?? null;
+    return openUntil !== null && now < openUntil ? openUntil : null;
+  }
+
   recordSuccess(host: string): void {
     this.circuits.delete(host);
   }

@@ -7,6 +7,8 @@ export interface SignatureInput {
   timestamp: number;
   /** The exact body sent; empty for GET and DELETE. */
   body: string;
+  /** The body is RFC 8785 canonical JSON already, so the JWS signs it as is. */
+  canonical: boolean;
   /** The plaintext Standard Webhooks secret, or null. */
   secret: string | null;
 }

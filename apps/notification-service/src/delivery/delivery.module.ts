@@ -3,13 +3,13 @@ import { TargetGuard } from '@ordercast/platform';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { EmailSender } from '../email/email-sender';
 import { DeliverySigner } from '../signing';
-import { AxiosHttpInvoker } from './axios-http-invoker';
 import { SIGNER } from './delivery-signer.port';
 import { DispatchSignal } from './dispatch-signal';
 import { DispatchRepository } from './dispatch.repository';
 import { Dispatcher } from './dispatcher';
 import { HTTP_INVOKER } from './http-invoker';
 import { MAILER } from './mailer.port';
+import { NodeHttpInvoker } from './node-http-invoker';
 import { ResultWriter } from './result-writer';
 
 /** Needs the global SigningModule (the signer) and EmailModule (the SMTP sender). */
@@ -21,7 +21,7 @@ import { ResultWriter } from './result-writer';
     Dispatcher,
     {
       provide: HTTP_INVOKER,
-      useFactory: (guard: TargetGuard, config: NotificationServiceConfig) => new AxiosHttpInvoker(guard, { maxSocketsPerHost: config.perTargetConcurrency }),
+      useFactory: (guard: TargetGuard, config: NotificationServiceConfig) => new NodeHttpInvoker(guard, { maxSocketsPerHost: config.perTargetConcurrency }),
       inject: [TargetGuard, NotificationServiceConfig],
     },
     { provide: SIGNER, useExisting: DeliverySigner },

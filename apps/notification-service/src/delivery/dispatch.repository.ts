@@ -19,6 +19,8 @@ export interface ClaimedAttempt {
   sealedHeaders: Record<string, string>;
   sealedSecret: string | null;
   body: string;
+  /** The body is RFC 8785 canonical JSON (every message stored since the column was added). */
+  bodyCanonical: boolean;
   /** Set when the registration or subscription was disabled after the row was created. */
   skipReason: string | null;
 }
@@ -56,6 +58,7 @@ interface ClaimRow {
   headers: Record<string, string>;
   secret: string | null;
   body: string;
+  body_canonical: boolean;
   skip_reason: string | null;
 }
 
@@ -100,7 +103,7 @@ export class DispatchRepository {
          WHERE e.id IN (${selectIds})
          RETURNING e.id, e.message_id, e.merchant, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
        )
-       SELECT c.id, c.message_id, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers, m.secret, m.body::text AS body,
+       SELECT c.id, c.message_id, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers, m.secret, m.body::text AS body, m.body_canonical,
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
                    WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS skip_reason
        FROM claimed c
@@ -122,6 +125,7 @@ export class DispatchRepository {
       sealedHeaders: row.headers,
       sealedSecret: row.secret,
       body: row.body,
+      bodyCanonical: row.body_canonical,
       skipReason: row.skip_reason,
     }));
   }
@@ -143,9 +147,9 @@ export class DispatchRepository {
         results.map((r) => r.eventId),
         results.map((r) => r.status),
         results.map((r) => r.statusCode),
-        results.map((r) => r.responseBody),
+        results.map((r) => storableText(r.responseBody)),
         results.map((r) => r.responseTruncated),
-        results.map((r) => r.error),
+        results.map((r) => storableText(r.error)),
         results.map((r) => r.durationMs),
         results.map((r) => r.completedAt),
         results.map((r) => (r.requestHeaders === null ? null : JSON.stringify(r.requestHeaders))),
@@ -196,4 +200,12 @@ export class DispatchRepository {
       [deferrals.map((d) => d.eventId), deferrals.map((d) => d.until)],
     );
   }
+}
+
+/**
+ * PostgreSQL text cannot hold NUL, and targets answer with any bytes they like: one such body
+ * would fail the batch it is written in, again on every retry, taking the other results with it.
+ */
+function storableText(text: string | null): string | null {
+  return text === null ? null : text.replace(/\u0000/g, '\uFFFD');
 }

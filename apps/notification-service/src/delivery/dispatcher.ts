@@ -150,6 +150,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (row.delivery === 'email') return this.sendEmail(row);
     if (row.url === null) return this.recordWithoutCall(row, 'no target URL');
     const host = hostOf(row.url);
+    // A row for a host whose circuit is open is given back at once rather than holding a dispatch
+    // slot while it queues behind that host's calls; decide() below still rules once it has a host slot.
+    const openUntil = this.breaker.openUntil(host, this.clock.now().getTime());
+    if (openUntil !== null) return this.results.defer({ eventId: row.id, until: new Date(openUntil) });
     await this.hosts.acquire(host);
     try {
       // Shutting down: a row still waiting for its host is given back rather than started, so the
@@ -190,7 +194,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       'webhook-id': row.messageId,
       'webhook-timestamp': String(timestamp),
     };
-    const signatures = await this.signer.sign({ messageId: row.messageId, timestamp, body: body ?? '', secret });
+    const signatures = await this.signer.sign({ messageId: row.messageId, timestamp, body: body ?? '', canonical: row.bodyCanonical, secret });
     const own = { ...ordercast, ...signatures };
     const registeredOnly = withoutNames(registered, Object.keys(own));
     return {

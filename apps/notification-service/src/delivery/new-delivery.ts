@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventTrigger } from '../events/event-types';
+import { canonicalJson } from '../signing/detached-jws';
 import { buildDeliveryBody, PublicOrder } from './delivery-body';
 import type { DeliveryTarget } from './delivery-target';
 import { renderTargetUrl } from './target-url';
@@ -30,7 +31,10 @@ export interface NewDelivery {
   scope: string;
   type: string;
   url: string | null;
-  /** The JSON body text, sent as is on every attempt. */
+  /**
+   * The JSON body text, sent as is on every attempt. RFC 8785 canonical JSON, which is what the
+   * detached JWS covers, so each attempt signs these bytes instead of parsing and canonicalising them.
+   */
   body: string;
   trigger: EventTrigger;
   createdAt: Date;
@@ -62,7 +66,7 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
     scope,
     type: cause.type,
     url: deliveryUrl(cause, target),
-    body: JSON.stringify(body),
+    body: canonicalJson(body),
     trigger,
     createdAt: now,
   };

@@ -28,51 +28,25 @@ export class DeliveriesRepository {
 
   async insert(manager: EntityManager, deliveries: NewDelivery[]): Promise<InsertedDeliveries> {
     if (deliveries.length === 0) return { eventIds: [], pendingIds: [], queuedMerchants: [] };
-    const column = <T>(pick: (delivery: NewDelivery) => T): T[] => deliveries.map(pick);
     const rows: { id: string }[] = await manager.query(
       `WITH input AS (
-         SELECT * FROM unnest(
-           $1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::text[], $10::text[],
-           $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[],
-           $20::text[], $21::timestamptz[]
-         ) AS t(event_id, message_id, merchant, order_id, channel, change_id, notification_id, subscription_id, target_id, reference,
-                scope, type, delivery, url, method, headers, secret, email, body, trigger, created_at)
+         SELECT * FROM json_to_recordset($1::json) AS t(
+           event_id uuid, message_id uuid, merchant text, order_id text, channel text, change_id text, notification_id text, subscription_id uuid,
+           target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text,
+           body json, trigger text, created_at timestamptz)
        ), inserted AS (
-         INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, created_at)
-         SELECT message_id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers::jsonb, secret, email, body::json, created_at FROM input
+         INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, body_canonical, created_at)
+         SELECT message_id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, true, created_at FROM input
          ON CONFLICT (change_id, target_id, scope) DO NOTHING
          RETURNING id
        )
        INSERT INTO "notifications"."events" (id, message_id, merchant, order_id, channel, notification_id, subscription_id, reference, scope, type, delivery,
                                              attempt, trigger, created_at, ${NEW_ATTEMPT_OUTCOME_COLUMNS})
        SELECT i.event_id, i.message_id, i.merchant, i.order_id, i.channel, i.notification_id, i.subscription_id, i.reference, i.scope, i.type, i.delivery,
-              1, i.trigger, i.created_at, ${newAttemptOutcome('i.delivery', 'i.created_at', '$22')}
+              1, i.trigger, i.created_at, ${newAttemptOutcome('i.delivery', 'i.created_at', '$2')}
        FROM input i JOIN inserted m ON m.id = i.message_id
        RETURNING id`,
-      [
-        column((d) => d.eventId),
-        column((d) => d.messageId),
-        column((d) => d.merchant),
-        column((d) => d.orderId),
-        column((d) => d.channel),
-        column((d) => d.changeId),
-        column((d) => (d.target.kind === 'registration' ? d.target.id : null)),
-        column((d) => (d.target.kind === 'subscription' ? d.target.id : null)),
-        column((d) => d.target.id),
-        column((d) => d.target.reference),
-        column((d) => d.scope),
-        column((d) => d.type),
-        column((d) => d.target.delivery),
-        column((d) => d.url),
-        column((d) => d.target.method),
-        column((d) => JSON.stringify(d.target.sealedHeaders)),
-        column((d) => d.target.sealedSecret),
-        column((d) => d.target.email),
-        column((d) => d.body),
-        column((d) => d.trigger),
-        column((d) => d.createdAt),
-        POLL_QUEUED_RESPONSE,
-      ],
+      [insertRows(deliveries), POLL_QUEUED_RESPONSE],
     );
     const inserted = new Set(rows.map((row) => row.id));
     const created = deliveries.filter((d) => inserted.has(d.eventId));
@@ -89,4 +63,37 @@ export class DeliveriesRepository {
   announce(inserted: InsertedDeliveries): void {
     this.pollQueue.wake(inserted.queuedMerchants);
   }
+}
+
+/**
+ * The rows as one JSON array, each body spliced in as the JSON text it already is: a text array
+ * parameter would make pg escape every quote of every body, and json keeps the spliced text as is.
+ */
+function insertRows(deliveries: NewDelivery[]): string {
+  const rows = deliveries.map((d) => {
+    const row = JSON.stringify({
+      event_id: d.eventId,
+      message_id: d.messageId,
+      merchant: d.merchant,
+      order_id: d.orderId,
+      channel: d.channel,
+      change_id: d.changeId,
+      notification_id: d.target.kind === 'registration' ? d.target.id : null,
+      subscription_id: d.target.kind === 'subscription' ? d.target.id : null,
+      target_id: d.target.id,
+      reference: d.target.reference,
+      scope: d.scope,
+      type: d.type,
+      delivery: d.target.delivery,
+      url: d.url,
+      method: d.target.method,
+      headers: d.target.sealedHeaders,
+      secret: d.target.sealedSecret,
+      email: d.target.email,
+      trigger: d.trigger,
+      created_at: d.createdAt,
+    });
+    return `${row.slice(0, -1)},"body":${d.body}}`;
+  });
+  return `[${rows.join(',')}]`;
 }

@@ -54,6 +54,10 @@ export class MessageEntity {
   @Column({ type: 'json' })
   body!: unknown;
 
+  /** The body text is RFC 8785 canonical JSON, so attempts sign it as stored; false for messages stored before. */
+  @Column({ name: 'body_canonical', type: 'boolean', default: false })
+  bodyCanonical!: boolean;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

@@ -26,26 +26,27 @@ export class OrderSnapshotStore {
       if (!current || isNewer(change.event, current.event)) newest.set(key, change);
     }
     if (newest.size === 0) return;
-    const rows = [...newest.values()];
+    // One JSON parameter rather than text arrays: pg would escape every quote of every snapshot.
+    const rows = [...newest.values()].map(({ event, sealedOrder }) => ({
+      merchant: event.merchant,
+      order_id: event.orderId,
+      channel: event.channel,
+      snapshot: sealedOrder,
+      occurred_at: event.occurredAt,
+      last_modified: event.order.lastModified,
+      change_id: event.id,
+      change_type: event.type,
+    }));
     await manager.query(
       `INSERT INTO "notifications"."order_snapshots" (merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, updated_at)
-       SELECT merchant, order_id, channel, snapshot::jsonb, occurred_at, last_modified, change_id, change_type, now()
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[])
-         AS t(merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type)
+       SELECT merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, now()
+       FROM json_to_recordset($1::json)
+         AS t(merchant text, order_id text, channel text, snapshot jsonb, occurred_at timestamptz, last_modified timestamptz, change_id text, change_type text)
        ON CONFLICT (merchant, order_id) DO UPDATE SET
          channel = EXCLUDED.channel, snapshot = EXCLUDED.snapshot, occurred_at = EXCLUDED.occurred_at, last_modified = EXCLUDED.last_modified,
          change_id = EXCLUDED.change_id, change_type = EXCLUDED.change_type, updated_at = now()
        WHERE (order_snapshots.occurred_at, order_snapshots.last_modified) <= (EXCLUDED.occurred_at, EXCLUDED.last_modified)`,
-      [
-        rows.map((r) => r.event.merchant),
-        rows.map((r) => r.event.orderId),
-        rows.map((r) => r.event.channel),
-        rows.map((r) => JSON.stringify(r.sealedOrder)),
-        rows.map((r) => r.event.occurredAt),
-        rows.map((r) => r.event.order.lastModified),
-        rows.map((r) => r.event.id),
-        rows.map((r) => r.event.type),
-      ],
+      [JSON.stringify(rows)],
     );
   }
 

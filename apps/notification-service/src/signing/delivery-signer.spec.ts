@@ -48,6 +48,13 @@ describe('DeliverySigner', () => {
     await expect(verifyJws(headers['x-jws-signature'], encoder.encode('{"a":[1,2],"z":1}'), publicKey)).resolves.toBeDefined();
   });
 
+  it('signs a body marked canonical as is, and a receiver canonicalising it verifies the same bytes', async () => {
+    const { sut, publicKey } = await setup();
+    const canonicalBody = canonicalJson(JSON.parse(body));
+    const headers = await sut.sign({ ...delivery, body: canonicalBody, canonical: true, secret: null });
+    await expect(verifyJws(headers['x-jws-signature'], encoder.encode(canonicalBody), publicKey)).resolves.toBeDefined();
+  });
+
   it('signs zero bytes for a delivery without a body', async () => {
     const { sut, publicKey } = await setup();
     const headers = await sut.sign({ ...delivery, body: '', secret });

@@ -16,11 +16,14 @@ export interface DeliveryToSign {
   body: string;
   /** The value `body` serialises, when the caller has it: spares parsing the body again. */
   bodyValue?: unknown;
+  /** The body is RFC 8785 canonical JSON already: signed as is, neither parsed nor canonicalized. */
+  canonical?: boolean;
   /** The registration's Standard Webhooks secret in plaintext, or null when it has none. */
   secret: string | null;
 }
 
 const EMPTY = new Uint8Array(0);
+const encoder = new TextEncoder();
 
 /** The signature headers of one delivery attempt. */
 @Injectable()
@@ -45,6 +48,7 @@ export class DeliverySigner {
     if (delivery.bodyValue !== undefined) return signDetachedJws({ privateKey, kid, payload: delivery.bodyValue });
     // A request without a body has no JSON to canonicalize: the signature covers zero bytes.
     if (delivery.body === '') return signDetachedPayload({ privateKey, kid, payload: EMPTY });
+    if (delivery.canonical) return signDetachedPayload({ privateKey, kid, payload: encoder.encode(delivery.body) });
     return signDetachedJws({ privateKey, kid, payload: JSON.parse(delivery.body) });
   }
 }

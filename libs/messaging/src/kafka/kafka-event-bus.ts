@@ -15,6 +15,11 @@ export interface KafkaEventBusOptions {
    * kafkajs speaks CreateTopics v3 at most, which cannot ask for the broker's default: set 3 on a real cluster.
    */
   replicationFactor?: number;
+  /**
+   * Batches of different partitions a subscription handles at once; the number of partitions by default. Safe
+   * because a batch never mixes partitions and each partition's batches still run one after the other.
+   */
+  partitionsConsumedConcurrently?: number;
 }
 
 const CONNECTION_TIMEOUT_MS = 1_000;
@@ -34,6 +39,7 @@ export class KafkaEventBus implements EventBus {
   private readonly logger: KafkaEventBusLogger;
   private readonly numPartitions: number;
   private readonly replicationFactor: number;
+  private readonly partitionsConsumedConcurrently: number;
   private producer: Promise<Producer> | null = null;
   private admin: Promise<Admin> | null = null;
   private readonly knownTopics = new Set<string>();
@@ -44,6 +50,7 @@ export class KafkaEventBus implements EventBus {
     this.logger = options.logger ?? consoleLogger;
     this.numPartitions = options.numPartitions ?? 3;
     this.replicationFactor = options.replicationFactor ?? 1;
+    this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? this.numPartitions;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -98,7 +105,9 @@ export class KafkaEventBus implements EventBus {
       // Never give up: once these retries are spent kafkajs crashes the consumer and restartOnFailure rejoins.
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10, restartOnFailure: async () => true },
     });
-    const subscription = new KafkaSubscription(consumer, options, this.logger, () => this.subscriptions.delete(subscription));
+    const subscription = new KafkaSubscription(consumer, options, this.partitionsConsumedConcurrently, this.logger, () =>
+      this.subscriptions.delete(subscription),
+    );
     this.subscriptions.add(subscription);
     try {
       await subscription.start();

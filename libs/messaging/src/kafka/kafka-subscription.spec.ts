@@ -29,7 +29,7 @@ function setup(handleBatch: BatchHandler = async () => undefined) {
     disconnect: jest.fn(async () => undefined),
   };
   const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
-  const sut = new KafkaSubscription(consumer as unknown as Consumer, { groupId: 'ingest', topics: ['orders'], handleBatch }, logger, () => undefined);
+  const sut = new KafkaSubscription(consumer as unknown as Consumer, { groupId: 'ingest', topics: ['orders'], handleBatch }, 3, logger, () => undefined);
 
   const calls: string[] = [];
   const payload = (messages: KafkaMessage[]) =>
@@ -66,7 +66,7 @@ describe('KafkaSubscription', () => {
     const { sut, consumer } = setup();
     await sut.start();
     expect(consumer.subscribe).toHaveBeenCalledWith({ topics: ['orders'], fromBeginning: true });
-    expect(consumer.run).toHaveBeenCalledWith(expect.objectContaining({ autoCommit: false, eachBatchAutoResolve: false }));
+    expect(consumer.run).toHaveBeenCalledWith(expect.objectContaining({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3 }));
   });
 
   it('hands the whole batch as strings to the handler, then resolves the last offset, commits and heartbeats', async () => {

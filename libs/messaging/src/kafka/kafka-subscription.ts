@@ -18,6 +18,7 @@ export class KafkaSubscription implements Subscription {
   constructor(
     private readonly consumer: Consumer,
     options: SubscribeOptions,
+    private readonly partitionsConsumedConcurrently: number,
     private readonly logger: KafkaEventBusLogger,
     private readonly onStopped: () => void,
   ) {
@@ -46,6 +47,7 @@ export class KafkaSubscription implements Subscription {
     return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     });
   }

@@ -1,0 +1,157 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, LookupFunction } from 'node:net';
+import { isForbiddenAddress, TargetGuard } from '@ordercast/platform';
+import { HttpInvoker, HttpRequest, HttpResult, MAX_RESPONSE_BODY_BYTES } from './http-invoker';
+
+export interface NodeHttpInvokerOptions {
+  /** Sockets per target host (keep-alive pool size). */
+  maxSocketsPerHost: number;
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the target',
+  EPIPE: 'connection closed by the target',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed (temporary)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETARGETBLOCKED: 'refused: private address',
+};
+
+/**
+ * The HTTP invoker on node:http. No client library: with one request per delivery attempt, a
+ * library's config merging and stream wrapping cost more CPU than the call itself.
+ *
+ * Keep-alive agents resolve hosts through {@link TargetGuard.lookup}, so a name that resolves to a
+ * private address is refused at connect time (DNS rebinding); IP literals never reach `lookup`
+ * and are checked here. node:http follows no redirects, every status is a response, and the
+ * response body is read as text up to 64 KiB, after which the connection is dropped. No proxy
+ * is consulted, so nothing else resolves the target.
+ */
+export class NodeHttpInvoker implements HttpInvoker {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(private readonly guard: TargetGuard, options: NodeHttpInvokerOptions) {
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guard.lookup as LookupFunction };
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
+  }
+
+  invoke(request: HttpRequest): Promise<HttpResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const target = this.target(request.url);
+    if (typeof target === 'string') return Promise.resolve({ kind: 'error', error: target, durationMs: 0 });
+
+    return new Promise<HttpResult>((resolve) => {
+      let settled = false;
+      let timedOut = false;
+      const finish = (result: HttpResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        resolve(result);
+      };
+      const fail = (error: unknown) =>
+        finish({ kind: 'error', error: timedOut ? `timeout after ${request.timeoutMs} ms` : describe(error, request.timeoutMs), durationMs: elapsed() });
+      // One deadline for connecting, waiting and reading the body.
+      const deadline = setTimeout(() => {
+        timedOut = true;
+        fail(undefined);
+        outgoing?.destroy();
+      }, request.timeoutMs);
+
+      let outgoing: http.ClientRequest | undefined;
+      try {
+        const client = target.protocol === 'https:' ? https : http;
+        outgoing = client.request(
+          target,
+          { method: request.method, headers: request.headers, agent: target.protocol === 'https:' ? this.httpsAgent : this.httpAgent },
+          (response) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            const respond = (truncated: boolean) =>
+              finish({
+                kind: 'response',
+                statusCode: response.statusCode ?? 0,
+                headers: flattenHeaders(response.headers),
+                body: Buffer.concat(chunks, size).toString('utf8'),
+                truncated,
+                durationMs: elapsed(),
+              });
+            response.on('data', (chunk: Buffer) => {
+              if (settled) return;
+              if (size + chunk.length > MAX_RESPONSE_BODY_BYTES) {
+                chunks.push(chunk.subarray(0, MAX_RESPONSE_BODY_BYTES - size));
+                size = MAX_RESPONSE_BODY_BYTES;
+                respond(true);
+                response.destroy();
+                return;
+              }
+              chunks.push(chunk);
+              size += chunk.length;
+            });
+            response.on('end', () => respond(false));
+            response.on('error', fail);
+            response.on('close', () => {
+              if (!response.complete) fail(new Error('connection closed by the target before the response was complete'));
+            });
+          },
+        );
+      } catch (error) {
+        // Invalid header names or values are refused before anything is sent.
+        return fail(error);
+      }
+      outgoing.on('error', fail);
+      if (request.body === null) outgoing.end();
+      else outgoing.end(request.body);
+    });
+  }
+
+  /** Nest calls this after every module's onModuleDestroy, so the dispatcher has drained its calls by then. */
+  onApplicationShutdown(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** The parsed URL, or why it is refused. */
+  private target(url: string): URL | string {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return 'invalid target URL';
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'refused: only http and https targets are allowed';
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    if (!this.guard.allowPrivate && isIP(host) && isForbiddenAddress(host)) return 'refused: private address';
+    return parsed;
+  }
+}
+
+function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+function describe(error: unknown, timeoutMs: number): string {
+  const code = errorCode(error);
+  if (code === 'ETIMEDOUT') return `timeout after ${timeoutMs} ms`;
+  if (code && NETWORK_ERRORS[code]) return NETWORK_ERRORS[code];
+  if (code && /CERT|SSL|TLS/.test(code)) return `TLS error: ${(error as Error).message}`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The network error code, also when Node reports every address of a host failing as one AggregateError. */
+function errorCode(error: unknown): string | undefined {
+  const own = (error as { code?: string } | undefined)?.code;
+  if (error instanceof AggregateError) return (error.errors[0] as { code?: string } | undefined)?.code ?? own;
+  return own;
+}
