@@ -1,12 +1,11 @@
 /**
- * The raw ceiling: the dispatcher's kind of HTTP client (axios over a keep-alive agent) posting a webhook-sized
- * body straight to the sink with the dispatcher's concurrency. No Kafka, no database, no matching: what the
- * pipeline's delivery rate is compared against.
+ * The raw ceiling: the dispatcher's own HTTP invoker (node:http over keep-alive agents, the same
+ * class the dispatcher uses) posting a webhook-sized body straight to the sink with the
+ * dispatcher's concurrency. No Kafka, no database, no matching: what the pipeline's delivery rate
+ * is compared against.
  */
-import http from 'node:http';
-import type { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
-import axios from 'axios';
+import { TargetGuard } from '@ordercast/platform';
+import { NodeHttpInvoker } from '../apps/notification-service/src/delivery/node-http-invoker';
 import { now } from './clock';
 
 export interface CeilingResult {
@@ -19,28 +18,13 @@ export interface CeilingResult {
 }
 
 export async function measureCeiling(url: string, body: string, headers: Record<string, string>, concurrency: number, seconds: number): Promise<CeilingResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  // Configured as the dispatcher's invoker is: no proxy, no redirects, body sent as is, response read as a stream.
-  const client = axios.create({
-    httpAgent: agent,
-    proxy: false,
-    timeout: 10_000,
-    maxRedirects: 0,
-    validateStatus: () => true,
-    responseType: 'stream',
-    transformRequest: [(data: unknown) => data],
-  });
+  const invoker = new NodeHttpInvoker(new TargetGuard(true), { maxSocketsPerHost: concurrency });
   let requests = 0;
   let errors = 0;
   const post = async () => {
-    try {
-      const response = await client.post<Readable>(url, body, { headers: { 'content-type': 'application/json', ...headers } });
-      await finished(response.data.resume());
-      if (response.status >= 200 && response.status < 300) requests++;
-      else errors++;
-    } catch {
-      errors++;
-    }
+    const result = await invoker.invoke({ url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, timeoutMs: 10_000 });
+    if (result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300) requests++;
+    else errors++;
   };
   try {
     // Warm-up: open the connections and let the JIT settle before the clock starts.
@@ -58,6 +42,6 @@ export async function measureCeiling(url: string, body: string, headers: Record<
     const elapsed = (now() - started) / 1000;
     return { concurrency, seconds: elapsed, requests, perSecond: requests / elapsed, bodyBytes: Buffer.byteLength(body), errors };
   } finally {
-    agent.destroy();
+    invoker.close();
   }
 }

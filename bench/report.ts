@@ -248,7 +248,7 @@ export function formatReport(result: BenchResult): string {
   const rows: string[][] = [['measurement', 'value']];
   const e = result.environment;
   rows.push(['environment', `node ${e.node}, ${e.cpus} cpus, ${e.bus}, ${e.database}, load ${e.loadAverageAtStart.map((v) => v.toFixed(2)).join(' ')}`]);
-  if (result.ceiling) rows.push(['raw ceiling (axios -> sink)', `${fmt(result.ceiling.perSecond)}/s at concurrency ${result.ceiling.concurrency}, ${result.ceiling.bodyBytes} B bodies`]);
+  if (result.ceiling) rows.push(['raw ceiling (invoker -> sink)', `${fmt(result.ceiling.perSecond)}/s at concurrency ${result.ceiling.concurrency}, ${result.ceiling.bodyBytes} B bodies`]);
   const usage = (phase: string) => result.usage.find((u) => u.phase === phase);
   if (result.throughput) rows.push(...pipelineRows('throughput', result.throughput, usage('throughput')));
   if (result.latency) {

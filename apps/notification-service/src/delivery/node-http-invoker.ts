@@ -40,6 +40,12 @@ export class NodeHttpInvoker implements HttpInvoker {
     this.httpsAgent = new https.Agent(agentOptions);
   }
 
+  /** Closes the pooled keep-alive connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
   invoke(request: HttpRequest): Promise<HttpResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
