@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { loadConfig, startEmbeddedPostgres } from '@ordercast/platform';
+import { closeOnSignals, loadConfig, startEmbeddedPostgres } from '@ordercast/platform';
 import { OrderServiceConfig } from './config/order-service.config';
 import { createOrderServiceApp } from './create-order-service-app';
 
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const app = await createOrderServiceApp(config);
   await app.listen(config.port);
   const logger = new Logger('OrderService');
+  closeOnSignals(app, logger);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   logger.log({ msg: `order-service listening on ${url}`, url, docs: `${url}/api/docs`, database: embedded ? 'embedded' : 'external', bus: config.brokers ? 'kafka' : 'in-process' });
   // Worded without "Bearer" and "token:" so the log redaction leaves the demo credential readable.

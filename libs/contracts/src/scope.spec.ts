@@ -1,4 +1,4 @@
-import { isJsonPointer, normaliseScope, STATE_POINTER, Watch } from './scope';
+import { isJsonPointer, normaliseScope, regexKeywords, schemaErrors, STATE_POINTER, Watch } from './scope';
 
 describe('normaliseScope', () => {
   describe('the documentation form', () => {
@@ -67,5 +67,17 @@ describe('isJsonPointer', () => {
 
   it.each(['state', 'state/currentStatus', '/a~2', '/a~', '#/state', 42, null])('refuses %j', (pointer) => {
     expect(isJsonPointer(pointer)).toBe(false);
+  });
+});
+
+describe('schemaErrors', () => {
+  it('refuses regular expressions anywhere in a schema, since they backtrack on values a merchant controls', () => {
+    expect(schemaErrors({ type: 'string', pattern: '^(a+)+$' })).toEqual([expect.stringMatching(/regular expressions.*found at \/pattern$/)]);
+    expect(regexKeywords({ anyOf: [{ properties: { name: { pattern: 'x' } } }], patternProperties: { '^a': {} } })).toEqual(['/anyOf/0/properties/name/pattern', '/patternProperties']);
+  });
+
+  it('accepts a property called pattern, and pattern as data', () => {
+    expect(schemaErrors({ properties: { pattern: { type: 'string' } }, enum: [{ pattern: 'x' }] })).toEqual([]);
+    expect(schemaErrors({ enum: ['completed'] })).toEqual([]);
   });
 });

@@ -30,10 +30,41 @@ export function isJsonPointer(value: unknown): value is string {
   return typeof value === 'string' && (value === '' || /^(\/([^~/]|~[01])*)+$/.test(value));
 }
 
+/**
+ * Keywords Ajv compiles into JavaScript regular expressions, which backtrack: a pattern such as
+ * `^(a+)+$` checked against an order value a merchant controls would stall matching for every
+ * merchant. Scope schemas may not use them.
+ */
+const REGEX_KEYWORDS = new Set(['pattern', 'patternProperties']);
+/** Keywords whose members are names (of properties or definitions), not keywords. */
+const NAME_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas', 'dependencies']);
+/** Keywords whose values are data, not schemas. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples']);
+
+/** Where a schema uses a regular-expression keyword, as JSON pointers; walked without recursion. */
+export function regexKeywords(schema: unknown): string[] {
+  const found: string[] = [];
+  const pending: { node: unknown; path: string; names: boolean }[] = [{ node: schema, path: '', names: false }];
+  while (pending.length > 0) {
+    const { node, path, names } = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    for (const [key, value] of Object.entries(node)) {
+      const at = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      const isKeyword = !names && !Array.isArray(node);
+      if (isKeyword && REGEX_KEYWORDS.has(key)) found.push(at);
+      if (isKeyword && DATA_KEYWORDS.has(key)) continue;
+      pending.push({ node: value, path: at, names: isKeyword && NAME_MAPS.has(key) });
+    }
+  }
+  return found.sort();
+}
+
 export function schemaErrors(schema: unknown): string[] {
   if (typeof schema === 'boolean') return [];
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return ['schema must be a JSON Schema object'];
   if (JSON.stringify(schema).length > 16_384) return ['schema must be at most 16 KiB'];
+  const regex = regexKeywords(schema);
+  if (regex.length > 0) return [`schema must not use regular expressions (pattern, patternProperties); found at ${regex.slice(0, 5).join(', ')}`];
   try {
     ajv.compile(schema);
     return [];

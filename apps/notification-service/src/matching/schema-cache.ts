@@ -1,12 +1,13 @@
 import Ajv, { ValidateFunction } from 'ajv';
-import type { JsonSchema } from '@ordercast/contracts';
+import { JsonSchema, regexKeywords } from '@ordercast/contracts';
 
 const MAX_CACHED = 5000;
 
 /**
  * Compiles each distinct watch schema once. Registrations repeat the same few schemas on
  * thousands of orders, and compiling is far slower than validating. A schema that does not
- * compile (it was validated at registration, so only a newer Ajv could reject it) never matches.
+ * compile (it was validated at registration, so only a newer Ajv could reject it), or that uses
+ * a regular expression (which could backtrack for minutes on an order value), never matches.
  */
 export class SchemaCache {
   private readonly ajv = new Ajv({ strict: false, allErrors: false });
@@ -26,7 +27,8 @@ export class SchemaCache {
     if (this.compiled.size >= MAX_CACHED) this.compiled.clear();
     let validate: ValidateFunction | null;
     try {
-      validate = this.ajv.compile(schema);
+      // Refused at registration; a change event from before that rule, or from another producer, may still carry one.
+      validate = regexKeywords(schema).length > 0 ? null : this.ajv.compile(schema);
     } catch {
       validate = null;
     }

@@ -228,4 +228,10 @@ describe('SchemaCache', () => {
     expect(compile).toHaveBeenCalledTimes(2);
     compile.mockRestore();
   });
+
+  it('never matches a schema with a regular expression, instead of backtracking on the value', () => {
+    const cache = new SchemaCache();
+    expect(cache.isValid({ type: 'string', pattern: '^(a+)+$' }, `${'a'.repeat(40)}!`)).toBe(false);
+    expect(cache.isValid({ type: 'string', pattern: '^a+$' }, 'aaa')).toBe(false);
+  });
 });

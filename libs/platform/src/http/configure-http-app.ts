@@ -1,8 +1,33 @@
 import { BadRequestException, INestApplication, PayloadTooLargeException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 
 export const BODY_LIMIT = '256kb';
+/** Far deeper than any order, registration or schema; validation and storage recurse, so a deeper body is refused first. */
+export const MAX_BODY_DEPTH = 64;
+
+/**
+ * What makes a parsed JSON body unfit for validation, or null:
+ * - nesting deeper than {@link MAX_BODY_DEPTH}: validation and storage recurse, and would overflow the stack;
+ * - a `__proto__` key: JSON.parse keeps it as data, class-transformer drops it silently (so the
+ *   whitelist never reports it), and code copying the body by assignment would set a prototype with it;
+ * - a NUL character (`\u0000`) in a key or string: PostgreSQL's jsonb and text cannot store it, so
+ *   the write would fail with a 500 instead of a 400.
+ * Walked without recursion.
+ */
+export function bodyShapeProblem(value: unknown): string | null {
+  const pending: { node: unknown; depth: number }[] = [{ node: value, depth: 1 }];
+  while (pending.length > 0) {
+    const { node, depth } = pending.pop()!;
+    if (typeof node === 'string' && node.includes('\u0000')) return 'request body must not contain NUL characters (\\u0000)';
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > MAX_BODY_DEPTH) return `request body is nested deeper than ${MAX_BODY_DEPTH} levels`;
+    if (Object.prototype.hasOwnProperty.call(node, '__proto__')) return 'request body must not contain a "__proto__" key';
+    for (const [key, child] of Object.entries(node)) pending.push({ node: key, depth }, { node: child, depth: depth + 1 });
+  }
+  return null;
+}
 
 function flatten(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
@@ -23,8 +48,9 @@ export function createValidationPipe(): ValidationPipe {
 }
 
 /**
- * Shared HTTP set-up of both services: a request id on every request and response, a body
- * size limit, malformed JSON as a clear 400, and the validation pipe.
+ * Shared HTTP set-up of both services: a request id on every request and response, nosniff, a body
+ * size limit (after decompression), malformed, too deeply nested or prototype-setting JSON as
+ * a clear 400, and the validation pipe.
  */
 export function configureHttpApp(app: INestApplication): void {
   app.use((request: Request, response: Response, next: NextFunction) => {
@@ -32,6 +58,8 @@ export function configureHttpApp(app: INestApplication): void {
     const id = given && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : randomUUID();
     (request as Request & { id: string }).id = id;
     response.setHeader('x-request-id', id);
+    // Responses carry text from targets and merchants (response bodies, references): never let a browser sniff them as markup.
+    response.setHeader('x-content-type-options', 'nosniff');
     next();
   });
   app.use(json({ limit: BODY_LIMIT }));
@@ -43,7 +71,16 @@ export function configureHttpApp(app: INestApplication): void {
     if (error.type === 'entity.parse.failed') {
       return response.status(400).json({ statusCode: 400, error: 'Bad Request', message: ['request body is not valid JSON'] });
     }
+    // Any other refusal of the body parser (unsupported encoding or charset, aborted upload) as JSON, never as an HTML stack trace.
+    if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+      return response.status(error.status).json({ statusCode: error.status, error: STATUS_CODES[error.status], message: [error.message] });
+    }
     next(error);
+  });
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    const problem = bodyShapeProblem(request.body);
+    if (problem === null) return next();
+    response.status(400).json({ statusCode: 400, error: 'Bad Request', message: [problem] });
   });
   app.useGlobalPipes(createValidationPipe());
 }

@@ -1,12 +1,18 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { lookup as dnsLookup, LookupAddress } from 'node:dns';
+import { BadRequestException, Inject, Injectable, Optional } from '@nestjs/common';
+import { lookup as dnsLookup, LookupAddress, LookupAllOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import { isForbiddenAddress } from './address-policy';
 
 export const ALLOW_PRIVATE_TARGETS = Symbol('ALLOW_PRIVATE_TARGETS');
 
-const lookupAll = promisify(dnsLookup);
+/** Injection token of an optional {@link HostResolver}; without one the system resolver (dns.lookup) is used. */
+export const HOST_RESOLVER = Symbol('HOST_RESOLVER');
+
+/** Every address a host name resolves to now; both checks go through it, so both see what a socket would. */
+export type HostResolver = (hostname: string, options: LookupAllOptions) => Promise<LookupAddress[]>;
+
+const systemResolver: HostResolver = promisify(dnsLookup) as HostResolver;
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
@@ -18,7 +24,10 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  */
 @Injectable()
 export class TargetGuard {
-  constructor(@Inject(ALLOW_PRIVATE_TARGETS) readonly allowPrivate: boolean) {}
+  constructor(
+    @Inject(ALLOW_PRIVATE_TARGETS) readonly allowPrivate: boolean,
+    @Optional() @Inject(HOST_RESOLVER) private readonly resolve: HostResolver = systemResolver,
+  ) {}
 
   /** Throws 400 when the URL's host is or resolves to a forbidden address. */
   async assertAllowed(url: string, field = 'url'): Promise<void> {
@@ -32,7 +41,8 @@ export class TargetGuard {
     try {
       const parsed = new URL(url.replace(/\{[a-z_.]+\}/g, 'x'));
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'only http and https targets are allowed';
-      host = parsed.hostname.replace(/^\[|\]$/g, '');
+      // A trailing dot names the same host (`localhost.`), so it must not get around the name checks.
+      host = parsed.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
     } catch {
       return 'not a valid URL';
     }
@@ -40,7 +50,7 @@ export class TargetGuard {
     if (host === 'localhost' || host.endsWith('.localhost')) return `target host "${host}" is a loopback address`;
     if (isIP(host)) return isForbiddenAddress(host) ? `target address ${host} is private, loopback, link-local or reserved` : null;
     try {
-      const addresses = await lookupAll(host, { all: true });
+      const addresses = await this.resolve(host, { all: true });
       const bad = addresses.find((a) => isForbiddenAddress(a.address));
       return bad ? `target host "${host}" resolves to ${bad.address}, a private, loopback, link-local or reserved address` : null;
     } catch {
@@ -51,9 +61,8 @@ export class TargetGuard {
 
   /** A `lookup` for http(s).Agent that refuses forbidden addresses at connect time. */
   readonly lookup = (hostname: string, options: object, callback: LookupCallback): void => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '');
-      const list = addresses as LookupAddress[];
+    this.resolve(hostname, { ...options, all: true }).then((list) => {
+      if (list.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
       const refused = this.allowPrivate ? undefined : list.find((a) => isForbiddenAddress(a.address));
       if (refused) {
         const blockedError: NodeJS.ErrnoException = new Error(`refused to connect to ${hostname} (${refused.address}): private, loopback, link-local or reserved address`);
@@ -62,6 +71,6 @@ export class TargetGuard {
       }
       if ((options as { all?: boolean }).all) return callback(null, list);
       callback(null, list[0].address, list[0].family);
-    });
+    }, (error: NodeJS.ErrnoException) => callback(error, ''));
   };
 }

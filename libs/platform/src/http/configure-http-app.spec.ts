@@ -1,0 +1,26 @@
+import { bodyShapeProblem, MAX_BODY_DEPTH } from './configure-http-app';
+
+const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { child: nested(depth - 1) });
+
+describe('bodyShapeProblem', () => {
+  it('accepts ordinary bodies, up to the depth limit', () => {
+    expect(bodyShapeProblem({ currency: 'SEK', cart: { items: [{ reference: 'a', quantity: 1 }] } })).toBeNull();
+    expect(bodyShapeProblem(nested(MAX_BODY_DEPTH))).toBeNull();
+    expect(bodyShapeProblem(undefined)).toBeNull();
+  });
+
+  it('refuses nesting beyond the limit, without recursing itself', () => {
+    expect(bodyShapeProblem(nested(MAX_BODY_DEPTH + 1))).toMatch(/nested deeper/);
+    expect(bodyShapeProblem(JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)))).toMatch(/nested deeper/);
+  });
+
+  it('refuses a __proto__ key as JSON.parse leaves it, at any level', () => {
+    expect(bodyShapeProblem(JSON.parse('{"a":[{"__proto__":{"x":1}}]}'))).toMatch(/__proto__/);
+    expect(bodyShapeProblem({ constructor: 'fine', prototype: 'fine' })).toBeNull();
+  });
+
+  it('refuses NUL characters in values and keys', () => {
+    expect(bodyShapeProblem({ name: 'a\u0000b' })).toMatch(/NUL/);
+    expect(bodyShapeProblem({ list: [{ ['k\u0000']: 1 }] })).toMatch(/NUL/);
+  });
+});

@@ -1,0 +1,185 @@
+import type { Order } from '@ordercast/contracts';
+import { gzipSync } from 'node:zlib';
+import type { Client } from 'pg';
+import request from 'supertest';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import {
+  ALPHA, CHANNELS, connect, createOrder, EVENTS, hook, InProcessService, NOTIFICATIONS, ORDERS, startNotificationService, startOrderService, SUBSCRIPTIONS,
+} from './support/services';
+
+jest.setTimeout(60_000);
+
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+const manyHeaders = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-Header-${i}`, 'v']));
+/** Catastrophic backtracking: a regular expression in a scope schema would let one merchant stall ingest for everyone. */
+const REDOS = { type: 'string', pattern: '^(a+)+$' };
+
+interface BadRequest {
+  name: string;
+  service: 'orders' | 'notifications';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  path: string;
+  query?: Record<string, string | string[]>;
+  /** An object is sent as JSON; a string or Buffer as is, with `type`. */
+  body?: unknown;
+  type?: string;
+  headers?: Record<string, string>;
+  status: number;
+  /** Part of what the 400 says is wrong. */
+  says?: RegExp;
+}
+
+/**
+ * Requests no client should send: too large, not JSON, wrong types, unknown fields, invalid JSON
+ * pointers and schemas, huge header maps, absurd pagination, deep nesting, compressed bombs. Each
+ * gets a clear 4xx naming the problem, and the database is byte-for-byte the same afterwards.
+ */
+describe('bad input: a clear 4xx, and nothing stored changes', () => {
+  let db: TestDatabase;
+  let sql: Client;
+  let orders: InProcessService;
+  let notifications: InProcessService;
+  let order: Order;
+  let subscriptionId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    sql = await connect(db.url);
+    const env = { DATABASE_URL: db.url };
+    orders = await startOrderService(env);
+    notifications = await startNotificationService(env);
+    order = await createOrder(orders.http, { notifications: [hook('https://erp.example.com/hook', { state: ['completed'] })] });
+    subscriptionId = (await request(notifications.http).post(SUBSCRIPTIONS).set(ALPHA).send({ name: 'erp', scope: { state: ['completed'] }, url: 'https://erp.example.com/s' }).expect(201)).body.id;
+    await request(orders.http).put(`${CHANNELS}/web/notifications`).set(ALPHA).send([hook('https://erp.example.com/c', { state: ['completed'] })]).expect(200);
+  });
+
+  afterAll(async () => {
+    await notifications?.close();
+    await orders?.close();
+    await sql?.end();
+    await db?.drop();
+  });
+
+  /** Every row of every table of both services, as text. */
+  async function everything(): Promise<string> {
+    const { rows: tables } = await sql.query<{ name: string }>(
+      `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+       WHERE table_schema IN ('orders', 'notifications') AND table_type = 'BASE TABLE' ORDER BY 1`);
+    const dump: string[] = [];
+    for (const { name } of tables) {
+      const { rows } = await sql.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t ORDER BY 1`);
+      dump.push(name, ...rows.map((r) => r.row));
+    }
+    return dump.join('\n');
+  }
+
+  const validOrder = { currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 1 }] } };
+  const web = { 'x-channel': 'web' };
+  const registration = (extra: Record<string, unknown>) => ({ url: 'https://erp.example.com/x', scope: { state: ['completed'] }, ...extra });
+
+  const cases = (): BadRequest[] => [
+    // Size and syntax
+    { name: 'body over the limit', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { ...validOrder, customer: { note: 'x'.repeat(300_000) } }, status: 413 },
+    { name: 'gzip bomb (limit applies after inflating)', service: 'orders', method: 'post', path: ORDERS, headers: { ...web, 'content-encoding': 'gzip' }, type: 'application/json',
+      body: gzipSync(Buffer.from(JSON.stringify({ ...validOrder, customer: { note: ' '.repeat(5_000_000) } }))), status: 413 },
+    { name: 'unsupported content encoding', service: 'orders', method: 'post', path: ORDERS, headers: { ...web, 'content-encoding': 'compress' }, type: 'application/json', body: '{}', status: 415, says: /encoding/ },
+    { name: 'malformed JSON', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json', body: '{"currency": "SEK", "cart": ', status: 400, says: /not valid JSON/ },
+    { name: 'malformed JSON (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json', body: '{"name":', status: 400, says: /not valid JSON/ },
+    { name: 'JSON as text/plain', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'text/plain', body: JSON.stringify(validOrder), status: 400 },
+    { name: 'deeply nested JSON', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json', body: `{"currency":"SEK","cart":{"items":[]},"customer":{"x":${nested(50_000)}}}`, status: 400, says: /nested deeper/ },
+    { name: 'deeply nested scope schema', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, type: 'application/json',
+      body: `{"invoke":"https://erp.example.com/x","scope":"/state/currentStatus","schema":{"allOf":${nested(50_000)}}}`, status: 400, says: /nested deeper/ },
+    // Types and unknown fields
+    { name: 'wrong types', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { currency: 123, cart: 'full' }, status: 400, says: /currency/ },
+    { name: 'unknown field', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { ...validOrder, isAdmin: true }, status: 400, says: /isAdmin/ },
+    { name: 'unknown nested field', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { ...validOrder, cart: { items: [{ ...validOrder.cart.items[0], discount: 1 }] } }, status: 400, says: /discount/ },
+    { name: '__proto__ in a body', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json', body: `{"currency":"SEK","cart":{"items":[]},"__proto__":{"reference":"unchecked"}}`, status: 400, says: /__proto__/ },
+    { name: 'NUL character in a string', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { ...validOrder, customer: { name: 'Ada\u0000Lovelace' } }, status: 400, says: /NUL/ },
+    { name: 'NUL character in a key', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', url: 'https://x.example.com', scope: [{ pointer: '/customer', schema: { properties: { 'a\u0000': {} } } }] }, status: 400, says: /NUL/ },
+    { name: 'array instead of a state', service: 'orders', method: 'put', path: `${ORDERS}/${order.id}/state`, body: { currentStatus: ['completed'] }, status: 400 },
+    { name: 'null state', service: 'orders', method: 'put', path: `${ORDERS}/${order.id}/state`, body: { currentStatus: null }, status: 400 },
+    { name: 'payment amount as a string', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/payments`, body: { adapterId: 'a', amount: '100', state: 'captured' }, status: 400, says: /amount/ },
+    { name: 'payment amount Infinity-like', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/payments`, body: { adapterId: 'a', amount: 1e309, state: 'captured' }, status: 400 },
+    { name: 'channel list is not a list', service: 'orders', method: 'put', path: `${CHANNELS}/web/notifications`, body: { url: 'https://x.example.com' }, status: 400 },
+    { name: 'subscription with unknown field', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', scope: { state: ['completed'] }, url: 'https://x.example.com', merchant: 'beta' }, status: 400, says: /merchant/ },
+    { name: 'subscription patch with wrong type', service: 'notifications', method: 'patch', path: `${SUBSCRIPTIONS}/${subscriptionId}`, body: { enabled: 'yes' }, status: 400, says: /enabled/ },
+    { name: 'trigger with unknown field', service: 'notifications', method: 'post', path: `${NOTIFICATIONS}/orders/${order.id}/trigger`, body: { everything: true }, status: 400 },
+    { name: 'bulk retry of pending', service: 'notifications', method: 'post', path: `${EVENTS}/retry`, body: { status: 'pending' }, status: 400, says: /status/ },
+    { name: 'ack of 101 messages', service: 'notifications', method: 'post', path: `${NOTIFICATIONS}/ack`, body: { messageInfos: Array.from({ length: 101 }, () => ({ messageIdentifier: '00000000-0000-4000-8000-000000000000' })) }, status: 400 },
+    { name: 'ack of a non-id', service: 'notifications', method: 'post', path: `${NOTIFICATIONS}/ack`, body: { messageInfos: [{ messageIdentifier: "' OR 1=1 --" }] }, status: 400 },
+    // JSON pointers and schemas
+    { name: 'pointer without leading slash', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: { invoke: 'https://x.example.com', scope: 'state/currentStatus' }, status: 400, says: /pointer/ },
+    { name: 'pointer with a bad escape', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: { invoke: 'https://x.example.com', scope: '/state/~2' }, status: 400, says: /pointer/ },
+    { name: 'empty scope', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ scope: {} }), status: 400, says: /scope/ },
+    { name: 'unknown state in scope', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ scope: { state: ['shipped'] } }), status: 400, says: /shipped/ },
+    { name: 'schema that is not a schema', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: { invoke: 'https://x.example.com', scope: '/state/currentStatus', schema: { type: 'nonsense' } }, status: 400, says: /schema/ },
+    { name: 'schema with a remote $ref', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: { invoke: 'https://x.example.com', scope: '/state/currentStatus', schema: { $ref: 'https://evil.example.com/s.json' } }, status: 400, says: /schema/ },
+    { name: 'schema with a catastrophic regular expression', service: 'orders', method: 'post', path: ORDERS, headers: web,
+      body: { ...validOrder, reference: `${'a'.repeat(40)}!`, notifications: [{ invoke: 'https://x.example.com', scope: '/reference', schema: REDOS }] }, status: 400, says: /pattern/ },
+    { name: 'subscription schema with a regular expression', service: 'notifications', method: 'post', path: SUBSCRIPTIONS,
+      body: { name: 'x', url: 'https://x.example.com', scope: [{ pointer: '/customer', schema: { patternProperties: { '^(a|a)*$': {} } } }] }, status: 400, says: /pattern/ },
+    { name: 'schema over 16 KiB', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: { invoke: 'https://x.example.com', scope: '/state/currentStatus', schema: { enum: Array.from({ length: 3000 }, (_, i) => `state-${i}`) } }, status: 400, says: /16 KiB/ },
+    // Header maps
+    { name: '33 registration headers', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: manyHeaders }), status: 400, says: /at most 32/ },
+    { name: 'header value of 5000 characters', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Big': 'x'.repeat(5000) } }), status: 400, says: /X-Big/ },
+    { name: 'header value with a line break', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Split': 'a\r\nHost: evil' } }), status: 400, says: /X-Split/ },
+    { name: 'header name that is not one', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'Bad Header': 'v' } }), status: 400 },
+    { name: 'header Ordercast sets itself', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'webhook-id': 'forged' } }), status: 400, says: /webhook-id/ },
+    { name: 'header value that is not a string', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', scope: { state: ['completed'] }, url: 'https://x.example.com', headers: { 'X-Num': 1 } }, status: 400, says: /X-Num/ },
+    { name: '51 channel notifications', service: 'orders', method: 'put', path: `${CHANNELS}/web/notifications`, body: Array.from({ length: 51 }, () => registration({})), status: 400 },
+    // Pagination and query values
+    { name: 'limit far too high', service: 'notifications', method: 'get', path: EVENTS, query: { limit: '100000000' }, status: 400, says: /limit/ },
+    { name: 'negative limit', service: 'notifications', method: 'get', path: EVENTS, query: { limit: '-1' }, status: 400, says: /limit/ },
+    { name: 'fractional limit', service: 'notifications', method: 'get', path: EVENTS, query: { limit: '1.5' }, status: 400, says: /limit/ },
+    { name: 'limit given twice', service: 'notifications', method: 'get', path: EVENTS, query: { limit: ['1', '2'] }, status: 400, says: /limit/ },
+    { name: 'offset that is not a number', service: 'notifications', method: 'get', path: EVENTS, query: { offset: '1e400' }, status: 400, says: /offset/ },
+    { name: 'offset beyond a million', service: 'notifications', method: 'get', path: EVENTS, query: { offset: '99999999999' }, status: 400, says: /offset/ },
+    { name: 'unknown query parameter', service: 'notifications', method: 'get', path: EVENTS, query: { merchant: 'beta' }, status: 400, says: /merchant/ },
+    { name: 'filter given as an object', service: 'notifications', method: 'get', path: `${EVENTS}?orderId[$ne]=x`, status: 400, says: /orderId/ },
+    { name: 'status that does not exist', service: 'notifications', method: 'get', path: EVENTS, query: { status: 'everything' }, status: 400, says: /status/ },
+    { name: 'date that is not one', service: 'notifications', method: 'get', path: EVENTS, query: { from: 'yesterday' }, status: 400, says: /from/ },
+    { name: 'receive 1000 messages', service: 'notifications', method: 'get', path: `${NOTIFICATIONS}/receive`, query: { maxNumberMessages: '1000' }, status: 400, says: /maxNumberMessages/ },
+    { name: 'long-poll for a day', service: 'notifications', method: 'get', path: `${NOTIFICATIONS}/receive`, query: { timeoutMs: '86400000' }, status: 400, says: /timeoutMs/ },
+    { name: 'period of ten years', service: 'notifications', method: 'get', path: NOTIFICATIONS, query: { periodStart: '2015-01-01T00:00:00Z', periodEnd: '2025-01-01T00:00:00Z' }, status: 400, says: /periodEnd/ },
+    // Headers of the request itself
+    { name: 'merchant header with a space', service: 'orders', method: 'get', path: `${ORDERS}/${order.id}`, headers: { 'x-merchant': 'alpha beta' }, status: 400 },
+    { name: 'channel header too long', service: 'orders', method: 'post', path: ORDERS, headers: { 'x-channel': 'c'.repeat(101) }, body: validOrder, status: 400, says: /X-Channel/ },
+    // Ids that are not ids
+    { name: 'order id that is not a UUID', service: 'orders', method: 'get', path: `${ORDERS}/1%20OR%201=1`, status: 404 },
+    { name: 'event id that is not a UUID', service: 'notifications', method: 'get', path: `${EVENTS}/..%2F..%2Fetc%2Fpasswd`, status: 404 },
+    { name: 'subscription id that is not a UUID', service: 'notifications', method: 'delete', path: `${SUBSCRIPTIONS}/x'y`, status: 404 },
+  ];
+
+  it('answers every bad request with the right 4xx and a message naming the problem', async () => {
+    const wrong: string[] = [];
+    for (const c of cases()) {
+      const http = c.service === 'orders' ? orders.http : notifications.http;
+      const call = request(http)[c.method](c.path).set({ ...ALPHA, ...c.headers });
+      if (c.query) call.query(c.query);
+      if (c.type) call.type(c.type).serialize((raw: unknown) => raw as string);
+      const response = await (c.body === undefined ? call : call.send(c.body as object));
+      const text = JSON.stringify(response.body);
+      if (response.status !== c.status) wrong.push(`${c.name}: ${response.status} ${text.slice(0, 300)}`);
+      else if (c.says && !c.says.test(text)) wrong.push(`${c.name}: ${text.slice(0, 300)} does not say ${c.says}`);
+      else if (response.status < 500 && typeof response.body.message === 'undefined') wrong.push(`${c.name}: no message in ${text.slice(0, 300)}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('changes nothing stored, and both services keep working', async () => {
+    const before = await everything();
+    for (const c of cases()) {
+      const http = c.service === 'orders' ? orders.http : notifications.http;
+      const call = request(http)[c.method](c.path).set({ ...ALPHA, ...c.headers });
+      if (c.query) call.query(c.query);
+      if (c.type) call.type(c.type).serialize((raw: unknown) => raw as string);
+      await (c.body === undefined ? call : call.send(c.body as object));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await everything()).toEqual(before);
+    await request(orders.http).get(`${ORDERS}/${order.id}`).set(ALPHA).expect(200);
+    await request(notifications.http).get(EVENTS).set(ALPHA).expect(200);
+    await request(orders.http).get('/health').expect(200);
+    await request(notifications.http).get('/health').expect(200);
+  });
+});

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from 'pg';
+import request from 'supertest';
+import { freePort } from '../harness/kafka-broker';
+import { createTestDatabase, TestDatabase } from '../support/database';
+import { kafkaBrokers } from '../support/kafka';
+import { RecordingSink } from './support/recording-sink';
+import { ensureBuilt, ServiceProcess } from './support/service-process';
+import { ALPHA, CHANNELS, connect, eventually, EVENTS, hook, NOTIFICATIONS, ORDERS, SUBSCRIPTIONS, topicPrefix, TRUST_ENV } from './support/services';
+
+jest.setTimeout(120_000);
+
+const token = (label: string) => `s3cr3t-${label}-${randomBytes(12).toString('hex')}`;
+const BEARER = token('bearer');
+const API_KEY = token('apikey');
+const CUSTOM = token('custom');
+const SIGNING_KEY = randomBytes(24).toString('base64');
+const SIGNING_SECRET = `whsec_${SIGNING_KEY}`;
+const SUBSCRIPTION_KEY = token('subscription');
+const SUBSCRIPTION_SIGNING_KEY = randomBytes(24).toString('base64');
+/** Every value that must never be readable outside the request that carries it. */
+const SECRETS = [BEARER, API_KEY, CUSTOM, SIGNING_KEY, SUBSCRIPTION_KEY, SUBSCRIPTION_SIGNING_KEY];
+const HEADERS = { Authorization: `Bearer ${BEARER}`, 'X-API-Key': API_KEY, 'X-Custom-Token': CUSTOM };
+
+/**
+ * Registration header values (Authorization, X-API-Key, any other) and signing secrets, given on
+ * every endpoint that takes them, go through deliveries, failures, retries and manual sends with
+ * both services running as real processes at LOG_LEVEL=debug. Afterwards the plaintext is found
+ * only where it belongs (the requests to the targets), never in an API response, an Event, a log
+ * line or a database column.
+ */
+describe('secrets are encrypted at rest and masked everywhere (real processes, real Kafka, real PostgreSQL)', () => {
+  let db: TestDatabase;
+  let sql: Client;
+  let sink: RecordingSink;
+  let orders: ServiceProcess;
+  let notifications: ServiceProcess;
+  /** The text of every API response the test got. */
+  const responses: string[] = [];
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    db = await createTestDatabase();
+    sql = await connect(db.url);
+    sink = await RecordingSink.start((r) => (r.path.includes('fail') ? { status: 500, body: 'upstream broke' } : { status: 200, body: 'ok' }));
+    const dir = mkdtempSync(join(tmpdir(), 'ordercast-secrets-'));
+    const env = { ...TRUST_ENV, DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: topicPrefix('secrets'), LOG_LEVEL: 'debug', RETRY_SCHEDULE: '50ms,50ms' };
+    [orders, notifications] = await Promise.all([
+      ServiceProcess.start('order-service', env, join(dir, 'order-service.log')),
+      ServiceProcess.start('notification-service', env, join(dir, 'notification-service.log')),
+    ]);
+  });
+
+  afterAll(async () => {
+    await notifications?.stop();
+    await orders?.stop();
+    await sink?.close();
+    await sql?.end();
+    await db?.drop();
+  });
+
+  /** Calls the API and keeps the response text for the final check. */
+  async function call(test: request.Test, status?: number): Promise<request.Response> {
+    const response = await test;
+    responses.push(response.text);
+    if (status !== undefined) expect({ status: response.status, body: response.body }).toMatchObject({ status });
+    return response;
+  }
+
+  it('never shows a header value or signing secret in responses, Events, logs or tables', async () => {
+    const deadPort = await freePort();
+    const registration = (path: string, extra: Record<string, unknown> = {}) =>
+      hook(sink.url(path), { state: ['processing', 'accepted'] }, { headers: HEADERS, secret: SIGNING_SECRET, ...extra });
+
+    // Every way a secret comes in.
+    await call(request(orders.url).put(`${CHANNELS}/web/notifications`).set(ALPHA).send([registration('/channel')]), 200);
+    const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'web' })
+      .send({ currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] }, notifications: [registration('/ok'), registration('/fail')] }), 201)).body;
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA)
+      .send({ invoke: `http://127.0.0.1:${deadPort}/refused`, scope: '/state/currentStatus', schema: { enum: ['processing'] }, headers: HEADERS, secret: SIGNING_SECRET }), 201);
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/payments`).set(ALPHA)
+      .send({ adapterId: 'card', amount: 10, state: 'authorized', notifications: [registration('/payment')] }), 201);
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/shippings`).set(ALPHA)
+      .send({ adapterId: 'post', state: 'intent', notifications: [registration('/shipping')] }), 201);
+    const subscription = (await call(request(notifications.url).post(SUBSCRIPTIONS).set(ALPHA)
+      .send({ name: 'erp', scope: { state: ['processing'] }, url: sink.url('/subscription'), headers: { 'X-API-Key': SUBSCRIPTION_KEY }, secret: `whsec_${SUBSCRIPTION_SIGNING_KEY}` }), 201)).body;
+    await call(request(notifications.url).patch(`${SUBSCRIPTIONS}/${subscription.id}`).set(ALPHA).send({ headers: { 'X-API-Key': '********', Authorization: `Bearer ${BEARER}` } }), 200);
+    // Refused requests carrying secrets: the error must not repeat them.
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA).send({ ...registration('/bad'), scope: { state: ['nonsense'] } }), 400);
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA).send({ ...registration('/bad'), headers: { 'X-API-Key': `${API_KEY}\r\nInjected: 1` } }), 400);
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA).send({ ...registration('/bad'), secret: `whsec_${SIGNING_KEY}!` }), 400);
+    await call(request(notifications.url).get(EVENTS).set({ 'x-merchant': 'alpha', authorization: `Bearer ${BEARER}` }), 401);
+
+    // Deliveries that succeed, fail and are retried, to a refused port, manual sends and operator retries.
+    await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }), 200);
+    await eventually(async () => {
+      const events = (await call(request(notifications.url).get(EVENTS).query({ orderId: order.id, limit: 500 }).set(ALPHA))).body.data as { status: string }[];
+      return events.filter((e) => e.status === 'dead').length === 2 && events.every((e) => e.status !== 'pending');
+    }, 30_000, () => 'deliveries settled');
+    const events = (await call(request(notifications.url).get(EVENTS).query({ orderId: order.id, limit: 500 }).set(ALPHA), 200)).body.data as { id: string; status: string }[];
+    for (const event of events) await call(request(notifications.url).get(`${EVENTS}/${event.id}`).set(ALPHA), 200);
+    await call(request(notifications.url).post(`${EVENTS}/${events.find((e) => e.status === 'dead')!.id}/retry`).set(ALPHA), 202);
+    await call(request(notifications.url).post(`${EVENTS}/retry`).set(ALPHA).send({ status: 'dead' }), 202);
+    await call(request(notifications.url).post(`${NOTIFICATIONS}/orders/${order.id}/trigger`).set(ALPHA).send({}), 202);
+    await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'accepted' }), 200);
+    await sink.until(() => sink.received('/ok').length >= 3, 30_000, () => `${sink.received('/ok').length} deliveries to /ok`);
+    await eventually(async () => {
+      const all = (await call(request(notifications.url).get(EVENTS).query({ limit: 500 }).set(ALPHA))).body.data as { status: string }[];
+      return all.every((e) => e.status !== 'pending');
+    }, 30_000, () => 'everything settled');
+
+    // Every read of the API.
+    await call(request(orders.url).get(`${ORDERS}/${order.id}`).set(ALPHA), 200);
+    await call(request(orders.url).get(`${ORDERS}/${order.id}/notifications`).set(ALPHA), 200);
+    await call(request(orders.url).get(`${CHANNELS}/web/notifications`).set(ALPHA), 200);
+    await call(request(notifications.url).get(SUBSCRIPTIONS).set(ALPHA), 200);
+    await call(request(notifications.url).get(`${SUBSCRIPTIONS}/${subscription.id}`).set(ALPHA), 200);
+    const all = await call(request(notifications.url).get(EVENTS).query({ limit: 500 }).set(ALPHA), 200);
+    for (const event of all.body.data as { id: string }[]) await call(request(notifications.url).get(`${EVENTS}/${event.id}`).set(ALPHA), 200);
+    expect(JSON.stringify(all.body)).toContain('********');
+
+    // The secrets did reach the targets, so the checks below look for values that were really used.
+    const used = sink.received('/ok')[0];
+    expect(used.headers.authorization).toBe(`Bearer ${BEARER}`);
+    expect(used.headers['x-api-key']).toBe(API_KEY);
+    expect(used.headers['x-custom-token']).toBe(CUSTOM);
+    expect(used.headers['webhook-signature']).toMatch(/^v1,/);
+    expect(sink.received('/subscription')[0].headers.authorization).toBe(`Bearer ${BEARER}`);
+
+    const found = (where: string, text: string) => SECRETS.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 16)}…`);
+    expect(found('the request to the target', JSON.stringify(used.headers))).toHaveLength(3);
+    const leaks = [
+      ...responses.flatMap((text, index) => found(`response ${index}`, text)),
+      ...found('order-service log', orders.log()),
+      ...found('notification-service log', notifications.log()),
+      // A receiver sees the order's other registrations with their headers masked, never their values.
+      ...sink.received().flatMap((r) => found(`body sent to ${r.path}`, r.body)),
+    ];
+    const { rows: tables } = await sql.query<{ name: string }>(
+      `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables WHERE table_schema IN ('orders', 'notifications') AND table_type = 'BASE TABLE'`);
+    expect(tables.length).toBeGreaterThan(5);
+    for (const { name } of tables) {
+      const { rows } = await sql.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t`);
+      leaks.push(...rows.flatMap((row) => found(name, row.row)));
+    }
+    expect(leaks).toEqual([]);
+
+    // Stored sealed (AES-GCM, "enc:v1:"), not merely absent.
+    const { rows: [sealed] } = await sql.query<{ headers: Record<string, string>; secret: string }>(
+      `SELECT headers, secret FROM notifications.messages WHERE url LIKE '%/ok' LIMIT 1`);
+    expect(Object.values(sealed.headers).every((value) => value.startsWith('enc:v1:'))).toBe(true);
+    expect(sealed.secret.startsWith('enc:v1:')).toBe(true);
+    expect(orders.log().length + notifications.log().length).toBeGreaterThan(1000);
+  });
+});
