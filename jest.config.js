@@ -1,18 +1,12 @@
 // Two projects: `unit` (pure specs beside the code, no I/O) and `integration`
 // (real PostgreSQL and a real Kafka broker, started once in globalSetup).
-const swc = ['@swc/jest', {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    target: 'es2022',
-  },
-  module: { type: 'commonjs', ignoreDynamic: true },
-}];
+// ts-jest in transpile-only mode: type checking is `npm run build`'s job, tests only need the JavaScript.
+const tsJest = ['ts-jest', { tsconfig: { isolatedModules: true }, diagnostics: false }];
 const moduleNameMapper = {
   '^@ordercast/(contracts|messaging|platform)$': '<rootDir>/libs/$1/src',
   '^@ordercast/(contracts|messaging|platform)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
-const common = { rootDir: __dirname, transform: { '^.+\\.ts$': swc }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = { rootDir: __dirname, transform: { '^.+\\.ts$': tsJest }, moduleNameMapper, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
 
 module.exports = {
   testTimeout: 120000,

