@@ -4,6 +4,8 @@ import { DataSource } from 'typeorm';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 
 const EVERY_MS = 60 * 60 * 1000;
+/** A first purge soon after start, so instances restarted more often than hourly still purge. */
+const FIRST_RUN_MS = 60 * 1000;
 const CHUNK = 5000;
 
 /**
@@ -14,6 +16,7 @@ const CHUNK = 5000;
 export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(EventRetention.name);
   private timer: NodeJS.Timeout | null = null;
+  private firstRun: NodeJS.Timeout | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -21,13 +24,15 @@ export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
+    const run = () => {
       this.purge().catch((error: Error) => this.logger.warn({ msg: 'retention purge failed', reason: error.message }));
-    }, EVERY_MS);
-    this.timer.unref();
+    };
+    this.firstRun = setTimeout(run, FIRST_RUN_MS).unref();
+    this.timer = setInterval(run, EVERY_MS).unref();
   }
 
   onModuleDestroy(): void {
+    if (this.firstRun) clearTimeout(this.firstRun);
     if (this.timer) clearInterval(this.timer);
   }
 

@@ -8,6 +8,7 @@ export class PollPurger implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly logger = new Logger(PollPurger.name);
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | null = null;
+  private firstRun: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
@@ -19,13 +20,16 @@ export class PollPurger implements OnApplicationBootstrap, OnApplicationShutdown
 
   onApplicationBootstrap(): void {
     if (this.intervalMs <= 0) return;
-    this.timer = setInterval(() => {
+    const run = () => {
       this.running ??= this.purge().finally(() => (this.running = null));
-    }, this.intervalMs);
-    this.timer.unref();
+    };
+    // A first purge soon after start, so instances restarted more often than the interval still purge.
+    this.firstRun = setTimeout(run, Math.min(60_000, this.intervalMs)).unref();
+    this.timer = setInterval(run, this.intervalMs).unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.firstRun) clearTimeout(this.firstRun);
     if (this.timer) clearInterval(this.timer);
     await this.running;
   }
