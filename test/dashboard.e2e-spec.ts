@@ -158,6 +158,28 @@ describe('operator dashboard (real notification-service, headless Chromium)', ()
     await page.close();
   });
 
+  it("lists the merchant's subscriptions and disables one from the page", async () => {
+    const headers = { 'X-Merchant': MERCHANT, Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
+    const created = await fetch(`${baseUrl}/api/v0/checkout/notifications/subscriptions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'erp-completed', channels: ['web'], scope: { state: ['completed'] }, url: sink.url('/subscription') }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    await signIn(page, TOKEN);
+    const toggle = page.getByRole('switch', { name: 'Enabled: erp-completed' });
+    await toggle.waitFor();
+    expect(await toggle.isChecked()).toBe(true);
+    await toggle.click();
+    await page.getByText('erp-completed disabled.').waitFor();
+    const stored = await fetch(`${baseUrl}/api/v0/checkout/notifications/subscriptions/${id}`, { headers });
+    expect(((await stored.json()) as { enabled: boolean }).enabled).toBe(false);
+    await page.close();
+  });
+
   it('shows an error and no data for a wrong token', async () => {
     const page = await browser.newPage();
     await signIn(page, 'not-the-right-token');
