@@ -27,19 +27,11 @@ export interface DeliveryBody {
   order?: PublicOrder;
 }
 
-export interface DeliveryBodyInput {
+export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'order'> & {
   messageId: string;
-  type: string;
-  scope: string;
-  occurredAt: string;
-  merchant: string;
-  channel: string;
-  orderId: string;
-  notification: NotificationRef;
-  change: unknown;
   order: PublicOrder;
   payload: PayloadKind;
-}
+};
 
 export function publicOrder(order: Order): PublicOrder {
   return {
