@@ -217,7 +217,7 @@ describe('events API (real PostgreSQL)', () => {
           (await suite.sql.query(`EXPLAIN ${sql}`, params)).rows.map((row: { 'QUERY PLAN': string }) => row['QUERY PLAN']).join('\n');
         return `${await explain(list.sql, list.params)}\n${await explain(count.sql, count.params)}`;
       };
-      for (const filter of [{ orderId: 'o-21' }, { scope: 'state' }, { scope: 'state.completed' }, { status: 'failed' as const }]) {
+      for (const filter of [{ orderId: 'o-21' }, { scope: 'state' }, { scope: 'state.completed' }, { status: 'failed' as const }, { status: 'succeeded' as const }]) {
         const text = await plan(filter);
         expect(text).not.toMatch(/Seq Scan on events/);
         expect(text).toMatch(/Index|Bitmap/);
