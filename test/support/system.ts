@@ -10,13 +10,14 @@ import type { EventRecord } from '../../apps/notification-service/src/events/eve
 import { OrderServiceConfig } from '../../apps/order-service/src/config/order-service.config';
 import { createOrderServiceApp } from '../../apps/order-service/src/create-order-service-app';
 import { createTestDatabase, TestDatabase } from './database';
+import { EVENTS_PATH, EventsWait, waitForOrderEvents } from './events';
 import { kafkaBrokers } from './kafka';
 import { WebhookSink } from './webhook-sink';
 
 export const ORDERS = '/api/v0/checkout/orders';
 export const CHANNELS = '/api/v0/checkout/channels';
 export const NOTIFICATIONS = '/api/v0/checkout/notifications';
-export const EVENTS = `${NOTIFICATIONS}/events`;
+export const EVENTS = EVENTS_PATH;
 export const ALPHA = { 'x-merchant': 'alpha', authorization: 'Bearer alpha-token-1' };
 export const BETA = { 'x-merchant': 'beta', authorization: 'Bearer beta-token-1' };
 
@@ -48,7 +49,7 @@ export interface System {
   createOrder(body?: Record<string, unknown>, channel?: string): Promise<Order>;
   setState(orderId: string, currentStatus: string): Promise<Order>;
   /** The order's Events once `count` of them satisfy `until` (default: no longer pending). */
-  eventsOf(orderId: string, options?: { count?: number; until?: (event: EventRecord) => boolean; timeoutMs?: number; query?: Record<string, string> }): Promise<EventRecord[]>;
+  eventsOf(orderId: string, options?: EventsWait): Promise<EventRecord[]>;
   close(): Promise<void>;
 }
 
@@ -82,18 +83,7 @@ export async function startSystem(bus: BusKind, env: Record<string, string> = {}
     return response.body as Order;
   };
 
-  const eventsOf: System['eventsOf'] = async (orderId, options = {}) => {
-    const { count = 1, until = (event) => event.status !== 'pending', timeoutMs = 30_000, query = {} } = options;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const response = await request(notificationsHttp).get(EVENTS).query({ orderId, limit: 500, ...query }).set(ALPHA);
-      if (response.status !== 200) throw new Error(`events query: ${response.status} ${JSON.stringify(response.body)}`);
-      const events = response.body.data as EventRecord[];
-      if (events.filter(until).length >= count) return events;
-      if (Date.now() > deadline) throw new Error(`expected ${count} matching event(s) of order ${orderId} within ${timeoutMs} ms, got ${JSON.stringify(events, null, 2)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
+  const eventsOf: System['eventsOf'] = (orderId, options) => waitForOrderEvents(notificationsHttp, ALPHA, orderId, options);
 
   return {
     db,

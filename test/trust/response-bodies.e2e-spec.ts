@@ -1,10 +1,9 @@
 import type { Client } from 'pg';
 import request from 'supertest';
 import type { EventRecord } from '../../apps/notification-service/src/events/event-record';
-import { createTestDatabase, TestDatabase } from '../support/database';
 import { RecordingSink } from './support/recording-sink';
 import {
-  ALPHA, allEvents, connect, createOrder, eventually, EVENTS, hook, InProcessService, setState, startNotificationService, startOrderService,
+  ALPHA, allEvents, createOrder, eventually, EVENTS, hook, InProcessService, setState, startTrustStack, TrustStack,
 } from './support/services';
 
 jest.setTimeout(60_000);
@@ -19,15 +18,13 @@ const JSON_TEXT = '{"ok":true,"__proto__":{"polluted":true},"nested":{"a":[1,2,3
  * can stop the results of other deliveries from being recorded.
  */
 describe('response bodies from targets are capped and served as data', () => {
-  let db: TestDatabase;
+  let stack: TrustStack;
   let sql: Client;
   let sink: RecordingSink;
   let orders: InProcessService;
   let notifications: InProcessService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    sql = await connect(db.url);
     sink = await RecordingSink.start((r) => {
       switch (r.path) {
         case '/huge': return { status: 200, headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(1024 * 1024) };
@@ -38,17 +35,13 @@ describe('response bodies from targets are capped and served as data', () => {
         default: return { status: 200, body: 'ok' };
       }
     });
-    const env = { DATABASE_URL: db.url, RETRY_SCHEDULE: '50ms', RESULT_FLUSH_MS: '50' };
-    orders = await startOrderService(env);
-    notifications = await startNotificationService(env);
+    stack = await startTrustStack({ RETRY_SCHEDULE: '50ms', RESULT_FLUSH_MS: '50' });
+    ({ sql, orders, notifications } = stack);
   });
 
   afterAll(async () => {
-    await notifications?.close();
-    await orders?.close();
+    await stack?.close();
     await sink?.close();
-    await sql?.end();
-    await db?.drop();
   });
 
   it('keeps 64 KiB of each answer as a string, whatever it contains, and still records every other result', async () => {

@@ -2,11 +2,10 @@ import { DataSource } from 'typeorm';
 import type { Client } from 'pg';
 import { EventRetention } from '../../apps/notification-service/src/events/retention.service';
 import { PollQueue } from '../../apps/notification-service/src/polling';
-import { createTestDatabase, TestDatabase } from '../support/database';
 import { kafkaBrokers } from '../support/kafka';
 import { RecordingSink } from './support/recording-sink';
 import {
-  connect, createOrder, eventually, hook, inBatches, InProcessService, setState, startNotificationService, startOrderService, topicPrefix,
+  createOrder, eventually, hook, inBatches, InProcessService, setState, startTrustStack, topicPrefix, TrustStack,
 } from './support/services';
 
 jest.setTimeout(120_000);
@@ -20,27 +19,21 @@ const OLD_POLL_MESSAGES = 2_500;
  * pending, retried recently, or younger than the retention stays.
  */
 describe('retention purge (real PostgreSQL, real Kafka)', () => {
-  let db: TestDatabase;
+  let stack: TrustStack;
   let sql: Client;
   let sink: RecordingSink;
   let orders: InProcessService;
   let notifications: InProcessService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    sql = await connect(db.url);
     sink = await RecordingSink.start(() => ({ status: 200, body: 'ok', delayMs: 20 }));
-    const env = { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: topicPrefix('retention'), RETENTION_DAYS: '1' };
-    orders = await startOrderService(env);
-    notifications = await startNotificationService(env);
+    stack = await startTrustStack({ KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: topicPrefix('retention'), RETENTION_DAYS: '1' });
+    ({ sql, orders, notifications } = stack);
   });
 
   afterAll(async () => {
-    await notifications?.close();
-    await orders?.close();
+    await stack?.close();
     await sink?.close();
-    await sql?.end();
-    await db?.drop();
   });
 
   /** Deliveries as ingest and dispatch leave them, created `age` ago, with one attempt per given status and age. */

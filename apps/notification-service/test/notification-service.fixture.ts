@@ -4,8 +4,8 @@ import { EVENT_BUS, EventBus } from '@ordercast/messaging';
 import { loadConfig } from '@ordercast/platform';
 import type { Server } from 'node:http';
 import { Client } from 'pg';
-import request from 'supertest';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { EventsWait, waitForOrderEvents } from '../../../test/support/events';
 import { WebhookSink } from '../../../test/support/webhook-sink';
 import { NotificationServiceConfig } from '../src/config/notification-service.config';
 import { createNotificationServiceApp } from '../src/create-notification-service-app';
@@ -44,7 +44,7 @@ export interface Suite {
   /** Publishes raw values (for unreadable messages). */
   publishRaw(key: string, ...values: string[]): Promise<void>;
   /** Events of an order as the API lists them (newest first), once `count` of them match `until`. */
-  eventsOf(orderId: string, options?: { count?: number; until?: (event: EventRecord) => boolean; timeoutMs?: number }): Promise<EventRecord[]>;
+  eventsOf(orderId: string, options?: EventsWait): Promise<EventRecord[]>;
   close(): Promise<void>;
 }
 
@@ -59,17 +59,7 @@ export async function startSuite(env: Record<string, string> = {}): Promise<Suit
   await sql.connect();
   const http = app.getHttpServer() as Server;
 
-  const eventsOf: Suite['eventsOf'] = async (orderId, options = {}) => {
-    const { count = 1, until = (event) => event.status !== 'pending', timeoutMs = 10_000 } = options;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const response = await request(http).get(EVENTS).query({ orderId, limit: 500 }).set(ALPHA).expect(200);
-      const events = response.body.data as EventRecord[];
-      if (events.filter(until).length >= count) return events;
-      if (Date.now() > deadline) throw new Error(`expected ${count} matching event(s) of order ${orderId} within ${timeoutMs} ms, got ${JSON.stringify(events, null, 2)}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
+  const eventsOf: Suite['eventsOf'] = (orderId, options = {}) => waitForOrderEvents(http, ALPHA, orderId, { timeoutMs: 10_000, ...options });
 
   return {
     db,

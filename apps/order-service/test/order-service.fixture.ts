@@ -41,7 +41,7 @@ export async function startOrderService(databaseUrl: string, env: Record<string,
     bus,
     close: async () => {
       await app.close();
-      // MessagingModule does not close the bus it created; a Kafka client left open keeps Jest alive.
+      // The app leaves the in-process bus open (the embedded default shares it between apps); this suite closes it.
       await bus.close();
     },
   };

@@ -11,6 +11,7 @@ import { createNotificationServiceApp } from '../../../apps/notification-service
 import type { EventRecord } from '../../../apps/notification-service/src/events/event-record';
 import { OrderServiceConfig } from '../../../apps/order-service/src/config/order-service.config';
 import { createOrderServiceApp } from '../../../apps/order-service/src/create-order-service-app';
+import { createTestDatabase, TestDatabase } from '../../support/database';
 
 export const ORDERS = '/api/v0/checkout/orders';
 export const CHANNELS = '/api/v0/checkout/channels';
@@ -63,6 +64,35 @@ export async function startOrderService(env: Record<string, string>): Promise<In
 
 export async function startNotificationService(env: Record<string, string>): Promise<InProcessService> {
   return wrap(await createNotificationServiceApp(loadConfig(NotificationServiceConfig, { ...TRUST_ENV, ...env })));
+}
+
+/** Both services in-process on a database of the suite's own, with a direct connection to it. */
+export interface TrustStack {
+  db: TestDatabase;
+  sql: Client;
+  orders: InProcessService;
+  notifications: InProcessService;
+  close(): Promise<void>;
+}
+
+export async function startTrustStack(env: Record<string, string> = {}): Promise<TrustStack> {
+  const db = await createTestDatabase();
+  const sql = await connect(db.url);
+  const serviceEnv = { DATABASE_URL: db.url, ...env };
+  const orders = await startOrderService(serviceEnv);
+  const notifications = await startNotificationService(serviceEnv);
+  return {
+    db,
+    sql,
+    orders,
+    notifications,
+    close: async () => {
+      await notifications.close();
+      await orders.close();
+      await sql.end();
+      await db.drop();
+    },
+  };
 }
 
 /** A registration of the documentation form. */
