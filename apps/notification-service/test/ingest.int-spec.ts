@@ -72,6 +72,31 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     expect(bodies.map((b) => b.scope).sort()).toEqual(['payment.authorized', 'state.processing']);
   });
 
+  it('stores and sends every body of a batch byte for byte, multi-byte characters included', async () => {
+    const path = `/bytes-${Date.now()}`;
+    // Bodies reach PostgreSQL as byte ranges of one buffer: characters of 2, 3 and 4 bytes in one
+    // body would shift the bodies after it if a range were counted in characters. One change with
+    // four registrations puts four different bodies in one statement.
+    const references = ['Åsa Öberg – 東京 🎉', 'plain ascii', 'Ünïcödé ✓', 'last 😀😀'];
+    const registrations = references.map((reference, index) =>
+      aRegistration({ reference, url: suite.sink.url(`${path}/${index}`), scope: normaliseScope({ state: ['processing'] }) }),
+    );
+    const checkout = anOrder({ merchant: 'alpha', customer: { email: 'a@example.com', firstName: 'Zoë 🙂' }, notifications: registrations });
+    await suite.publish(aChangeEvent(checkout, withState(checkout, 'processing')));
+    await suite.eventsOf(checkout.id, { count: references.length });
+    for (const [index, reference] of references.entries()) {
+      const [received] = await suite.sink.waitFor(1, 10_000, `${path}/${index}`);
+      const body = JSON.parse(received.body);
+      expect(body.notification.reference).toBe(reference);
+      expect(body.order.customer.firstName).toBe('Zoë 🙂');
+      const stored = await suite.sql.query(`SELECT m.body::text AS body FROM notifications.messages m WHERE m.order_id = $1 AND m.target_id = $2`, [
+        checkout.id,
+        registrations[index].id,
+      ]);
+      expect(stored.rows[0].body).toBe(received.body);
+    }
+  });
+
   it("matches the merchant's enabled subscriptions for the order's channel", async () => {
     const path = `/subscription-${Date.now()}`;
     const insert = async (name: string, channels: string[], enabled: boolean, merchant = 'alpha') =>

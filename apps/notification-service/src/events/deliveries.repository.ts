@@ -33,10 +33,12 @@ export class DeliveriesRepository {
          SELECT * FROM json_to_recordset($1::json) AS t(
            event_id uuid, message_id uuid, merchant text, order_id text, channel text, change_id text, notification_id text, subscription_id uuid,
            target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text,
-           body json, trigger text, created_at timestamptz)
+           trigger text, created_at timestamptz, body_start int, body_length int)
        ), inserted AS (
          INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, body_canonical, created_at)
-         SELECT message_id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, true, created_at FROM input
+         SELECT message_id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email,
+                convert_from(substring($3::bytea FROM body_start FOR body_length), 'UTF8')::json, true, created_at
+         FROM input
          ON CONFLICT (change_id, target_id, scope) DO NOTHING
          RETURNING id
        )
@@ -46,7 +48,7 @@ export class DeliveriesRepository {
               1, i.trigger, i.created_at, ${newAttemptOutcome('i.delivery', 'i.created_at', '$2')}
        FROM input i JOIN inserted m ON m.id = i.message_id
        RETURNING id`,
-      [insertRows(deliveries), POLL_QUEUED_RESPONSE],
+      insertParameters(deliveries),
     );
     const inserted = new Set(rows.map((row) => row.id));
     const created = deliveries.filter((d) => inserted.has(d.eventId));
@@ -66,12 +68,17 @@ export class DeliveriesRepository {
 }
 
 /**
- * The rows as one JSON array, each body spliced in as the JSON text it already is: a text array
- * parameter would make pg escape every quote of every body, and json keeps the spliced text as is.
+ * The rows as one JSON array ($1), and every body in one bytea ($3) with each row's byte range.
+ * A body inside the JSON array cost PostgreSQL two parses (the array, then the body as json), a
+ * third of the statement's time; a byte range is cut out in constant time and parsed once.
  */
-function insertRows(deliveries: NewDelivery[]): string {
-  const rows = deliveries.map((d) => {
-    const row = JSON.stringify({
+function insertParameters(deliveries: NewDelivery[]): [string, string, Buffer] {
+  const bodies = deliveries.map((d) => Buffer.from(d.body, 'utf8'));
+  let next = 1;
+  const rows = deliveries.map((d, index) => {
+    const start = next;
+    next += bodies[index].length;
+    return JSON.stringify({
       event_id: d.eventId,
       message_id: d.messageId,
       merchant: d.merchant,
@@ -92,8 +99,9 @@ function insertRows(deliveries: NewDelivery[]): string {
       email: d.target.email,
       trigger: d.trigger,
       created_at: d.createdAt,
+      body_start: start,
+      body_length: bodies[index].length,
     });
-    return `${row.slice(0, -1)},"body":${d.body}}`;
   });
-  return `[${rows.join(',')}]`;
+  return [`[${rows.join(',')}]`, POLL_QUEUED_RESPONSE, Buffer.concat(bodies)];
 }
