@@ -2,6 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
+import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, Repository } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
@@ -50,28 +51,10 @@ export class OrderStore {
    */
   async create(order: Order): Promise<Order> {
     const event = changeEvent('order.created', { kind: 'created' }, null, order, new Date(order.created));
-    const [stored] = await this.dataSource.query<{ notifications: Registration[] }[]>(
-      `WITH configured AS (
-         SELECT coalesce(jsonb_agg(copied.registration || jsonb_build_object('id', gen_random_uuid(), 'source', 'channel', 'createdAt', $7::text)
-                                   ORDER BY copied.position), '[]'::jsonb) AS registrations
-         FROM orders.channel_notifications config
-         CROSS JOIN LATERAL jsonb_array_elements(config.registrations) WITH ORDINALITY AS copied (registration, position)
-         WHERE config.merchant = $2 AND config.channel = $3
-       ), prepared AS (
-         SELECT jsonb_set($6::jsonb, '{notifications}', configured.registrations || ($6::jsonb -> 'notifications')) AS document
-         FROM configured
-         WHERE jsonb_array_length(configured.registrations) + jsonb_array_length($6::jsonb -> 'notifications') <= $11
-       ), created AS (
-         INSERT INTO orders.orders (id, merchant, channel, reference, state, document, version, created, last_modified)
-         SELECT $1, $2, $3, $4, $5, prepared.document, 1, $7::timestamptz, $7::timestamptz FROM prepared
-         RETURNING document
-       )
-       INSERT INTO orders.outbox (id, order_id, topic, key, payload)
-       SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document) FROM created
-       RETURNING payload -> 'order' -> 'notifications' AS notifications`,
-      [order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, JSON.stringify(order), order.created,
-        event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event), MAX_REGISTRATIONS_PER_ORDER],
-    );
+    const [stored] = await runPrepared<{ notifications: Registration[] }>(this.dataSource, CREATE_ORDER, [
+      order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, JSON.stringify(order), order.created,
+      event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event), MAX_REGISTRATIONS_PER_ORDER,
+    ]);
     if (!stored) throw tooManyRegistrations(0, await this.configuredCount(order.merchant, order.channel) + order.notifications.length);
     this.outbox.notify();
     return { ...order, notifications: stored.notifications };
@@ -95,28 +78,17 @@ export class OrderStore {
    */
   async change(merchant: string, orderId: string, apply: ApplyChange): Promise<Order> {
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt += 1) {
-      const [row] = await this.dataSource.query<Pick<OrderEntity, 'document' | 'version'>[]>(
-        'SELECT document, version FROM orders.orders WHERE id = $1 AND merchant = $2',
-        [orderId, merchant],
-      );
+      const [row] = await runPrepared<Pick<OrderEntity, 'document' | 'version'>>(this.dataSource, READ_FOR_CHANGE, [orderId, merchant]);
       if (!row) throw orderNotFound(orderId);
       const now = new Date();
       const outcome = apply(row.document, now);
       if (!outcome) return row.document;
       const next: Order = { ...outcome.order, lastModified: now.toISOString() };
       const event = changeEvent(outcome.type, outcome.change, row.document, next, now);
-      const written = await this.dataSource.query<{ id: string }[]>(
-        `WITH changed AS (
-           UPDATE orders.orders SET state = $4, document = $5::jsonb, version = version + 1, last_modified = $6
-           WHERE id = $1 AND merchant = $2 AND version = $3
-           RETURNING id
-         )
-         INSERT INTO orders.outbox (id, order_id, topic, key, payload)
-         SELECT $7, changed.id, $8, $1, $9::jsonb FROM changed
-         RETURNING id`,
-        [orderId, merchant, row.version, next.state.currentStatus, JSON.stringify(next), next.lastModified,
-          event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event)],
-      );
+      const written = await runPrepared<{ id: string }>(this.dataSource, WRITE_CHANGE, [
+        orderId, merchant, row.version, next.state.currentStatus, JSON.stringify(next), next.lastModified,
+        event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event),
+      ]);
       if (written.length === 1) {
         this.outbox.notify();
         return next;
@@ -131,6 +103,44 @@ export class OrderStore {
  * winner's order, so only a burst of changes to one order can exhaust them.
  */
 const MAX_CHANGE_ATTEMPTS = 5;
+
+/** Copies the channel configuration into the order, stores it and its `order.created` event; see `create`. */
+const CREATE_ORDER = preparedStatement(
+  'orders.create',
+  `WITH configured AS (
+     SELECT coalesce(jsonb_agg(copied.registration || jsonb_build_object('id', gen_random_uuid(), 'source', 'channel', 'createdAt', $7::text)
+                               ORDER BY copied.position), '[]'::jsonb) AS registrations
+     FROM orders.channel_notifications config
+     CROSS JOIN LATERAL jsonb_array_elements(config.registrations) WITH ORDINALITY AS copied (registration, position)
+     WHERE config.merchant = $2 AND config.channel = $3
+   ), prepared AS (
+     SELECT jsonb_set($6::jsonb, '{notifications}', configured.registrations || ($6::jsonb -> 'notifications')) AS document
+     FROM configured
+     WHERE jsonb_array_length(configured.registrations) + jsonb_array_length($6::jsonb -> 'notifications') <= $11
+   ), created AS (
+     INSERT INTO orders.orders (id, merchant, channel, reference, state, document, version, created, last_modified)
+     SELECT $1, $2, $3, $4, $5, prepared.document, 1, $7::timestamptz, $7::timestamptz FROM prepared
+     RETURNING document
+   )
+   INSERT INTO orders.outbox (id, order_id, topic, key, payload)
+   SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document) FROM created
+   RETURNING payload -> 'order' -> 'notifications' AS notifications`,
+);
+
+const READ_FOR_CHANGE = preparedStatement('orders.read-for-change', 'SELECT document, version FROM orders.orders WHERE id = $1 AND merchant = $2');
+
+/** Updates the order if its version is still the one read, and only then inserts its change event; see `change`. */
+const WRITE_CHANGE = preparedStatement(
+  'orders.write-change',
+  `WITH changed AS (
+     UPDATE orders.orders SET state = $4, document = $5::jsonb, version = version + 1, last_modified = $6
+     WHERE id = $1 AND merchant = $2 AND version = $3
+     RETURNING id
+   )
+   INSERT INTO orders.outbox (id, order_id, topic, key, payload)
+   SELECT $7, changed.id, $8, $1, $9::jsonb FROM changed
+   RETURNING id`,
+);
 
 function orderNotFound(orderId: string): NotFoundException {
   return new NotFoundException(`order ${orderId} not found`);

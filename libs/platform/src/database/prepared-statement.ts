@@ -1,0 +1,32 @@
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * A statement PostgreSQL parses and plans once per connection and afterwards only executes. For
+ * the statements a service runs on every request: planning alone was a third to a half of the
+ * server time of order-service's order reads and writes (pg_stat_statements, BENCH_PG_STATS).
+ * The name must be unique per text within a service.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+export function preparedStatement(name: string, text: string): PreparedStatement {
+  return { name, text };
+}
+
+/**
+ * Runs `statement` on a pooled connection of `on` (a DataSource), or on the connection of `on`'s
+ * transaction (an EntityManager inside `transaction()`), and returns its rows. Errors are pg's own.
+ */
+export async function runPrepared<T extends QueryResultRow>(on: DataSource | EntityManager, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
+  const query = { name: statement.name, text: statement.text, values };
+  if (on instanceof DataSource || !on.queryRunner) {
+    const dataSource = on instanceof DataSource ? on : on.connection;
+    const pool = (dataSource.driver as unknown as { master: Pool }).master;
+    return (await pool.query<T>(query)).rows;
+  }
+  const client = (await on.queryRunner.connect()) as PoolClient;
+  return (await client.query<T>(query)).rows;
+}
