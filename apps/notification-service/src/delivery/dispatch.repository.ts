@@ -131,29 +131,35 @@ export class DispatchRepository {
   }
 
   private async complete(manager: EntityManager, results: AttemptResult[]): Promise<Set<string>> {
+    // One JSON parameter rather than ten arrays: pg escapes every element of a text array and the
+    // server parses them back, which made the statement about a fifth slower (measured, 150 rows).
     // Wrapped in a SELECT: TypeORM returns [rows, count] for a top-level UPDATE.
     const rows: { id: string }[] = await manager.query(
       `WITH updated AS (
        UPDATE "notifications"."events" e SET
          status = v.status, status_code = v.status_code, response_body = v.response_body, response_truncated = v.response_truncated,
-         error = v.error, duration_ms = v.duration_ms, completed_at = v.completed_at, request_headers = v.request_headers::jsonb,
+         error = v.error, duration_ms = v.duration_ms, completed_at = v.completed_at, request_headers = v.request_headers,
          next_attempt_at = v.next_attempt_at, lease_until = NULL
-       FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::boolean[], $6::text[], $7::int[], $8::timestamptz[], $9::text[], $10::timestamptz[])
-         AS v(id, status, status_code, response_body, response_truncated, error, duration_ms, completed_at, request_headers, next_attempt_at)
+       FROM json_to_recordset($1::json) AS v(id uuid, status text, status_code int, response_body text, response_truncated boolean, error text,
+                                              duration_ms int, completed_at timestamptz, request_headers jsonb, next_attempt_at timestamptz)
        WHERE e.id = v.id AND e.status = 'pending'
        RETURNING e.id
        ) SELECT id FROM updated`,
       [
-        results.map((r) => r.eventId),
-        results.map((r) => r.status),
-        results.map((r) => r.statusCode),
-        results.map((r) => storableText(r.responseBody)),
-        results.map((r) => r.responseTruncated),
-        results.map((r) => storableText(r.error)),
-        results.map((r) => r.durationMs),
-        results.map((r) => r.completedAt),
-        results.map((r) => (r.requestHeaders === null ? null : JSON.stringify(r.requestHeaders))),
-        results.map((r) => r.retry?.at ?? null),
+        JSON.stringify(
+          results.map((r) => ({
+            id: r.eventId,
+            status: r.status,
+            status_code: r.statusCode,
+            response_body: storableText(r.responseBody),
+            response_truncated: r.responseTruncated,
+            error: storableText(r.error),
+            duration_ms: r.durationMs,
+            completed_at: r.completedAt,
+            request_headers: r.requestHeaders,
+            next_attempt_at: r.retry?.at ?? null,
+          })),
+        ),
       ],
     );
     return new Set(rows.map((row) => row.id));
@@ -202,10 +208,15 @@ export class DispatchRepository {
   }
 }
 
+/** NUL, and UTF-16 surrogates without their other half. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 /**
- * PostgreSQL text cannot hold NUL, and targets answer with any bytes they like: one such body
- * would fail the batch it is written in, again on every retry, taking the other results with it.
+ * PostgreSQL text cannot hold NUL, nor json a lone surrogate escape, and targets answer with any
+ * bytes they like: one such body would fail the batch it is written in, again on every retry,
+ * taking the other results with it.
  */
 function storableText(text: string | null): string | null {
-  return text === null ? null : text.replace(/\u0000/g, '\uFFFD');
+  return text === null ? null : text.replace(UNSTORABLE, '\uFFFD');
 }
+
