@@ -1,6 +1,7 @@
 import { MASK } from '@ordercast/platform';
 import { aRegistration, anOrder } from '../../test/fixtures/orders';
-import { buildDeliveryBody, publicOrder } from './delivery-body';
+import { canonicalJson } from '../signing/detached-jws';
+import { buildDeliveryBody, canonicalDeliveryBody, canonicalObject, DeliveryBodyInput, PublicOrder, publicOrder } from './delivery-body';
 
 const registration = aRegistration({ headers: { 'X-API-Key': 'secret-key', 'X-Correlation-Id': 'c-1' }, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
 const order = anOrder({ notifications: [registration] });
@@ -49,5 +50,59 @@ describe('delivery body', () => {
     publicOrder(order);
     expect(order.notifications[0].headers['X-API-Key']).toBe('secret-key');
     expect(order.notifications[0].secret).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  });
+});
+
+/** The order fixture with members a real snapshot could carry, to exercise every RFC 8785 rule. */
+function orderWith(extra: Record<string, unknown>): PublicOrder {
+  return Object.assign(publicOrder(anOrder({ notifications: [registration] })), extra);
+}
+
+/** Names that sort differently by code point than by UTF-16 code unit: RFC 8785 wants the latter. */
+const unicodeKeys = { '\u{1F600}': 'astral', '\uFFFD': 'replacement', é: 1, e: 2, E: 3, '': 'empty', '10': 'ten', '9': 'nine', 'a"b\n': 'escaped', '\u0080': 'c1' };
+
+const varied: Array<[string, DeliveryBodyInput]> = [
+  ['the plain fixture', { ...input, payload: 'full' }],
+  ['payload metadata, which has no order member', { ...input, payload: 'metadata' }],
+  ['a null reference and description', { ...input, notification: { id: 'n-1', reference: null, description: null }, payload: 'full' }],
+  ['unicode member names at every level', { ...input, change: { kind: 'state', ...unicodeKeys }, order: orderWith({ extra: unicodeKeys }), payload: 'full' }],
+  [
+    'numbers in ECMAScript form',
+    {
+      ...input,
+      change: { kind: 'payment', amounts: [1e21, 0.1, -0, 1e-7, 5e-324, Number.MAX_SAFE_INTEGER, 123456789.125, 1e300] },
+      order: orderWith({ cart: { items: [], total: 0.30000000000000004 } }),
+      payload: 'full',
+    },
+  ],
+  [
+    'nested objects and arrays',
+    { ...input, change: { kind: 'notifications', added: ['a', 'b'], removed: [] }, order: orderWith({ deep: { z: [{ y: [null, true, { x: {} }] }], a: [[], [[1]]] } }), payload: 'full' },
+  ],
+  ['strings that need escaping', { ...input, type: 'quote " backslash \\ tab \t', scope: '\u2028\u0000\u001f</script>', order: orderWith({ note: 'Zoë 注文 🚚 \ud800' }), payload: 'full' }],
+  ['members without a JSON value, which are left out', { ...input, order: orderWith({ gone: undefined, list: [undefined, 1] }), payload: 'full' }],
+  ['the manual change with metadata', { ...input, change: { kind: 'manual' }, notification: { id: 'n-2', reference: 'ref', description: null }, payload: 'metadata' }],
+];
+
+describe('canonical body text', () => {
+  it.each(varied)('is canonicalJson(buildDeliveryBody(input)) byte for byte for %s', (_name, body) => {
+    const parts = { change: canonicalJson(body.change), order: () => canonicalJson(body.order) };
+    expect(canonicalDeliveryBody(body, parts)).toBe(canonicalJson(buildDeliveryBody(body)));
+  });
+
+  it('takes the change and order text as given instead of serialising them again', () => {
+    const text = canonicalDeliveryBody({ ...input, payload: 'full' }, { change: '"C"', order: () => '"O"' });
+    expect(JSON.parse(text)).toMatchObject({ change: 'C', order: 'O' });
+  });
+
+  it('never asks for the order text of a metadata body', () => {
+    const order = jest.fn(() => canonicalJson(input.order));
+    canonicalDeliveryBody({ ...input, payload: 'metadata' }, { change: canonicalJson(input.change), order });
+    expect(order).not.toHaveBeenCalled();
+  });
+
+  it('sorts member names by UTF-16 code units and escapes them as JSON', () => {
+    expect(canonicalObject({ '\u{1F600}': '1', '\uFFFD': '2', b: '[]', 'a"': 'null', A: '{}' })).toBe('{"A":{},"a\\"":null,"b":[],"\u{1F600}":1,"\uFFFD":2}');
+    expect(canonicalObject({})).toBe('{}');
   });
 });

@@ -1,5 +1,6 @@
 import type { Order, PayloadKind, Registration } from '@ordercast/contracts';
 import { maskHeaders } from '@ordercast/platform';
+import { canonicalJson } from '../signing/detached-jws';
 
 /** A registration as a receiver sees it inside an order: headers masked, signing secret left out. */
 export type PublicRegistration = Omit<Registration, 'secret'>;
@@ -55,4 +56,33 @@ export function buildDeliveryBody(input: DeliveryBodyInput): DeliveryBody {
   };
   if (input.payload === 'full') body.order = input.order;
   return body;
+}
+
+/**
+ * The RFC 8785 text of a cause's change and order snapshot, serialised once per cause: one change
+ * fans out to several deliveries, and the snapshot is most of each body. The order is serialised
+ * on first use, since a cause whose targets all want `payload: metadata` never needs it.
+ */
+export interface CanonicalCauseParts {
+  change: string;
+  order(): string;
+}
+
+/**
+ * An RFC 8785 object from each member's name and the canonical text of its value. RFC 8785 sorts
+ * names by UTF-16 code units, which is what the default string sort compares.
+ */
+export function canonicalObject(members: Record<string, string>): string {
+  return `{${Object.keys(members).sort().map((name) => `${canonicalJson(name)}:${members[name]}`).join(',')}}`;
+}
+
+/** `canonicalJson(buildDeliveryBody(input))`, byte for byte, with the change and order taken from `parts` instead of serialised again. */
+export function canonicalDeliveryBody(input: DeliveryBodyInput, parts: CanonicalCauseParts): string {
+  const members: Record<string, string> = {};
+  for (const [name, value] of Object.entries(buildDeliveryBody(input))) {
+    if (name === 'change') members.change = parts.change;
+    else if (name === 'order') members.order = parts.order();
+    else members[name] = canonicalJson(value);
+  }
+  return canonicalObject(members);
 }

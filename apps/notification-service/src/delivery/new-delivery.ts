@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventTrigger } from '../events/event-types';
 import { canonicalJson } from '../signing/detached-jws';
-import { buildDeliveryBody, PublicOrder } from './delivery-body';
+import { CanonicalCauseParts, canonicalDeliveryBody, PublicOrder } from './delivery-body';
 import type { DeliveryTarget } from './delivery-target';
 import { renderTargetUrl } from './target-url';
 
@@ -17,6 +17,14 @@ export interface DeliveryCause {
   orderReference: string | null;
   change: unknown;
   order: PublicOrder;
+  /** `change` and `order` as canonical text, shared by every delivery of the cause. */
+  canonical: CanonicalCauseParts;
+}
+
+/** A cause with its canonical parts, which must match its change and order: build causes only here. */
+export function deliveryCause(fields: Omit<DeliveryCause, 'canonical'>): DeliveryCause {
+  let order: string | undefined;
+  return { ...fields, canonical: { change: canonicalJson(fields.change), order: () => (order ??= canonicalJson(fields.order)) } };
 }
 
 /** A message and its first attempt, ready to insert. */
@@ -42,7 +50,7 @@ export interface NewDelivery {
 
 export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope: string, trigger: EventTrigger, now: Date): NewDelivery {
   const messageId = randomUUID();
-  const body = buildDeliveryBody({
+  const body = canonicalDeliveryBody({
     messageId,
     type: cause.type,
     scope,
@@ -54,7 +62,7 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
     change: cause.change,
     order: cause.order,
     payload: target.payload,
-  });
+  }, cause.canonical);
   return {
     messageId,
     eventId: randomUUID(),
@@ -66,7 +74,7 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
     scope,
     type: cause.type,
     url: deliveryUrl(cause, target),
-    body: canonicalJson(body),
+    body,
     trigger,
     createdAt: now,
   };

@@ -6,7 +6,7 @@ import { CLOCK, Clock } from '../clock';
 import { publicOrder } from '../delivery/delivery-body';
 import { registrationTarget, unsealRegistration } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
-import { newDelivery } from '../delivery/new-delivery';
+import { deliveryCause, newDelivery } from '../delivery/new-delivery';
 import { OrderSnapshotStore } from '../orders/order-snapshot.store';
 import { DeliveriesRepository } from './deliveries.repository';
 import { TriggerDto } from './dto/trigger.dto';
@@ -42,7 +42,7 @@ export class ManualTrigger {
     }
     const now = this.clock.now();
     const order = { ...sealedOrder, notifications: sealedOrder.notifications.map((r) => unsealRegistration(r, this.box)) };
-    const cause = {
+    const cause = deliveryCause({
       changeId: null,
       type: MANUAL_TYPE,
       occurredAt: now.toISOString(),
@@ -52,7 +52,7 @@ export class ManualTrigger {
       orderReference: sealedOrder.reference,
       change: { kind: 'manual' },
       order: publicOrder(order),
-    };
+    });
     const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
     const inserted = await this.dataSource.transaction((manager) => this.deliveries.insert(manager, deliveries));
     const { eventIds, pendingIds } = inserted;

@@ -8,7 +8,7 @@ import { CLOCK, Clock } from '../clock';
 import { publicOrder } from '../delivery/delivery-body';
 import { registrationTarget, sealRegistration } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
-import { newDelivery, NewDelivery } from '../delivery/new-delivery';
+import { deliveryCause, newDelivery, NewDelivery } from '../delivery/new-delivery';
 import { DeliveriesRepository } from '../events/deliveries.repository';
 import { ScopeMatcher } from '../matching/scope-matcher';
 import { NotificationMetrics } from '../metrics/notification-metrics';
@@ -60,7 +60,7 @@ export class OrderEventsIngest {
     ];
     const matches = this.matcher.match(targets, event.previous, event.order);
     if (matches.length === 0) return [];
-    const cause = {
+    const cause = deliveryCause({
       changeId: event.id,
       type: event.type,
       occurredAt: event.occurredAt,
@@ -70,7 +70,7 @@ export class OrderEventsIngest {
       orderReference: event.order.reference,
       change: event.change,
       order: publicOrder(event.order),
-    };
+    });
     return matches.map((match) => newDelivery(cause, match.target, match.label, 'automatic', now));
   }
 

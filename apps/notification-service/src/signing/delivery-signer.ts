@@ -32,7 +32,7 @@ export class DeliverySigner {
 
   async sign(delivery: DeliveryToSign): Promise<Record<string, string>> {
     const key = await this.keys.activeKey();
-    const headers: Record<string, string> = { [JWS_SIGNATURE_HEADER]: await this.jws(key.privateKey, key.kid, delivery) };
+    const headers: Record<string, string> = { [JWS_SIGNATURE_HEADER]: this.jws(key.privateKey, key.kid, delivery) };
     if (delivery.secret) {
       headers[STANDARD_WEBHOOK_SIGNATURE_HEADER] = signStandardWebhook({
         secret: delivery.secret,
@@ -44,7 +44,7 @@ export class DeliverySigner {
     return headers;
   }
 
-  private jws(privateKey: KeyLike, kid: string, delivery: DeliveryToSign): Promise<string> {
+  private jws(privateKey: KeyLike, kid: string, delivery: DeliveryToSign): string {
     if (delivery.bodyValue !== undefined) return signDetachedJws({ privateKey, kid, payload: delivery.bodyValue });
     // A request without a body has no JSON to canonicalize: the signature covers zero bytes.
     if (delivery.body === '') return signDetachedPayload({ privateKey, kid, payload: EMPTY });

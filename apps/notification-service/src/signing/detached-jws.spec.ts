@@ -1,5 +1,6 @@
-import { exportJWK, flattenedVerify, generateKeyPair, type KeyLike } from 'jose';
-import { canonicalJson, signDetachedJws } from './detached-jws';
+import { exportJWK, FlattenedSign, flattenedVerify, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
+import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { canonicalJson, signDetachedJws, signDetachedPayload } from './detached-jws';
 
 const encoder = new TextEncoder();
 
@@ -23,8 +24,8 @@ describe('detached JWS (RFC 7797) over RFC 8785 canonical JSON', () => {
     );
   });
 
-  it('produces <protected>..<signature> with b64=false as a critical header', async () => {
-    const header = await signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: { a: 1 } });
+  it('produces <protected>..<signature> with b64=false as a critical header', () => {
+    const header = signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: { a: 1 } });
     expect(header).toMatch(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/);
     const decoded = JSON.parse(Buffer.from(header.split('.')[0], 'base64url').toString('utf8'));
     expect(decoded).toEqual({ alg: 'ES256', kid: 'k1', b64: false, crit: ['b64'] });
@@ -32,7 +33,7 @@ describe('detached JWS (RFC 7797) over RFC 8785 canonical JSON', () => {
 
   it('verifies against the body as sent, whatever its key order and whitespace', async () => {
     const value = { orderId: 'o-1', amount: 12.5, nested: { z: 1, a: [true, null] } };
-    const header = await signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: value });
+    const header = signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: value });
     const sentBody = JSON.stringify(value, null, 2);
     const result = await verify(header, sentBody, keys.publicKey);
     expect(result.protectedHeader).toMatchObject({ kid: 'k1', b64: false });
@@ -41,23 +42,83 @@ describe('detached JWS (RFC 7797) over RFC 8785 canonical JSON', () => {
 
   it('accepts the private key as a JWK', async () => {
     const jwk = await exportJWK(keys.privateKey);
-    const header = await signDetachedJws({ privateKey: jwk, kid: 'k1', payload: [1, 2] });
+    const header = signDetachedJws({ privateKey: jwk, kid: 'k1', payload: [1, 2] });
     await expect(verify(header, '[1,2]', keys.publicKey)).resolves.toBeDefined();
   });
 
   it('fails verification for a tampered body', async () => {
-    const header = await signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: { amount: 10 } });
+    const header = signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: { amount: 10 } });
     await expect(verify(header, '{"amount":11}', keys.publicKey)).rejects.toThrow('signature verification failed');
   });
 
   it('fails verification with another key', async () => {
     const other = await generateKeyPair('ES256');
-    const header = await signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: { amount: 10 } });
+    const header = signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: { amount: 10 } });
     await expect(verify(header, '{"amount":10}', other.publicKey)).rejects.toThrow('signature verification failed');
   });
 
-  it('refuses a payload without a JSON representation', async () => {
-    await expect(signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: undefined })).rejects.toThrow('no JSON representation');
-    await expect(signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: { n: Number.NaN } })).rejects.toThrow('NaN');
+  it('refuses a payload without a JSON representation', () => {
+    expect(() => signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: undefined })).toThrow('no JSON representation');
+    expect(() => signDetachedJws({ privateKey: keys.privateKey, kid: 'k1', payload: { n: Number.NaN } })).toThrow('NaN');
+  });
+});
+
+describe('detached JWS (RFC 7797) over raw payload bytes', () => {
+  let keys: { publicKey: KeyLike; privateKey: KeyLike };
+  let publicJwk: JWK;
+  beforeAll(async () => {
+    keys = await generateKeyPair('ES256', { extractable: true });
+    publicJwk = await exportJWK(keys.publicKey);
+  });
+
+  /** As a receiver holding the published JWK: the payload is the bytes received, not base64url. */
+  async function verifyWithJwk(header: string, payload: Uint8Array, jwk: JWK = publicJwk) {
+    const [protectedHeader, detached, signature] = header.split('.');
+    expect(detached).toBe('');
+    return flattenedVerify({ protected: protectedHeader, payload, signature }, await importJWK(jwk, 'ES256'), { algorithms: ['ES256'], crit: { b64: true } });
+  }
+
+  it.each([
+    ['an empty payload', new Uint8Array(0)],
+    ['an ASCII payload', encoder.encode('{"a":1}')],
+    ['a non-ASCII payload', encoder.encode('{"name":"Zoë Ünal","note":"注文 🚚","€":"\u2028"}')],
+    ['bytes that are not UTF-8', Uint8Array.from([0x00, 0xff, 0x2e, 0x80])],
+  ])('signs %s so that jose verifies it against the public JWK', async (_name, payload) => {
+    const header = signDetachedPayload({ privateKey: keys.privateKey, kid: 'k1', payload });
+    const result = await verifyWithJwk(header, payload);
+    expect(result.protectedHeader).toEqual({ alg: 'ES256', kid: 'k1', b64: false, crit: ['b64'] });
+    expect(Buffer.from(result.payload).equals(Buffer.from(payload))).toBe(true);
+  });
+
+  it('writes the same protected header as jose, so receivers see no change', async () => {
+    const payload = encoder.encode('{"a":1}');
+    const ours = signDetachedPayload({ privateKey: keys.privateKey, kid: 'kid-é', payload });
+    const jose = await new FlattenedSign(payload).setProtectedHeader({ alg: 'ES256', kid: 'kid-é', b64: false, crit: ['b64'] }).sign(keys.privateKey);
+    expect(ours.split('.')[0]).toBe(jose.protected);
+  });
+
+  it('names the kid it was given, across more kids than it keeps headers for', async () => {
+    const payload = encoder.encode('{}');
+    const kids = Array.from({ length: 40 }, (_, i) => `kid-${i % 20}`);
+    for (const kid of kids) {
+      const result = await verifyWithJwk(signDetachedPayload({ privateKey: keys.privateKey, kid, payload }), payload);
+      expect(result.protectedHeader?.kid).toBe(kid);
+    }
+  });
+
+  it('accepts the private key as a WebCrypto CryptoKey', async () => {
+    const payload = encoder.encode('[1,2]');
+    const privateJwk = await exportJWK(keys.privateKey);
+    const cryptoKey = await webcrypto.subtle.importKey('jwk', privateJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    await expect(verifyWithJwk(signDetachedPayload({ privateKey: cryptoKey, kid: 'k1', payload }), payload)).resolves.toBeDefined();
+  });
+
+  it('refuses a key that cannot make an ES256 signature', () => {
+    const payload = encoder.encode('{}');
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    expect(() => signDetachedPayload({ privateKey: p384, kid: 'k1', payload })).toThrow('ES256 needs a P-256 private key');
+    expect(() => signDetachedPayload({ privateKey: rsa, kid: 'k1', payload })).toThrow('ES256 needs a P-256 private key');
+    expect(() => signDetachedPayload({ privateKey: keys.publicKey, kid: 'k1', payload })).toThrow('ES256 needs a P-256 private key');
   });
 });
