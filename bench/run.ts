@@ -136,7 +136,7 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     options.bus === 'kafka'
       ? (async () => {
           log('starting Kafka (test harness broker)');
-          const started = await KafkaBroker.start({ jit: 'throughput' });
+          const started = await KafkaBroker.start();
           cleanup.add('kafka', () => started.destroy());
           return started;
         })()

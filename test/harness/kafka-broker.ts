@@ -25,12 +25,6 @@ export interface KafkaBrokerOptions {
   port?: number;
   /** Working directory (config, data, broker log); a fresh temp dir when omitted. Data already in it is kept. */
   logDir?: string;
-  /**
-   * `tests` (default): the JVM stops at the C1 compiler, which starts fast and is plenty for tests.
-   * `throughput`: full JIT (C1 then C2), as a production broker runs; for the benchmark, where the
-   * broker shares the two cores with everything it measures.
-   */
-  jit?: 'tests' | 'throughput';
 }
 
 /**
@@ -50,7 +44,6 @@ export class KafkaBroker {
     private readonly controllerPort: number,
     /** Holds server.properties, log4j.properties, broker.log and the data dir. */
     readonly dir: string,
-    private readonly jit: 'tests' | 'throughput',
   ) {}
 
   get brokers(): string[] {
@@ -68,7 +61,7 @@ export class KafkaBroker {
     const dir = options.logDir ?? (await mkdtemp(join(tmpdir(), 'ordercast-kafka-')));
     await mkdir(dir, { recursive: true });
 
-    const broker = new KafkaBroker(port, controllerPort, dir, options.jit ?? 'tests');
+    const broker = new KafkaBroker(port, controllerPort, dir);
     try {
       await broker.writeConfig();
       await broker.formatStorage();
@@ -173,7 +166,7 @@ export class KafkaBroker {
     this.logStart = logSize(this.logFile);
     const output = openSync(this.logFile, 'a');
     try {
-      const child = spawnJava(['-XX:TieredStopAtLevel=1', 'kafka.tools.StorageTool', 'format', `--cluster-id=${randomClusterId()}`, '--config', this.configFile, '--ignore-formatted'], this.log4jFile, output);
+      const child = spawnJava(['kafka.tools.StorageTool', 'format', `--cluster-id=${randomClusterId()}`, '--config', this.configFile, '--ignore-formatted'], this.log4jFile, output);
       const code = await new Promise<number | null>((resolve, reject) => {
         child.once('error', reject);
         child.once('exit', resolve);
@@ -189,8 +182,7 @@ export class KafkaBroker {
     this.logStart = logSize(this.logFile);
     const output = openSync(this.logFile, 'a');
     try {
-      const jit = this.jit === 'tests' ? ['-XX:TieredStopAtLevel=1'] : [];
-      const child = spawnJava([...jit, '-Xmx512m', 'kafka.Kafka', this.configFile], this.log4jFile, output);
+      const child = spawnJava(['-Xmx512m', 'kafka.Kafka', this.configFile], this.log4jFile, output);
       this.process = child;
       this.exited = new Promise((resolve) => {
         const onGone = () => {
@@ -258,6 +250,7 @@ export class KafkaBroker {
 function spawnJava(args: string[], log4jFile: string, output: number): ChildProcess {
   const jvm = [
     '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
     '-Xshare:auto',
     '-Djava.awt.headless=true',
     `-Dlog4j.configuration=file:${log4jFile}`,
