@@ -100,6 +100,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.topicsReady = true;
     }
     return this.dataSource.transaction(async (manager): Promise<BatchOutcome> => {
+      // Every published row leaves a dead entry at the head of `outbox_unsent` until vacuum comes.
+      // A plain index scan marks each one dead in the index the first time it meets it and skips
+      // it afterwards; the bitmap scan the planner prefers visits every one of their heap pages on
+      // every batch (5.4 against 0.03 ms with 1,360 dead entries, measured), and forever more
+      // pages the faster orders come in.
+      await manager.query('SET LOCAL enable_bitmapscan = off');
       // Takes the lock and reads the batch in one round trip: the batch is read only when the lock
       // was granted, and at least one row says whether it was. MATERIALIZED keeps the planner from
       // inlining the lock call, which would then run twice.
