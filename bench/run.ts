@@ -3,7 +3,7 @@
  * Maven are present), the webhook sink and both services as separate processes, then runs the workloads and
  * writes bench/results/latest.json and bench/results/latency.png.
  *
- * Knobs (environment): BENCH_QUICK=1 (about a minute), BENCH_ORDERS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS,
+ * Knobs (environment): BENCH_QUICK=1 (about a minute), BENCH_ORDERS, BENCH_WARMUP_ORDERS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS,
  * BENCH_EVENT_ROWS, BENCH_QUERIES, BENCH_CEILING_SECONDS, BENCH_DRAIN_SECONDS, BENCH_SLOW_MS, BENCH_BODY_BYTES,
  * BENCH_BUS=kafka|in-process, BENCH_PROFILE=1 (CPU profiles of both services under bench/results/profiles),
  * BENCH_PG_TRACE=1 (count each service's database round trips through a proxy; slows the pipeline),
@@ -47,6 +47,7 @@ function readOptions() {
   return {
     quick,
     orders: numberEnv('BENCH_ORDERS', quick ? 150 : 1000),
+    warmupOrders: numberEnv('BENCH_WARMUP_ORDERS', quick ? 20 : 200),
     concurrency: numberEnv('BENCH_CONCURRENCY', 32),
     rate: numberEnv('BENCH_RATE', 200),
     seconds: numberEnv('BENCH_SECONDS', quick ? 8 : 20),
@@ -245,10 +246,11 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     if (result.usage.length === 0) finish();
   });
 
-  // Warm-up: proves the pipeline delivers at all (Kafka group join, JIT) and gives the ceiling a real body.
+  // Warm-up: proves the pipeline delivers at all (Kafka group join), gives the ceiling a real body, and runs
+  // long enough for the JIT compilers of every process to settle, so the first measured phase is not the cold one.
   sampler.mark('warm-up');
-  log('warm-up: 20 orders');
-  const warm = await runPipelinePhase(ctx, healthy, (driver) => driveClosedLoop(driver, 20, 8), 20);
+  log(`warm-up: ${options.warmupOrders} orders`);
+  const warm = await runPipelinePhase(ctx, healthy, (driver) => driveClosedLoop(driver, options.warmupOrders, options.concurrency), options.warmupOrders);
   if (warm.result.received === 0) {
     throw new Error(
       `warm-up: no webhook reached the sink (${warm.result.changes} changes accepted, ${warm.result.apiErrors} API errors ${warm.result.apiErrorSamples.join(' | ')})\n` +
@@ -359,6 +361,7 @@ async function main(): Promise<void> {
     environment: { node: process.version, cpus: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), bus: options.bus, database: '', loadAverageAtStart: loadavg() },
     config: {
       orders: options.orders,
+      warmupOrders: options.warmupOrders,
       changesPerOrder: CHANGES_PER_ORDER,
       concurrency: options.concurrency,
       rate: options.rate,
