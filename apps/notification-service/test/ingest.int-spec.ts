@@ -167,3 +167,30 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     expect(events.map((e) => [e.notificationId, e.status])).toEqual([[registration.id, 'succeeded']]);
   });
 });
+
+describe('ingest with a small dispatcher (real PostgreSQL, in-process bus)', () => {
+  // Room for 3 (2 slots and a batch of 1) and no poll within the test: the others are sent only if
+  // the ids ingest signals for them are claimed as slots free up. Its own suite: the in-process bus
+  // is shared by every app of the process, so no other suite may be consuming meanwhile.
+  let small: Suite;
+  beforeAll(async () => {
+    small = await startSuite({ DISPATCH_CONCURRENCY: '2', DISPATCH_BATCH: '1', DISPATCH_POLL_MS: '60000' });
+  });
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  it('hands the dispatcher as many attempts leased as it can take, and it claims the rest: each sent once', async () => {
+    const path = `/capacity-${Date.now()}`;
+    const registrations = Array.from({ length: 12 }, (_, index) =>
+      aRegistration({ url: small.sink.url(`${path}/${index}`), scope: normaliseScope({ state: ['processing'] }) }),
+    );
+    const checkout = anOrder({ merchant: 'alpha', notifications: registrations });
+    await small.publish(aChangeEvent(checkout, withState(checkout, 'processing')));
+    const events = await small.eventsOf(checkout.id, { count: 12, until: (event) => event.status === 'succeeded' });
+    expect(events.every((event) => event.attempt === 1)).toBe(true);
+    for (const index of registrations.keys()) expect(small.sink.received(`${path}/${index}`)).toHaveLength(1);
+    const leftLeased = await small.sql.query(`SELECT count(*) FROM notifications.events WHERE lease_until IS NOT NULL`);
+    expect(Number(leftLeased.rows[0].count)).toBe(0);
+  });
+});

@@ -220,11 +220,11 @@ describe('subscriptions API (real PostgreSQL)', () => {
   });
 
   it('changes apply to the next read ingest makes', async () => {
-    const repository = new SubscriptionsRepository();
+    const repository = new SubscriptionsRepository(dataSource);
     const { body: created } = await create(erp).expect(201);
-    expect((await repository.findEnabled(dataSource.manager, ['merchant-a'])).map((s) => s.id)).toEqual([created.id]);
+    expect((await repository.findEnabled(['merchant-a'])).map((s) => s.id)).toEqual([created.id]);
     await patch(created.id, { enabled: false }).expect(200);
-    expect(await repository.findEnabled(dataSource.manager, ['merchant-a'])).toEqual([]);
+    expect(await repository.findEnabled(['merchant-a'])).toEqual([]);
   });
 
   it(`allows at most ${MAX_SUBSCRIPTIONS_PER_MERCHANT} subscriptions per merchant, even when created at once`, async () => {

@@ -1,22 +1,44 @@
 import { Injectable } from '@nestjs/common';
+import type { ClaimedAttempt } from './dispatch.repository';
 
-type Listener = (eventIds: string[]) => void;
+/** The local dispatcher, as the writers of new attempts see it. */
+export interface DispatchReceiver {
+  /** Committed pending attempts to claim when there is room. */
+  notify(eventIds: string[]): void;
+  /** How many attempts it takes leased right now (0 while stopping). */
+  capacity(): number;
+  /** Attempts inserted already leased to this instance until `leasedUntil` (epoch ms), with what to send. */
+  accept(attempts: ClaimedAttempt[], leasedUntil: number): void;
+}
 
 /**
- * Hands the ids of freshly committed pending Events to the local dispatcher, so a delivery
- * starts right after its transaction instead of at the next poll. Losing a signal costs only
- * latency: the rows are in the database and polling finds them.
+ * Connects the writers of new attempts (ingest, retries, manual sends) to the local dispatcher,
+ * so a delivery starts right after its transaction instead of at the next poll. Two ways:
+ * - ingest asks for the dispatcher's `capacity()`, inserts that many attempts already leased and
+ *   hands them over with everything needed to send them: no claim statement, no round trip;
+ * - the others pass the ids of committed attempts, which the dispatcher claims when it has room.
+ * Losing either costs only latency: the rows are in the database, and a leased row's lease
+ * expires, so polling finds it.
  */
 @Injectable()
 export class DispatchSignal {
-  private readonly listeners: Listener[] = [];
+  private receiver: DispatchReceiver | null = null;
 
   notify(eventIds: string[]): void {
     if (eventIds.length === 0) return;
-    for (const listener of this.listeners) listener(eventIds);
+    this.receiver?.notify(eventIds);
   }
 
-  listen(listener: Listener): void {
-    this.listeners.push(listener);
+  capacity(): number {
+    return this.receiver?.capacity() ?? 0;
+  }
+
+  accept(attempts: ClaimedAttempt[], leasedUntil: number): void {
+    if (attempts.length === 0) return;
+    this.receiver?.accept(attempts, leasedUntil);
+  }
+
+  listen(receiver: DispatchReceiver): void {
+    this.receiver = receiver;
   }
 }

@@ -34,6 +34,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly hosts: HostLimiter;
   private readonly policy: RetryPolicy;
   private readonly signalled = new Set<string>();
+  /** Attempts ingest inserted already leased to this instance, waiting for a slot. */
+  private handedOver: Array<{ attempt: ClaimedAttempt; leasedUntil: number }> = [];
   private readonly running = new Set<Promise<void>>();
   private poller: NodeJS.Timeout | null = null;
   private filling: Promise<void> | null = null;
@@ -62,10 +64,18 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.stopped = false;
-    this.signal.listen((ids) => {
-      if (this.stopped) return;
-      for (const id of ids) this.signalled.add(id);
-      this.fill();
+    this.signal.listen({
+      notify: (ids) => {
+        if (this.stopped) return;
+        for (const id of ids) this.signalled.add(id);
+        this.fill();
+      },
+      capacity: () => (this.stopped ? 0 : Math.max(0, this.config.dispatchConcurrency + this.config.dispatchBatch - this.running.size - this.handedOver.length)),
+      accept: (attempts, leasedUntil) => {
+        if (this.stopped) return this.release(attempts);
+        for (const attempt of attempts) this.handedOver.push({ attempt, leasedUntil });
+        this.startHandedOver();
+      },
     });
     this.poller = setInterval(() => {
       this.pollDue = true;
@@ -74,10 +84,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     this.fill();
   }
 
-  /** Stops claiming, lets the calls in flight finish and writes their results. */
+  /** Stops claiming, gives back what was handed over but not started, lets the calls in flight finish and writes their results. */
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.poller) clearInterval(this.poller);
+    this.release(this.handedOver.splice(0).map(({ attempt }) => attempt));
     await this.filling;
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
     await this.results.drain();
@@ -126,6 +137,28 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     return this.config.dispatchConcurrency - this.running.size;
   }
 
+  /**
+   * Starts handed-over attempts while there are free slots. One whose lease is half gone is
+   * dropped instead: it could expire mid-call and another instance send it too; once it has
+   * expired, polling finds the row.
+   */
+  private startHandedOver(): void {
+    const now = this.clock.now().getTime();
+    const margin = this.config.leaseMs / 2;
+    const starting: ClaimedAttempt[] = [];
+    while (this.handedOver.length > 0 && this.free() - starting.length > 0) {
+      const next = this.handedOver.shift()!;
+      if (next.leasedUntil - now > margin) starting.push(next.attempt);
+    }
+    this.startAll(starting);
+  }
+
+  /** Gives leased attempts back unattempted: pending, due at once, for any instance. */
+  private release(attempts: ClaimedAttempt[]): void {
+    const now = this.clock.now();
+    for (const attempt of attempts) this.results.defer({ eventId: attempt.id, until: now });
+  }
+
   private startAll(rows: ClaimedAttempt[]): void {
     for (const row of rows) {
       const task = this.deliver(row)
@@ -140,6 +173,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Refills in batches rather than one row per completion, which would cost a query per delivery. */
   private onSlotFreed(): void {
+    if (this.handedOver.length > 0) this.startHandedOver();
     const free = this.free();
     const worthAQuery = free >= Math.min(this.config.dispatchBatch, Math.ceil(this.config.dispatchConcurrency / 4)) || this.running.size === 0;
     if ((this.backlog || this.signalled.size > 0) && worthAQuery) this.fill();

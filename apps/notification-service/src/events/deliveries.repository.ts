@@ -1,78 +1,138 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { preparedStatement, runPrepared } from '@ordercast/platform';
+import { DataSource, EntityManager } from 'typeorm';
+import type { ClaimedAttempt } from '../delivery/dispatch.repository';
 import type { NewDelivery } from '../delivery/new-delivery';
+import { SnapshotRow, upsertSnapshots } from '../orders/order-snapshot.store';
+import { POLL_RETENTION_DAYS } from '../polling/poll-options';
 import { PollQueue } from '../polling/poll-queue';
 import { NEW_ATTEMPT_OUTCOME_COLUMNS, newAttemptOutcome, POLL_QUEUED_RESPONSE } from './event-types';
 
 export interface InsertedDeliveries {
   /** Every attempt inserted. */
   eventIds: string[];
-  /** The attempts left for the dispatcher (webhook and email); poll attempts are complete already. */
+  /** The attempts left for the dispatcher (webhook and email) and not leased; poll attempts are complete already. */
   pendingIds: string[];
-  /** Merchants whose poll queue got messages: their receivers are woken once the transaction commits. */
+  /** The attempts inserted leased (see {@link InsertOptions.lease}), with what to send and whether their target was disabled. */
+  leased: ClaimedAttempt[];
+  /** Merchants whose poll queue got messages: their receivers are woken once the statement committed. */
   queuedMerchants: string[];
 }
 
+export interface InsertOptions {
+  /** Order snapshots to keep, in the same statement (ingest). */
+  snapshots?: SnapshotRow[];
+  /** Lease the first `count` webhook and email attempts for `ms` to the caller's dispatcher, which then needs no claim. */
+  lease?: { count: number; ms: number };
+}
+
 /**
- * Inserts messages and their first attempts in one statement. A message that already exists
- * for the same change, target and scope label is skipped together with its attempt, so a
+ * Inserts messages and their first attempts, and whatever must be written with them, in one
+ * statement, so atomically and in one round trip without a transaction: the order snapshots of
+ * the changes (ingest), and the poll queue entries of poll deliveries. A message that already
+ * exists for the same change, target and scope label is skipped together with its attempt, so a
  * redelivered change event inserts nothing.
  *
- * A poll delivery has no receiver to call: it is put on the merchant's poll queue in the same
- * transaction and its attempt recorded as succeeded at once, so it can neither be lost between
- * the two nor wait for a dispatcher.
+ * A poll delivery has no receiver to call: it is put on the merchant's poll queue by the same
+ * statement and its attempt recorded as succeeded at once, so it can neither be lost between the
+ * two nor wait for a dispatcher.
  */
 @Injectable()
 export class DeliveriesRepository {
   constructor(private readonly pollQueue: PollQueue) {}
 
-  async insert(manager: EntityManager, deliveries: NewDelivery[]): Promise<InsertedDeliveries> {
-    if (deliveries.length === 0) return { eventIds: [], pendingIds: [], queuedMerchants: [] };
-    const rows: { id: string }[] = await manager.query(
-      `WITH input AS (
-         SELECT * FROM json_to_recordset($1::json) AS t(
-           event_id uuid, message_id uuid, merchant text, order_id text, channel text, change_id text, notification_id text, subscription_id uuid,
-           target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text,
-           trigger text, created_at timestamptz, body_start int, body_length int)
-       ), inserted AS (
-         INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, body_canonical, created_at)
-         SELECT message_id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email,
-                convert_from(substring($3::bytea FROM body_start FOR body_length), 'UTF8')::json, true, created_at
-         FROM input
-         ON CONFLICT (change_id, target_id, scope) DO NOTHING
-         RETURNING id
-       )
-       INSERT INTO "notifications"."events" (id, message_id, merchant, order_id, channel, notification_id, subscription_id, reference, scope, type, delivery,
-                                             attempt, trigger, created_at, ${NEW_ATTEMPT_OUTCOME_COLUMNS})
-       SELECT i.event_id, i.message_id, i.merchant, i.order_id, i.channel, i.notification_id, i.subscription_id, i.reference, i.scope, i.type, i.delivery,
-              1, i.trigger, i.created_at, ${newAttemptOutcome('i.delivery', 'i.created_at', '$2')}
-       FROM input i JOIN inserted m ON m.id = i.message_id
-       RETURNING id`,
-      insertParameters(deliveries),
-    );
-    const inserted = new Set(rows.map((row) => row.id));
-    const created = deliveries.filter((d) => inserted.has(d.eventId));
-    const polled = created.filter((d) => d.target.delivery === 'poll');
-    await this.pollQueue.enqueue(polled.map((d) => ({ merchant: d.merchant, messageId: d.messageId, eventId: d.eventId, orderId: d.orderId, body: d.body })), manager);
+  async insert(executor: DataSource | EntityManager, deliveries: NewDelivery[], options: InsertOptions = {}): Promise<InsertedDeliveries> {
+    const snapshots = options.snapshots ?? [];
+    if (deliveries.length === 0 && snapshots.length === 0) return { eventIds: [], pendingIds: [], leased: [], queuedMerchants: [] };
+    const leaseCount = options.lease?.count ?? 0;
+    const leased = new Set(deliveries.filter((d) => d.target.delivery !== 'poll').slice(0, leaseCount).map((d) => d.eventId));
+    const [rows, bodies] = insertParameters(deliveries, leased);
+    const created = await runPrepared<{ id: string; skip_reason: string | null }>(executor, INSERT_DELIVERIES, [
+      rows, POLL_QUEUED_RESPONSE, bodies, JSON.stringify(snapshots), options.lease?.ms ?? 0, POLL_RETENTION_DAYS,
+    ]);
+    const skipReasons = new Map(created.map((row) => [row.id, row.skip_reason]));
+    const inserted = deliveries.filter((d) => skipReasons.has(d.eventId));
+    const polled = inserted.filter((d) => d.target.delivery === 'poll');
     return {
-      eventIds: created.map((d) => d.eventId),
-      pendingIds: created.filter((d) => d.target.delivery !== 'poll').map((d) => d.eventId),
+      eventIds: inserted.map((d) => d.eventId),
+      pendingIds: inserted.filter((d) => d.target.delivery !== 'poll' && !leased.has(d.eventId)).map((d) => d.eventId),
+      leased: inserted.filter((d) => leased.has(d.eventId)).map((d) => leasedAttempt(d, skipReasons.get(d.eventId) ?? null)),
       queuedMerchants: polled.map((d) => d.merchant),
     };
   }
 
-  /** After the inserting transaction committed: wakes the poll receivers waiting for these messages. */
+  /** After the inserting statement committed: wakes the poll receivers waiting for these messages. */
   announce(inserted: InsertedDeliveries): void {
     this.pollQueue.wake(inserted.queuedMerchants);
   }
 }
 
 /**
- * The rows as one JSON array ($1), and every body in one bytea ($3) with each row's byte range.
+ * $1: the rows, $2: the poll attempt's response text, $3: the bodies (see insertParameters), $4: order
+ * snapshots, $5: lease in ms, $6: days a poll message is kept. The leased attempts come back with the
+ * reason their target is disabled, if it is, as a claim would tell.
+ */
+const INSERT_DELIVERIES = preparedStatement(
+  'notifications.insert-deliveries',
+  `WITH input AS (
+     SELECT * FROM json_to_recordset($1::json) AS t(
+       event_id uuid, message_id uuid, merchant text, order_id text, channel text, change_id text, notification_id text, subscription_id uuid,
+       target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text,
+       trigger text, created_at timestamptz, body_start int, body_length int, leased boolean)
+   ), snapshots AS (
+     ${upsertSnapshots('$4')}
+   ), inserted AS (
+     INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, body_canonical, created_at)
+     SELECT message_id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email,
+            convert_from(substring($3::bytea FROM body_start FOR body_length), 'UTF8')::json, true, created_at
+     FROM input
+     ON CONFLICT (change_id, target_id, scope) DO NOTHING
+     RETURNING id
+   ), queued AS (
+     INSERT INTO "notifications"."poll_messages" (id, merchant, order_id, event_id, body, expires_at)
+     SELECT i.message_id, i.merchant, i.order_id, i.event_id, convert_from(substring($3::bytea FROM i.body_start FOR i.body_length), 'UTF8')::json,
+            now() + make_interval(days => $6)
+     FROM input i JOIN inserted m ON m.id = i.message_id
+     WHERE i.delivery = 'poll'
+     ON CONFLICT (id) DO NOTHING
+   ), created AS (
+     INSERT INTO "notifications"."events" (id, message_id, merchant, order_id, channel, notification_id, subscription_id, reference, scope, type, delivery,
+                                           attempt, trigger, created_at, lease_until, ${NEW_ATTEMPT_OUTCOME_COLUMNS})
+     SELECT i.event_id, i.message_id, i.merchant, i.order_id, i.channel, i.notification_id, i.subscription_id, i.reference, i.scope, i.type, i.delivery,
+            1, i.trigger, i.created_at, CASE WHEN i.leased THEN now() + $5::int * interval '1 millisecond' END,
+            ${newAttemptOutcome('i.delivery', 'i.created_at', '$2')}
+     FROM input i JOIN inserted m ON m.id = i.message_id
+     RETURNING id, merchant, notification_id
+   )
+   SELECT c.id, d.reason AS skip_reason
+   FROM created c LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = c.merchant AND d.notification_id = c.notification_id`,
+);
+
+/** What the dispatcher needs to send an attempt inserted leased to it: what a claim would have returned. */
+function leasedAttempt(d: NewDelivery, skipReason: string | null): ClaimedAttempt {
+  return {
+    id: d.eventId,
+    messageId: d.messageId,
+    attempt: 1,
+    trigger: d.trigger,
+    delivery: d.target.delivery,
+    url: d.url,
+    email: d.target.email,
+    method: d.target.method,
+    sealedHeaders: d.target.sealedHeaders,
+    sealedSecret: d.target.sealedSecret,
+    body: d.body,
+    bodyCanonical: true,
+    skipReason,
+  };
+}
+
+/**
+ * The rows as one JSON array, and every body in one bytea with each row's byte range.
  * A body inside the JSON array cost PostgreSQL two parses (the array, then the body as json), a
  * third of the statement's time; a byte range is cut out in constant time and parsed once.
  */
-function insertParameters(deliveries: NewDelivery[]): [string, string, Buffer] {
+function insertParameters(deliveries: NewDelivery[], leased: ReadonlySet<string>): [string, Buffer] {
   const bodies = deliveries.map((d) => Buffer.from(d.body, 'utf8'));
   let next = 1;
   const rows = deliveries.map((d, index) => {
@@ -101,7 +161,8 @@ function insertParameters(deliveries: NewDelivery[]): [string, string, Buffer] {
       created_at: d.createdAt,
       body_start: start,
       body_length: bodies[index].length,
+      leased: leased.has(d.eventId),
     });
   });
-  return [`[${rows.join(',')}]`, POLL_QUEUED_RESPONSE, Buffer.concat(bodies)];
+  return [`[${rows.join(',')}]`, Buffer.concat(bodies)];
 }

@@ -54,7 +54,7 @@ export class ManualTrigger {
       order: publicOrder(order),
     });
     const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
-    const inserted = await this.dataSource.transaction((manager) => this.deliveries.insert(manager, deliveries));
+    const inserted = await this.deliveries.insert(this.dataSource, deliveries);
     const { eventIds, pendingIds } = inserted;
     this.signal.notify(pendingIds);
     this.deliveries.announce(inserted);

@@ -5,6 +5,7 @@ import type { IncomingMessage } from '@ordercast/messaging';
 import { SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
+import { NotificationServiceConfig } from '../config/notification-service.config';
 import { publicOrder } from '../delivery/delivery-body';
 import { registrationTarget, sealRegistration } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
@@ -12,14 +13,17 @@ import { deliveryCause, newDelivery, NewDelivery } from '../delivery/new-deliver
 import { DeliveriesRepository } from '../events/deliveries.repository';
 import { ScopeMatcher } from '../matching/scope-matcher';
 import { NotificationMetrics } from '../metrics/notification-metrics';
-import { OrderSnapshotStore, SealedChange } from '../orders/order-snapshot.store';
-import { SubscriptionEntity } from '../subscriptions/subscription.entity';
-import { coversChannel, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { latestSnapshots, SealedChange } from '../orders/order-snapshot.store';
+import { coversChannel, EnabledSubscription, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 
 /**
- * Turns a batch of change events into pending Events in one transaction: the latest order
- * snapshots, then one message and first attempt per match. Resolving only after the commit is
- * what lets the bus commit offsets safely; the unique key makes a redelivered batch harmless.
+ * Turns a batch of change events into pending Events in two round trips: read the merchants'
+ * enabled subscriptions, then one statement writing the latest order snapshots and one message
+ * and first attempt per match. Resolving only after that statement committed is what lets the
+ * bus commit offsets safely; the unique key makes a redelivered batch harmless.
+ *
+ * As many attempts as the local dispatcher can take now are inserted already leased to it and
+ * handed over with what to send: each saves the dispatcher a claim, and the delivery a round trip.
  */
 @Injectable()
 export class OrderEventsIngest {
@@ -28,31 +32,31 @@ export class OrderEventsIngest {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly snapshots: OrderSnapshotStore,
     private readonly subscriptions: SubscriptionsRepository,
     private readonly deliveries: DeliveriesRepository,
     private readonly signal: DispatchSignal,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly metrics: NotificationMetrics,
+    private readonly config: NotificationServiceConfig,
   ) {}
 
   async handleBatch(messages: IncomingMessage[]): Promise<void> {
     const changes = messages.flatMap((message) => this.parse(message));
     if (changes.length === 0) return;
-    const inserted = await this.dataSource.transaction(async (manager) => {
-      await this.snapshots.saveLatest(manager, changes);
-      const merchants = [...new Set(changes.map((change) => change.event.merchant))];
-      const subscriptions = await this.subscriptions.findEnabled(manager, merchants);
-      const now = this.clock.now();
-      return this.deliveries.insert(manager, changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now)));
-    });
+    const subscriptions = await this.subscriptions.findEnabled([...new Set(changes.map((change) => change.event.merchant))]);
+    const now = this.clock.now();
+    const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
+    const lease = { count: this.signal.capacity(), ms: this.config.leaseMs };
+    const inserted = await this.deliveries.insert(this.dataSource, deliveries, { snapshots: latestSnapshots(changes), lease });
+    // Counted from before the statement, so never later than the lease the database set.
+    this.signal.accept(inserted.leased, now.getTime() + lease.ms);
     this.signal.notify(inserted.pendingIds);
     this.deliveries.announce(inserted);
     this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));
   }
 
-  private deliveriesFor(change: SealedChange, subscriptions: SubscriptionEntity[], now: Date): NewDelivery[] {
+  private deliveriesFor(change: SealedChange, subscriptions: EnabledSubscription[], now: Date): NewDelivery[] {
     const { event, sealedOrder } = change;
     const targets = [
       ...sealedOrder.notifications.map(registrationTarget),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Order, OrderChangeEvent } from '@ordercast/contracts';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 /** A change event whose order snapshot has its registrations sealed. */
 export interface SealedChange {
@@ -9,46 +9,57 @@ export interface SealedChange {
   sealedOrder: Order;
 }
 
+/** An order_snapshots row, as ingest writes it (inside its deliveries statement, see `upsertSnapshots`). */
+export interface SnapshotRow {
+  merchant: string;
+  order_id: string;
+  channel: string;
+  snapshot: Order;
+  occurred_at: string;
+  last_modified: string;
+  change_id: string;
+  change_type: string;
+}
+
+/** The newest snapshot per order of a batch of changes: by the change's occurredAt, then the order's lastModified. */
+export function latestSnapshots(changes: SealedChange[]): SnapshotRow[] {
+  const newest = new Map<string, SealedChange>();
+  for (const change of changes) {
+    const key = `${change.event.merchant}\u0000${change.event.orderId}`;
+    const current = newest.get(key);
+    if (!current || isNewer(change.event, current.event)) newest.set(key, change);
+  }
+  return [...newest.values()].map(({ event, sealedOrder }) => ({
+    merchant: event.merchant,
+    order_id: event.orderId,
+    channel: event.channel,
+    snapshot: sealedOrder,
+    occurred_at: event.occurredAt,
+    last_modified: event.order.lastModified,
+    change_id: event.id,
+    change_type: event.type,
+  }));
+}
+
+/**
+ * SQL that upserts the {@link SnapshotRow}s of the JSON array `parameter`, keeping the newest
+ * snapshot per order, so a late redelivery of an old change never overwrites a newer one.
+ */
+export function upsertSnapshots(parameter: string): string {
+  return `INSERT INTO "notifications"."order_snapshots" (merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, updated_at)
+     SELECT merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, now()
+     FROM json_to_recordset(${parameter}::json)
+       AS t(merchant text, order_id text, channel text, snapshot jsonb, occurred_at timestamptz, last_modified timestamptz, change_id text, change_type text)
+     ON CONFLICT (merchant, order_id) DO UPDATE SET
+       channel = EXCLUDED.channel, snapshot = EXCLUDED.snapshot, occurred_at = EXCLUDED.occurred_at, last_modified = EXCLUDED.last_modified,
+       change_id = EXCLUDED.change_id, change_type = EXCLUDED.change_type, updated_at = now()
+     WHERE (order_snapshots.occurred_at, order_snapshots.last_modified) <= (EXCLUDED.occurred_at, EXCLUDED.last_modified)`;
+}
+
 /** The latest snapshot of every order seen on the change stream (for manual sends). */
 @Injectable()
 export class OrderSnapshotStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  /**
-   * Keeps the newest snapshot per order: by the change's occurredAt, then the order's
-   * lastModified, so a late redelivery of an old change never overwrites a newer one.
-   */
-  async saveLatest(manager: EntityManager, changes: SealedChange[]): Promise<void> {
-    const newest = new Map<string, SealedChange>();
-    for (const change of changes) {
-      const key = `${change.event.merchant}\u0000${change.event.orderId}`;
-      const current = newest.get(key);
-      if (!current || isNewer(change.event, current.event)) newest.set(key, change);
-    }
-    if (newest.size === 0) return;
-    // One JSON parameter rather than text arrays: pg would escape every quote of every snapshot.
-    const rows = [...newest.values()].map(({ event, sealedOrder }) => ({
-      merchant: event.merchant,
-      order_id: event.orderId,
-      channel: event.channel,
-      snapshot: sealedOrder,
-      occurred_at: event.occurredAt,
-      last_modified: event.order.lastModified,
-      change_id: event.id,
-      change_type: event.type,
-    }));
-    await manager.query(
-      `INSERT INTO "notifications"."order_snapshots" (merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, updated_at)
-       SELECT merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, now()
-       FROM json_to_recordset($1::json)
-         AS t(merchant text, order_id text, channel text, snapshot jsonb, occurred_at timestamptz, last_modified timestamptz, change_id text, change_type text)
-       ON CONFLICT (merchant, order_id) DO UPDATE SET
-         channel = EXCLUDED.channel, snapshot = EXCLUDED.snapshot, occurred_at = EXCLUDED.occurred_at, last_modified = EXCLUDED.last_modified,
-         change_id = EXCLUDED.change_id, change_type = EXCLUDED.change_type, updated_at = now()
-       WHERE (order_snapshots.occurred_at, order_snapshots.last_modified) <= (EXCLUDED.occurred_at, EXCLUDED.last_modified)`,
-      [JSON.stringify(rows)],
-    );
-  }
 
   /** The latest snapshot with sealed registrations, or null for an order this service never saw (or another merchant's). */
   async findLatest(merchant: string, orderId: string): Promise<Order | null> {

@@ -1,23 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { preparedStatement, runPrepared } from '@ordercast/platform';
+import { DataSource } from 'typeorm';
 import type { DeliveryTarget } from '../delivery/delivery-target';
 import { SubscriptionEntity } from './subscription.entity';
+
+/** What matching and delivery need of a subscription. */
+export type EnabledSubscription = Pick<
+  SubscriptionEntity,
+  'id' | 'merchant' | 'name' | 'channels' | 'scope' | 'delivery' | 'payload' | 'url' | 'method' | 'headers' | 'email' | 'secret'
+>;
+
+/** Run for every batch ingest takes, so prepared rather than built by TypeORM each time. */
+const FIND_ENABLED = preparedStatement(
+  'notifications.enabled-subscriptions',
+  `SELECT id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret
+   FROM "notifications"."subscriptions" WHERE merchant = ANY($1::text[]) AND enabled`,
+);
 
 /** The read matching needs: the enabled subscriptions of some merchants. */
 @Injectable()
 export class SubscriptionsRepository {
-  async findEnabled(manager: EntityManager, merchants: string[]): Promise<SubscriptionEntity[]> {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async findEnabled(merchants: string[]): Promise<EnabledSubscription[]> {
     if (merchants.length === 0) return [];
-    return manager.find(SubscriptionEntity, { where: { merchant: In(merchants), enabled: true } });
+    return runPrepared<EnabledSubscription>(this.dataSource, FIND_ENABLED, [merchants]);
   }
 }
 
 /** Whether a subscription covers a channel: no channels listed means every channel. */
-export function coversChannel(subscription: SubscriptionEntity, channel: string): boolean {
+export function coversChannel(subscription: EnabledSubscription, channel: string): boolean {
   return subscription.channels.length === 0 || subscription.channels.includes(channel);
 }
 
-export function subscriptionTarget(subscription: SubscriptionEntity): DeliveryTarget {
+export function subscriptionTarget(subscription: EnabledSubscription): DeliveryTarget {
   return {
     kind: 'subscription',
     id: subscription.id,
