@@ -1,7 +1,9 @@
 import { ORDER_EVENTS_TOPIC, OrderChangeEvent, parseOrderChangeEvent } from '@ordercast/contracts';
 import { EventBus, IncomingMessage, Subscription } from '@ordercast/messaging';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import request from 'supertest';
+import { createTestDatabase } from '../../../test/support/database';
 import {
   ALPHA, createOrder, ERP_KEY, ORDERS, registration, SIGNING_SECRET, startOrderService, startSuite, Suite,
 } from './order-service.fixture';
@@ -120,7 +122,11 @@ describe('outbox relay (in-process bus)', () => {
   });
 
   it('keeps accepting changes while the bus is down and publishes them from the outbox later', async () => {
-    const db = suite.db.url;
+    // A database of its own: the suite's service would otherwise hold the relay lock and publish these rows itself.
+    const own = await createTestDatabase();
+    const db = own.url;
+    const sql = new Client({ connectionString: db });
+    await sql.connect();
     const first = await startOrderService(db);
     const order = await createOrder(first.http);
     await first.bus.close();
@@ -132,7 +138,7 @@ describe('outbox relay (in-process bus)', () => {
     expect((await request(first.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' })).status).toBe(200);
     expect((await request(first.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'accepted' })).status).toBe(200);
     await eventually(async () => {
-      const { rows } = await suite.sql.query('SELECT count(*)::int AS n FROM orders.outbox WHERE order_id = $1 AND sent_at IS NULL AND attempts > 0', [order.id]);
+      const { rows } = await sql.query('SELECT count(*)::int AS n FROM orders.outbox WHERE order_id = $1 AND sent_at IS NULL AND attempts > 0', [order.id]);
       expect(rows[0].n).toBeGreaterThan(0);
     });
     await first.app.close();
@@ -145,11 +151,13 @@ describe('outbox relay (in-process bus)', () => {
         const statuses = eventsOf(messages, [order.id]).map((event) => event.order.state.currentStatus);
         expect(statuses.slice(-2)).toEqual(['processing', 'accepted']);
       });
-      const { rows } = await suite.sql.query('SELECT count(*)::int AS n FROM orders.outbox WHERE sent_at IS NULL');
+      const { rows } = await sql.query('SELECT count(*)::int AS n FROM orders.outbox WHERE sent_at IS NULL');
       expect(rows[0].n).toBe(0);
     } finally {
       await subscription.stop();
       await restarted.app.close();
+      await sql.end();
+      await own.drop();
     }
   });
 });
