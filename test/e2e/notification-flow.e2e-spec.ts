@@ -175,6 +175,18 @@ describe.each<BusKind>(['kafka', 'in-process'])('notification flow through the %
     const received = await settled(path, 2);
     expect(received.map((r) => r.headers['webhook-id'])).toEqual([first.messageId, first.messageId]);
   });
+
+  it('reports the consumer lag per partition, and the outbox backlog, once everything is through', async () => {
+    const order = await system.createOrder({ notifications: [hook(`/lag-${bus}`, { state: ['processing'] })] });
+    await walkTo(order.id, 'processing');
+    await system.eventsOf(order.id);
+    const notifications = (await request(system.notificationsHttp).get('/metrics').expect(200)).text;
+    const lags = [...notifications.matchAll(/^ordercast_consumer_lag_messages\{partition="(\d+)"\} (\d+)$/gm)];
+    expect(lags.length).toBeGreaterThan(0);
+    expect(lags.map(([, , lag]) => Number(lag))).toEqual(lags.map(() => 0));
+    const orders = (await request(system.ordersHttp).get('/metrics').expect(200)).text;
+    expect(orders).toMatch(/^ordercast_outbox_backlog 0$/m);
+  });
 });
 
 async function unusedPort(): Promise<number> {

@@ -176,9 +176,19 @@ describe('events API (real PostgreSQL)', () => {
       expect(response.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, bus: { status: 'up' } } });
     });
 
-    it('serves Prometheus metrics', async () => {
+    it('serves Prometheus metrics: deliveries, attempt durations, backlog, consumer lag, HTTP', async () => {
       const response = await request(suite.http).get('/metrics').expect(200);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
+      const value = (pattern: RegExp) => Number(response.text.match(pattern)?.[1] ?? NaN);
+      // The suite's changes were ingested and delivered (one target failing until dead) before this test.
+      expect(value(/^ordercast_deliveries_total\{status="succeeded"\} (\d+)$/m)).toBeGreaterThanOrEqual(4);
+      expect(value(/^ordercast_deliveries_total\{status="dead"\} (\d+)$/m)).toBeGreaterThanOrEqual(1);
+      expect(value(/^ordercast_delivery_attempt_duration_seconds_count (\d+)$/m)).toBeGreaterThanOrEqual(5);
+      expect(value(/^ordercast_change_events_ingested_total (\d+)$/m)).toBeGreaterThanOrEqual(5);
+      expect(value(/^ordercast_ingest_lag_seconds_count (\d+)$/m)).toBeGreaterThanOrEqual(5);
+      expect(response.text).toMatch(/^ordercast_pending_events\{due="true"\} \d+$/m);
+      // Every batch reports the messages left behind it in its partition: all ingested, so none.
+      expect(response.text).toMatch(/^ordercast_consumer_lag_messages\{partition="\d+"\} 0$/m);
       expect(response.text).toContain('http_requests_total');
       expect(response.text).toContain('process_resident_memory_bytes');
     });

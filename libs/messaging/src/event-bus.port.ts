@@ -22,10 +22,20 @@ export interface IncomingMessage {
  */
 export type BatchHandler = (messages: IncomingMessage[]) => Promise<void>;
 
+/** Where a consumer stands in a partition after a handled batch. */
+export interface ConsumerProgress {
+  topic: string;
+  partition: number;
+  /** Messages in the partition after the handled batch: the consumer lag in messages. */
+  lag: number;
+}
+
 export interface SubscribeOptions {
   groupId: string;
   topics: string[];
   handleBatch: BatchHandler;
+  /** Called after each handled batch (for consumer lag metrics). */
+  onProgress?: (progress: ConsumerProgress) => void;
 }
 
 export interface Subscription {

@@ -21,6 +21,7 @@ export class NamespacedEventBus implements EventBus {
       groupId: this.prefix + options.groupId,
       topics: options.topics.map((topic) => this.prefix + topic),
       handleBatch: (messages) => options.handleBatch(messages.map((message) => ({ ...message, topic: message.topic.slice(this.prefix.length) }))),
+      onProgress: options.onProgress && ((progress) => options.onProgress?.({ ...progress, topic: progress.topic.slice(this.prefix.length) })),
     });
   }
 

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ORDER_EVENTS_TOPIC } from '@ordercast/contracts';
 import type { EventBus, SubscribeOptions } from '@ordercast/messaging';
 import { CONSUMER_GROUP, OrderEventsConsumer } from './order-events.consumer';
+import type { NotificationMetrics } from '../metrics/notification-metrics';
 import type { OrderEventsIngest } from './order-events.ingest';
 
 function setup(failures: number) {
@@ -16,7 +17,8 @@ function setup(failures: number) {
     subscribe,
   } as unknown as EventBus;
   const ingest = { handleBatch: jest.fn(async () => undefined) } as unknown as OrderEventsIngest;
-  return { sut: new OrderEventsConsumer(bus, ingest), bus, subscribe, stop, ingest };
+  const metrics = { recordProgress: jest.fn() } as unknown as NotificationMetrics;
+  return { sut: new OrderEventsConsumer(bus, ingest, metrics), bus, subscribe, stop, ingest, metrics };
 }
 
 describe('OrderEventsConsumer', () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ORDER_EVENTS_TOPIC } from '@ordercast/contracts';
 import { EVENT_BUS, EventBus, IncomingMessage, Subscription } from '@ordercast/messaging';
+import { NotificationMetrics } from '../metrics/notification-metrics';
 import { OrderEventsIngest } from './order-events.ingest';
 
 export const CONSUMER_GROUP = 'notification-service';
@@ -22,6 +23,7 @@ export class OrderEventsConsumer implements OnApplicationBootstrap, OnModuleDest
   constructor(
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly ingest: OrderEventsIngest,
+    private readonly metrics: NotificationMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -55,6 +57,7 @@ export class OrderEventsConsumer implements OnApplicationBootstrap, OnModuleDest
           groupId: CONSUMER_GROUP,
           topics: [ORDER_EVENTS_TOPIC],
           handleBatch: (messages) => this.handleBatch(messages),
+          onProgress: ({ partition, lag }) => this.metrics.recordProgress(partition, lag),
         });
         if (this.stopped) return await subscription.stop();
         this.subscription = subscription;

@@ -15,6 +15,7 @@ export class NotificationMetrics {
   readonly attemptDuration: Histogram;
   readonly ingestLag: Histogram;
   readonly ingested: Counter;
+  readonly consumerLag: Gauge<'partition'>;
 
   constructor(metrics: MetricsRegistry, @InjectDataSource() dataSource: DataSource) {
     const registers = [metrics.registry];
@@ -32,6 +33,12 @@ export class NotificationMetrics {
       registers,
     });
     this.ingested = new Counter({ name: 'ordercast_change_events_ingested_total', help: 'Order change events consumed', registers });
+    this.consumerLag = new Gauge({
+      name: 'ordercast_consumer_lag_messages',
+      help: 'Consumer lag in messages: change events in a partition after the last batch ingested from it',
+      labelNames: ['partition'],
+      registers,
+    });
     new Gauge({
       name: 'ordercast_pending_events',
       help: 'Pending Events, split by whether they are due now',
@@ -53,6 +60,10 @@ export class NotificationMetrics {
       this.deliveries.inc({ status: result.status });
       if (result.durationMs !== null) this.attemptDuration.observe(result.durationMs / 1000);
     }
+  }
+
+  recordProgress(partition: number, lag: number): void {
+    this.consumerLag.set({ partition: String(partition) }, lag);
   }
 
   recordIngested(occurredAt: string[], now = Date.now()): void {

@@ -108,6 +108,8 @@ export class InProcessEventBus implements EventBus {
         await member.options.handleBatch(batch);
         const last = batch[batch.length - 1];
         group.committed.set(`${last.topic}/${last.partition}`, Number(last.offset) + 1);
+        const lag = this.partitions(last.topic)[last.partition].log.length - (Number(last.offset) + 1);
+        member.options.onProgress?.({ topic: last.topic, partition: last.partition, lag });
       } catch {
         await new Promise((resolve) => setTimeout(resolve, REDELIVERY_DELAY_MS));
       }

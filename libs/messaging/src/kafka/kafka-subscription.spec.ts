@@ -1,5 +1,5 @@
 import { Consumer, ConsumerRunConfig, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
-import { BatchHandler, IncomingMessage } from '../event-bus.port';
+import { BatchHandler, ConsumerProgress, IncomingMessage } from '../event-bus.port';
 import { HandlerFailedError } from './handler-failed.error';
 import { KafkaSubscription } from './kafka-subscription';
 
@@ -12,7 +12,7 @@ const message = (offset: string, key: string, value: string, headers: IHeaders =
   attributes: 0,
 });
 
-function setup(handleBatch: BatchHandler = async () => undefined) {
+function setup(handleBatch: BatchHandler = async () => undefined, onProgress?: (progress: ConsumerProgress) => void) {
   let crashListener: ((event: { payload: { error: Error; restart: boolean } }) => void) | undefined;
   let runConfig: ConsumerRunConfig | undefined;
   const consumer = {
@@ -29,7 +29,7 @@ function setup(handleBatch: BatchHandler = async () => undefined) {
     disconnect: jest.fn(async () => undefined),
   };
   const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
-  const sut = new KafkaSubscription(consumer as unknown as Consumer, { groupId: 'ingest', topics: ['orders'], handleBatch }, 3, logger, () => undefined);
+  const sut = new KafkaSubscription(consumer as unknown as Consumer, { groupId: 'ingest', topics: ['orders'], handleBatch, onProgress }, 3, logger, () => undefined);
 
   const calls: string[] = [];
   const payload = (messages: KafkaMessage[]) =>
@@ -40,6 +40,7 @@ function setup(handleBatch: BatchHandler = async () => undefined) {
         messages,
         firstOffset: () => messages[0].offset,
         lastOffset: () => messages[messages.length - 1].offset,
+        offsetLag: () => '5',
       },
       resolveOffset: jest.fn((offset: string) => void calls.push(`resolve ${offset}`)),
       uncommittedOffsets: () => ({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '8' }] }] }),
@@ -90,6 +91,18 @@ describe('KafkaSubscription', () => {
       `commit ${JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '8' }] }] })}`,
       'heartbeat',
     ]);
+  });
+
+  it('reports the partition lag after each committed batch', async () => {
+    const progress: ConsumerProgress[] = [];
+    const { sut, calls, eachBatch } = setup(async () => undefined, (reported) => {
+      progress.push(reported);
+      calls.push('progress');
+    });
+    await sut.start();
+    await eachBatch([message('6', 'order-1', '{}'), message('7', 'order-1', '{}')]);
+    expect(progress).toEqual([{ topic: 'orders', partition: 2, lag: 5 }]);
+    expect(calls.indexOf('progress')).toBeGreaterThan(calls.findIndex((call) => call.startsWith('commit')));
   });
 
   it('neither resolves nor commits when the handler throws, and fails the batch with a retriable error', async () => {

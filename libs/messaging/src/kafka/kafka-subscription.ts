@@ -14,6 +14,7 @@ export class KafkaSubscription implements Subscription {
   private readonly groupId: string;
   private readonly topics: string[];
   private readonly handleBatch: BatchHandler;
+  private readonly onProgress: SubscribeOptions['onProgress'];
 
   constructor(
     private readonly consumer: Consumer,
@@ -25,6 +26,7 @@ export class KafkaSubscription implements Subscription {
     this.groupId = options.groupId;
     this.topics = options.topics;
     this.handleBatch = options.handleBatch;
+    this.onProgress = options.onProgress;
   }
 
   async start(): Promise<void> {
@@ -85,6 +87,7 @@ export class KafkaSubscription implements Subscription {
     resolveOffset(batch.lastOffset());
     // Explicit offsets: with autoCommit off, commitOffsetsIfNecessary() without them commits nothing.
     await commitOffsetsIfNecessary(uncommittedOffsets());
+    this.onProgress?.({ topic: batch.topic, partition: batch.partition, lag: Number(batch.offsetLag()) });
     await heartbeat();
   }
 
