@@ -17,7 +17,7 @@ export async function createNotificationServiceApp(config: NotificationServiceCo
   await ensureSchema(databaseUrl, NOTIFICATIONS_SCHEMA);
   const logger = new JsonLogger('notification-service', config.logLevel, config.logFormat);
   const app = await NestFactory.create(NotificationServiceModule.forRoot(config, databaseUrl), { logger, bodyParser: false, abortOnError: false });
-  configureHttpApp(app);
+  configureHttpApp(app, logger);
   const document = new DocumentBuilder()
     .setTitle('Ordercast notification-service')
     .setDescription('Events (delivery attempts) of order notifications: query, retry, manual send. Every /api route needs X-Merchant and a Bearer token.')

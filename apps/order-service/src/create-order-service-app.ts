@@ -14,12 +14,9 @@ export async function createOrderServiceApp(config: OrderServiceConfig): Promise
   const { databaseUrl } = config;
   if (!databaseUrl) throw new Error('DATABASE_URL is required (main.ts starts an embedded PostgreSQL when it is not set)');
   await ensureSchema(databaseUrl, ORDERS_SCHEMA);
-  const app = await NestFactory.create(OrderServiceModule.forRoot(config, databaseUrl), {
-    logger: new JsonLogger('order-service', config.logLevel, config.logFormat),
-    bodyParser: false,
-    abortOnError: false,
-  });
-  configureHttpApp(app);
+  const logger = new JsonLogger('order-service', config.logLevel, config.logFormat);
+  const app = await NestFactory.create(OrderServiceModule.forRoot(config, databaseUrl), { logger, bodyParser: false, abortOnError: false });
+  configureHttpApp(app, logger);
   setupOpenApi(app);
   return app;
 }

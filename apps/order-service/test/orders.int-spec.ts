@@ -1,6 +1,6 @@
 import request from 'supertest';
 import {
-  ALPHA, BETA, createOrder, expectNothingChanged, ORDERS, orderRequest, outboxCount, startSuite, Suite, UNKNOWN_ID, WEB,
+  ALPHA, BETA, createOrder, expectNothingChanged, ORDERS, orderRequest, outboxCount, startOrderService, startSuite, Suite, UNKNOWN_ID, WEB,
 } from './order-service.fixture';
 
 describe('orders API', () => {
@@ -143,6 +143,29 @@ describe('orders API', () => {
       const response = await request(suite.http).post(ORDERS).set(WEB).set('content-type', 'application/json').send('{"currency": ');
       expect(response.status).toBe(400);
       expect(response.body.message).toEqual(['request body is not valid JSON']);
+    });
+  });
+
+  describe('request ids', () => {
+    it('answers with the caller\'s X-Request-Id and logs each request with it (LOG_LEVEL=debug), never the query', async () => {
+      const service = await startOrderService(suite.db.url, { LOG_LEVEL: 'debug' });
+      const lines: string[] = [];
+      const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => lines.push(String(chunk)) > 0);
+      try {
+        const response = await request(service.http).get(`${ORDERS}/${UNKNOWN_ID}?reference=private`).set(ALPHA).set('X-Request-Id', 'trace-abc.1').expect(404);
+        expect(response.headers['x-request-id']).toBe('trace-abc.1');
+        const generated = (await request(service.http).get(`${ORDERS}/${UNKNOWN_ID}`).set(ALPHA).expect(404)).headers['x-request-id'];
+        expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      } finally {
+        write.mockRestore();
+        await service.app.close();
+      }
+      const requests = lines.filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line));
+      expect(requests[0]).toMatchObject({ level: 'debug', service: 'order-service', requestId: 'trace-abc.1', method: 'GET', path: `${ORDERS}/${UNKNOWN_ID}`, status: 404 });
+      expect(requests[1]).toMatchObject({ status: 404 });
+      expect(requests.map((line) => line.requestId)).toEqual(['trace-abc.1', expect.stringMatching(/^[0-9a-f-]{36}$/)]);
+      expect(lines.join('')).not.toContain('private');
     });
   });
 

@@ -1,7 +1,8 @@
-import { BadRequestException, INestApplication, PayloadTooLargeException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, INestApplication, Logger, LoggerService, PayloadTooLargeException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
+import { requestContext } from '../logging/request-context';
 
 export const BODY_LIMIT = '256kb';
 /** Far deeper than any order, registration or schema; validation and storage recurse, so a deeper body is refused first. */
@@ -48,11 +49,12 @@ export function createValidationPipe(): ValidationPipe {
 }
 
 /**
- * Shared HTTP set-up of both services: a request id on every request and response, nosniff, a body
- * size limit (after decompression), malformed, too deeply nested or prototype-setting JSON as
- * a clear 400, and the validation pipe.
+ * Shared HTTP set-up of both services: a request id on every request, response and log line, an
+ * access log line per request (`debug`; `warn` for a 5xx), nosniff, a body size limit (after
+ * decompression), malformed, too deeply nested or prototype-setting JSON as a clear 400, and the
+ * validation pipe.
  */
-export function configureHttpApp(app: INestApplication): void {
+export function configureHttpApp(app: INestApplication, logger: LoggerService = new Logger()): void {
   app.use((request: Request, response: Response, next: NextFunction) => {
     const given = request.header('x-request-id');
     const id = given && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : randomUUID();
@@ -60,6 +62,16 @@ export function configureHttpApp(app: INestApplication): void {
     response.setHeader('x-request-id', id);
     // Responses carry text from targets and merchants (response bodies, references): never let a browser sniff them as markup.
     response.setHeader('x-content-type-options', 'nosniff');
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      // The path without its query (which may carry references); never headers or bodies.
+      const line = {
+        msg: 'request', requestId: id, method: request.method, path: request.originalUrl.split('?')[0], status: response.statusCode,
+        durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
+      };
+      if (response.statusCode >= 500) logger.warn(line, 'HTTP');
+      else logger.debug?.(line, 'HTTP');
+    });
     next();
   });
   app.use(json({ limit: BODY_LIMIT }));
@@ -79,7 +91,7 @@ export function configureHttpApp(app: INestApplication): void {
   });
   app.use((request: Request, response: Response, next: NextFunction) => {
     const problem = bodyShapeProblem(request.body);
-    if (problem === null) return next();
+    if (problem === null) return requestContext.run((request as Request & { id: string }).id, next);
     response.status(400).json({ statusCode: 400, error: 'Bad Request', message: [problem] });
   });
   app.useGlobalPipes(createValidationPipe());

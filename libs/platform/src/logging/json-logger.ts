@@ -1,4 +1,5 @@
 import { LoggerService, LogLevel } from '@nestjs/common';
+import { requestContext } from './request-context';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -15,7 +16,8 @@ export function redact(text: string): string {
 
 /**
  * One JSON object per line on stdout (`LOG_FORMAT=json`, the default), or a readable line
- * (`pretty`). Every line passes through {@link redact}.
+ * (`pretty`). A line logged while serving an HTTP request carries its `requestId`. Every line
+ * passes through {@link redact}.
  */
 export class JsonLogger implements LoggerService {
   private readonly enabled: Set<LogLevel>;
@@ -35,7 +37,8 @@ export class JsonLogger implements LoggerService {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     const fields = message !== null && typeof message === 'object' && !(message instanceof Error) ? (message as Record<string, unknown>) : { msg: message instanceof Error ? message.message : String(message) };
     const stack = rest.find((r): r is string => typeof r === 'string' && r.includes('\n    at '));
-    const entry = { time: new Date().toISOString(), level, service: this.service, context, ...fields, ...(stack ? { stack } : {}) };
+    const requestId = requestContext.requestId();
+    const entry = { time: new Date().toISOString(), level, service: this.service, context, ...(requestId ? { requestId } : {}), ...fields, ...(stack ? { stack } : {}) };
     const line = this.format === 'pretty'
       ? `${entry.time} ${level.toUpperCase().padEnd(5)} [${this.service}${context ? ':' + context : ''}] ${JSON.stringify(fields)}`
       : JSON.stringify(entry);
