@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DeliveryKind, HttpMethod } from '@ordercast/contracts';
+import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import type { EventStatus, EventTrigger } from '../events/event-types';
 import { TARGET_DISABLED_ERROR } from './attempt-verdict';
@@ -62,6 +63,22 @@ interface ClaimRow {
   skip_reason: string | null;
 }
 
+/**
+ * Completes attempts still pending, from one JSON parameter rather than ten arrays: pg escapes every
+ * element of a text array and the server parses them back (12.3 against 9.9 ms per 150 results).
+ */
+const COMPLETE_ATTEMPTS = preparedStatement(
+  'notifications.complete-attempts',
+  `UPDATE "notifications"."events" e SET
+     status = v.status, status_code = v.status_code, response_body = v.response_body, response_truncated = v.response_truncated,
+     error = v.error, duration_ms = v.duration_ms, completed_at = v.completed_at, request_headers = v.request_headers,
+     next_attempt_at = v.next_attempt_at, lease_until = NULL
+   FROM json_to_recordset($1::json) AS v(id uuid, status text, status_code int, response_body text, response_truncated boolean, error text,
+                                          duration_ms int, completed_at timestamptz, request_headers jsonb, next_attempt_at timestamptz)
+   WHERE e.id = v.id AND e.status = 'pending'
+   RETURNING e.id`,
+);
+
 // Poll deliveries are never pending: they are queued when created. The delivery condition matches events_due_idx.
 const DUE = `status = 'pending' AND delivery IN ('webhook', 'email') AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())`;
 
@@ -84,8 +101,14 @@ export class DispatchRepository {
    * Writes a batch of results in one transaction: one UPDATE for every completion, one INSERT
    * for the retries they schedule, and the targets that answered 410 Gone. A row another
    * dispatcher completed in the meantime (expired lease) is left as it is, and so is its retry.
+   * The usual batch, completions that schedule and disable nothing, is the UPDATE alone,
+   * autocommitted: one round trip instead of three.
    */
   async record(results: AttemptResult[], deferrals: Deferral[]): Promise<void> {
+    if (deferrals.length === 0 && results.every((result) => result.retry === null && !result.disableTarget)) {
+      if (results.length > 0) await this.complete(this.dataSource, results);
+      return;
+    }
     await this.dataSource.transaction(async (manager) => {
       const completed = results.length > 0 ? await this.complete(manager, results) : new Set<string>();
       const retries = results.filter((result) => result.retry !== null && completed.has(result.eventId));
@@ -130,38 +153,23 @@ export class DispatchRepository {
     }));
   }
 
-  private async complete(manager: EntityManager, results: AttemptResult[]): Promise<Set<string>> {
-    // One JSON parameter rather than ten arrays: pg escapes every element of a text array and the
-    // server parses them back, which made the statement about a fifth slower (measured, 150 rows).
-    // Wrapped in a SELECT: TypeORM returns [rows, count] for a top-level UPDATE.
-    const rows: { id: string }[] = await manager.query(
-      `WITH updated AS (
-       UPDATE "notifications"."events" e SET
-         status = v.status, status_code = v.status_code, response_body = v.response_body, response_truncated = v.response_truncated,
-         error = v.error, duration_ms = v.duration_ms, completed_at = v.completed_at, request_headers = v.request_headers,
-         next_attempt_at = v.next_attempt_at, lease_until = NULL
-       FROM json_to_recordset($1::json) AS v(id uuid, status text, status_code int, response_body text, response_truncated boolean, error text,
-                                              duration_ms int, completed_at timestamptz, request_headers jsonb, next_attempt_at timestamptz)
-       WHERE e.id = v.id AND e.status = 'pending'
-       RETURNING e.id
-       ) SELECT id FROM updated`,
-      [
-        JSON.stringify(
-          results.map((r) => ({
-            id: r.eventId,
-            status: r.status,
-            status_code: r.statusCode,
-            response_body: storableText(r.responseBody),
-            response_truncated: r.responseTruncated,
-            error: storableText(r.error),
-            duration_ms: r.durationMs,
-            completed_at: r.completedAt,
-            request_headers: r.requestHeaders,
-            next_attempt_at: r.retry?.at ?? null,
-          })),
-        ),
-      ],
-    );
+  private async complete(executor: DataSource | EntityManager, results: AttemptResult[]): Promise<Set<string>> {
+    const rows = await runPrepared<{ id: string }>(executor, COMPLETE_ATTEMPTS, [
+      JSON.stringify(
+        results.map((r) => ({
+          id: r.eventId,
+          status: r.status,
+          status_code: r.statusCode,
+          response_body: storableText(r.responseBody),
+          response_truncated: r.responseTruncated,
+          error: storableText(r.error),
+          duration_ms: r.durationMs,
+          completed_at: r.completedAt,
+          request_headers: r.requestHeaders,
+          next_attempt_at: r.retry?.at ?? null,
+        })),
+      ),
+    ]);
     return new Set(rows.map((row) => row.id));
   }
 
