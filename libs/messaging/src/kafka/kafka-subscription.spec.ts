@@ -1,7 +1,7 @@
 import { Consumer, ConsumerRunConfig, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import { BatchHandler, ConsumerProgress, IncomingMessage } from '../event-bus.port';
 import { HandlerFailedError } from './handler-failed.error';
-import { KafkaSubscription } from './kafka-subscription';
+import { COMMIT_INTERVAL_MS, KafkaSubscription } from './kafka-subscription';
 
 const message = (offset: string, key: string, value: string, headers: IHeaders = {}): KafkaMessage => ({
   offset,
@@ -15,23 +15,24 @@ const message = (offset: string, key: string, value: string, headers: IHeaders =
 function setup(handleBatch: BatchHandler = async () => undefined, onProgress?: (progress: ConsumerProgress) => void) {
   let crashListener: ((event: { payload: { error: Error; restart: boolean } }) => void) | undefined;
   let runConfig: ConsumerRunConfig | undefined;
+  const calls: string[] = [];
   const consumer = {
-    events: { CRASH: 'consumer.crash' },
-    on: jest.fn((_event: string, listener: typeof crashListener) => {
-      crashListener = listener;
+    events: { CRASH: 'consumer.crash', GROUP_JOIN: 'consumer.group_join' },
+    on: jest.fn((event: string, listener: typeof crashListener) => {
+      if (event === 'consumer.crash') crashListener = listener;
       return () => undefined;
     }),
+    commitOffsets: jest.fn(async (offsets: unknown) => void calls.push(`consumer commit ${JSON.stringify(offsets)}`)),
     connect: jest.fn(async () => undefined),
     subscribe: jest.fn(async () => undefined),
     run: jest.fn(async (config: ConsumerRunConfig) => {
       runConfig = config;
     }),
-    disconnect: jest.fn(async () => undefined),
+    disconnect: jest.fn(async () => void calls.push('disconnect')),
   };
   const logger = { log: jest.fn(), warn: jest.fn(), error: jest.fn() };
   const sut = new KafkaSubscription(consumer as unknown as Consumer, { groupId: 'ingest', topics: ['orders'], handleBatch, onProgress }, 3, logger, () => undefined);
 
-  const calls: string[] = [];
   const payload = (messages: KafkaMessage[]) =>
     ({
       batch: {
@@ -43,7 +44,7 @@ function setup(handleBatch: BatchHandler = async () => undefined, onProgress?: (
         offsetLag: () => '5',
       },
       resolveOffset: jest.fn((offset: string) => void calls.push(`resolve ${offset}`)),
-      uncommittedOffsets: () => ({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '8' }] }] }),
+      uncommittedOffsets: () => ({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: String(Number(messages[messages.length - 1].offset) + 1) }] }] }),
       commitOffsetsIfNecessary: jest.fn(async (offsets: unknown) => void calls.push(`commit ${JSON.stringify(offsets)}`)),
       heartbeat: jest.fn(async () => void calls.push('heartbeat')),
       isRunning: () => true,
@@ -103,6 +104,26 @@ describe('KafkaSubscription', () => {
     await eachBatch([message('6', 'order-1', '{}'), message('7', 'order-1', '{}')]);
     expect(progress).toEqual([{ topic: 'orders', partition: 2, lag: 5 }]);
     expect(calls.indexOf('progress')).toBeGreaterThan(calls.findIndex((call) => call.startsWith('commit')));
+  });
+
+  it('commits a batch handled within the commit interval with the next commit: by the timer, or at stop before leaving', async () => {
+    jest.useFakeTimers();
+    const { sut, calls, eachBatch } = setup();
+    await sut.start();
+    await eachBatch([message('6', 'order-1', '{}')]);
+    await eachBatch([message('7', 'order-1', '{}')]);
+    const committed = () => calls.filter((call) => call.includes('commit'));
+    expect(committed()).toEqual([`commit ${JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '7' }] }] })}`]);
+
+    await jest.advanceTimersByTimeAsync(COMMIT_INTERVAL_MS);
+    expect(committed()).toEqual([
+      `commit ${JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '7' }] }] })}`,
+      `consumer commit ${JSON.stringify([{ topic: 'orders', partition: 2, offset: '8' }])}`,
+    ]);
+
+    await eachBatch([message('8', 'order-1', '{}')]);
+    await sut.stop();
+    expect(calls.slice(-2)).toEqual([`consumer commit ${JSON.stringify([{ topic: 'orders', partition: 2, offset: '9' }])}`, 'disconnect']);
   });
 
   it('neither resolves nor commits when the handler throws, and fails the batch with a retriable error', async () => {
