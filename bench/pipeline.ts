@@ -78,6 +78,18 @@ export async function waitQuiet(db: Client, timeoutMs: number): Promise<number> 
   return pending;
 }
 
+/**
+ * Lets the database digest the previous phase before the next one is measured: a phase of
+ * thousands of orders leaves dead rows for autovacuum and dirty pages for the next checkpoint,
+ * and either landing in the first seconds of the fixed-rate phase showed up as a 600 ms latency
+ * spike there. VACUUM the bench tables now and CHECKPOINT (when the role may; it needs superuser
+ * or pg_checkpoint) so each phase starts from the same settled state.
+ */
+export async function settle(db: Client): Promise<void> {
+  await db.query('VACUUM (ANALYZE) orders.orders, orders.outbox, notifications.messages, notifications.events, notifications.order_snapshots');
+  await db.query('CHECKPOINT').catch(() => undefined);
+}
+
 export interface PhaseOutcome {
   result: PipelineResult;
   /** [seconds since phase start, latency ms] per delivery. */

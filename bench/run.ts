@@ -24,7 +24,7 @@ import { CHANGES_PER_ORDER, driveClosedLoop, driveFixedRate, MERCHANT, TOKEN } f
 import { insertSyntheticEvents } from './events-fixture';
 import { PgCounter } from './pg-counter';
 import { enableStatements, startStatsServer } from './pg-stats';
-import { Context, measureQueries, plans, runPipelinePhase, waitQuiet } from './pipeline';
+import { Context, measureQueries, plans, runPipelinePhase, settle, waitQuiet } from './pipeline';
 import { summariseProfiles } from './profile-summary';
 import { every2s, pidsMatching, ProcessSampler } from './procstat';
 import { BenchResult, evaluateTargets, formatReport, RateResult, SlowTargetResult, writeResults } from './report';
@@ -259,6 +259,7 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
   }
   log(`warm-up: ${warm.result.received}/${warm.result.expectedDeliveries} delivered, p50 ${warm.result.latencyMs.p50.toFixed(1)} ms`);
   await waitQuiet(db, 10_000);
+  await settle(db);
 
   sampler.mark('ceiling');
   const sample = await sink.sample();
@@ -283,6 +284,7 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     timelines.throughputRate = outcome.ratePoints;
     log(`throughput: ${outcome.result.recordedPerSecond.toFixed(0)} recorded/s, p99 ${outcome.result.latencyMs.p99.toFixed(1)} ms${outcome.result.timedOut ? ' (timed out)' : ''}`);
     await waitQuiet(db, 30_000);
+    await settle(db);
   }
 
   if (!options.skip.has('latency')) {
@@ -308,6 +310,7 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     timelines.latency = outcome.latencyPoints;
     log(`fixed rate: p50 ${rate.latencyMs.p50.toFixed(1)} p95 ${rate.latencyMs.p95.toFixed(1)} p99 ${rate.latencyMs.p99.toFixed(1)} ms`);
     await waitQuiet(db, 30_000);
+    await settle(db);
   }
 
   if (!options.skip.has('slow')) {
