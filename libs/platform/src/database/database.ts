@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
+import { QueryLogger } from './query-logger';
 
 /** Creates the service's schema before TypeORM runs its migrations into it. */
 export async function ensureSchema(url: string, schema: string): Promise<void> {
@@ -31,7 +32,8 @@ export function postgresOptions(db: ServiceDatabase): DataSourceOptions {
     migrationsTableName: 'migrations',
     migrationsRun: true,
     synchronize: false,
-    logging: ['error'],
+    logging: ['error', 'warn'],
+    logger: new QueryLogger(),
     extra: { max: db.poolSize ?? 10, connectionTimeoutMillis: 5000, options: `-c search_path=${db.schema},public` },
   };
 }
