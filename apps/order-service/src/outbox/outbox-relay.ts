@@ -1,8 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ORDER_EVENTS_TOPIC, Order, OrderChangeEvent, Registration } from '@ordercast/contracts';
 import { EVENT_BUS, EventBus, OutgoingMessage } from '@ordercast/messaging';
-import { preparedStatement } from '@ordercast/platform';
-import type { Pool, PoolClient } from 'pg';
+import { poolOf, preparedStatement } from '@ordercast/platform';
+import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { OrderServiceConfig } from '../config/order-service.config';
 import { RegistrationVault } from '../notifications/registration-vault';
@@ -154,8 +154,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async relayConnection(): Promise<PoolClient | null> {
     if (this.connection) return this.connection;
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    const connection = await pool.connect();
+    const connection = await poolOf(this.dataSource).connect();
     try {
       const { rows } = await connection.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [RELAY_LOCK_KEY]);
       if (!rows[0].locked) {

@@ -16,6 +16,11 @@ export function preparedStatement(name: string, text: string): PreparedStatement
   return { name, text };
 }
 
+/** The pg pool under a TypeORM DataSource (for what TypeORM cannot do: named statements, a connection kept). */
+export function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
+}
+
 /**
  * Runs `statement` on a pooled connection of `on` (a DataSource), or on the connection of `on`'s
  * transaction (an EntityManager inside `transaction()`), and returns its rows. Errors are pg's own.
@@ -23,9 +28,7 @@ export function preparedStatement(name: string, text: string): PreparedStatement
 export async function runPrepared<T extends QueryResultRow>(on: DataSource | EntityManager, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
   const query = { name: statement.name, text: statement.text, values };
   if (on instanceof DataSource || !on.queryRunner) {
-    const dataSource = on instanceof DataSource ? on : on.connection;
-    const pool = (dataSource.driver as unknown as { master: Pool }).master;
-    return (await pool.query<T>(query)).rows;
+    return (await poolOf(on instanceof DataSource ? on : on.connection).query<T>(query)).rows;
   }
   const client = (await on.queryRunner.connect()) as PoolClient;
   return (await client.query<T>(query)).rows;
