@@ -35,7 +35,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly policy: RetryPolicy;
   private readonly signalled = new Set<string>();
   /** Attempts ingest inserted already leased to this instance, waiting for a slot. */
-  private handedOver: Array<{ attempt: ClaimedAttempt; leasedUntil: number }> = [];
+  private readonly handedOver: Array<{ attempt: ClaimedAttempt; leasedUntil: number }> = [];
   private readonly running = new Set<Promise<void>>();
   private poller: NodeJS.Timeout | null = null;
   private filling: Promise<void> | null = null;
