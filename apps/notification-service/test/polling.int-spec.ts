@@ -1,24 +1,17 @@
-import { Global, INestApplication, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { INestApplication } from '@nestjs/common';
+import { SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import type { DeliveryBody } from '../src/delivery/delivery-body';
 import { POLLING_ENTITIES, POLLING_MIGRATIONS, PollingModule, PollQueue } from '../src/polling';
 import { PollSignal } from '../src/polling/poll-signal';
+import { FeatureApp, startFeatureApp } from './feature-app';
 
 const BASE = '/api/v0/checkout/notifications';
 const VISIBILITY_MS = 300;
 const merchantA = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-a' };
 const merchantB = { 'X-Merchant': 'merchant-b', Authorization: 'Bearer token-b' };
-
-@Global()
-@Module({ providers: [{ provide: SECRET_BOX, useValue: new SecretBox('polling-integration-test-key') }], exports: [SECRET_BOX] })
-class SecretBoxModule {}
 
 function aBody(merchant: string, orderId: string, messageId: string): string {
   const body: DeliveryBody = {
@@ -38,7 +31,7 @@ function aBody(merchant: string, orderId: string, messageId: string): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('poll queue (real PostgreSQL)', () => {
-  let database: TestDatabase;
+  let feature: FeatureApp;
   let app: INestApplication;
   let queue: PollQueue;
   let dataSource: DataSource;
@@ -63,32 +56,20 @@ describe('poll queue (real PostgreSQL)', () => {
     (await dataSource.query(`SELECT receive_count, acked_at, visible_at FROM notifications.poll_messages WHERE id = $1`, [id]))[0];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await ensureSchema(database.url, 'notifications');
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        SecretBoxModule,
-        TypeOrmModule.forRoot(postgresOptions({ url: database.url, schema: 'notifications', entities: POLLING_ENTITIES, migrations: POLLING_MIGRATIONS })),
-        PollingModule.register({ visibilityMs: VISIBILITY_MS, purgeIntervalMs: 0 }),
-      ],
-      providers: [
-        { provide: API_TOKENS, useValue: new Map([['token-a', 'merchant-a'], ['token-b', 'merchant-b']]) },
-        { provide: APP_GUARD, useClass: ApiAuthGuard },
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    configureHttpApp(app);
-    await app.init();
+    feature = await startFeatureApp({
+      feature: PollingModule.register({ visibilityMs: VISIBILITY_MS, purgeIntervalMs: 0 }),
+      entities: POLLING_ENTITIES,
+      migrations: POLLING_MIGRATIONS,
+      tokens: { 'token-a': 'merchant-a', 'token-b': 'merchant-b' },
+      globals: [{ provide: SECRET_BOX, useValue: new SecretBox('polling-integration-test-key') }],
+    });
+    ({ app, dataSource } = feature);
     queue = app.get(PollQueue);
-    dataSource = app.get(DataSource);
   });
 
   beforeEach(() => dataSource.query(`TRUNCATE notifications.poll_messages`));
 
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-  });
+  afterAll(() => feature?.close());
 
   it('needs a merchant and its token', async () => {
     await http().get(`${BASE}/receive`).set('X-Merchant', 'merchant-a').expect(401);

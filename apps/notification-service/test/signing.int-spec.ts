@@ -1,24 +1,18 @@
-import { Global, INestApplication, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { getRepositoryToken, TypeOrmModule } from '@nestjs/typeorm';
-import { API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { INestApplication } from '@nestjs/common';
+import { getRepositoryToken } from '@nestjs/typeorm';
+import { SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { createLocalJWKSet, flattenedVerify, type JSONWebKeySet } from 'jose';
 import canonicalize from 'canonicalize';
 import request from 'supertest';
 import { DataSource, IsNull, Repository } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import {
   DeliverySigner, MAX_PUBLISHED_KEYS, SIGNING_ENTITIES, SIGNING_MIGRATIONS, SigningKeyEntity, SigningKeyService, SigningModule,
 } from '../src/signing';
+import { FeatureApp, startFeatureApp } from './feature-app';
 
 const BASE = '/api/v0/checkout/notifications';
 const box = new SecretBox('signing-integration-test-key');
 const auth = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-of-merchant-a' };
-
-@Global()
-@Module({ providers: [{ provide: SECRET_BOX, useValue: box }], exports: [SECRET_BOX] })
-class SecretBoxModule {}
 
 /** What a receiver does, written against jose alone: canonicalize the body, pick the key by kid, verify. */
 async function receiverVerifies(jwsHeader: string, body: string, jwks: JSONWebKeySet): Promise<string | undefined> {
@@ -30,7 +24,7 @@ async function receiverVerifies(jwsHeader: string, body: string, jwks: JSONWebKe
 }
 
 describe('signing (real PostgreSQL)', () => {
-  let database: TestDatabase;
+  let feature: FeatureApp;
   let app: INestApplication;
   let signer: DeliverySigner;
   let repository: Repository<SigningKeyEntity>;
@@ -40,31 +34,19 @@ describe('signing (real PostgreSQL)', () => {
   const fetchJwks = async (): Promise<JSONWebKeySet> => (await request(app.getHttpServer()).get(`${BASE}/.well-known/jwks.json`).expect(200)).body;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await ensureSchema(database.url, 'notifications');
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        SecretBoxModule,
-        TypeOrmModule.forRoot(postgresOptions({ url: database.url, schema: 'notifications', entities: SIGNING_ENTITIES, migrations: SIGNING_MIGRATIONS })),
-        SigningModule.register({ keyGraceMs: 60 * 60 * 1000 }),
-      ],
-      providers: [
-        { provide: API_TOKENS, useValue: new Map([['token-of-merchant-a', 'merchant-a']]) },
-        { provide: APP_GUARD, useClass: ApiAuthGuard },
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    configureHttpApp(app);
-    await app.init();
+    feature = await startFeatureApp({
+      feature: SigningModule.register({ keyGraceMs: 60 * 60 * 1000 }),
+      entities: SIGNING_ENTITIES,
+      migrations: SIGNING_MIGRATIONS,
+      tokens: { 'token-of-merchant-a': 'merchant-a' },
+      globals: [{ provide: SECRET_BOX, useValue: box }],
+    });
+    ({ app, dataSource } = feature);
     signer = app.get(DeliverySigner);
     repository = app.get(getRepositoryToken(SigningKeyEntity));
-    dataSource = app.get(DataSource);
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-  });
+  afterAll(() => feature?.close());
 
   it('serves the JWKS without authentication: one public ES256 key, cacheable', async () => {
     const response = await request(app.getHttpServer()).get(`${BASE}/.well-known/jwks.json`).expect(200);

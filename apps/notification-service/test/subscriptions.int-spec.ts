@@ -1,30 +1,18 @@
-import { Global, INestApplication, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { Test } from '@nestjs/testing';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import {
-  ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, MASK, postgresOptions, SECRET_BOX, SecretBox, TargetGuard,
-} from '@ordercast/platform';
+import { INestApplication } from '@nestjs/common';
+import { ALLOW_PRIVATE_TARGETS, MASK, SECRET_BOX, SecretBox, TargetGuard } from '@ordercast/platform';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769600000-create-notification-tables';
 import {
   MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
 } from '../src/subscriptions';
+import { FeatureApp, startFeatureApp } from './feature-app';
 
 const BASE = '/api/v0/checkout/notifications/subscriptions';
 const box = new SecretBox('subscriptions-integration-test-key');
 const merchantA = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-a' };
 const merchantB = { 'X-Merchant': 'merchant-b', Authorization: 'Bearer token-b' };
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-
-@Global()
-@Module({
-  providers: [{ provide: SECRET_BOX, useValue: box }, { provide: ALLOW_PRIVATE_TARGETS, useValue: false }, TargetGuard],
-  exports: [SECRET_BOX, TargetGuard],
-})
-class PlatformModule {}
 
 const erp = {
   name: 'Completed orders to the ERP',
@@ -35,7 +23,7 @@ const erp = {
 };
 
 describe('subscriptions API (real PostgreSQL)', () => {
-  let database: TestDatabase;
+  let feature: FeatureApp;
   let app: INestApplication;
   let dataSource: DataSource;
   const changes: SubscriptionsChanged[] = [];
@@ -46,23 +34,14 @@ describe('subscriptions API (real PostgreSQL)', () => {
   const stored = async (id: string): Promise<Record<string, unknown>> => (await dataSource.query(`SELECT * FROM notifications.subscriptions WHERE id = $1`, [id]))[0];
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    await ensureSchema(database.url, 'notifications');
-    const moduleRef = await Test.createTestingModule({
-      imports: [
-        PlatformModule,
-        TypeOrmModule.forRoot(postgresOptions({ url: database.url, schema: 'notifications', entities: [SubscriptionEntity], migrations: [CreateNotificationTables1763769600000] })),
-        SubscriptionsApiModule,
-      ],
-      providers: [
-        { provide: API_TOKENS, useValue: new Map([['token-a', 'merchant-a'], ['token-b', 'merchant-b']]) },
-        { provide: APP_GUARD, useClass: ApiAuthGuard },
-      ],
-    }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    configureHttpApp(app);
-    await app.init();
-    dataSource = app.get(DataSource);
+    feature = await startFeatureApp({
+      feature: SubscriptionsApiModule,
+      entities: [SubscriptionEntity],
+      migrations: [CreateNotificationTables1763769600000],
+      tokens: { 'token-a': 'merchant-a', 'token-b': 'merchant-b' },
+      globals: [{ provide: SECRET_BOX, useValue: box }, { provide: ALLOW_PRIVATE_TARGETS, useValue: false }, TargetGuard],
+    });
+    ({ app, dataSource } = feature);
     app.get(SubscriptionEvents).onChanged((event) => changes.push(event));
   });
 
@@ -71,10 +50,7 @@ describe('subscriptions API (real PostgreSQL)', () => {
     changes.length = 0;
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-  });
+  afterAll(() => feature?.close());
 
   it('creates a webhook subscription with defaults, secrets encrypted at rest and masked in the response', async () => {
     const response = await create(erp).expect(201);
