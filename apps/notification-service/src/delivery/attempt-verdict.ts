@@ -30,9 +30,25 @@ export function judgeAttempt(
   const automatic = attempt.trigger === 'automatic';
   if (statusCode === 410) return { status: automatic ? 'dead' : 'failed', error: TARGET_DISABLED_ERROR, retryInMs: null, disableTarget: true };
   const error = result.kind === 'error' ? result.error : describeStatus(result.statusCode, result.headers);
-  if (!automatic) return { status: 'failed', error, retryInMs: null, disableTarget: false };
   const retryAfter = result.kind === 'response' ? result.headers['retry-after'] ?? null : null;
-  const retryInMs = retryDelay({ attempt: attempt.attempt, statusCode, retryAfter }, policy, now, random);
+  return failedAttempt(attempt, error, { statusCode, retryAfter }, policy, now, random);
+}
+
+/**
+ * The verdict on a failed attempt, for webhooks and email alike: an operator retry or manual send
+ * is a single attempt, so `failed`; an automatic one is retried on the schedule (`retry` says what
+ * the delay may depend on; null: never retried), and the last one is `dead`.
+ */
+export function failedAttempt(
+  attempt: { attempt: number; trigger: EventTrigger },
+  error: string,
+  retry: { statusCode: number | null; retryAfter: string | null } | null,
+  policy: RetryPolicy,
+  now: Date,
+  random: () => number,
+): AttemptVerdict {
+  if (attempt.trigger !== 'automatic') return { status: 'failed', error, retryInMs: null, disableTarget: false };
+  const retryInMs = retry === null ? null : retryDelay({ attempt: attempt.attempt, ...retry }, policy, now, random);
   return { status: retryInMs === null ? 'dead' : 'failed', error, retryInMs, disableTarget: false };
 }
 

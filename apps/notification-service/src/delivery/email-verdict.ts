@@ -1,7 +1,7 @@
 import type { EventTrigger } from '../events/event-types';
-import type { AttemptVerdict } from './attempt-verdict';
+import { AttemptVerdict, failedAttempt } from './attempt-verdict';
 import type { MailReply } from './mailer.port';
-import { retryDelay, RetryPolicy } from './retry-schedule';
+import type { RetryPolicy } from './retry-schedule';
 
 /** What one email attempt came to: the server's reply, or an error before there was one. */
 export type EmailOutcome = ({ kind: 'reply' } & MailReply) | { kind: 'error'; error: string };
@@ -22,8 +22,5 @@ export function judgeEmail(
   if (outcome.kind === 'reply' && outcome.accepted) return { status: 'succeeded', error: null, retryInMs: null, disableTarget: false };
   const error = outcome.kind === 'reply' ? `SMTP refused: ${outcome.response}` : outcome.error;
   const permanent = outcome.kind === 'reply' && outcome.permanent;
-  if (attempt.trigger !== 'automatic') return { status: 'failed', error, retryInMs: null, disableTarget: false };
-  if (permanent) return { status: 'dead', error, retryInMs: null, disableTarget: false };
-  const retryInMs = retryDelay({ attempt: attempt.attempt, statusCode: null, retryAfter: null }, policy, now, random);
-  return { status: retryInMs === null ? 'dead' : 'failed', error, retryInMs, disableTarget: false };
+  return failedAttempt(attempt, error, permanent ? null : { statusCode: null, retryAfter: null }, policy, now, random);
 }
