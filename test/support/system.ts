@@ -11,6 +11,7 @@ import { OrderServiceConfig } from '../../apps/order-service/src/config/order-se
 import { createOrderServiceApp } from '../../apps/order-service/src/create-order-service-app';
 import { createTestDatabase, TestDatabase } from './database';
 import { EVENTS_PATH, EventsWait, waitForOrderEvents } from './events';
+import { TEST_SERVICE_ENV } from './env';
 import { kafkaBrokers } from './kafka';
 import { WebhookSink } from './webhook-sink';
 
@@ -23,16 +24,6 @@ export const BETA = { 'x-merchant': 'beta', authorization: 'Bearer beta-token-1'
 
 export type BusKind = 'kafka' | 'in-process';
 
-/** What both services share in a cross-service suite. */
-export const SYSTEM_ENV = {
-  PORT: '0',
-  API_TOKENS: 'alpha:alpha-token-1,beta:beta-token-1',
-  ALLOW_PRIVATE_TARGETS: 'true',
-  LOG_LEVEL: 'error',
-  RETRY_SCHEDULE: '50ms,50ms,50ms',
-  DISPATCH_POLL_MS: '50',
-  DELIVERY_TIMEOUT_MS: '2000',
-};
 
 /**
  * Both services as one system: order-service publishing through its outbox, notification-service
@@ -55,7 +46,7 @@ export interface System {
 
 export async function startSystem(bus: BusKind, env: Record<string, string> = {}): Promise<System> {
   const db = await createTestDatabase();
-  const shared: Record<string, string> = { ...SYSTEM_ENV, DATABASE_URL: db.url, ...env };
+  const shared: Record<string, string> = { ...TEST_SERVICE_ENV, DATABASE_URL: db.url, ...env };
   if (bus === 'kafka') {
     shared.KAFKA_BROKERS = kafkaBrokers().join(',');
     shared.KAFKA_TOPIC_PREFIX ??= `t${randomUUID().slice(0, 8)}.`;

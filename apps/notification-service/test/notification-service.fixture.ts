@@ -5,6 +5,7 @@ import { loadConfig } from '@ordercast/platform';
 import type { Server } from 'node:http';
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { TEST_SERVICE_ENV } from '../../../test/support/env';
 import { EventsWait, waitForOrderEvents } from '../../../test/support/events';
 import { WebhookSink } from '../../../test/support/webhook-sink';
 import { NotificationServiceConfig } from '../src/config/notification-service.config';
@@ -19,18 +20,8 @@ export const EVENTS = `${NOTIFICATIONS}/events`;
 export const ALPHA = { 'x-merchant': 'alpha', authorization: 'Bearer alpha-token-1' };
 export const BETA = { 'x-merchant': 'beta', authorization: 'Bearer beta-token-1' };
 
-/** Fast schedules so retry chains finish within a test; a high circuit threshold so failure tests do not pause each other's sink. */
-export const TEST_ENV = {
-  PORT: '0',
-  API_TOKENS: 'alpha:alpha-token-1,beta:beta-token-1',
-  ALLOW_PRIVATE_TARGETS: 'true',
-  LOG_LEVEL: 'error',
-  RETRY_SCHEDULE: '50ms,50ms,50ms',
-  DISPATCH_POLL_MS: '50',
-  RESULT_FLUSH_MS: '5',
-  DELIVERY_TIMEOUT_MS: '2000',
-  CIRCUIT_FAILURE_THRESHOLD: '1000',
-};
+/** The shared test environment, with results written at once and a circuit threshold high enough that failure tests do not pause each other's sink. */
+export const TEST_ENV = { ...TEST_SERVICE_ENV, RESULT_FLUSH_MS: '5', CIRCUIT_FAILURE_THRESHOLD: '1000' };
 
 /** A suite's world: its own database, a notification-service on it (in-process bus), and a webhook sink. */
 export interface Suite {
