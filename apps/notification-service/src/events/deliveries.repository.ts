@@ -5,7 +5,7 @@ import type { ClaimedAttempt } from '../delivery/dispatch.repository';
 import type { NewDelivery } from '../delivery/new-delivery';
 import { SnapshotRow, upsertSnapshots } from '../orders/order-snapshot.store';
 import { POLL_RETENTION_DAYS } from '../polling/poll-options';
-import { PollQueue } from '../polling/poll-queue';
+import { insertPollMessages, PollQueue } from '../polling/poll-queue';
 import { NEW_ATTEMPT_OUTCOME_COLUMNS, newAttemptOutcome, POLL_QUEUED_RESPONSE } from './event-types';
 
 export interface InsertedDeliveries {
@@ -89,12 +89,13 @@ const INSERT_DELIVERIES = preparedStatement(
      ON CONFLICT (change_id, target_id, scope) DO NOTHING
      RETURNING id
    ), queued AS (
-     INSERT INTO "notifications"."poll_messages" (id, merchant, order_id, event_id, body, expires_at)
-     SELECT i.message_id, i.merchant, i.order_id, i.event_id, convert_from(substring($3::bytea FROM i.body_start FOR i.body_length), 'UTF8')::json,
-            now() + make_interval(days => $6)
-     FROM input i JOIN inserted m ON m.id = i.message_id
-     WHERE i.delivery = 'poll'
-     ON CONFLICT (id) DO NOTHING
+     ${insertPollMessages(
+       `(SELECT i.message_id AS id, i.merchant, i.order_id, i.event_id,
+                convert_from(substring($3::bytea FROM i.body_start FOR i.body_length), 'UTF8')::json AS body
+         FROM input i JOIN inserted ON inserted.id = i.message_id
+         WHERE i.delivery = 'poll') AS m`,
+       '$6',
+     )}
    ), created AS (
      INSERT INTO "notifications"."events" (id, message_id, merchant, order_id, channel, notification_id, subscription_id, reference, scope, type, delivery,
                                            attempt, trigger, created_at, lease_until, ${NEW_ATTEMPT_OUTCOME_COLUMNS})

@@ -56,6 +56,18 @@ export const RECHECK_MS = 250;
 const TABLE = '"notifications"."poll_messages"';
 
 /**
+ * SQL queuing the poll messages of `source`, which must name its rows `m` with the columns id (the
+ * message id), merchant, order_id, event_id and body; each is kept for `retentionDays` (SQL).
+ * For the queue itself, and for statements that queue messages as they insert them.
+ */
+export function insertPollMessages(source: string, retentionDays: string, onConflict = 'DO NOTHING'): string {
+  return `INSERT INTO ${TABLE} ("id", "merchant", "order_id", "event_id", "body", "expires_at")
+     SELECT m.id, m.merchant, m.order_id, m.event_id, m.body, now() + make_interval(days => ${retentionDays})
+     FROM ${source}
+     ON CONFLICT ("id") ${onConflict}`;
+}
+
+/**
  * The merchant's pull queue (J.P. Morgan's receive / ack / list by period). Messages are rows,
  * so every instance serves every receiver, and `FOR UPDATE SKIP LOCKED` hands each visible
  * message to one receiver at a time.
@@ -93,10 +105,7 @@ export class PollQueue {
   private async upsert(rows: readonly PollEnqueue[], manager: EntityManager, onConflict: string): Promise<void> {
     if (rows.length === 0) return;
     await manager.query(
-      `INSERT INTO ${TABLE} ("id", "merchant", "order_id", "event_id", "body", "expires_at")
-       SELECT m.id, m.merchant, m.order_id, m.event_id, m.body, now() + make_interval(days => $6)
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::json[]) AS m(id, merchant, order_id, event_id, body)
-       ON CONFLICT ("id") ${onConflict}`,
+      insertPollMessages('unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::json[]) AS m(id, merchant, order_id, event_id, body)', '$6', onConflict),
       [
         rows.map((row) => row.messageId),
         rows.map((row) => row.merchant),
