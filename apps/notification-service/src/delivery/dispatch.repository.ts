@@ -47,22 +47,6 @@ export interface Deferral {
   until: Date;
 }
 
-interface ClaimRow {
-  id: string;
-  message_id: string;
-  attempt: number;
-  trigger: EventTrigger;
-  delivery: DeliveryKind;
-  url: string | null;
-  email: string | null;
-  method: HttpMethod;
-  headers: Record<string, string>;
-  secret: string | null;
-  body: string;
-  body_canonical: boolean;
-  skip_reason: string | null;
-}
-
 /**
  * Completes attempts still pending, from one JSON parameter rather than ten arrays: pg escapes every
  * element of a text array and the server parses them back (12.3 against 9.9 ms per 150 results).
@@ -120,15 +104,17 @@ export class DispatchRepository {
   }
 
   private async claim(selectIds: string, params: unknown[]): Promise<ClaimedAttempt[]> {
-    const rows: ClaimRow[] = await this.dataSource.query(
+    // Columns named as ClaimedAttempt's fields, so the rows are the attempts.
+    return this.dataSource.query(
       `WITH claimed AS (
          UPDATE "notifications"."events" e SET lease_until = now() + $1::int * interval '1 millisecond'
          WHERE e.id IN (${selectIds})
          RETURNING e.id, e.message_id, e.merchant, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
        )
-       SELECT c.id, c.message_id, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers, m.secret, m.body::text AS body, m.body_canonical,
+       SELECT c.id, c.message_id AS "messageId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
+              m.secret AS "sealedSecret", m.body::text AS body, m.body_canonical AS "bodyCanonical",
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
-                   WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS skip_reason
+                   WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
        FROM claimed c
        JOIN "notifications"."messages" m ON m.id = c.message_id
        LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = c.merchant AND d.notification_id = c.notification_id
@@ -136,21 +122,6 @@ export class DispatchRepository {
        ORDER BY c.next_attempt_at`,
       params,
     );
-    return rows.map((row) => ({
-      id: row.id,
-      messageId: row.message_id,
-      attempt: row.attempt,
-      trigger: row.trigger,
-      delivery: row.delivery,
-      url: row.url,
-      email: row.email,
-      method: row.method,
-      sealedHeaders: row.headers,
-      sealedSecret: row.secret,
-      body: row.body,
-      bodyCanonical: row.body_canonical,
-      skipReason: row.skip_reason,
-    }));
   }
 
   private async complete(executor: DataSource | EntityManager, results: AttemptResult[]): Promise<Set<string>> {
