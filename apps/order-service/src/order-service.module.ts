@@ -29,7 +29,7 @@ export class OrderServiceModule {
       imports: [
         CqrsModule.forRoot(),
         TypeOrmModule.forRoot(postgresOptions(orderServiceDatabase(databaseUrl, config.databasePoolSize))),
-        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix }),
+        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
         OrdersModule,
         PaymentsModule,
         ShippingsModule,

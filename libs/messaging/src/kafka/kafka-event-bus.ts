@@ -1,5 +1,7 @@
 import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { EventBus, OutgoingMessage, SubscribeOptions, Subscription } from '../event-bus.port';
+import { MessageRejectedError } from '../message-rejected.error';
+import { refusalOf } from './kafka-refusal';
 import { consoleLogger, errorText, KafkaEventBusLogger, kafkaLogCreator } from './kafka-logger';
 import { HEARTBEAT_INTERVAL_MS, KafkaSubscription } from './kafka-subscription';
 
@@ -15,6 +17,12 @@ export interface KafkaEventBusOptions {
    * kafkajs speaks CreateTopics v3 at most, which cannot ask for the broker's default: set 3 on a real cluster.
    */
   replicationFactor?: number;
+  /**
+   * `min.insync.replicas` of the topics {@link KafkaEventBus.ensureTopics} creates; 1 by default. With the
+   * producer's acks=all, a publish succeeds only once this many replicas have the messages: 2 of 3 on a
+   * cluster survives one broker loss without losing an acknowledged change.
+   */
+  minInsyncReplicas?: number;
   /**
    * Batches of different partitions a subscription handles at once; the number of partitions by default. Safe
    * because a batch never mixes partitions and each partition's batches still run one after the other.
@@ -39,6 +47,7 @@ export class KafkaEventBus implements EventBus {
   private readonly logger: KafkaEventBusLogger;
   private readonly numPartitions: number;
   private readonly replicationFactor: number;
+  private readonly minInsyncReplicas: number;
   private readonly partitionsConsumedConcurrently: number;
   private producer: Promise<Producer> | null = null;
   private admin: Promise<Admin> | null = null;
@@ -50,6 +59,7 @@ export class KafkaEventBus implements EventBus {
     this.logger = options.logger ?? consoleLogger;
     this.numPartitions = options.numPartitions ?? 3;
     this.replicationFactor = options.replicationFactor ?? 1;
+    this.minInsyncReplicas = options.minInsyncReplicas ?? 1;
     this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? this.numPartitions;
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -71,7 +81,12 @@ export class KafkaEventBus implements EventBus {
     // skips waiting for the leaders of the ones it did create.
     for (const topic of missing) {
       await admin.createTopics({
-        topics: [{ topic, numPartitions: this.numPartitions, replicationFactor: this.replicationFactor }],
+        topics: [{
+          topic,
+          numPartitions: this.numPartitions,
+          replicationFactor: this.replicationFactor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(this.minInsyncReplicas) }],
+        }],
         waitForLeaders: true,
       });
       this.knownTopics.add(topic);
@@ -90,6 +105,11 @@ export class KafkaEventBus implements EventBus {
         messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
       });
     } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal) {
+        // The broker answered: the producer and its connection are fine, only these messages are not.
+        throw new MessageRejectedError(refusal, `Kafka refused ${messages.length} message(s) to ${topic} for good: ${errorText(error)}`, { cause: error });
+      }
       this.discardProducer(pending);
       throw new Error(`Publishing ${messages.length} message(s) to ${topic} failed: ${errorText(error)}`, { cause: error });
     }

@@ -1,9 +1,29 @@
+import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import {
+  IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, Validate, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface,
+} from 'class-validator';
 import { API_TOKENS_PATTERN } from './validate-config';
 
 const toBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' ? value === 'true' || value === '1' : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+
+/** An integer variable whose error names the variable, as a failed boot should. */
+const WholeNumber = (variable: string, min: number, max: number) => {
+  const message = `${variable} must be a whole number from ${min} to ${max}`;
+  return applyDecorators(Expose({ name: variable }), Transform(toInt), IsInt({ message }), Min(min, { message }), Max(max, { message }));
+};
+
+/** `min.insync.replicas` above the replication factor would refuse every publish with acks=all. */
+@ValidatorConstraint({ name: 'minInsyncReplicas' })
+class AtMostReplicationFactor implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    return typeof value === 'number' && value <= (args.object as CommonConfig).kafkaReplicationFactor;
+  }
+  defaultMessage(): string {
+    return 'KAFKA_MIN_INSYNC_REPLICAS must not exceed KAFKA_REPLICATION_FACTOR (every publish would be refused)';
+  }
+}
 
 /** The variables both services read; each app's config class extends it. */
 export class CommonConfig {
@@ -34,6 +54,22 @@ export class CommonConfig {
 
   @Expose({ name: 'LOG_FORMAT' }) @IsIn(['json', 'pretty'])
   logFormat: string = 'json';
+
+  /** Partitions of the topics the services create: the most notification-service instances that ingest in parallel. */
+  @WholeNumber('KAFKA_PARTITIONS', 1, 1000)
+  kafkaPartitions: number = 3;
+
+  /** Copies of each partition on the topics the services create: 1 fits a single broker, 3 a production cluster. */
+  @WholeNumber('KAFKA_REPLICATION_FACTOR', 1, 10)
+  kafkaReplicationFactor: number = 1;
+
+  /** Replicas that must have a change before a publish (acks=all) succeeds: 2 with a replication factor of 3. */
+  @WholeNumber('KAFKA_MIN_INSYNC_REPLICAS', 1, 10) @Validate(AtMostReplicationFactor)
+  kafkaMinInsyncReplicas: number = 1;
+
+  get kafkaTopics(): { partitions: number; replicationFactor: number; minInsyncReplicas: number } {
+    return { partitions: this.kafkaPartitions, replicationFactor: this.kafkaReplicationFactor, minInsyncReplicas: this.kafkaMinInsyncReplicas };
+  }
 
   get brokers(): string[] | undefined {
     return this.kafkaBrokers ? this.kafkaBrokers.split(',') : undefined;
