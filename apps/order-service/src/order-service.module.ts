@@ -11,6 +11,7 @@ import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
 import { NotificationsModule } from './notifications/notifications.module';
 import { orderServiceDatabase } from './order-service.database';
+import { OrderBudget } from './orders/order-budget';
 import { OrdersModule } from './orders/orders.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { PaymentsModule } from './payments/payments.module';
@@ -41,13 +42,14 @@ export class OrderServiceModule {
       ],
       providers: [
         { provide: OrderServiceConfig, useValue: config },
+        { provide: OrderBudget, useValue: new OrderBudget(config.kafkaMaxMessageBytes) },
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,
       ],
-      exports: [OrderServiceConfig, SECRET_BOX, TargetGuard],
+      exports: [OrderServiceConfig, OrderBudget, SECRET_BOX, TargetGuard],
     };
   }
 }
