@@ -105,12 +105,13 @@ export class KafkaEventBus implements EventBus {
         messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
       });
     } catch (error) {
+      // Also after a refusal: the broker may have appended the other partitions of the same request,
+      // whose sequence numbers kafkajs then never recorded, and a new producer id starts them afresh.
+      this.discardProducer(pending);
       const refusal = refusalOf(error);
       if (refusal) {
-        // The broker answered: the producer and its connection are fine, only these messages are not.
         throw new MessageRejectedError(refusal, `Kafka refused ${messages.length} message(s) to ${topic} for good: ${errorText(error)}`, { cause: error });
       }
-      this.discardProducer(pending);
       throw new Error(`Publishing ${messages.length} message(s) to ${topic} failed: ${errorText(error)}`, { cause: error });
     }
   }
