@@ -128,7 +128,7 @@ describe('signing (real PostgreSQL)', () => {
     it('concurrent rotations leave exactly one active key', async () => {
       const [a, b] = [instance(), instance()];
       await a.activeKey();
-      const rotations = await Promise.all([a.rotate('merchant-a'), b.rotate('merchant-a')]);
+      const rotations = await Promise.all([a.rotate(), b.rotate()]);
       expect(new Set(rotations.map((rotation) => rotation.kid)).size).toBe(2);
       expect(await activeRows()).toBe(1);
     });
@@ -136,7 +136,7 @@ describe('signing (real PostgreSQL)', () => {
     it("an instance picks up another instance's rotation at its next refresh", async () => {
       const [a, b] = [instance(), instance(0)];
       const first = (await b.activeKey()).kid;
-      const { kid } = await a.rotate('merchant-a');
+      const { kid } = await a.rotate();
       let seen = first;
       for (let tries = 0; seen !== kid && tries < 100; tries += 1) {
         seen = (await b.activeKey()).kid;
@@ -148,8 +148,8 @@ describe('signing (real PostgreSQL)', () => {
 
     it('drops a retired key from the JWKS once its grace period is over', async () => {
       const a = instance();
-      const { kid } = await a.rotate('merchant-a');
-      const second = await a.rotate('merchant-a');
+      const { kid } = await a.rotate();
+      const second = await a.rotate();
       expect((await instance().jwks()).keys.map((key) => key.kid)).toEqual(expect.arrayContaining([second.kid, kid]));
       // Every retired key expires (a background refresh of an earlier test's instance may have added one).
       await dataSource.query(`UPDATE notifications.signing_keys SET expires_at = now() - interval '1 second' WHERE retired_at IS NOT NULL`);

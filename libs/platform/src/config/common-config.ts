@@ -1,6 +1,6 @@
 import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { API_TOKENS_PATTERN } from './validate-config';
+import { ADMIN_TOKENS_PATTERN, API_TOKENS_PATTERN } from './validate-config';
 
 const toBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' ? value === 'true' || value === '1' : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
@@ -22,6 +22,10 @@ export class CommonConfig {
 
   @Expose({ name: 'API_TOKENS' }) @IsString() @Matches(API_TOKENS_PATTERN, { message: 'API_TOKENS must be merchant:token[,merchant:token] with tokens of at least 8 characters' })
   apiTokens: string = 'demo:demo-token';
+
+  /** Operator tokens for service-wide actions (signing-key rotation); none by default, so those routes answer 401. */
+  @Expose({ name: 'ADMIN_TOKENS' }) @IsString() @Matches(ADMIN_TOKENS_PATTERN, { message: 'ADMIN_TOKENS must be token[,token] with tokens of at least 16 characters' })
+  adminTokens: string = '';
 
   @Expose({ name: 'ENCRYPTION_KEY' }) @IsString() @Matches(/^.{16,}$/, { message: 'ENCRYPTION_KEY must be at least 16 characters (32 random bytes in base64 recommended)' })
   encryptionKey: string = 'ordercast-embedded-demo-key-change-me';
