@@ -2,7 +2,9 @@ import { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common'
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ADMIN_TOKENS, API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, ServiceDatabase } from '@ordercast/platform';
+import {
+  ADMIN_TOKENS, API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, ServiceDatabase, strictExpressAdapter,
+} from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 
@@ -54,7 +56,7 @@ export async function startFeatureApp(options: FeatureAppOptions): Promise<Featu
         { provide: APP_GUARD, useClass: ApiAuthGuard },
       ],
     }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = moduleRef.createNestApplication(strictExpressAdapter(), { logger: false });
     configureHttpApp(app);
     await app.init();
     return {
