@@ -156,3 +156,16 @@ export async function connect(url: string): Promise<Client> {
   await client.connect();
   return client;
 }
+
+/** Every row of every table of both services' schemas, as text, in a stable order: equal dumps mean nothing stored changed. */
+export async function dumpTables(sql: Client): Promise<string> {
+  const { rows: tables } = await sql.query<{ name: string }>(
+    `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+     WHERE table_schema IN ('orders', 'notifications') AND table_type = 'BASE TABLE' ORDER BY 1`);
+  const dump: string[] = [];
+  for (const { name } of tables) {
+    const { rows } = await sql.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t ORDER BY 1`);
+    dump.push(name, ...rows.map((r) => r.row));
+  }
+  return dump.join('\n');
+}
