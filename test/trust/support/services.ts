@@ -20,11 +20,15 @@ export const EVENTS = `${NOTIFICATIONS}/events`;
 export const SUBSCRIPTIONS = `${NOTIFICATIONS}/subscriptions`;
 export const ALPHA = { 'x-merchant': 'alpha', authorization: 'Bearer alpha-token-1' };
 export const BETA = { 'x-merchant': 'beta', authorization: 'Bearer beta-token-1' };
+export const OPERATOR_TOKEN = 'operator-token-of-the-trust-suites';
+/** Service-wide actions (signing-key rotation) take the operator token, not a merchant's. */
+export const OPERATOR = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
-/** What both services share in the trust suites: fast retries and polling, two merchants. */
+/** What both services share in the trust suites: fast retries and polling, two merchants, an operator. */
 export const TRUST_ENV: Record<string, string> = {
   PORT: '0',
   API_TOKENS: 'alpha:alpha-token-1,beta:beta-token-1',
+  ADMIN_TOKENS: OPERATOR_TOKEN,
   ALLOW_PRIVATE_TARGETS: 'true',
   LOG_LEVEL: 'error',
   RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1s,1s,1s,1s',
