@@ -1,9 +1,21 @@
 import { Expose, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { ADMIN_TOKENS_PATTERN, API_TOKENS_PATTERN } from './validate-config';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { ADMIN_TOKENS_PATTERN, API_TOKENS_PATTERN, parseAdminTokens, parseApiTokens } from './validate-config';
 
 const toBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' ? value === 'true' || value === '1' : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+
+/** An operator token that is also a merchant's would make that merchant an operator. */
+const NotAnApiToken = () => ValidateBy({
+  name: 'notAnApiToken',
+  validator: {
+    validate: (value: unknown, args) => {
+      const merchantTokens = parseApiTokens(String((args?.object as CommonConfig | undefined)?.apiTokens ?? ''));
+      return !parseAdminTokens(String(value)).some((token) => merchantTokens.has(token));
+    },
+    defaultMessage: () => 'ADMIN_TOKENS must not repeat a token of API_TOKENS',
+  },
+});
 
 /** The variables both services read; each app's config class extends it. */
 export class CommonConfig {
@@ -24,7 +36,7 @@ export class CommonConfig {
   apiTokens: string = 'demo:demo-token';
 
   /** Operator tokens for service-wide actions (signing-key rotation); none by default, so those routes answer 401. */
-  @Expose({ name: 'ADMIN_TOKENS' }) @IsString() @Matches(ADMIN_TOKENS_PATTERN, { message: 'ADMIN_TOKENS must be token[,token] with tokens of at least 16 characters' })
+  @Expose({ name: 'ADMIN_TOKENS' }) @IsString() @Matches(ADMIN_TOKENS_PATTERN, { message: 'ADMIN_TOKENS must be token[,token] with tokens of at least 16 characters' }) @NotAnApiToken()
   adminTokens: string = '';
 
   @Expose({ name: 'ENCRYPTION_KEY' }) @IsString() @Matches(/^.{16,}$/, { message: 'ENCRYPTION_KEY must be at least 16 characters (32 random bytes in base64 recommended)' })
