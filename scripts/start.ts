@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgresHandle | null = null;
   const env: NodeJS.ProcessEnv = {
     API_TOKENS: 'demo:demo-token',
+    ADMIN_TOKENS: 'demo-operator-token',
     ALLOW_PRIVATE_TARGETS: 'true',
     LOG_FORMAT: 'pretty',
     LOG_LEVEL: 'warn',
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   await notifications.listen(notificationConfig.port, '127.0.0.1');
 
   const [merchant, token] = (env.API_TOKENS ?? '').split(',')[0].split(':');
+  const operatorToken = (env.ADMIN_TOKENS ?? '').split(',')[0].trim();
   const orderUrl = `http://127.0.0.1:${orderConfig.port}`;
   const notificationUrl = `http://127.0.0.1:${notificationConfig.port}`;
   process.stdout.write(
@@ -52,6 +54,7 @@ async function main(): Promise<void> {
       `  database               ${embedded ? 'embedded PostgreSQL on port ' + EMBEDDED_PG_PORT : 'DATABASE_URL'}`,
       `  event bus              ${env.KAFKA_BROKERS ? 'Kafka at ' + env.KAFKA_BROKERS : 'in-process'}`,
       `  demo merchant / token  ${merchant} / ${token}`,
+      `  operator token         ${operatorToken || '(none: ADMIN_TOKENS is empty)'}   (service-wide actions such as signing-key rotation)`,
       '',
       'Try:',
       `  curl -s -X POST ${orderUrl}/api/v0/checkout/orders -H 'X-Merchant: ${merchant}' -H 'Authorization: Bearer ${token}' \\`,

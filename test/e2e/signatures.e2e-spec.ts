@@ -2,7 +2,7 @@ import canonicalize from 'canonicalize';
 import { createLocalJWKSet, decodeProtectedHeader, flattenedVerify, type JSONWebKeySet } from 'jose';
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
-import { ALPHA, NOTIFICATIONS, startSystem, System } from '../support/system';
+import { ALPHA, NOTIFICATIONS, OPERATOR, startSystem, System } from '../support/system';
 import type { ReceivedRequest } from '../support/webhook-sink';
 
 jest.setTimeout(120_000);
@@ -102,7 +102,7 @@ describe('delivery signatures (Standard Webhooks HMAC and detached JWS) through 
     const [before] = await system.sink.waitFor(1, 30_000, path);
     const oldKid = decodeProtectedHeader(String(before.headers['x-jws-signature'])).kid;
 
-    const rotation = await request(system.notificationsHttp).post(`${NOTIFICATIONS}/signing-keys/rotate`).set(ALPHA).expect(201);
+    const rotation = await request(system.notificationsHttp).post(`${NOTIFICATIONS}/signing-keys/rotate`).set(OPERATOR).expect(201);
     expect(rotation.body).toEqual({ kid: expect.any(String), previousKid: oldKid });
     expect(rotation.body.kid).not.toBe(oldKid);
 

@@ -13,6 +13,7 @@ import { FeatureApp, startFeatureApp } from './feature-app';
 const BASE = '/api/v0/checkout/notifications';
 const box = new SecretBox('signing-integration-test-key');
 const auth = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-of-merchant-a' };
+const operator = { Authorization: 'Bearer operator-token-of-signing' };
 
 /** What a receiver does, written against jose alone: canonicalize the body, pick the key by kid, verify. */
 async function receiverVerifies(jwsHeader: string, body: string, jwks: JSONWebKeySet): Promise<string | undefined> {
@@ -39,6 +40,7 @@ describe('signing (real PostgreSQL)', () => {
       entities: SIGNING_ENTITIES,
       migrations: SIGNING_MIGRATIONS,
       tokens: { 'token-of-merchant-a': 'merchant-a' },
+      adminTokens: ['operator-token-of-signing'],
       globals: [{ provide: SECRET_BOX, useValue: box }],
     });
     ({ app, dataSource } = feature);
@@ -57,8 +59,10 @@ describe('signing (real PostgreSQL)', () => {
     expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
   });
 
-  it('requires authentication to rotate or to create a secret', async () => {
+  it('rotates only for an operator token (a merchant token is refused), and creates a secret only for a merchant', async () => {
     await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set('X-Merchant', 'merchant-a').expect(401);
+    await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(auth).expect(403);
+    await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set({ Authorization: 'Bearer operator-token-of-signing-not' }).expect(401);
     await request(app.getHttpServer()).post(`${BASE}/secrets`).expect(400);
     await request(app.getHttpServer()).post(`${BASE}/secrets`).set({ 'X-Merchant': 'merchant-b', Authorization: 'Bearer token-of-merchant-a' }).expect(403);
   });
@@ -83,7 +87,7 @@ describe('signing (real PostgreSQL)', () => {
     const oldKid = (await fetchJwks()).keys[0].kid;
     const before = await signer.sign({ messageId: 'msg_2', timestamp: 1700000001, body, secret: null });
 
-    const rotation = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(auth).expect(201);
+    const rotation = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(operator).expect(201);
     expect(rotation.body).toEqual({ kid: expect.any(String), previousKid: oldKid });
     expect(rotation.body.kid).not.toBe(oldKid);
 
@@ -128,7 +132,7 @@ describe('signing (real PostgreSQL)', () => {
     it('concurrent rotations leave exactly one active key', async () => {
       const [a, b] = [instance(), instance()];
       await a.activeKey();
-      const rotations = await Promise.all([a.rotate('merchant-a'), b.rotate('merchant-a')]);
+      const rotations = await Promise.all([a.rotate(), b.rotate()]);
       expect(new Set(rotations.map((rotation) => rotation.kid)).size).toBe(2);
       expect(await activeRows()).toBe(1);
     });
@@ -136,7 +140,7 @@ describe('signing (real PostgreSQL)', () => {
     it("an instance picks up another instance's rotation at its next refresh", async () => {
       const [a, b] = [instance(), instance(0)];
       const first = (await b.activeKey()).kid;
-      const { kid } = await a.rotate('merchant-a');
+      const { kid } = await a.rotate();
       let seen = first;
       for (let tries = 0; seen !== kid && tries < 100; tries += 1) {
         seen = (await b.activeKey()).kid;
@@ -148,8 +152,8 @@ describe('signing (real PostgreSQL)', () => {
 
     it('drops a retired key from the JWKS once its grace period is over', async () => {
       const a = instance();
-      const { kid } = await a.rotate('merchant-a');
-      const second = await a.rotate('merchant-a');
+      const { kid } = await a.rotate();
+      const second = await a.rotate();
       expect((await instance().jwks()).keys.map((key) => key.kid)).toEqual(expect.arrayContaining([second.kid, kid]));
       // Every retired key expires (a background refresh of an earlier test's instance may have added one).
       await dataSource.query(`UPDATE notifications.signing_keys SET expires_at = now() - interval '1 second' WHERE retired_at IS NOT NULL`);
@@ -161,7 +165,7 @@ describe('signing (real PostgreSQL)', () => {
       let response: request.Response;
       let rotations = 0;
       do {
-        response = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(auth);
+        response = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(operator);
         if (response.status === 201) rotations += 1;
       } while (response.status === 201 && rotations <= MAX_PUBLISHED_KEYS);
       expect(rotations).toBe(MAX_PUBLISHED_KEYS - 1);

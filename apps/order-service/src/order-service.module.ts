@@ -4,8 +4,8 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
-  ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseApiTokens, postgresOptions, SECRET_BOX, SecretBox,
-  TargetGuard,
+  ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseAdminTokens, parseApiTokens, postgresOptions,
+  SECRET_BOX, SecretBox, TargetGuard,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
@@ -44,6 +44,7 @@ export class OrderServiceModule {
         { provide: OrderServiceConfig, useValue: config },
         { provide: OrderBudget, useValue: new OrderBudget(config.kafkaMaxMessageBytes) },
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
+        { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },

@@ -24,7 +24,7 @@ interface KeyState {
 }
 
 /**
- * Each retired key stays published for the grace period, so a merchant token calling rotate in
+ * Each retired key stays published for the grace period, so an operator calling rotate in
  * a loop could otherwise grow the public JWKS (and every instance's refresh) without bound.
  */
 export const MAX_PUBLISHED_KEYS = 10;
@@ -83,7 +83,7 @@ export class SigningKeyService {
   }
 
   /** Retires the active key (still published for the grace period) and activates a new one. */
-  async rotate(requestedBy: string): Promise<Rotation> {
+  async rotate(): Promise<Rotation> {
     const rotation = await this.keys.manager.transaction(async (manager): Promise<Rotation> => {
       await lockKeys(manager);
       const published = await manager.createQueryBuilder(SigningKeyEntity, 'key')
@@ -103,7 +103,7 @@ export class SigningKeyService {
       const kid = await this.createKey(manager);
       return { kid, previousKid: previous?.kid ?? null };
     });
-    this.logger.log(`signing key ${rotation.previousKid ?? '(none)'} retired, ${rotation.kid} active (requested by merchant ${requestedBy})`);
+    this.logger.log(`signing key ${rotation.previousKid ?? '(none)'} retired, ${rotation.kid} active (rotated by an operator)`);
     await this.refresh();
     return rotation;
   }

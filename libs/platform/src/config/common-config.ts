@@ -1,9 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
-import {
-  IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, Validate, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface,
-} from 'class-validator';
-import { API_TOKENS_PATTERN } from './validate-config';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { ADMIN_TOKENS_PATTERN, API_TOKENS_PATTERN, parseAdminTokens, parseApiTokens } from './validate-config';
 
 const toBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' ? value === 'true' || value === '1' : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
@@ -15,15 +13,25 @@ const WholeNumber = (variable: string, min: number, max: number) => {
 };
 
 /** `min.insync.replicas` above the replication factor would refuse every publish with acks=all. */
-@ValidatorConstraint({ name: 'minInsyncReplicas' })
-class AtMostReplicationFactor implements ValidatorConstraintInterface {
-  validate(value: unknown, args: ValidationArguments): boolean {
-    return typeof value === 'number' && value <= (args.object as CommonConfig).kafkaReplicationFactor;
-  }
-  defaultMessage(): string {
-    return 'KAFKA_MIN_INSYNC_REPLICAS must not exceed KAFKA_REPLICATION_FACTOR (every publish would be refused)';
-  }
-}
+const AtMostReplicationFactor = () => ValidateBy({
+  name: 'atMostReplicationFactor',
+  validator: {
+    validate: (value: unknown, args) => typeof value === 'number' && value <= Number((args?.object as CommonConfig | undefined)?.kafkaReplicationFactor),
+    defaultMessage: () => 'KAFKA_MIN_INSYNC_REPLICAS must not exceed KAFKA_REPLICATION_FACTOR (every publish would be refused)',
+  },
+});
+
+/** An operator token that is also a merchant's would make that merchant an operator. */
+const NotAnApiToken = () => ValidateBy({
+  name: 'notAnApiToken',
+  validator: {
+    validate: (value: unknown, args) => {
+      const merchantTokens = parseApiTokens(String((args?.object as CommonConfig | undefined)?.apiTokens ?? ''));
+      return !parseAdminTokens(String(value)).some((token) => merchantTokens.has(token));
+    },
+    defaultMessage: () => 'ADMIN_TOKENS must not repeat a token of API_TOKENS',
+  },
+});
 
 /** The variables both services read; each app's config class extends it. */
 export class CommonConfig {
@@ -42,6 +50,10 @@ export class CommonConfig {
 
   @Expose({ name: 'API_TOKENS' }) @IsString() @Matches(API_TOKENS_PATTERN, { message: 'API_TOKENS must be merchant:token[,merchant:token] with tokens of at least 8 characters' })
   apiTokens: string = 'demo:demo-token';
+
+  /** Operator tokens for service-wide actions (signing-key rotation); none by default, so those routes answer 401. */
+  @Expose({ name: 'ADMIN_TOKENS' }) @IsString() @Matches(ADMIN_TOKENS_PATTERN, { message: 'ADMIN_TOKENS must be token[,token] with tokens of at least 16 characters' }) @NotAnApiToken()
+  adminTokens: string = '';
 
   @Expose({ name: 'ENCRYPTION_KEY' }) @IsString() @Matches(/^.{16,}$/, { message: 'ENCRYPTION_KEY must be at least 16 characters (32 random bytes in base64 recommended)' })
   encryptionKey: string = 'ordercast-embedded-demo-key-change-me';
@@ -64,7 +76,7 @@ export class CommonConfig {
   kafkaReplicationFactor: number = 1;
 
   /** Replicas that must have a change before a publish (acks=all) succeeds: 2 with a replication factor of 3. */
-  @WholeNumber('KAFKA_MIN_INSYNC_REPLICAS', 1, 10) @Validate(AtMostReplicationFactor)
+  @WholeNumber('KAFKA_MIN_INSYNC_REPLICAS', 1, 10) @AtMostReplicationFactor()
   kafkaMinInsyncReplicas: number = 1;
 
   get kafkaTopics(): { partitions: number; replicationFactor: number; minInsyncReplicas: number } {

@@ -33,6 +33,14 @@ export function parseApiTokens(value: string): Map<string, string> {
   return byToken;
 }
 
+/** `tokenA,tokenB` → the operator tokens; empty → none (no operator routes can be called). */
+export function parseAdminTokens(value: string): string[] {
+  return value.split(',').map((token) => token.trim()).filter(Boolean);
+}
+
+/** Empty, or comma-separated operator tokens of at least 16 characters. */
+export const ADMIN_TOKENS_PATTERN = /^(\s*[^,:\s]{16,}\s*(,\s*[^,:\s]{16,}\s*)*)?$/;
+
 export const API_TOKENS_PATTERN = /^\s*[A-Za-z0-9._-]+:[^,:\s]{8,}\s*(,\s*[A-Za-z0-9._-]+:[^,:\s]{8,}\s*)*$/;
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
