@@ -1,4 +1,5 @@
 import { ORDER_EVENTS_TOPIC, OrderChangeEvent } from '@ordercast/contracts';
+import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
@@ -6,6 +7,8 @@ import { createTestDatabase, TestDatabase } from '../../../test/support/database
 import { createTopic, kafkaBrokers, readTopic } from '../../../test/support/kafka';
 import { ALPHA, BETA, createOrder, ORDERS, OrderService, registration, startOrderService } from './order-service.fixture';
 
+const OPERATOR = { authorization: 'Bearer operator-token-of-the-parking-suite' };
+const PARKED = '/api/v0/checkout/operator/parked-changes';
 /** The relay's advisory lock (outbox-relay.ts): holding it keeps the service's relay on standby. */
 const RELAY_LOCK_KEY = '5715705997395579970';
 /** The topic's own limit, far below the service's byte budget: a change can get past the budget and still be refused. */
@@ -13,6 +16,17 @@ const TOPIC_MAX_MESSAGE_BYTES = 24_000;
 
 /** 16 KiB of headers: one such registration fits the topic's limit in a change event, two in one snapshot do not. */
 const heavy = () => registration({ headers: Object.fromEntries(['X-A', 'X-B', 'X-C', 'X-D'].map((name) => [name, 'k'.repeat(4093)])) });
+
+/** Messages the topic holds; read once everything is published, all a reader will get. */
+async function topicSize(brokers: string[], topic: string): Promise<number> {
+  const admin = new Kafka({ clientId: 'parking-test', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 async function eventually(check: () => Promise<void>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -45,7 +59,9 @@ describe('outbox relay parks what Kafka refuses for good', () => {
     sql = new Client({ connectionString: db.url });
     await sql.connect();
     await createTopic(brokers, prefix + ORDER_EVENTS_TOPIC, 3, { 'max.message.bytes': String(TOPIC_MAX_MESSAGE_BYTES) });
-    service = await startOrderService(db.url, { KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, OUTBOX_POLL_MS: '100' });
+    service = await startOrderService(db.url, {
+      KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: prefix, OUTBOX_POLL_MS: '100', ADMIN_TOKENS: 'operator-token-of-the-parking-suite',
+    });
   });
 
   afterAll(async () => {
@@ -54,7 +70,7 @@ describe('outbox relay parks what Kafka refuses for good', () => {
     await db?.drop();
   });
 
-  it('parks the refused changes (rows marked, counted) and publishes everything else through the same relay', async () => {
+  it('parks the refused changes (rows marked, counted, listed for operators) and publishes everything else through the same relay', async () => {
     // The relay waits while the test holds its lock, so all the changes below reach it in one batch, mixed.
     await sql.query('SELECT pg_advisory_lock($1::bigint)', [RELAY_LOCK_KEY]);
     const betaFirst = await createOrder(service.http, {}, { ...BETA, 'x-channel': 'web' });
@@ -83,7 +99,8 @@ describe('outbox relay parks what Kafka refuses for good', () => {
     expect(unsent).toBe(0);
 
     // Every other change is on the topic, in order per order; a change the relay re-sent one by one after the refused call may be there twice.
-    const messages = await readTopic(brokers, prefix + ORDER_EVENTS_TOPIC, { expected: 5 });
+    const messages = await readTopic(brokers, prefix + ORDER_EVENTS_TOPIC, { expected: await topicSize(brokers, prefix + ORDER_EVENTS_TOPIC) });
+    expect(messages.length).toBeGreaterThanOrEqual(5);
     const firstSeen = new Map<string, OrderChangeEvent>();
     for (const message of messages) {
       const event = message.value as OrderChangeEvent;
@@ -100,6 +117,21 @@ describe('outbox relay parks what Kafka refuses for good', () => {
     expect(metrics).toContain('ordercast_outbox_parked_total{reason="MESSAGE_TOO_LARGE"} 2');
     expect(metrics).toMatch(/^ordercast_outbox_parked 2$/m);
     expect(metrics).toMatch(/^ordercast_outbox_backlog 0$/m);
+
+    const listed = await request(service.http).get(PARKED).set(OPERATOR).expect(200);
+    expect(listed.body.pagination).toEqual({ offset: 0, limit: 50, size: 2, totalSize: 2 });
+    expect(listed.body.data.map((change: { type: string }) => change.type).sort()).toEqual(['order.created', 'order.notifications.changed']);
+    for (const change of listed.body.data) {
+      expect(change).toEqual({
+        id: expect.any(String), orderId: alpha.id, merchant: 'alpha', channel: 'web', type: change.type, occurredAt: expect.any(String),
+        parkedAt: expect.any(String), reason: 'MESSAGE_TOO_LARGE', bytes: expect.any(Number),
+      });
+      expect(change.bytes).toBeGreaterThan(TOPIC_MAX_MESSAGE_BYTES);
+    }
+    // Every merchant's parked changes in one list: an operator's alone.
+    await request(service.http).get(PARKED).set(ALPHA).expect(403);
+    await request(service.http).get(PARKED).expect(401);
+    await request(service.http).get(PARKED).query({ limit: '0' }).set(OPERATOR).expect(400);
   });
 
   it('keeps relaying new changes after parking', async () => {
