@@ -127,6 +127,8 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     // Header maps
     { name: '33 registration headers', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: manyHeaders }), status: 400, says: /at most 32/ },
     { name: 'header value of 5000 characters', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Big': 'x'.repeat(5000) } }), status: 400, says: /X-Big/ },
+    { name: 'headers over 16 KiB in all', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`,
+      body: registration({ headers: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`X-Part-${i}`, 'x'.repeat(4000)])) }), status: 400, says: /16384 bytes/ },
     { name: 'header value with a line break', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Split': 'a\r\nHost: evil' } }), status: 400, says: /X-Split/ },
     { name: 'header name that is not one', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'Bad Header': 'v' } }), status: 400 },
     { name: 'header Ordercast sets itself', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'webhook-id': 'forged' } }), status: 400, says: /webhook-id/ },
