@@ -25,8 +25,9 @@ export interface BudgetedChange {
  * order over its budget (stored before it, or under a larger maximum) gets back under it. Its
  * event may still be too large for the bus; the outbox relay parks it then.
  *
- * What is measured is the JSON the order and its event are stored with, the same text the
- * outbox publishes (registration secrets sealed, which is never shorter than in the clear).
+ * What is measured is the JSON the order and its event are stored with, which the outbox
+ * publishes: registration header values and secrets count sealed, as stored, never shorter
+ * than in the clear, so the measure holds whether the bus carries them sealed or opened.
  */
 export class OrderBudget {
   /** The most bytes one order's JSON may take. */
