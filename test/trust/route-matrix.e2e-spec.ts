@@ -221,6 +221,12 @@ describe('route matrix: no spelling of any route, with any credential, reaches a
     expect([...PUBLIC, ...OPERATOR_ROUTES].filter((route) => !all.includes(route))).toEqual([]);
   });
 
+  it("has a value of the victim's for every path parameter of every route", () => {
+    const missing = services().flatMap(({ key, service }) => httpRoutes(service.app).flatMap((route) =>
+      [...route.matchAll(/:([A-Za-z]+)/g)].map((match) => match[1]).filter((name) => params[key][name] === undefined).map((name) => `${route} :${name}`)));
+    expect(missing).toEqual([]);
+  });
+
   it('answers every spelling × credential with a 4xx that leaks nothing, and changes no row of either schema', async () => {
     interface Attempt { service: string; port: number; route: string; spelling: string; path: string; credential: Credential; expect: (status: number, text: string) => boolean }
     const attempts: Attempt[] = [];
