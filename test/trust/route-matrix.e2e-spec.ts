@@ -275,6 +275,10 @@ describe('route matrix: no spelling of any route, with any credential, reaches a
     }
     expect(failures).toEqual([]);
     expect(attempts.length).toBeGreaterThan(5_000);
+    // The HTTP metrics still see every request under strict routing: refusals under their route's pattern, respellings as unmatched.
+    const scrape = (await send((orders.http.address() as AddressInfo).port, agent, 'GET', '/metrics', {})).text;
+    expect(scrape).toMatch(/^http_requests_total\{method="GET",route="\/api\/v0\/checkout\/orders\/:id",status="401"\} \d+$/m);
+    expect(scrape).toMatch(/^http_requests_total\{method="GET",route="unmatched",status="404"\} \d+$/m);
     expect(await dumpTables(sql)).toEqual(before);
     expect(sink.received().length).toBe(deliveredBefore);
   });
