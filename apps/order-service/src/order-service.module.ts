@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
   ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseApiTokens, postgresOptions, SECRET_BOX, SecretBox,
-  TargetGuard,
+  TargetGuard, TenantScopeInterceptor,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
@@ -43,6 +43,7 @@ export class OrderServiceModule {
         { provide: OrderServiceConfig, useValue: config },
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
         { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,
