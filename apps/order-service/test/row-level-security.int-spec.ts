@@ -126,10 +126,11 @@ describe('row-level security on order-service tables', () => {
     expect(handedOver).toEqual(['committed', 'committed ran as postgres']);
   });
 
-  it('throws on undefined in a where instead of dropping the condition', async () => {
+  it('throws on undefined or null in a where instead of dropping the condition', async () => {
     const merchant: string | undefined = undefined;
     await expect(dataSource.getRepository(OrderEntity).find({ where: { merchant } })).rejects.toThrow(/undefined/i);
     await expect(dataSource.getRepository(OrderEntity).findOneBy({ id: betaOrderId, merchant })).rejects.toThrow(/undefined/i);
+    await expect(dataSource.getRepository(OrderEntity).findOneBy({ id: betaOrderId, merchant: null as unknown as string })).rejects.toThrow(/null/i);
   });
 });
 
