@@ -1,10 +1,6 @@
 import { normaliseScope, Registration } from '@ordercast/contracts';
-import { SecretBox } from '@ordercast/platform';
-import { aChangeEvent, aPayment, aRegistration, anOrder, withState } from './fixtures/orders';
+import { aChangeEvent, aPayment, aRegistration, anOrder, testBox as box, withState } from './fixtures/orders';
 import { startSuite, Suite } from './notification-service.fixture';
-
-/** The default ENCRYPTION_KEY of the config the suite loads. */
-const box = new SecretBox('ordercast-embedded-demo-key-change-me');
 
 describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)', () => {
   let suite: Suite;
@@ -102,7 +98,7 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     const insert = async (name: string, channels: string[], enabled: boolean, merchant = 'alpha') =>
       (await suite.sql.query(
         `INSERT INTO notifications.subscriptions (merchant, name, channels, scope, url, headers, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-        [merchant, name, channels, JSON.stringify(normaliseScope({ state: ['processing'] })), suite.sink.url(`${path}/${name}`), { 'X-Token': box.encrypt('sub-token') }, enabled],
+        [merchant, name, channels, JSON.stringify(normaliseScope({ state: ['processing'] })), suite.sink.url(`${path}/${name}`), { 'X-Token': box.encrypt('sub-token', 'header-values') }, enabled],
       )).rows[0].id as string;
     const everyChannel = await insert('every-channel', [], true);
     const webOnly = await insert('web-only', ['web-se'], true);
@@ -146,12 +142,12 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     expect(rows[0].text).not.toContain('plain-api-key');
     expect(rows[0].text).not.toContain('whsec_');
     const stored = rows[0].snapshot.notifications[0];
-    expect(box.decrypt(stored.headers['X-API-Key'])).toBe('plain-api-key');
+    expect(box.decrypt(stored.headers['X-API-Key'], 'header-values')).toBe('plain-api-key');
     const messages = await suite.sql.query(`SELECT headers::text AS headers, secret FROM notifications.messages WHERE order_id = $1`, [checkout.id]);
     expect(messages.rows).toHaveLength(2);
     for (const message of messages.rows) {
       expect(message.headers).not.toContain('plain-api-key');
-      expect(box.decrypt(message.secret)).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+      expect(box.decrypt(message.secret, 'signing-secrets')).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
       expect(message.secret).not.toContain('whsec_');
     }
   });

@@ -8,10 +8,11 @@ import { DataSource, IsNull, Repository } from 'typeorm';
 import {
   DeliverySigner, MAX_PUBLISHED_KEYS, SIGNING_ENTITIES, SIGNING_MIGRATIONS, SigningKeyEntity, SigningKeyService, SigningModule,
 } from '../src/signing';
+import { TEST_ENCRYPTION_KEY } from '../../../test/support/env';
 import { FeatureApp, startFeatureApp } from './feature-app';
 
 const BASE = '/api/v0/checkout/notifications';
-const box = new SecretBox('signing-integration-test-key');
+const box = new SecretBox(TEST_ENCRYPTION_KEY);
 const auth = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-of-merchant-a' };
 
 /** What a receiver does, written against jose alone: canonicalize the body, pick the key by kid, verify. */
@@ -104,9 +105,9 @@ describe('signing (real PostgreSQL)', () => {
     expect(rows.length).toBeGreaterThanOrEqual(2);
     for (const row of rows) {
       expect(row.public_jwk).not.toHaveProperty('d');
-      expect(row.private_jwk_encrypted).toMatch(/^enc:v1:/);
+      expect(row.private_jwk_encrypted).toMatch(/^ocs1\./);
       expect(row.private_jwk_encrypted).not.toContain('"d"');
-      expect(JSON.parse(box.decrypt(row.private_jwk_encrypted))).toHaveProperty('d');
+      expect(JSON.parse(box.decrypt(row.private_jwk_encrypted, 'signing-keys'))).toHaveProperty('d');
     }
   });
 

@@ -6,10 +6,11 @@ import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769
 import {
   MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
 } from '../src/subscriptions';
+import { TEST_ENCRYPTION_KEY } from '../../../test/support/env';
 import { FeatureApp, startFeatureApp } from './feature-app';
 
 const BASE = '/api/v0/checkout/notifications/subscriptions';
-const box = new SecretBox('subscriptions-integration-test-key');
+const box = new SecretBox(TEST_ENCRYPTION_KEY);
 const merchantA = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-a' };
 const merchantB = { 'X-Merchant': 'merchant-b', Authorization: 'Bearer token-b' };
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -76,8 +77,8 @@ describe('subscriptions API (real PostgreSQL)', () => {
     expect(row.merchant).toBe('merchant-a');
     expect(JSON.stringify(row)).not.toContain('erp-key-1');
     expect(JSON.stringify(row)).not.toContain(SECRET);
-    expect(box.decryptValues(row.headers as Record<string, string>)).toEqual(erp.headers);
-    expect(box.decrypt(row.secret as string)).toBe(SECRET);
+    expect(box.decryptValues(row.headers as Record<string, string>, 'header-values')).toEqual(erp.headers);
+    expect(box.decrypt(row.secret as string, 'signing-secrets')).toBe(SECRET);
     expect(changes).toEqual([{ merchant: 'merchant-a', subscriptionId: response.body.id, change: 'created' }]);
   });
 
@@ -148,7 +149,7 @@ describe('subscriptions API (real PostgreSQL)', () => {
       url: erp.url,
     });
     expect(Date.parse(response.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
-    expect(box.decryptValues((await stored(created.id)).headers as Record<string, string>)).toEqual({ 'X-API-Key': 'erp-key-1', 'X-Tenant': 'acme' });
+    expect(box.decryptValues((await stored(created.id)).headers as Record<string, string>, 'header-values')).toEqual({ 'X-API-Key': 'erp-key-1', 'X-Tenant': 'acme' });
 
     await patch(created.id, { secret: null }).expect(200);
     expect((await stored(created.id)).secret).toBeNull();

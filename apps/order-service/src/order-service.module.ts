@@ -43,7 +43,7 @@ export class OrderServiceModule {
         { provide: OrderServiceConfig, useValue: config },
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
-        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey, { readLegacyDemoValues: config.embeddedDefault }) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,
       ],

@@ -165,14 +165,14 @@ export class SigningKeyService {
       kid,
       algorithm: JWS_ALGORITHM,
       publicJwk,
-      privateJwkEncrypted: this.box.encrypt(JSON.stringify(await exportJWK(privateKey))),
+      privateJwkEncrypted: this.box.encrypt(JSON.stringify(await exportJWK(privateKey)), 'signing-keys'),
     });
     this.logger.log(`signing key ${kid} created`);
     return kid;
   }
 
   private async importPrivateKey(row: SigningKeyEntity): Promise<KeyLike> {
-    const jwk = JSON.parse(this.box.decrypt(row.privateJwkEncrypted)) as JWK;
+    const jwk = JSON.parse(this.box.decrypt(row.privateJwkEncrypted, 'signing-keys')) as JWK;
     const key = await importJWK(jwk, row.algorithm);
     if (key instanceof Uint8Array) throw new Error(`signing key ${row.kid} is not an asymmetric key`);
     return key;

@@ -1,11 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { ORDER_EVENTS_TOPIC, Order, OrderChangeEvent, Registration } from '@ordercast/contracts';
+import { ORDER_EVENTS_TOPIC, OrderChangeEvent } from '@ordercast/contracts';
 import { EVENT_BUS, EventBus, OutgoingMessage } from '@ordercast/messaging';
 import { poolOf, preparedStatement } from '@ordercast/platform';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { OrderServiceConfig } from '../config/order-service.config';
-import { RegistrationVault } from '../notifications/registration-vault';
 import { backoffDelay } from './backoff';
 import { OutboxSignal } from './outbox-signal';
 
@@ -64,7 +63,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly dataSource: DataSource,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly signal: OutboxSignal,
-    private readonly vault: RegistrationVault,
     private readonly config: OrderServiceConfig,
   ) {}
 
@@ -184,12 +182,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    * message.max.bytes (1 MB by default), and a refused batch would block the outbox.
    */
   private async publish(rows: OutboxRow[]): Promise<void> {
-    const open = this.vault.opener();
     let topic = rows[0].topic;
     let chunk: OutgoingMessage[] = [];
     let bytes = 0;
     for (const row of rows) {
-      const message = toMessage(row, open);
+      const message = toMessage(row);
       const size = Buffer.byteLength(message.value);
       if (chunk.length > 0 && (row.topic !== topic || bytes + size > MAX_PUBLISH_BYTES)) {
         await this.bus.publish(topic, chunk);
@@ -231,12 +228,13 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
-/** The bus is internal: its snapshots carry registration headers and secrets in the clear. */
-function toMessage(row: OutboxRow, open: (registration: Registration) => Registration): OutgoingMessage {
-  const openOrder = (order: Order): Order => ({ ...order, notifications: order.notifications.map(open) });
-  const event = row.payload;
-  const value: OrderChangeEvent = { ...event, previous: event.previous && openOrder(event.previous), order: openOrder(event.order) };
-  return { key: row.key, value: JSON.stringify(value), headers: { 'content-type': 'application/json', 'event-type': event.type } };
+/**
+ * The event as stored: registration header values, secrets and URL credentials stay sealed on the
+ * bus too (notification-service shares the key), so neither the broker's disks nor anyone who can
+ * read the topic sees them.
+ */
+function toMessage(row: OutboxRow): OutgoingMessage {
+  return { key: row.key, value: JSON.stringify(row.payload), headers: { 'content-type': 'application/json', 'event-type': row.payload.type } };
 }
 
 function errorMessage(error: unknown): string {

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { MetricsModule } from '@ordercast/platform';
-import { RegistrationsModule } from '../notifications/registrations.module';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxSignal } from './outbox-signal';
 
 @Module({
-  imports: [RegistrationsModule, MetricsModule],
+  imports: [MetricsModule],
   providers: [OutboxSignal, OutboxRelay, OutboxMetrics],
   exports: [OutboxSignal],
 })
