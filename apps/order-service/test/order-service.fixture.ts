@@ -101,6 +101,11 @@ export function registration(overrides: Record<string, unknown> = {}): Record<st
   };
 }
 
+/** An order as a change event's `previous` carries it: without its registrations. */
+export function withoutRegistrations({ notifications: _notifications, ...order }: Order): Omit<Order, 'notifications'> {
+  return order;
+}
+
 export async function createOrder(http: Server, overrides: Record<string, unknown> = {}, headers: Record<string, string> = WEB): Promise<Order> {
   const response = await request(http).post(ORDERS).set(headers).send(orderRequest(overrides));
   if (response.status !== 201) throw new Error(`creating an order gave ${response.status}: ${JSON.stringify(response.body)}`);
