@@ -1,5 +1,6 @@
 import { normaliseScope, Registration } from '@ordercast/contracts';
-import { aChangeEvent, aPayment, aRegistration, anOrder, testBox as box, withState } from './fixtures/orders';
+import { randomUUID } from 'node:crypto';
+import { aChangeEvent, aPayment, aRegistration, anOrder, sealed, testBox as box, withState } from './fixtures/orders';
 import { startSuite, Suite } from './notification-service.fixture';
 
 describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)', () => {
@@ -161,6 +162,26 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     await suite.publish(aChangeEvent(checkout, withState(checkout, 'processing')));
     const events = await suite.eventsOf(checkout.id);
     expect(events.map((e) => [e.notificationId, e.status])).toEqual([[registration.id, 'succeeded']]);
+  });
+
+  it('ignores a registration whose header value, secret or URL credential arrives in plaintext, and delivers the sealed ones', async () => {
+    const path = `/plaintext-${Date.now()}`;
+    const scope = [{ pointer: '/state/currentStatus' }];
+    const good = sealed(aRegistration({ url: suite.sink.url(`${path}/good?token=t-1`), headers: { 'X-API-Key': 'k-1' }, scope }));
+    const plaintext = [
+      { ...good, id: randomUUID(), headers: { 'X-API-Key': 'plain-key' } },
+      { ...good, id: randomUUID(), secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      { ...good, id: randomUUID(), url: suite.sink.url(`${path}/plain?token=plain-token`) },
+    ];
+    const checkout = anOrder({ merchant: 'alpha', notifications: [...plaintext, good] });
+    const event = aChangeEvent(checkout, withState(checkout, 'processing'));
+    await suite.publishRaw(checkout.id, JSON.stringify(event));
+    const events = await suite.eventsOf(checkout.id);
+    expect(events.map((e) => [e.notificationId, e.status])).toEqual([[good.id, 'succeeded']]);
+    expect(events[0].request.url).toBe(suite.sink.url(`${path}/good?token=********`));
+    const [received] = suite.sink.requests.filter((r) => r.path.startsWith(path));
+    expect(received.url).toBe(`${path}/good?token=t-1`);
+    expect(received.headers['x-api-key']).toBe('k-1');
   });
 });
 
