@@ -10,7 +10,7 @@ export class SigningKeysController {
   constructor(private readonly keys: SigningKeyService) {}
 
   @Post('signing-keys/rotate')
-  @ApiOperation({ summary: 'Activate a new JWS signing key; the previous one stays in the JWKS for the grace period' })
+  @ApiOperation({ summary: 'Publish a new JWS signing key, signing one JWKS max-age later; the previous one signs until then and stays in the JWKS for the grace period. 409 while a rotated-in key waits to sign' })
   rotate(@Merchant() merchant: string): Promise<Rotation> {
     return this.keys.rotate(merchant);
   }
