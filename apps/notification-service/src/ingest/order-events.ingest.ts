@@ -89,7 +89,7 @@ export class OrderEventsIngest {
       this.logger.error({ msg: 'skipping unreadable change event', topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, reason: (error as Error).message });
       return [];
     }
-    const usable = event.order.notifications.filter(isUsableRegistration);
+    const usable = event.order.notifications.filter((registration) => isUsableRegistration(registration, this.box));
     if (usable.length < event.order.notifications.length) {
       this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored: event.order.notifications.length - usable.length });
     }
@@ -103,11 +103,11 @@ export class OrderEventsIngest {
  * hide the others. Header values, the secret and URL credentials must be sealed: a plaintext one is refused here
  * rather than stored where only sealed values belong.
  */
-function isUsableRegistration(registration: unknown): registration is Registration {
+function isUsableRegistration(registration: unknown, box: SecretBox): registration is Registration {
   if (typeof registration !== 'object' || registration === null) return false;
   const { id, scope, url, headers, secret } = registration as Record<string, unknown>;
-  return typeof id === 'string' && Array.isArray(scope) && (url === null || (typeof url === 'string' && urlCredentialsSealed(url)))
+  return typeof id === 'string' && Array.isArray(scope) && (url === null || (typeof url === 'string' && urlCredentialsSealed(url, box)))
     && typeof headers === 'object' && headers !== null
-    && Object.values(headers).every((value) => typeof value === 'string' && SecretBox.isSealed(value))
-    && (secret === null || (typeof secret === 'string' && SecretBox.isSealed(secret)));
+    && Object.values(headers).every((value) => typeof value === 'string' && box.isSealed(value))
+    && (secret === null || (typeof secret === 'string' && box.isSealed(secret)));
 }

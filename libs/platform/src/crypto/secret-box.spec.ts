@@ -21,7 +21,8 @@ describe('SecretBox', () => {
     expect(sealed).not.toContain('erp-api-key');
     expect(box.encrypt('erp-api-key', 'header-values')).not.toBe(sealed);
     expect(box.decrypt(sealed, 'header-values')).toBe('erp-api-key');
-    expect(SecretBox.isSealed(sealed)).toBe(true);
+    expect(box.isSealed(sealed)).toBe(true);
+    expect(box.isSealed('erp-api-key')).toBe(false);
   });
 
   it('rotates without downtime: after ENCRYPTION_KEY=key2,key1 old values open and new ones are sealed with key2', () => {
@@ -56,8 +57,11 @@ describe('SecretBox', () => {
 
   it('opens what the embedded default sealed before key rings only when told to (the launcher)', () => {
     const old = legacySealed('stored by npm start last year');
-    expect(new SecretBox(KEY_1, { readLegacyDemoValues: true }).decrypt(old, 'header-values')).toBe('stored by npm start last year');
+    const embedded = new SecretBox(KEY_1, { readLegacyDemoValues: true });
+    expect(embedded.decrypt(old, 'header-values')).toBe('stored by npm start last year');
+    expect(embedded.isSealed(old)).toBe(true);
     expect(() => new SecretBox(KEY_1).decrypt(old, 'header-values')).toThrow('is not a sealed envelope');
+    expect(new SecretBox(KEY_1).isSealed(old)).toBe(false);
   });
 
   it('reads keys as base64 or hex, 32 bytes each', () => {

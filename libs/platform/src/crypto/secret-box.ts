@@ -92,9 +92,12 @@ export class SecretBox {
       `a ${purpose} value sealed with key ${envelope[1]} does not open (altered, or sealed for another purpose)`);
   }
 
-  /** Whether a value has the form of a sealed envelope (it may still fail to open). */
-  static isSealed(value: string): boolean {
-    return ENVELOPE.test(value);
+  /**
+   * Whether a value has the form of something this box opens (it may still fail to): an envelope,
+   * or in the embedded default an old `enc:v1:` value.
+   */
+  isSealed(value: string): boolean {
+    return ENVELOPE.test(value) || (this.readLegacy && value.startsWith(LEGACY_PREFIX));
   }
 
   encryptValues(values: Record<string, string>, purpose: SecretPurpose): Record<string, string> {

@@ -34,8 +34,8 @@ describe('URL credentials', () => {
     expect(sealed).not.toContain('xyz');
     expect(sealed).toMatch(/^https:\/\/erp\.example\/orders\/\{order\.id\}\?access_token=ocs1\.[^&]+&Sig=ocs1\.[^&]+&format=json#frag$/);
     expect(new URL(sealed.replace('{order.id}', '1')).searchParams.get('format')).toBe('json');
-    expect(urlCredentialsSealed(sealed)).toBe(true);
-    expect(urlCredentialsSealed(url)).toBe(false);
+    expect(urlCredentialsSealed(sealed, box)).toBe(true);
+    expect(urlCredentialsSealed(url, box)).toBe(false);
     expect(openUrlCredentials(sealed, box)).toBe(url);
     expect(maskUrlCredentials(sealed)).toBe(`https://erp.example/orders/{order.id}?access_token=${MASK}&Sig=${MASK}&format=json#frag`);
   });

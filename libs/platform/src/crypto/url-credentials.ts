@@ -1,5 +1,5 @@
 import { MASK } from './masking';
-import { SecretBox } from './secret-box';
+import type { SecretBox } from './secret-box';
 
 /**
  * Query parameters that carry credentials in a target URL, compared case-insensitively: the one
@@ -62,10 +62,10 @@ export function openUrlCredentials(url: string, box: SecretBox): string {
 }
 
 /** Whether every credential value of a URL is sealed, as a change event must carry it. */
-export function urlCredentialsSealed(url: string): boolean {
+export function urlCredentialsSealed(url: string, box: SecretBox): boolean {
   let sealed = true;
   mapCredentials(url, (value) => {
-    sealed &&= SecretBox.isSealed(value);
+    sealed &&= box.isSealed(value);
     return value;
   });
   return sealed;
