@@ -47,7 +47,7 @@ export class OrderServiceModule {
         { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
-        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey, { readLegacyDemoValues: config.embeddedDefault }) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,
       ],

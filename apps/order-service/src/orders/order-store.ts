@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, Registration } from '@ordercast/contracts';
+import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
 import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, Repository } from 'typeorm';
@@ -185,9 +185,17 @@ function orderNotFound(orderId: string): NotFoundException {
   return new NotFoundException(`order ${orderId} not found`);
 }
 
+/**
+ * The one place a change event is built. `previous` leaves the registrations out: matching
+ * compares watched order values only, and `order` carries the registrations (sealed) already.
+ */
 function changeEvent(type: ChangeType, change: Change, previous: Order | null, order: Order, now: Date): OrderChangeEvent {
   return {
     id: randomUUID(), type, occurredAt: now.toISOString(), merchant: order.merchant, channel: order.channel,
-    orderId: order.id, change, previous, order,
+    orderId: order.id, change, previous: previous && withoutRegistrations(previous), order,
   };
+}
+
+function withoutRegistrations({ notifications: _notifications, ...order }: Order): PreviousOrder {
+  return order;
 }
