@@ -10,6 +10,8 @@ export interface MessagingOptions {
   clientId: string;
   /** Prefix of every Kafka topic and consumer group (`KAFKA_TOPIC_PREFIX`); empty by default. */
   topicPrefix?: string;
+  /** Kafka consumer session timeout (KafkaEventBusOptions.sessionTimeoutMs). */
+  sessionTimeoutMs?: number;
 }
 
 /**
@@ -38,7 +40,7 @@ export class MessagingModule {
           useFactory: (): EventBus => {
             if (!options.brokers?.length) return sharedInProcessEventBus();
             const logger = new Logger(`Kafka:${options.clientId}`);
-            const kafka = new KafkaEventBus({ brokers: options.brokers, clientId: options.clientId, logger });
+            const kafka = new KafkaEventBus({ brokers: options.brokers, clientId: options.clientId, logger, sessionTimeoutMs: options.sessionTimeoutMs });
             return options.topicPrefix ? new NamespacedEventBus(kafka, options.topicPrefix) : kafka;
           },
         },
