@@ -70,10 +70,10 @@ const DUE = `${PENDING} AND next_attempt_at <= now() AND (lease_until IS NULL OR
 
 /**
  * Due rows, a fair share per merchant: the merchants with pending rows are walked through the index
- * (one probe each, however many rows they have), each gives up to limit/merchants of its oldest due
- * rows, and the rows are taken turn by turn: every merchant's oldest first, then every merchant's
- * second... So a merchant's backlog of thousands is claimed alongside another's single fresh row
- * instead of ahead of it. $2: the limit.
+ * (one probe each, however many rows they have), those with a due row each give up to
+ * limit/merchants of their oldest due rows, and the rows are taken turn by turn: every merchant's
+ * oldest first, then every merchant's second... So a merchant's backlog of thousands is claimed
+ * alongside another's single fresh row instead of ahead of it. $2: the limit.
  */
 const FAIR_DUE_IDS = `
   WITH RECURSIVE merchants(merchant) AS (
@@ -81,18 +81,20 @@ const FAIR_DUE_IDS = `
     UNION ALL
     SELECT (SELECT e.merchant FROM "notifications"."events" e WHERE ${PENDING} AND e.merchant > m.merchant ORDER BY e.merchant LIMIT 1)
     FROM merchants m WHERE m.merchant IS NOT NULL
+  ), due_merchants AS (
+    SELECT m.merchant FROM merchants m
+    WHERE m.merchant IS NOT NULL AND EXISTS (SELECT 1 FROM "notifications"."events" e WHERE e.merchant = m.merchant AND ${DUE})
   ), share AS (
-    SELECT greatest(1, ceil($2::numeric / greatest(count(*), 1)))::int AS rows FROM merchants WHERE merchant IS NOT NULL
+    SELECT greatest(1, ceil($2::numeric / greatest(count(*), 1)))::int AS rows FROM due_merchants
   )
   SELECT ranked.id FROM (
     SELECT due.id, due.next_attempt_at, row_number() OVER (PARTITION BY m.merchant ORDER BY due.next_attempt_at) AS turn
-    FROM merchants m CROSS JOIN LATERAL (
+    FROM due_merchants m CROSS JOIN LATERAL (
       SELECT e.id, e.next_attempt_at FROM "notifications"."events" e
       WHERE e.merchant = m.merchant AND ${DUE}
       ORDER BY e.next_attempt_at LIMIT (SELECT rows FROM share)
       FOR UPDATE SKIP LOCKED
     ) due
-    WHERE m.merchant IS NOT NULL
   ) ranked
   ORDER BY ranked.turn, ranked.next_attempt_at
   LIMIT $2`;
