@@ -44,6 +44,7 @@ export class InstanceHeartbeat {
     const sent = performance.now();
     await this.repository.heartbeat(this.id);
     this.lastBeat = sent;
+    this.logger.log({ msg: 'dispatcher instance registered', instance: this.id });
     this.timer = setInterval(() => {
       this.beating ??= this.beat().finally(() => (this.beating = null));
     }, this.config.instanceHeartbeatMs);
