@@ -120,10 +120,14 @@ export class DispatchRepository {
    * must not be sent from here.
    */
   async renew(ids: string[], leaseMs: number, owner: string): Promise<Set<string>> {
+    // A SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count].
     const rows = await this.dataSource.query<Array<{ id: string }>>(
-      `UPDATE "notifications"."events" SET lease_until = now() + $2::int * interval '1 millisecond'
-       WHERE id = ANY($1::uuid[]) AND lease_owner = $3 AND status = 'pending'
-       RETURNING id`,
+      `WITH renewed AS (
+         UPDATE "notifications"."events" SET lease_until = now() + $2::int * interval '1 millisecond'
+         WHERE id = ANY($1::uuid[]) AND lease_owner = $3 AND status = 'pending'
+         RETURNING id
+       )
+       SELECT id FROM renewed`,
       [ids, leaseMs, owner],
     );
     return new Set(rows.map((row) => row.id));
