@@ -21,7 +21,11 @@ import { ResultWriter } from './result-writer';
 import type { RetryPolicy } from './retry-schedule';
 import { USER_AGENT } from './user-agent';
 
-/** A full endpoint line gives further rows back for this long, rather than to the very next claim. */
+/**
+ * A full endpoint line gives further rows back for this long, rather than to the very next claim.
+ * Claims stop when a batch went back whole, so a backlog behind a busy endpoint costs at most a batch
+ * of such writes per poll, however large it is.
+ */
 const FULL_LINE_HOLD_MS = 1000;
 
 /** A leased attempt this instance holds in memory, waiting for a slot or being sent. */
@@ -64,7 +68,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private fillAgain = false;
   /** The poll timer asked for due rows (retries, rows of other instances, signals lost). */
   private pollDue = true;
-  /** The last poll found rows, so more may be due right now. */
+  /** The last poll queued rows, so more may be due right now. */
   private backlog = false;
   private stopped = true;
 
@@ -180,8 +184,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         const limit = Math.min(this.free(), this.config.dispatchBatch);
         const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
         const rows = await this.repository.claimDue(limit, this.config.leaseMs, owner);
-        this.backlog = rows.length > 0;
-        this.admit(rows, leasedUntil);
+        // Rows that all went back (full lines, open circuits) mean the due rows are for busy endpoints:
+        // claiming on at once would only give the next batch back too, so the next poll or free slot claims again.
+        this.backlog = this.admit(rows, leasedUntil) > 0;
       }
       if (this.free() <= 0 || (this.signalled.size === 0 && !this.backlog)) return;
     }
@@ -195,10 +200,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Takes leased attempts in: what needs no call is recorded at once, a row for a paused endpoint
    * or host is given back until its circuit lets calls through, and one whose endpoint line is full
-   * is given back for a moment; the rest wait in the queue.
+   * is given back for a moment; the rest wait in the queue. Returns how many were queued.
    */
-  private admit(attempts: ClaimedAttempt[], leasedUntil: number): void {
+  private admit(attempts: ClaimedAttempt[], leasedUntil: number): number {
     const now = this.clock.now().getTime();
+    let queued = 0;
     for (const attempt of attempts) {
       if (attempt.skipReason !== null) {
         this.recordWithoutCall(attempt, attempt.skipReason);
@@ -220,8 +226,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       this.held.set(attempt.id, held);
+      queued += 1;
     }
     this.pump();
+    return queued;
   }
 
   /**
