@@ -36,7 +36,7 @@ async function ordersTo(orders: InProcessService, url: string, count: number): P
 /**
  * Two instances share the dispatch table with a lease (1 s) shorter than every call (2.5 s) and than
  * the time rows wait for a slot: the holder renews its leases, the other never takes a row that is
- * held, and a result is written only by the holder. Each delivery reaches the receiver once.
+ * held, and a result is written only by the holder. Each attempt reaches the receiver once.
  */
 describe('leases held by a live instance are renewed, never taken over (two instances, real PostgreSQL, real Kafka)', () => {
   const ORDER_COUNT = 24;
@@ -49,7 +49,13 @@ describe('leases held by a live instance are renewed, never taken over (two inst
   beforeAll(async () => {
     db = await createTestDatabase();
     sql = await connect(db.url);
-    sink = await RecordingSink.start(() => ({ status: 200, body: 'ok', delayMs: 2500 }));
+    // Every other delivery fails its first attempt, so retries (new attempts, same webhook-id) are claimed too.
+    const seen = new Map<string, number>();
+    sink = await RecordingSink.start((r) => {
+      const count = (seen.get(r.webhookId) ?? 0) + 1;
+      seen.set(r.webhookId, count);
+      return r.path === '/flaky' && count === 1 ? { status: 503, delayMs: 2500 } : { status: 200, body: 'ok', delayMs: 2500 };
+    });
     const env = { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: topicPrefix('leases') };
     orders = await startOrderService(env);
     for (let i = 0; i < 2; i++) {
@@ -74,27 +80,32 @@ describe('leases held by a live instance are renewed, never taken over (two inst
     await db?.drop();
   });
 
-  it('sends every row once, from the instance holding its lease', async () => {
-    await ordersTo(orders, sink.url('/slow'), ORDER_COUNT);
+  it('sends every attempt once, from the instance holding its lease', async () => {
+    await ordersTo(orders, sink.url('/steady'), ORDER_COUNT / 2);
+    await ordersTo(orders, sink.url('/flaky'), ORDER_COUNT / 2);
+    const expected = ORDER_COUNT + ORDER_COUNT / 2;
     await eventually(async () => {
-      const [{ n }] = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications.events WHERE status = 'succeeded'`)).rows;
-      return n === ORDER_COUNT;
+      const [{ n }] = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications.events WHERE status IN ('succeeded', 'failed')`)).rows;
+      return n === expected;
     }, 120_000, () => `${sink.received().length} requests so far`, 200);
-    // Quiet for longer than a lease: a row whose lease had been lost would be sent a second time by now.
+    // Quiet for longer than a lease: an attempt whose lease had been lost would be sent a second time by now.
     await sink.until(() => sink.pending().length === 0, 10_000, () => `${sink.pending().length} in flight`);
     await new Promise((resolve) => setTimeout(resolve, 2000));
 
-    const perWebhookAttempt = new Map<string, number>();
-    for (const r of sink.received()) perWebhookAttempt.set(r.webhookId, (perWebhookAttempt.get(r.webhookId) ?? 0) + 1);
-    const { rows } = await sql.query<{ message_id: string; attempt: number; status: string; owners: number }>(
-      `SELECT e.message_id, e.attempt, e.status, (SELECT count(*)::int FROM notifications.dispatch_instances d WHERE d.id = e.lease_owner) AS owners
-       FROM notifications.events e`);
+    const requests = new Map<string, number>();
+    for (const r of sink.received()) requests.set(r.webhookId, (requests.get(r.webhookId) ?? 0) + 1);
+    const { rows } = await sql.query<{ message_id: string; attempts: number; succeeded: number; unowned: number }>(
+      `SELECT e.message_id, count(*)::int AS attempts, count(*) FILTER (WHERE e.status = 'succeeded')::int AS succeeded,
+              count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM notifications.dispatch_instances d WHERE d.id = e.lease_owner))::int AS unowned
+       FROM notifications.events e GROUP BY e.message_id`);
     expect(rows).toHaveLength(ORDER_COUNT);
-    expect(rows.filter((row) => row.status !== 'succeeded' || row.attempt !== 1)).toEqual([]);
-    // The result of each row was written by a live instance that held its lease.
-    expect(rows.filter((row) => row.owners !== 1)).toEqual([]);
-    expect([...perWebhookAttempt.values()].filter((n) => n !== 1)).toEqual([]);
-    expect(new Set(rows.map((row) => row.message_id))).toEqual(new Set(perWebhookAttempt.keys()));
+    expect(rows.filter((row) => row.succeeded !== 1)).toEqual([]);
+    expect(rows.filter((row) => row.attempts === 2)).toHaveLength(ORDER_COUNT / 2);
+    // One request per webhook-id and attempt: no attempt sent twice, neither by one instance nor by both.
+    expect(rows.filter((row) => requests.get(row.message_id) !== row.attempts)).toEqual([]);
+    expect(sink.received()).toHaveLength(expected);
+    // Each result was written by a live instance that held the lease.
+    expect(rows.filter((row) => row.unowned > 0)).toEqual([]);
     expect(sink.overlaps).toEqual([]);
   });
 });
