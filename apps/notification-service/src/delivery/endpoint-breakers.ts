@@ -1,4 +1,4 @@
-import { CircuitBreaker, CircuitDecision } from './circuit-breaker';
+import { CircuitBreaker, CircuitDecision, CircuitState } from './circuit-breaker';
 import type { Endpoint } from './endpoint';
 
 /**
@@ -68,11 +68,11 @@ export class EndpointBreakers {
     if (down >= this.options.hostMerchants) this.hosts.recordFailure(endpoint.host, now);
   }
 
-  endpointState(endpoint: Endpoint, now: number) {
+  endpointState(endpoint: Endpoint, now: number): CircuitState {
     return this.endpoints.state(endpoint.key, now);
   }
 
-  hostState(host: string, now: number) {
+  hostState(host: string, now: number): CircuitState {
     return this.hosts.state(host, now);
   }
 }
