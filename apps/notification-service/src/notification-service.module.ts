@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
-import { ApiAuthGuard, HealthModule, postgresOptions } from '@ordercast/platform';
+import { ApiAuthGuard, HealthModule, postgresOptions, TenantScopeInterceptor } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -40,7 +40,10 @@ export class NotificationServiceModule {
         NotificationMetricsModule,
         DashboardModule,
       ],
-      providers: [{ provide: APP_GUARD, useClass: ApiAuthGuard }],
+      providers: [
+        { provide: APP_GUARD, useClass: ApiAuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
+      ],
     };
   }
 }

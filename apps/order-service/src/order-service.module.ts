@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
   ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseAdminTokens, parseApiTokens, postgresOptions,
-  SECRET_BOX, SecretBox, TargetGuard,
+  SECRET_BOX, SecretBox, TargetGuard, TenantScopeInterceptor,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
@@ -44,6 +44,7 @@ export class OrderServiceModule {
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
         { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
         { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,

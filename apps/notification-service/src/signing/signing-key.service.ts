@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { outsideTenantScope, SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, type KeyLike } from 'jose';
 import { EntityManager, IsNull, Repository } from 'typeorm';
 import { JWS_ALGORITHM } from './detached-jws';
@@ -82,8 +82,16 @@ export class SigningKeyService {
     return { keys: (await this.current()).jwks };
   }
 
-  /** Retires the active key (still published for the grace period) and activates a new one. */
-  async rotate(): Promise<Rotation> {
+  /**
+   * Retires the active key (still published for the grace period) and activates a new one. The
+   * keys are service-wide, not a merchant's: this runs as the service, outside the caller's
+   * tenant scope (the tenant role has no access to them).
+   */
+  rotate(): Promise<Rotation> {
+    return outsideTenantScope(() => this.rotateKeys());
+  }
+
+  private async rotateKeys(): Promise<Rotation> {
     const rotation = await this.keys.manager.transaction(async (manager): Promise<Rotation> => {
       await lockKeys(manager);
       const published = await manager.createQueryBuilder(SigningKeyEntity, 'key')

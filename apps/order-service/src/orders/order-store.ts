@@ -25,7 +25,8 @@ export type ApplyChange = (current: Order, now: Date) => OrderChange | null;
 
 /**
  * Reads and writes orders. Every write stores the order and the change event describing it
- * (in the outbox) in one statement, so atomically, then wakes the outbox relay.
+ * (in the outbox) in one statement, so atomically, then wakes the outbox relay once the
+ * request's transaction committed (OutboxSignal).
  */
 @Injectable()
 export class OrderStore {
@@ -69,12 +70,12 @@ export class OrderStore {
   }
 
   /**
-   * Applies a change with optimistic concurrency, in two autocommitted round trips: read the
-   * order and its version, then one statement that updates the order only if the version is
-   * still the one read and inserts the change event only if it did. A concurrent change makes
-   * the write match nothing; the change is then computed again from the order it left. The
-   * update's row lock still orders one order's events: a later change's insert (and its `seq`)
-   * happens only after the earlier change committed.
+   * Applies a change with optimistic concurrency, in two round trips of the request's
+   * transaction: read the order and its version, then one statement that updates the order only
+   * if the version is still the one read and inserts the change event only if it did. A
+   * concurrent change makes the write match nothing; the change is then computed again from the
+   * order it left. The update's row lock still orders one order's events: a later change's insert
+   * (and its `seq`) happens only after the earlier change committed.
    */
   async change(merchant: string, orderId: string, apply: ApplyChange): Promise<Order> {
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt += 1) {
@@ -104,7 +105,10 @@ export class OrderStore {
  */
 const MAX_CHANGE_ATTEMPTS = 5;
 
-/** Copies the channel configuration into the order, stores it and its `order.created` event; see `create`. */
+/**
+ * Copies the channel configuration into the order, stores it and its `order.created` event; see
+ * `create`. Nothing is returned from the outbox: a request may insert into it, never read it.
+ */
 const CREATE_ORDER = preparedStatement(
   'orders.create',
   `WITH configured AS (
@@ -121,25 +125,27 @@ const CREATE_ORDER = preparedStatement(
      INSERT INTO orders.orders (id, merchant, channel, reference, state, document, version, created, last_modified)
      SELECT $1, $2, $3, $4, $5, prepared.document, 1, $7::timestamptz, $7::timestamptz FROM prepared
      RETURNING document
+   ), published AS (
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload)
+     SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document) FROM created
    )
-   INSERT INTO orders.outbox (id, order_id, topic, key, payload)
-   SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document) FROM created
-   RETURNING payload -> 'order' -> 'notifications' AS notifications`,
+   SELECT document -> 'notifications' AS notifications FROM created`,
 );
 
 const READ_FOR_CHANGE = preparedStatement('orders.read-for-change', 'SELECT document, version FROM orders.orders WHERE id = $1 AND merchant = $2');
 
-/** Updates the order if its version is still the one read, and only then inserts its change event; see `change`. */
+/** Updates the order if its version is still the one read, and only then inserts its change event (returned: the order's id); see `change`. */
 const WRITE_CHANGE = preparedStatement(
   'orders.write-change',
   `WITH changed AS (
      UPDATE orders.orders SET state = $4, document = $5::jsonb, version = version + 1, last_modified = $6
      WHERE id = $1 AND merchant = $2 AND version = $3
      RETURNING id
+   ), published AS (
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload)
+     SELECT $7, changed.id, $8, $1, $9::jsonb FROM changed
    )
-   INSERT INTO orders.outbox (id, order_id, topic, key, payload)
-   SELECT $7, changed.id, $8, $1, $9::jsonb FROM changed
-   RETURNING id`,
+   SELECT id FROM changed`,
 );
 
 function orderNotFound(orderId: string): NotFoundException {
