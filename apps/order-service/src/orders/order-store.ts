@@ -51,7 +51,7 @@ export class OrderStore {
    * Returns the order as stored.
    */
   async create(order: Order): Promise<Order> {
-    const event = changeEvent('order.created', { kind: 'created' }, null, order, new Date(order.created));
+    const event = changeEvent('order.created', { kind: 'created' }, null, order, new Date(order.created), 1);
     const [stored] = await runPrepared<{ notifications: Registration[] }>(this.dataSource, CREATE_ORDER, [
       order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, JSON.stringify(order), order.created,
       event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event), MAX_REGISTRATIONS_PER_ORDER,
@@ -85,7 +85,7 @@ export class OrderStore {
       const outcome = apply(row.document, now);
       if (!outcome) return row.document;
       const next: Order = { ...outcome.order, lastModified: now.toISOString() };
-      const event = changeEvent(outcome.type, outcome.change, row.document, next, now);
+      const event = changeEvent(outcome.type, outcome.change, row.document, next, now, row.version + 1);
       const written = await runPrepared<{ id: string }>(this.dataSource, WRITE_CHANGE, [
         orderId, merchant, row.version, next.state.currentStatus, JSON.stringify(next), next.lastModified,
         event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event),
@@ -152,9 +152,10 @@ function orderNotFound(orderId: string): NotFoundException {
   return new NotFoundException(`order ${orderId} not found`);
 }
 
-function changeEvent(type: ChangeType, change: Change, previous: Order | null, order: Order, now: Date): OrderChangeEvent {
+/** `sequence` is the order's version as the write leaves it (1 on create; the version read plus one on a change). */
+function changeEvent(type: ChangeType, change: Change, previous: Order | null, order: Order, now: Date, sequence: number): OrderChangeEvent {
   return {
-    id: randomUUID(), type, occurredAt: now.toISOString(), merchant: order.merchant, channel: order.channel,
+    id: randomUUID(), type, occurredAt: now.toISOString(), sequence, merchant: order.merchant, channel: order.channel,
     orderId: order.id, change, previous, order,
   };
 }
