@@ -3,6 +3,8 @@ import { ChannelNotifications } from './channels/channel-notifications.entity';
 import { CreateOrderTables1763769600000 } from './migrations/1763769600000-create-order-tables';
 import { VacuumOutboxEagerly1795310258000 } from './migrations/1795310258000-vacuum-outbox-eagerly';
 import { TenantRowLevelSecurity1795500000000 } from './migrations/1795500000000-tenant-row-level-security';
+import { IdempotencyKeys1795600000000 } from './migrations/1795600000000-idempotency-keys';
+import { ChangeEventSequence1795600100000 } from './migrations/1795600100000-change-event-sequence';
 import { OrderEntity } from './orders/order.entity';
 import { OutboxMessage } from './outbox/outbox-message.entity';
 
@@ -15,6 +17,7 @@ export function orderServiceDatabase(url: string, poolSize?: number): ServiceDat
     poolSize,
     schema: ORDERS_SCHEMA,
     entities: [OrderEntity, OutboxMessage, ChannelNotifications],
-    migrations: [CreateOrderTables1763769600000, VacuumOutboxEagerly1795310258000, TenantRowLevelSecurity1795500000000],
+    migrations: [CreateOrderTables1763769600000, VacuumOutboxEagerly1795310258000, TenantRowLevelSecurity1795500000000,
+      IdempotencyKeys1795600000000, ChangeEventSequence1795600100000],
   };
 }
