@@ -18,12 +18,13 @@ export interface StoredResponse {
 
 /**
  * The key's lock, for the rest of the transaction; false at once, without waiting, when another
- * transaction holds it: a request with this key is running. Keyed by schema, merchant and key
- * (64-bit hash: two live keys colliding is a 409 that a retry clears, never a wrong replay).
+ * transaction holds it: a request with this key is running. Keyed by a 64-bit hash of schema,
+ * merchant and key (neither schema nor merchant names contain '/', so the joined text is
+ * unambiguous); two live keys colliding is a 409 that a retry clears, never a wrong replay.
  */
 const LOCK_KEY = preparedStatement(
   'idempotency.lock',
-  "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || chr(0) || $1 || chr(0) || $2, 0)) AS locked",
+  "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || '/' || $1 || '/' || $2, 0)) AS locked",
 );
 
 /** The key's stored response, unless it has expired (rows past retention may wait for the purge). */
