@@ -24,11 +24,13 @@ export function uniqueTopic(prefix: string): string {
   return `${prefix}.${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function createTopic(brokers: string[], topic: string, partitions = 3): Promise<void> {
+/** Creates a topic; `config` sets topic configs such as `max.message.bytes`. */
+export async function createTopic(brokers: string[], topic: string, partitions = 3, config: Record<string, string> = {}): Promise<void> {
   const admin = client(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

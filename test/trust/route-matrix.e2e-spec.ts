@@ -28,7 +28,7 @@ const PUBLIC = new Set([
 ]);
 /** The OpenAPI description and its UI files, which the swagger module serves itself (static, no merchant data). */
 const OPENAPI_PAGE = /^GET \/api\/docs(-json|-yaml|\/.*)?$/;
-const OPERATOR_ROUTES = new Set(['POST /api/v0/checkout/notifications/signing-keys/rotate']);
+const OPERATOR_ROUTES = new Set(['POST /api/v0/checkout/notifications/signing-keys/rotate', 'GET /api/v0/checkout/operator/parked-changes']);
 
 /** A query a route needs to answer its victim at all (and without long-polling); sent with every spelling and credential. */
 const QUERIES: Record<string, () => string> = {
@@ -221,6 +221,12 @@ describe('route matrix: no spelling of any route, with any credential, reaches a
     expect([...PUBLIC, ...OPERATOR_ROUTES].filter((route) => !all.includes(route))).toEqual([]);
   });
 
+  it("has a value of the victim's for every path parameter of every route", () => {
+    const missing = services().flatMap(({ key, service }) => httpRoutes(service.app).flatMap((route) =>
+      [...route.matchAll(/:([A-Za-z]+)/g)].map((match) => match[1]).filter((name) => params[key][name] === undefined).map((name) => `${route} :${name}`)));
+    expect(missing).toEqual([]);
+  });
+
   it('answers every spelling × credential with a 4xx that leaks nothing, and changes no row of either schema', async () => {
     interface Attempt { service: string; port: number; route: string; spelling: string; path: string; credential: Credential; expect: (status: number, text: string) => boolean }
     const attempts: Attempt[] = [];
@@ -269,6 +275,10 @@ describe('route matrix: no spelling of any route, with any credential, reaches a
     }
     expect(failures).toEqual([]);
     expect(attempts.length).toBeGreaterThan(5_000);
+    // The HTTP metrics still see every request under strict routing: refusals under their route's pattern, respellings as unmatched.
+    const scrape = (await send((orders.http.address() as AddressInfo).port, agent, 'GET', '/metrics', {})).text;
+    expect(scrape).toMatch(/^http_requests_total\{method="GET",route="\/api\/v0\/checkout\/orders\/:id",status="401"\} \d+$/m);
+    expect(scrape).toMatch(/^http_requests_total\{method="GET",route="unmatched",status="404"\} \d+$/m);
     expect(await dumpTables(sql)).toEqual(before);
     expect(sink.received().length).toBe(deliveredBefore);
   });

@@ -87,8 +87,22 @@ describe('row-level security on notification-service tables', () => {
     expect(own).toEqual({ counts: everyTable(1), prepared: [{ id: eventId }] });
   });
 
+  it('nests a transaction that is the request’s first database use in the request’s transaction', async () => {
+    const seen = await runInTenantScope('alpha', () => dataSource.transaction(async (manager) => ({
+      events: await manager.find(EventEntity),
+      role: (await manager.query('SELECT current_user AS role'))[0].role as string,
+    })));
+    expect(seen).toEqual({ events: [], role: 'ordercast_tenant' });
+    const { id } = await runInTenantScope('alpha', () => dataSource.transaction((manager) => manager.save(manager.create(SubscriptionEntity, {
+      merchant: 'alpha', name: 'first', channels: [], scope: [], payload: 'full', enabled: false, disabledReason: null, delivery: 'poll',
+    }))));
+    expect((await suite.sql.query('SELECT merchant FROM notifications.subscriptions WHERE id = $1', [id])).rows).toEqual([{ merchant: 'alpha' }]);
+    await suite.sql.query('DELETE FROM notifications.subscriptions WHERE id = $1', [id]);
+  });
+
   it('lets a request neither change, delete nor add another merchant’s rows', async () => {
-    const before = await counts(async (sql) => (await suite.sql.query(sql.replace('count(*)', 'count(*) FILTER (WHERE merchant = \'beta\')'))).rows);
+    const betaRows = () => counts(async (sql) => (await suite.sql.query(`${sql} WHERE merchant = 'beta'`)).rows);
+    const before = await betaRows();
     const affected = await runInTenantScope('alpha', async () => {
       const result: Record<string, [number, number]> = {};
       for (const table of MERCHANT_TABLES) {
@@ -112,7 +126,7 @@ describe('row-level security on notification-service tables', () => {
     expect(await refused(`INSERT INTO notifications.events (id, message_id, merchant, order_id, channel, scope, type, delivery, attempt, trigger, status, created_at)
       VALUES (gen_random_uuid(), '${messageId}', 'beta', 'o-beta', 'web', 'manual', 'manual', 'webhook', 9, 'manual', 'pending', now())`)).toMatch(violation);
 
-    expect(await counts(async (sql) => (await suite.sql.query(sql.replace('count(*)', 'count(*) FILTER (WHERE merchant = \'beta\')'))).rows)).toEqual(before);
+    expect(await betaRows()).toEqual(before);
     expect(before).toEqual(everyTable(1));
   });
 

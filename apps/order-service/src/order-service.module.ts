@@ -11,6 +11,7 @@ import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
 import { NotificationsModule } from './notifications/notifications.module';
 import { orderServiceDatabase } from './order-service.database';
+import { OrderBudget } from './orders/order-budget';
 import { OrdersModule } from './orders/orders.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { PaymentsModule } from './payments/payments.module';
@@ -29,7 +30,7 @@ export class OrderServiceModule {
       imports: [
         CqrsModule.forRoot(),
         TypeOrmModule.forRoot(postgresOptions(orderServiceDatabase(databaseUrl, config.databasePoolSize))),
-        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix }),
+        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
         OrdersModule,
         PaymentsModule,
         ShippingsModule,
@@ -41,6 +42,7 @@ export class OrderServiceModule {
       ],
       providers: [
         { provide: OrderServiceConfig, useValue: config },
+        { provide: OrderBudget, useValue: new OrderBudget(config.kafkaMaxMessageBytes) },
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
         { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
@@ -51,7 +53,7 @@ export class OrderServiceModule {
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,
       ],
-      exports: [OrderServiceConfig, SECRET_BOX, TargetGuard],
+      exports: [OrderServiceConfig, OrderBudget, SECRET_BOX, TargetGuard],
     };
   }
 }

@@ -1,4 +1,4 @@
-import { preparedStatement, runInTenantScope, runPrepared } from '@ordercast/platform';
+import { afterTenantCommit, preparedStatement, runInTenantScope, runPrepared } from '@ordercast/platform';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { PgCounter } from '../../../bench/pg-counter';
@@ -106,10 +106,31 @@ describe('row-level security on order-service tables', () => {
     expect(rows).toEqual([{ type: 'order.created' }]);
   });
 
-  it('throws on undefined in a where instead of dropping the condition', async () => {
+  it('hands work over once the request committed, outside the request’s scope, and never after a rollback', async () => {
+    const handedOver: string[] = [];
+    const handOver = (label: string) => afterTenantCommit(() => {
+      handedOver.push(label);
+      void dataSource.query<Array<{ role: string }>>('SELECT current_user AS role').then(([row]) => handedOver.push(`${label} ran as ${row.role}`));
+    });
+    await runInTenantScope('alpha', async () => {
+      await dataSource.query('SELECT 1');
+      handOver('committed');
+      expect(handedOver).toEqual([]);
+    });
+    await expect(runInTenantScope('alpha', async () => {
+      await dataSource.query('SELECT 1');
+      handOver('rolled back');
+      throw new Error('handler failed');
+    })).rejects.toThrow('handler failed');
+    await waitFor(() => handedOver.length === 2);
+    expect(handedOver).toEqual(['committed', 'committed ran as postgres']);
+  });
+
+  it('throws on undefined or null in a where instead of dropping the condition', async () => {
     const merchant: string | undefined = undefined;
     await expect(dataSource.getRepository(OrderEntity).find({ where: { merchant } })).rejects.toThrow(/undefined/i);
     await expect(dataSource.getRepository(OrderEntity).findOneBy({ id: betaOrderId, merchant })).rejects.toThrow(/undefined/i);
+    await expect(dataSource.getRepository(OrderEntity).findOneBy({ id: betaOrderId, merchant: null as unknown as string })).rejects.toThrow(/null/i);
   });
 });
 
@@ -153,3 +174,8 @@ describe('a request’s database work', () => {
     expect(sent.get('COMMIT')).toBe(1);
   });
 });
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let tries = 0; tries < 200 && !condition(); tries += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+  if (!condition()) throw new Error('condition not met');
+}

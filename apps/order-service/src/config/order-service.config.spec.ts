@@ -14,7 +14,24 @@ describe('OrderServiceConfig', () => {
     expect(config.outboxRetentionMs).toBe(1_800_000);
   });
 
+  it('defaults to topics for one broker and a message budget inside Kafka\'s default 1,048,588 bytes', () => {
+    const config = loadConfig(OrderServiceConfig, {});
+    expect(config.kafkaTopics).toEqual({ partitions: 3, replicationFactor: 1, minInsyncReplicas: 1 });
+    expect(config.kafkaMaxMessageBytes).toBe(1_000_000);
+  });
+
+  it('reads the topic layout of a three-broker cluster', () => {
+    const config = loadConfig(OrderServiceConfig, { KAFKA_PARTITIONS: '12', KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2', KAFKA_MAX_MESSAGE_BYTES: '4000000' });
+    expect(config.kafkaTopics).toEqual({ partitions: 12, replicationFactor: 3, minInsyncReplicas: 2 });
+    expect(config.kafkaMaxMessageBytes).toBe(4_000_000);
+  });
+
   it.each([
+    ['KAFKA_PARTITIONS', '0', 'KAFKA_PARTITIONS must be a whole number from 1 to 1000'],
+    ['KAFKA_REPLICATION_FACTOR', 'three', 'KAFKA_REPLICATION_FACTOR must be a whole number from 1 to 10'],
+    ['KAFKA_MIN_INSYNC_REPLICAS', '2', 'KAFKA_MIN_INSYNC_REPLICAS must not exceed KAFKA_REPLICATION_FACTOR'],
+    ['KAFKA_MAX_MESSAGE_BYTES', '1000', 'KAFKA_MAX_MESSAGE_BYTES must be a whole number from 65536 to 104857600'],
+    ['KAFKA_MAX_MESSAGE_BYTES', '1mb', 'KAFKA_MAX_MESSAGE_BYTES must be a whole number from 65536 to 104857600'],
     ['OUTBOX_POLL_MS', 'soon', 'OUTBOX_POLL_MS must be a whole number from 10 to 60000'],
     ['OUTBOX_POLL_MS', '0', 'OUTBOX_POLL_MS must be a whole number from 10 to 60000'],
     ['DATABASE_POOL_SIZE', '1.5', 'DATABASE_POOL_SIZE must be a whole number from 2 to 200'],

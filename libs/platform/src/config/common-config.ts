@@ -1,9 +1,25 @@
+import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { ADMIN_TOKENS_PATTERN, API_TOKENS_PATTERN, parseAdminTokens, parseApiTokens } from './validate-config';
 
 const toBoolean = ({ value }: { value: unknown }) => (typeof value === 'string' ? value === 'true' || value === '1' : value);
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);
+
+/** An integer variable whose error names the variable, as a failed boot should. */
+const WholeNumber = (variable: string, min: number, max: number) => {
+  const message = `${variable} must be a whole number from ${min} to ${max}`;
+  return applyDecorators(Expose({ name: variable }), Transform(toInt), IsInt({ message }), Min(min, { message }), Max(max, { message }));
+};
+
+/** `min.insync.replicas` above the replication factor would refuse every publish with acks=all. */
+const AtMostReplicationFactor = () => ValidateBy({
+  name: 'atMostReplicationFactor',
+  validator: {
+    validate: (value: unknown, args) => typeof value === 'number' && value <= Number((args?.object as CommonConfig | undefined)?.kafkaReplicationFactor),
+    defaultMessage: () => 'KAFKA_MIN_INSYNC_REPLICAS must not exceed KAFKA_REPLICATION_FACTOR (every publish would be refused)',
+  },
+});
 
 /** An operator token that is also a merchant's would make that merchant an operator. */
 const NotAnApiToken = () => ValidateBy({
@@ -50,6 +66,22 @@ export class CommonConfig {
 
   @Expose({ name: 'LOG_FORMAT' }) @IsIn(['json', 'pretty'])
   logFormat: string = 'json';
+
+  /** Partitions of the topics the services create: the most notification-service instances that ingest in parallel. */
+  @WholeNumber('KAFKA_PARTITIONS', 1, 1000)
+  kafkaPartitions: number = 3;
+
+  /** Copies of each partition on the topics the services create: 1 fits a single broker, 3 a production cluster. */
+  @WholeNumber('KAFKA_REPLICATION_FACTOR', 1, 10)
+  kafkaReplicationFactor: number = 1;
+
+  /** Replicas that must have a change before a publish (acks=all) succeeds: 2 with a replication factor of 3. */
+  @WholeNumber('KAFKA_MIN_INSYNC_REPLICAS', 1, 10) @AtMostReplicationFactor()
+  kafkaMinInsyncReplicas: number = 1;
+
+  get kafkaTopics(): { partitions: number; replicationFactor: number; minInsyncReplicas: number } {
+    return { partitions: this.kafkaPartitions, replicationFactor: this.kafkaReplicationFactor, minInsyncReplicas: this.kafkaMinInsyncReplicas };
+  }
 
   get brokers(): string[] | undefined {
     return this.kafkaBrokers ? this.kafkaBrokers.split(',') : undefined;

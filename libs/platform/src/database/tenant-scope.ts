@@ -154,6 +154,13 @@ class TenantTransaction {
         return client;
       }));
     };
+    // A transaction() as the request's first database use must nest in the request's transaction,
+    // which opening it first does; otherwise TypeORM would count it as the outer transaction.
+    const startTransaction = runner.startTransaction.bind(runner);
+    runner.startTransaction = async (isolationLevel) => {
+      await runner.connect();
+      await startTransaction(isolationLevel);
+    };
     runner.release = () => Promise.resolve();
   }
 

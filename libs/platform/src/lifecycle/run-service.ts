@@ -37,4 +37,5 @@ async function start<C extends CommonConfig>(service: ServiceDefinition<C>): Pro
   logger.log({ msg: `${service.name} listening on ${url}`, url, docs: `${url}/api/docs`, database: embedded ? 'embedded' : 'external', bus: config.brokers ? 'kafka' : 'in-process' });
   // Worded without "Bearer" and "token:" so the log redaction leaves the demo credential readable.
   if (!process.env.API_TOKENS) logger.log({ msg: 'API_TOKENS not set: merchant "demo" signs in with the demo credential demo-token (X-Merchant: demo)' });
+  if (!config.adminTokens) logger.log({ msg: 'ADMIN_TOKENS not set: there is no operator, so service-wide actions (signing-key rotation) are refused' });
 }

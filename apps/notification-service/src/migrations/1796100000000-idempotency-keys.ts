@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * exists exactly when its change does. A merchant table: row-level security like the others.
  * Keys expire after 24 hours; event retention's purge deletes them (`created_at` index).
  */
-export class IdempotencyKeys1795600000000 implements MigrationInterface {
-  name = 'IdempotencyKeys1795600000000';
+export class IdempotencyKeys1796100000000 implements MigrationInterface {
+  name = 'IdempotencyKeys1796100000000';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`

@@ -6,8 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * the relay publishes an order's rows in `seq` order, so the rows of an order still unsent are its
  * latest changes, and the newest of them left the order at its current version.
  */
-export class ChangeEventSequence1795600100000 implements MigrationInterface {
-  name = 'ChangeEventSequence1795600100000';
+export class ChangeEventSequence1796100100000 implements MigrationInterface {
+  name = 'ChangeEventSequence1796100100000';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`
