@@ -8,6 +8,8 @@ export interface ReadMessage {
   headers: Record<string, string>;
   partition: number;
   offset: string;
+  /** Everything the record carries as it came from the broker: key, value, header names and values. */
+  bytes: Buffer;
 }
 
 /** Brokers of the Kafka the integration globalSetup started (or KAFKA_BROKERS given from outside). */
@@ -34,6 +36,15 @@ export async function createTopic(brokers: string[], topic: string, partitions =
   } finally {
     await admin.disconnect();
   }
+}
+
+function recordBytes(key: Buffer | null, value: Buffer | null, headers: IHeaders | undefined): Buffer {
+  const parts: Buffer[] = [key ?? Buffer.alloc(0), value ?? Buffer.alloc(0)];
+  for (const [name, header] of Object.entries(headers ?? {})) {
+    parts.push(Buffer.from(name));
+    for (const item of [header].flat()) if (item !== undefined) parts.push(Buffer.from(item));
+  }
+  return Buffer.concat(parts);
 }
 
 /**
@@ -68,6 +79,7 @@ export async function readTopic(
           headers: headerStrings(message.headers),
           partition,
           offset: message.offset,
+          bytes: recordBytes(message.key, message.value, message.headers),
         });
         if (received.length >= expected) done();
       },

@@ -27,7 +27,7 @@ export class NotificationServiceModule {
         NotificationCoreModule.forRoot(config),
         TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
-        SigningModule.register({ keyGraceMs: config.signingKeyGraceMs }),
+        SigningModule.register({ keyGraceMs: config.signingKeyGraceMs, jwksMaxAgeSeconds: config.jwksMaxAgeSeconds }),
         PollingModule.register({ visibilityMs: config.pollVisibilityMs }),
         EmailModule.register({ smtpUrl: config.smtpUrl ?? null, from: config.smtpFrom, timeoutMs: config.deliveryTimeoutMs }),
         OrdersModule,

@@ -173,7 +173,7 @@ describe('Idempotency-Key on notification-service (real PostgreSQL)', () => {
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(again.body.secret).toBe(first.body.secret);
       const { rows } = await suite.sql.query<{ body: string }>('SELECT body FROM notifications.idempotency_keys WHERE key = $1', [k]);
-      expect(rows[0].body).toMatch(/^enc:/);
+      expect(rows[0].body).toMatch(/^ocs1\./);
       expect(rows[0].body).not.toContain(first.body.secret.slice('whsec_'.length));
     });
   });

@@ -49,7 +49,7 @@ export class OrderServiceModule {
         { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
         // After the tenant scope, so Idempotency-Key is claimed and stored in the request's transaction.
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey, { readLegacyDemoValues: config.embeddedDefault }) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,
       ],

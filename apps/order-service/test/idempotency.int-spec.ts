@@ -45,7 +45,7 @@ describe('Idempotency-Key on order-service (real PostgreSQL)', () => {
       expect(await outboxOf(first.body.id)).toEqual(['order.created']);
       // The stored response is sealed: it carries customer data.
       const { rows } = await suite.sql.query<{ body: string }>('SELECT body FROM orders.idempotency_keys WHERE key = $1', [k]);
-      expect(rows[0].body).toMatch(/^enc:/);
+      expect(rows[0].body).toMatch(/^ocs1\./);
       expect(rows[0].body).not.toContain('anna@example.com');
     });
 

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, Registration } from '@ordercast/contracts';
+import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
 import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, Repository } from 'typeorm';
@@ -185,10 +185,18 @@ function orderNotFound(orderId: string): NotFoundException {
   return new NotFoundException(`order ${orderId} not found`);
 }
 
-/** `sequence` is the order's version as the write leaves it (1 on create; the version read plus one on a change). */
+/**
+ * The one place a change event is built. `sequence` is the order's version as the write leaves it
+ * (1 on create; the version read plus one on a change). `previous` leaves the registrations out: matching
+ * compares watched order values only, and `order` carries the registrations (sealed) already.
+ */
 function changeEvent(type: ChangeType, change: Change, previous: Order | null, order: Order, now: Date, sequence: number): OrderChangeEvent {
   return {
     id: randomUUID(), type, occurredAt: now.toISOString(), sequence, merchant: order.merchant, channel: order.channel,
-    orderId: order.id, change, previous, order,
+    orderId: order.id, change, previous: previous && withoutRegistrations(previous), order,
   };
+}
+
+function withoutRegistrations({ notifications: _notifications, ...order }: Order): PreviousOrder {
+  return order;
 }

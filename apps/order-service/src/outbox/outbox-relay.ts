@@ -1,11 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { ORDER_EVENTS_TOPIC, Order, OrderChangeEvent, Registration } from '@ordercast/contracts';
+import { ORDER_EVENTS_TOPIC, OrderChangeEvent } from '@ordercast/contracts';
 import { EVENT_BUS, EventBus, MessageRejectedError, OutgoingMessage } from '@ordercast/messaging';
 import { poolOf, preparedStatement, purgeExpiredIdempotencyKeys } from '@ordercast/platform';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { OrderServiceConfig } from '../config/order-service.config';
-import { RegistrationVault } from '../notifications/registration-vault';
 import { backoffDelay } from './backoff';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxSignal } from './outbox-signal';
@@ -94,7 +93,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly dataSource: DataSource,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly signal: OutboxSignal,
-    private readonly vault: RegistrationVault,
     private readonly config: OrderServiceConfig,
     private readonly metrics: OutboxMetrics,
   ) {}
@@ -220,7 +218,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async publish(rows: OutboxRow[]): Promise<PublishOutcome> {
     const outcome: PublishOutcome = { sent: [], parked: [], failure: null };
-    for (const chunk of chunksOf(rows, this.vault.opener())) {
+    for (const chunk of chunksOf(rows)) {
       try {
         await this.bus.publish(chunk.topic, chunk.messages.map(({ message }) => message));
         outcome.sent.push(...chunk.messages.map(({ row }) => row.id));
@@ -300,11 +298,11 @@ interface Chunk {
  * Runs of rows with the same topic, of at most {@link MAX_PUBLISH_BYTES} each (a larger row alone),
  * made one at a time as the relay publishes them, so a batch is never in memory twice over.
  */
-function* chunksOf(rows: OutboxRow[], open: (registration: Registration) => Registration): Generator<Chunk> {
+function* chunksOf(rows: OutboxRow[]): Generator<Chunk> {
   let current: Chunk | null = null;
   let bytes = 0;
   for (const row of rows) {
-    const message = toMessage(row, open);
+    const message = toMessage(row);
     const size = Buffer.byteLength(message.value);
     if (current && (row.topic !== current.topic || bytes + size > MAX_PUBLISH_BYTES)) {
       yield current;
@@ -324,12 +322,13 @@ function parkedRow({ row, message }: Chunk['messages'][number], error: MessageRe
   return { row, reason: error.reason, bytes: Buffer.byteLength(message.value) };
 }
 
-/** The bus is internal: its snapshots carry registration headers and secrets in the clear. */
-function toMessage(row: OutboxRow, open: (registration: Registration) => Registration): OutgoingMessage {
-  const openOrder = (order: Order): Order => ({ ...order, notifications: order.notifications.map(open) });
-  const event = row.payload;
-  const value: OrderChangeEvent = { ...event, previous: event.previous && openOrder(event.previous), order: openOrder(event.order) };
-  return { key: row.key, value: JSON.stringify(value), headers: { 'content-type': 'application/json', 'event-type': event.type } };
+/**
+ * The event as stored: registration header values, secrets and URL credentials stay sealed on the
+ * bus too (notification-service shares the key), so neither the broker's disks nor anyone who can
+ * read the topic sees them.
+ */
+function toMessage(row: OutboxRow): OutgoingMessage {
+  return { key: row.key, value: JSON.stringify(row.payload), headers: { 'content-type': 'application/json', 'event-type': row.payload.type } };
 }
 
 function errorMessage(error: unknown): string {

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { MetricsModule } from '@ordercast/platform';
-import { RegistrationsModule } from '../notifications/registrations.module';
 import { OutboxMetrics } from './outbox-metrics';
 import { OutboxRelay } from './outbox-relay';
 import { OutboxSignal } from './outbox-signal';
@@ -8,7 +7,7 @@ import { ParkedChanges } from './parked-changes';
 import { ParkedChangesController } from './parked-changes.controller';
 
 @Module({
-  imports: [RegistrationsModule, MetricsModule],
+  imports: [MetricsModule],
   controllers: [ParkedChangesController],
   providers: [OutboxSignal, OutboxRelay, OutboxMetrics, ParkedChanges],
   exports: [OutboxSignal],

@@ -74,10 +74,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
           throw new UnprocessableEntityException('this Idempotency-Key was used for a different request (method, path or body); use a new key');
         }
         response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
-        return stored.body === null ? undefined : JSON.parse(this.box.decrypt(stored.body));
+        return stored.body === null ? undefined : JSON.parse(this.box.decrypt(stored.body, 'idempotent-responses'));
       }
       const result: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-      const body = result === undefined ? null : this.box.encrypt(JSON.stringify(result));
+      const body = result === undefined ? null : this.box.encrypt(JSON.stringify(result), 'idempotent-responses');
       await saveIdempotencyKey(client, merchant, parsed.key, { fingerprint, status, body });
       return result;
     });
