@@ -74,7 +74,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
           throw new UnprocessableEntityException('this Idempotency-Key was used for a different request (method, path or body); use a new key');
         }
         response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
-        return stored.body === null ? undefined : JSON.parse(this.box.decrypt(stored.body, 'idempotent-responses'));
+        return stored.body === null ? undefined : (JSON.parse(this.box.decrypt(stored.body, 'idempotent-responses')) as unknown);
       }
       const result: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
       const body = result === undefined ? null : this.box.encrypt(JSON.stringify(result), 'idempotent-responses');
