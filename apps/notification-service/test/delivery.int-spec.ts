@@ -74,6 +74,7 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       type: 'order.state.changed',
       scope: 'state.processing',
       occurredAt: change.occurredAt,
+      sequence: change.sequence,
       merchant: 'alpha',
       channel: before.channel,
       orderId: before.id,

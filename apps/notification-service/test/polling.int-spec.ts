@@ -20,6 +20,7 @@ function aBody(merchant: string, orderId: string, messageId: string): string {
     type: 'order.state.changed',
     scope: 'state.completed',
     occurredAt: new Date().toISOString(),
+    sequence: 1,
     merchant,
     channel: 'web-se',
     orderId,

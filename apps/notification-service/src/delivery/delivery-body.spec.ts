@@ -10,6 +10,7 @@ const input = {
   type: 'order.state.changed',
   scope: 'state.completed',
   occurredAt: '2025-01-01T11:00:00.000Z',
+  sequence: 4,
   merchant: order.merchant,
   channel: order.channel,
   orderId: order.id,
@@ -21,11 +22,12 @@ const input = {
 describe('delivery body', () => {
   it('has the fields of the design, in order, with the message id as id', () => {
     const body = buildDeliveryBody({ ...input, payload: 'full' });
-    expect(Object.keys(body)).toEqual(['id', 'type', 'scope', 'occurredAt', 'merchant', 'channel', 'orderId', 'notification', 'change', 'order']);
+    expect(Object.keys(body)).toEqual(['id', 'type', 'scope', 'occurredAt', 'sequence', 'merchant', 'channel', 'orderId', 'notification', 'change', 'order']);
     expect(body).toMatchObject({
       id: 'msg-1',
       type: 'order.state.changed',
       scope: 'state.completed',
+      sequence: 4,
       orderId: order.id,
       notification: { id: registration.id, reference: 'erp-export', description: 'Send completed orders to the ERP' },
       change: { kind: 'state', from: 'accepted', to: 'completed' },

@@ -20,6 +20,8 @@ export interface DeliveryBody {
   type: string;
   scope: string;
   occurredAt: string;
+  /** The order's version after the change (see OrderChangeEvent.sequence); the same on every attempt. */
+  sequence: number;
   merchant: string;
   channel: string;
   orderId: string;
@@ -52,6 +54,7 @@ export function buildDeliveryBody(input: DeliveryBodyInput): DeliveryBody {
     type: input.type,
     scope: input.scope,
     occurredAt: input.occurredAt,
+    sequence: input.sequence,
     merchant: input.merchant,
     channel: input.channel,
     orderId: input.orderId,

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { purgeExpiredIdempotencyKeys } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 
@@ -10,7 +11,8 @@ const CHUNK = 5000;
 
 /**
  * Deletes deliveries (message and every attempt) older than RETENTION_DAYS. A delivery with a
- * pending attempt, or an attempt inside the period (a recent retry), is kept whole.
+ * pending attempt, or an attempt inside the period (a recent retry), is kept whole. Also deletes
+ * Idempotency-Keys past their 24 hours.
  */
 @Injectable()
 export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,6 +28,7 @@ export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     const run = () => {
       this.purge().catch((error: Error) => this.logger.warn({ msg: 'retention purge failed', reason: error.message }));
+      this.purgeIdempotencyKeys().catch((error: Error) => this.logger.warn({ msg: 'idempotency key purge failed', reason: error.message }));
     };
     this.firstRun = setTimeout(run, FIRST_RUN_MS).unref();
     this.timer = setInterval(run, EVERY_MS).unref();
@@ -34,6 +37,13 @@ export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
   onModuleDestroy(): void {
     if (this.firstRun) clearTimeout(this.firstRun);
     if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Deletes Idempotency-Keys past retention, in batches; returns how many. */
+  async purgeIdempotencyKeys(): Promise<number> {
+    const deleted = await purgeExpiredIdempotencyKeys(this.dataSource);
+    if (deleted > 0) this.logger.log({ msg: 'deleted expired idempotency keys', keys: deleted });
+    return deleted;
   }
 
   async purge(): Promise<number> {

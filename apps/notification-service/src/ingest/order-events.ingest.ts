@@ -70,6 +70,7 @@ export class OrderEventsIngest {
       changeId: event.id,
       type: event.type,
       occurredAt: event.occurredAt,
+      sequence: event.sequence,
       merchant: event.merchant,
       channel: event.channel,
       orderId: event.orderId,
