@@ -3,11 +3,14 @@ import { DeliveryModule } from '../delivery/delivery.module';
 import { EventsModule } from '../events/events.module';
 import { OrdersModule } from '../orders/orders.module';
 import { SubscriptionsModule } from '../subscriptions/subscriptions.module';
+import { ScopeMatcher } from '../matching/scope-matcher';
+import { IngestAttempts } from './ingest-attempts';
 import { OrderEventsConsumer } from './order-events.consumer';
 import { OrderEventsIngest } from './order-events.ingest';
 
 @Module({
   imports: [DeliveryModule, EventsModule, OrdersModule, SubscriptionsModule],
-  providers: [OrderEventsIngest, OrderEventsConsumer],
+  // The matcher is a provider (not built inside the ingest) so that one instance, with its schema cache, serves the service.
+  providers: [OrderEventsIngest, OrderEventsConsumer, IngestAttempts, { provide: ScopeMatcher, useFactory: () => new ScopeMatcher() }],
 })
 export class IngestModule {}
