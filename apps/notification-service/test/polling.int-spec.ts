@@ -19,6 +19,7 @@ function aBody(merchant: string, orderId: string, messageId: string): string {
     type: 'order.state.changed',
     scope: 'state.completed',
     occurredAt: new Date().toISOString(),
+    lastModified: new Date().toISOString(),
     merchant,
     channel: 'web-se',
     orderId,

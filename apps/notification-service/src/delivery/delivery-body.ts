@@ -14,12 +14,17 @@ export interface NotificationRef {
   description: string | null;
 }
 
-/** The JSON body of a webhook, as in DESIGN section 5. */
+/**
+ * The JSON body of a webhook, as in DESIGN section 5. Beside `occurredAt` it carries the order's
+ * `lastModified` (DESIGN section 1), also when `payload: metadata` leaves the order out: deliveries
+ * are not ordered across retries, and receivers drop stale ones by it.
+ */
 export interface DeliveryBody {
   id: string;
   type: string;
   scope: string;
   occurredAt: string;
+  lastModified: string;
   merchant: string;
   channel: string;
   orderId: string;
@@ -28,7 +33,7 @@ export interface DeliveryBody {
   order?: PublicOrder;
 }
 
-export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'order'> & {
+export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'lastModified' | 'order'> & {
   messageId: string;
   order: PublicOrder;
   payload: PayloadKind;
@@ -48,6 +53,7 @@ export function buildDeliveryBody(input: DeliveryBodyInput): DeliveryBody {
     type: input.type,
     scope: input.scope,
     occurredAt: input.occurredAt,
+    lastModified: input.order.lastModified,
     merchant: input.merchant,
     channel: input.channel,
     orderId: input.orderId,
