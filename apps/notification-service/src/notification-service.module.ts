@@ -28,7 +28,7 @@ export class NotificationServiceModule {
         TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix }),
         SigningModule.register({ keyGraceMs: config.signingKeyGraceMs }),
-        PollingModule.register({ visibilityMs: config.pollVisibilityMs }),
+        PollingModule.register({ visibilityMs: config.pollVisibilityMs, retentionDays: config.retentionDays }),
         EmailModule.register({ smtpUrl: config.smtpUrl ?? null, from: config.smtpFrom, timeoutMs: config.deliveryTimeoutMs }),
         OrdersModule,
         SubscriptionsModule,

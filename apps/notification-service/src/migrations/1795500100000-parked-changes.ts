@@ -37,9 +37,12 @@ export class ParkedChanges1795500100000 implements MigrationInterface {
         "parked_at" timestamptz NOT NULL DEFAULT now()
       )`);
     await queryRunner.query(`CREATE INDEX "parked_changes_parked_at_idx" ON "notifications"."parked_changes" ("parked_at")`);
+    // Poll messages also go after RETENTION_DAYS when it is shorter than their 30 days.
+    await queryRunner.query(`CREATE INDEX "poll_messages_created_at_idx" ON "notifications"."poll_messages" ("created_at")`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "notifications"."poll_messages_created_at_idx"`);
     await queryRunner.query(`DROP TABLE "notifications"."parked_changes"`);
     await queryRunner.query(`DROP TABLE "notifications"."ingest_attempts"`);
   }
