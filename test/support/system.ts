@@ -11,7 +11,7 @@ import { OrderServiceConfig } from '../../apps/order-service/src/config/order-se
 import { createOrderServiceApp } from '../../apps/order-service/src/create-order-service-app';
 import { createTestDatabase, TestDatabase } from './database';
 import { EVENTS_PATH, EventsWait, waitForOrderEvents } from './events';
-import { TEST_SERVICE_ENV } from './env';
+import { TEST_OPERATOR_TOKEN, TEST_SERVICE_ENV } from './env';
 import { kafkaBrokers } from './kafka';
 import { WebhookSink } from './webhook-sink';
 
@@ -20,6 +20,8 @@ export const CHANNELS = '/api/v0/checkout/channels';
 export const NOTIFICATIONS = '/api/v0/checkout/notifications';
 export const EVENTS = EVENTS_PATH;
 export const ALPHA = { 'x-merchant': 'alpha', authorization: 'Bearer alpha-token-1' };
+/** Service-wide actions (signing-key rotation) take the operator token, not a merchant's. */
+export const OPERATOR = { authorization: `Bearer ${TEST_OPERATOR_TOKEN}` };
 export const BETA = { 'x-merchant': 'beta', authorization: 'Bearer beta-token-1' };
 
 export type BusKind = 'kafka' | 'in-process';

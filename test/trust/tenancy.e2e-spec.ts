@@ -24,7 +24,9 @@ type Expectation =
   /** Creates or replaces something in beta's own namespace; alpha's data is checked unchanged afterwards. */
   | { kind: 'own-write' }
   /** Touches nothing of any merchant (documented in docs/guarantees.md). */
-  | { kind: 'merchant-free' };
+  | { kind: 'merchant-free' }
+  /** Service-wide, for an operator token only: any merchant's token is refused with 403. */
+  | { kind: 'operator' };
 
 interface Probe {
   headers?: Record<string, string>;
@@ -131,6 +133,8 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
     'DELETE /api/v0/checkout/orders/:id/notifications/:notificationId': { expect: { kind: 'foreign' } },
     'GET /api/v0/checkout/channels/:channel/notifications': { expect: { kind: 'own-view' } },
     'PUT /api/v0/checkout/channels/:channel/notifications': { body: [hook('https://beta.example.com/channel', { state: ['completed'] })], expect: { kind: 'own-write' } },
+    // Service-wide: the changes the bus refused, of every merchant, so only an operator lists them.
+    'GET /api/v0/checkout/operator/parked-changes': { expect: { kind: 'operator' } },
   };
 
   const NOTIFICATION_PROBES: Record<string, Probe> = {
@@ -147,8 +151,8 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
     'GET /api/v0/checkout/notifications/receive': { query: { maxNumberMessages: '10', timeoutMs: '0', autoAck: 'true' }, expect: { kind: 'own-view' } },
     'POST /api/v0/checkout/notifications/ack': { expect: { kind: 'own-view' } },
     'GET /api/v0/checkout/notifications': { expect: { kind: 'own-view' } },
-    // Service-wide: the JWS signing key is one for every merchant (see docs/guarantees.md, "Known limits").
-    'POST /api/v0/checkout/notifications/signing-keys/rotate': { expect: { kind: 'merchant-free' } },
+    // Service-wide: the JWS signing key is one for every merchant, so only an operator rotates it.
+    'POST /api/v0/checkout/notifications/signing-keys/rotate': { expect: { kind: 'operator' } },
     'POST /api/v0/checkout/notifications/secrets': { expect: { kind: 'merchant-free' } },
     'GET /api/v0/checkout/notifications/.well-known/jwks.json': { expect: { kind: 'merchant-free' } },
   };
@@ -191,6 +195,7 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
         const where = `${service.name} ${route} → ${response.status} ${JSON.stringify(response.body)}`;
         expect({ where, leaked: JSON.stringify(response.body).includes(MARKER) || response.text.includes(MARKER) }).toEqual({ where, leaked: false });
         if (probe.expect.kind === 'foreign') expect({ where, status: [403, 404].includes(response.status) }).toEqual({ where, status: true });
+        else if (probe.expect.kind === 'operator') expect({ where, status: response.status }).toEqual({ where, status: 403 });
         else expect({ where, status: response.status < 300 }).toEqual({ where, status: true });
         if (route.endsWith('/events')) expect(response.body.data).toEqual([]);
         if (route.endsWith('/events/retry')) expect(response.body).toEqual({ count: 0 });
@@ -214,7 +219,7 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
     expect(await periodList(BETA)).toEqual([]);
   });
 
-  it("refuses alpha's token for merchant beta (403), and every /api route without a token (401) or merchant (400)", async () => {
+  it("refuses alpha's token for merchant beta (403), and every /api route without a token (401) or merchant (400; 403 on operator routes, which need no merchant but refuse a merchant's token)", async () => {
     const alphaTokenAsBeta = { 'x-merchant': 'beta', authorization: ALPHA.authorization };
     for (const service of services()) {
       for (const route of Object.keys(service.probes)) {
@@ -225,7 +230,8 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
           send(service.http, route, service.values, { 'x-merchant': 'beta' }, probe),
           send(service.http, route, service.values, { authorization: BETA.authorization }, probe),
         ]);
-        expect({ route, statuses: results.map((r) => r.status) }).toEqual({ route, statuses: [403, 401, 400] });
+        const withoutMerchant = probeFor(service.probes, route).expect.kind === 'operator' ? 403 : 400;
+        expect({ route, statuses: results.map((r) => r.status) }).toEqual({ route, statuses: [403, 401, withoutMerchant] });
         for (const result of results) expect(result.text).not.toContain(MARKER);
       }
     }

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpApp, ensureSchema, JsonLogger } from '@ordercast/platform';
+import { configureHttpApp, ensureSchema, JsonLogger, strictExpressAdapter } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { USER_AGENT } from './delivery/user-agent';
 import { NOTIFICATIONS_SCHEMA } from './notification-database';
@@ -16,11 +16,11 @@ export async function createNotificationServiceApp(config: NotificationServiceCo
   if (!databaseUrl) throw new Error('DATABASE_URL is required (main.ts starts an embedded PostgreSQL when it is not set)');
   await ensureSchema(databaseUrl, NOTIFICATIONS_SCHEMA);
   const logger = new JsonLogger('notification-service', config.logLevel, config.logFormat);
-  const app = await NestFactory.create(NotificationServiceModule.forRoot(config, databaseUrl), { logger, bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create(NotificationServiceModule.forRoot(config, databaseUrl), strictExpressAdapter(), { logger, bodyParser: false, abortOnError: false });
   configureHttpApp(app, logger);
   const document = new DocumentBuilder()
     .setTitle('Ordercast notification-service')
-    .setDescription('Events (delivery attempts) of order notifications: query, retry, manual send. Every /api route needs X-Merchant and a Bearer token.')
+    .setDescription('Events (delivery attempts) of order notifications: query, retry, manual send. Every /api route needs X-Merchant and a Bearer token; signing-key rotation needs an operator token (ADMIN_TOKENS) instead.')
     .setVersion(USER_AGENT.slice('Ordercast/'.length))
     .addBearerAuth()
     .addGlobalParameters({ name: 'X-Merchant', in: 'header', required: true, schema: { type: 'string' } })

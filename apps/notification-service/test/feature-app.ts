@@ -2,7 +2,9 @@ import { DynamicModule, INestApplication, Provider, Type } from '@nestjs/common'
 import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, ServiceDatabase } from '@ordercast/platform';
+import {
+  ADMIN_TOKENS, API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, ServiceDatabase, strictExpressAdapter,
+} from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 
@@ -13,6 +15,8 @@ export interface FeatureAppOptions {
   migrations: ServiceDatabase['migrations'];
   /** Bearer token -> merchant. */
   tokens: Record<string, string>;
+  /** Operator tokens (none when not given). */
+  adminTokens?: string[];
   /** What the feature expects the app to provide globally (SECRET_BOX, TargetGuard, ...). */
   globals: Provider[];
 }
@@ -48,10 +52,11 @@ export async function startFeatureApp(options: FeatureAppOptions): Promise<Featu
       ],
       providers: [
         { provide: API_TOKENS, useValue: new Map(Object.entries(options.tokens)) },
+        { provide: ADMIN_TOKENS, useValue: options.adminTokens ?? [] },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
       ],
     }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
+    const app = moduleRef.createNestApplication(strictExpressAdapter(), { logger: false });
     configureHttpApp(app);
     await app.init();
     return {

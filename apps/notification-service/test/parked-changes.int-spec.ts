@@ -3,7 +3,10 @@ import request from 'supertest';
 import { MAX_INGEST_ATTEMPTS } from '../src/ingest/ingest-attempts';
 import { ScopeMatcher } from '../src/matching/scope-matcher';
 import { aChangeEvent, aRegistration, anOrder, withState } from './fixtures/orders';
-import { startSuite, Suite } from './notification-service.fixture';
+import { TEST_OPERATOR_TOKEN } from '../../../test/support/env';
+import { ALPHA, NOTIFICATIONS, startSuite, Suite } from './notification-service.fixture';
+
+const PARKED = `${NOTIFICATIONS}/operator/parked-changes`;
 
 /**
  * Poison changes: a change whose ingest keeps failing, or keeps crashing the process, is parked
@@ -59,6 +62,20 @@ describe('parking poison changes (real PostgreSQL, in-process bus)', () => {
 
     const metrics = await request(suite.http).get('/metrics').expect(200);
     expect(metrics.text).toMatch(/^ordercast_parked_changes_total 1$/m);
+
+    // Operators list it (every merchant's, so never a merchant token), without the snapshots.
+    const listed = await request(suite.http).get(PARKED).set('authorization', `Bearer ${TEST_OPERATOR_TOKEN}`).expect(200);
+    expect(listed.body).toEqual({
+      data: [{
+        changeId: poison.id, orderId: checkout.id, merchant: 'alpha', channel: checkout.channel, type: 'order.state.changed', occurredAt: poison.occurredAt,
+        topic: expect.stringContaining('checkout.order-events.v1'), partition: expect.any(Number), offset: expect.any(String), attempts: MAX_INGEST_ATTEMPTS,
+        reason: `injected failure for order ${checkout.id}`, parkedAt: expect.any(String),
+      }],
+      pagination: { offset: 0, limit: 50, size: 1, totalSize: 1 },
+    });
+    await request(suite.http).get(PARKED).set(ALPHA).expect(403);
+    await request(suite.http).get(PARKED).expect(401);
+    await request(suite.http).get(PARKED).query({ limit: 0 }).set('authorization', `Bearer ${TEST_OPERATOR_TOKEN}`).expect(400);
 
     // Delivered again (a replay of the topic), it is skipped at once; the change after it proves the partition moved on.
     const completed = withState(accepted, 'completed', '2025-01-01T13:00:00.000Z');

@@ -5,15 +5,19 @@ interface Layer {
 }
 
 /**
- * Every route the app serves under /api/ (OpenAPI pages aside), as `METHOD /path/:param`, read
- * from the HTTP router itself rather than from the docs, so an undocumented route is listed too.
+ * Every route the app's HTTP router serves, as `METHOD /path/:param`, read from the router
+ * itself rather than from the docs or the controllers, so an undocumented route is listed too.
  */
-export function apiRoutes(app: INestApplication): string[] {
+export function httpRoutes(app: INestApplication): string[] {
   const express = app.getHttpAdapter().getInstance() as { router: { stack: Layer[] } };
   return express.router.stack
     .flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).map((method) => `${method.toUpperCase()} ${layer.route!.path}`) : []))
-    .filter((route) => / \/api\//.test(route) && !/ \/api\/docs/.test(route))
     .sort();
+}
+
+/** Every route the app serves under /api/ (OpenAPI pages aside). */
+export function apiRoutes(app: INestApplication): string[] {
+  return httpRoutes(app).filter((route) => / \/api\//.test(route) && !/ \/api\/docs/.test(route));
 }
 
 /** A route pattern with its parameters filled in. */

@@ -12,6 +12,7 @@ import type { EventRecord } from '../../../apps/notification-service/src/events/
 import { OrderServiceConfig } from '../../../apps/order-service/src/config/order-service.config';
 import { createOrderServiceApp } from '../../../apps/order-service/src/create-order-service-app';
 import { createTestDatabase, TestDatabase } from '../../support/database';
+import { TEST_ENCRYPTION_KEY } from '../../support/env';
 
 export const ORDERS = '/api/v0/checkout/orders';
 export const CHANNELS = '/api/v0/checkout/channels';
@@ -20,11 +21,16 @@ export const EVENTS = `${NOTIFICATIONS}/events`;
 export const SUBSCRIPTIONS = `${NOTIFICATIONS}/subscriptions`;
 export const ALPHA = { 'x-merchant': 'alpha', authorization: 'Bearer alpha-token-1' };
 export const BETA = { 'x-merchant': 'beta', authorization: 'Bearer beta-token-1' };
+export const OPERATOR_TOKEN = 'operator-token-of-the-trust-suites';
+/** Service-wide actions (signing-key rotation) take the operator token, not a merchant's. */
+export const OPERATOR = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
-/** What both services share in the trust suites: fast retries and polling, two merchants. */
+/** What both services share in the trust suites: fast retries and polling, two merchants, an operator, one encryption key. */
 export const TRUST_ENV: Record<string, string> = {
   PORT: '0',
   API_TOKENS: 'alpha:alpha-token-1,beta:beta-token-1',
+  ADMIN_TOKENS: OPERATOR_TOKEN,
+  ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
   ALLOW_PRIVATE_TARGETS: 'true',
   LOG_LEVEL: 'error',
   RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1s,1s,1s,1s',
@@ -155,4 +161,17 @@ export async function connect(url: string): Promise<Client> {
   const client = new Client({ connectionString: url });
   await client.connect();
   return client;
+}
+
+/** Every row of every table of both services' schemas, as text, in a stable order: equal dumps mean nothing stored changed. */
+export async function dumpTables(sql: Client): Promise<string> {
+  const { rows: tables } = await sql.query<{ name: string }>(
+    `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+     WHERE table_schema IN ('orders', 'notifications') AND table_type = 'BASE TABLE' ORDER BY 1`);
+  const dump: string[] = [];
+  for (const { name } of tables) {
+    const { rows } = await sql.query<{ row: string }>(`SELECT t::text AS row FROM ${name} t ORDER BY 1`);
+    dump.push(name, ...rows.map((r) => r.row));
+  }
+  return dump.join('\n');
 }

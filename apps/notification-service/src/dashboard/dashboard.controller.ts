@@ -1,5 +1,6 @@
 import { Controller, Get, NotFoundException, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '@ordercast/platform';
 import type { Response } from 'express';
 import { DashboardAssets } from './dashboard-assets';
 
@@ -24,6 +25,7 @@ export const DASHBOARD_CSP = [
  * makes carries the merchant and token the operator signs in with.
  */
 @ApiExcludeController()
+@Public()
 @Controller('dashboard')
 export class DashboardController {
   constructor(private readonly assets: DashboardAssets) {}

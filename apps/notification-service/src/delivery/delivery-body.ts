@@ -1,8 +1,8 @@
 import type { Order, PayloadKind, Registration } from '@ordercast/contracts';
-import { maskHeaders } from '@ordercast/platform';
+import { maskSealedHeaders, maskUrlCredentials, type SecretBox } from '@ordercast/platform';
 import { canonicalJson } from '../signing/detached-jws';
 
-/** A registration as a receiver sees it inside an order: headers masked, signing secret left out. */
+/** A registration as a receiver sees it inside an order: headers and URL credentials masked, signing secret left out. */
 export type PublicRegistration = Omit<Registration, 'secret'>;
 
 /** The order as it goes out in a body: nothing a receiver could use to impersonate another receiver. */
@@ -39,10 +39,14 @@ export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'lastModified' | 'orde
   payload: PayloadKind;
 };
 
-export function publicOrder(order: Order): PublicOrder {
+/** From the order as stored (registrations sealed); only the visible header values are opened. */
+export function publicOrder(order: Order, box: SecretBox): PublicOrder {
+  const open = (value: string) => box.decrypt(value, 'header-values');
   return {
     ...order,
-    notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({ ...registration, headers: maskHeaders(registration.headers) })),
+    notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({
+      ...registration, url: maskUrlCredentials(registration.url), headers: maskSealedHeaders(registration.headers, open),
+    })),
   };
 }
 

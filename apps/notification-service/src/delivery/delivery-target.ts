@@ -1,9 +1,8 @@
 import type { DeliveryKind, HttpMethod, PayloadKind, Registration, Watch } from '@ordercast/contracts';
-import type { SecretBox } from '@ordercast/platform';
 
 /**
  * Where and how a match is delivered: an order's registration or a merchant's subscription,
- * with header values and secret sealed (SecretBox), as they are stored.
+ * with header values, secret and URL credentials sealed (SecretBox), as they are stored.
  */
 export interface DeliveryTarget {
   kind: 'registration' | 'subscription';
@@ -22,14 +21,6 @@ export interface DeliveryTarget {
 
 /** A registration whose header values and secret are sealed, as kept in the order snapshot store. */
 export type SealedRegistration = Registration;
-
-export function sealRegistration(registration: Registration, box: SecretBox): SealedRegistration {
-  return { ...registration, headers: box.encryptValues(registration.headers), secret: registration.secret === null ? null : box.encrypt(registration.secret) };
-}
-
-export function unsealRegistration(registration: SealedRegistration, box: SecretBox): Registration {
-  return { ...registration, headers: box.decryptValues(registration.headers), secret: registration.secret === null ? null : box.decrypt(registration.secret) };
-}
 
 export function registrationTarget(sealed: SealedRegistration): DeliveryTarget {
   return {

@@ -19,7 +19,7 @@ export interface EarlierAttempts {
 }
 
 /** A change given up on: the event with its snapshots sealed, where it was read, and why. */
-export interface ParkedChange {
+export interface ChangeToPark {
   event: OrderChangeEvent;
   message: IncomingMessage;
   attempts: number;
@@ -108,7 +108,7 @@ export class IngestAttempts {
   }
 
   /** Moves a change from the attempts to the parked changes, in one statement. */
-  async park(parked: ParkedChange): Promise<void> {
+  async park(parked: ChangeToPark): Promise<void> {
     const { event, message } = parked;
     await this.dataSource.query(
       `WITH done AS (DELETE FROM "notifications"."ingest_attempts" WHERE change_id = $1)

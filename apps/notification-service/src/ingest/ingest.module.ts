@@ -7,10 +7,13 @@ import { ScopeMatcher } from '../matching/scope-matcher';
 import { IngestAttempts } from './ingest-attempts';
 import { OrderEventsConsumer } from './order-events.consumer';
 import { OrderEventsIngest } from './order-events.ingest';
+import { ParkedChanges } from './parked-changes';
+import { ParkedChangesController } from './parked-changes.controller';
 
 @Module({
   imports: [DeliveryModule, EventsModule, OrdersModule, SubscriptionsModule],
+  controllers: [ParkedChangesController],
   // The matcher is a provider (not built inside the ingest) so that one instance, with its schema cache, serves the service.
-  providers: [OrderEventsIngest, OrderEventsConsumer, IngestAttempts, { provide: ScopeMatcher, useFactory: () => new ScopeMatcher() }],
+  providers: [OrderEventsIngest, OrderEventsConsumer, IngestAttempts, ParkedChanges, { provide: ScopeMatcher, useFactory: () => new ScopeMatcher() }],
 })
 export class IngestModule {}

@@ -1,18 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Order, OrderChangeEvent, parseOrderChangeEvent, Registration } from '@ordercast/contracts';
+import { OrderChangeEvent, parseOrderChangeEvent, Registration } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
-import { SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { SECRET_BOX, SecretBox, urlCredentialsSealed } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { publicOrder } from '../delivery/delivery-body';
-import { registrationTarget, sealRegistration } from '../delivery/delivery-target';
+import { DeliveryTarget, registrationTarget } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import { deliveryCause, newDelivery, NewDelivery } from '../delivery/new-delivery';
 import { DeliveriesRepository } from '../events/deliveries.repository';
 import { Refusal, ScopeMatcher } from '../matching/scope-matcher';
-import type { DeliveryTarget } from '../delivery/delivery-target';
 import { NotificationMetrics } from '../metrics/notification-metrics';
 import { latestSnapshots, SealedChange } from '../orders/order-snapshot.store';
 import { coversChannel, EnabledSubscription, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
@@ -31,6 +30,7 @@ interface ReceivedChange extends SealedChange {
  *
  * As many attempts as the local dispatcher can take now are inserted already leased to it and
  * handed over with what to send: each saves the dispatcher a claim, and the delivery a round trip.
+ * They are chosen round-robin over merchants, so one merchant's burst does not take every place.
  *
  * Every attempt at a change is counted durably first (see {@link IngestAttempts}). When an earlier
  * delivery of a batch did not finish, its changes are ingested one at a time, so only the change
@@ -92,8 +92,8 @@ export class OrderEventsIngest {
   private async park(change: ReceivedChange, attempts: number): Promise<void> {
     const { event, message } = change;
     const reason = (await this.attempts.lastError(event)) ?? `ingest did not finish in ${attempts} attempts: the service stopped or crashed while ingesting it`;
-    const sealed = { ...event, previous: event.previous && this.sealOrder(event.previous), order: change.sealedOrder };
-    await this.attempts.park({ event: sealed, message, attempts, reason });
+    // Registrations as ingest keeps them: sealed, the malformed ones left out.
+    await this.attempts.park({ event: { ...event, order: change.sealedOrder }, message, attempts, reason });
     this.metrics.parkedChanges.inc();
     this.logger.error({
       msg: 'parked a change whose ingest keeps failing; its partition moves on', changeId: event.id, orderId: event.orderId, merchant: event.merchant,
@@ -105,10 +105,11 @@ export class OrderEventsIngest {
     const subscriptions = await this.subscriptions.findEnabled([...new Set(changes.map((change) => change.event.merchant))]);
     const now = this.clock.now();
     const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
-    const lease = { count: this.signal.capacity(), ms: this.config.leaseMs };
+    const offer = this.signal.lease();
+    const lease = offer === null ? undefined : { count: offer.count, ms: this.config.leaseMs, owner: offer.owner };
     const inserted = await this.deliveries.insert(this.dataSource, deliveries, { snapshots: latestSnapshots(changes), lease });
     // Counted from before the statement, so never later than the lease the database set.
-    this.signal.accept(inserted.leased, now.getTime() + lease.ms);
+    this.signal.accept(inserted.leased, now.getTime() + this.config.leaseMs);
     this.signal.notify(inserted.pendingIds);
     this.deliveries.announce(inserted);
     this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));
@@ -132,7 +133,7 @@ export class OrderEventsIngest {
       orderId: event.orderId,
       orderReference: event.order.reference,
       change: event.change,
-      order: publicOrder(event.order),
+      order: publicOrder(event.order, this.box),
     });
     return matches.map((match) => newDelivery(cause, match.target, match.label, 'automatic', now));
   }
@@ -148,12 +149,6 @@ export class OrderEventsIngest {
     });
   }
 
-  /** The order with its registrations' secrets sealed, as snapshots are kept; malformed registrations left out. */
-  private sealOrder(order: Order): Order {
-    const usable = Array.isArray(order.notifications) ? order.notifications.filter(isUsableRegistration) : [];
-    return { ...order, notifications: usable.map((registration) => sealRegistration(registration, this.box)) };
-  }
-
   /** A message that can never be ingested is logged and skipped rather than blocking its partition forever. */
   private parse(message: IncomingMessage): ReceivedChange[] {
     let event: OrderChangeEvent;
@@ -165,16 +160,24 @@ export class OrderEventsIngest {
       this.logger.error({ msg: 'skipping unreadable change event', topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, reason: (error as Error).message });
       return [];
     }
-    const sealedOrder = this.sealOrder(event.order);
+    const sealedOrder = { ...event.order, notifications: event.order.notifications.filter((registration) => isUsableRegistration(registration, this.box)) };
     const ignored = event.order.notifications.length - sealedOrder.notifications.length;
     if (ignored > 0) this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored });
+    // Sealed by order-service with the shared key: kept as they came, opened only to call the target.
     return [{ event, sealedOrder, message }];
   }
 }
 
-/** One bad registration must not block its partition (the batch would fail on every redelivery) nor hide the others. */
-function isUsableRegistration(registration: unknown): registration is Registration {
+/**
+ * One bad registration must not block its partition (the batch would fail on every redelivery) nor
+ * hide the others. Header values, the secret and URL credentials must be sealed: a plaintext one is refused here
+ * rather than stored where only sealed values belong.
+ */
+function isUsableRegistration(registration: unknown, box: SecretBox): registration is Registration {
   if (typeof registration !== 'object' || registration === null) return false;
-  const { id, scope, headers, secret } = registration as Record<string, unknown>;
-  return typeof id === 'string' && Array.isArray(scope) && typeof headers === 'object' && headers !== null && (secret === null || typeof secret === 'string');
+  const { id, scope, url, headers, secret } = registration as Record<string, unknown>;
+  return typeof id === 'string' && Array.isArray(scope) && (url === null || (typeof url === 'string' && urlCredentialsSealed(url, box)))
+    && typeof headers === 'object' && headers !== null
+    && Object.values(headers).every((value) => typeof value === 'string' && box.isSealed(value))
+    && (secret === null || (typeof secret === 'string' && box.isSealed(secret)));
 }

@@ -1,4 +1,4 @@
-import { STATE_POINTER, type JsonSchema, type Order, type Watch } from '@ordercast/contracts';
+import { STATE_POINTER, watchesRegistrations, type JsonSchema, type Order, type PreviousOrder, type Watch } from '@ordercast/contracts';
 import { deepEqual } from './deep-equal';
 import { valueAtPointer } from './json-pointer';
 import { SchemaCache } from './schema-cache';
@@ -63,7 +63,8 @@ interface CollectionItem {
 /**
  * The one matching rule of the design: a watch fires when the value at its JSON pointer
  * differs between `previous` and `order` (deep equality; with no previous snapshot every old
- * value is undefined) and the new value is valid against the watch's schema.
+ * value is undefined) and the new value is valid against the watch's schema. The order's
+ * registrations are not watched (`previous` does not carry them).
  *
  * `/payments` and `/shippings` fire once per payment or shipping that is new, changed or gone,
  * labelled with its (new) state; a watch with `states` fires only for those that reached one of
@@ -76,7 +77,7 @@ export class ScopeMatcher {
     private readonly schemas = new SchemaCache(),
   ) {}
 
-  match<T extends Watcher>(targets: readonly T[], previous: Order | null, order: Order): ScopeMatch<T>[] {
+  match<T extends Watcher>(targets: readonly T[], previous: PreviousOrder | null, order: Order): ScopeMatch<T>[] {
     return this.evaluate(targets, previous, order).matches;
   }
 
@@ -86,7 +87,7 @@ export class ScopeMatcher {
    * evaluated in the order given, so a change that runs out of budget refuses the same ones on
    * every delivery.
    */
-  evaluate<T extends Watcher>(targets: readonly T[], previous: Order | null, order: Order): MatchOutcome<T> {
+  evaluate<T extends Watcher>(targets: readonly T[], previous: PreviousOrder | null, order: Order): MatchOutcome<T> {
     const steps = { remaining: this.budget.maxStepsPerChange };
     const outcome: MatchOutcome<T> = { matches: [], refusals: [] };
     for (const target of targets) {
@@ -102,11 +103,13 @@ export class ScopeMatcher {
   }
 
   /** The distinct labels of the watches that fire, in watch order. */
-  labels(watches: readonly Watch[], previous: Order | null, order: Order): string[] {
+  labels(watches: readonly Watch[], previous: PreviousOrder | null, order: Order): string[] {
     return this.match([{ scope: [...watches] }], previous, order).map((match) => match.label);
   }
 
-  private fire(watch: Watch, previous: Order | null, order: Order, steps: { remaining: number }): string[] | WatchRefusal {
+  private fire(watch: Watch, previous: PreviousOrder | null, order: Order, steps: { remaining: number }): string[] | WatchRefusal {
+    // Refused at registration; one stored before the rule must not fire on every change.
+    if (watchesRegistrations(watch.pointer)) return [];
     const before = previous === null ? undefined : valueAtPointer(previous, watch.pointer);
     const after = valueAtPointer(order, watch.pointer);
     if (deepEqual(before, after)) return [];

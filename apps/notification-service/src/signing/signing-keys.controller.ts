@@ -1,6 +1,6 @@
 import { Controller, Header, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Merchant } from '@ordercast/platform';
+import { Operator } from '@ordercast/platform';
 import { Rotation, SigningKeyService } from './signing-key.service';
 import { generateWebhookSecret } from './standard-webhooks';
 
@@ -9,10 +9,12 @@ import { generateWebhookSecret } from './standard-webhooks';
 export class SigningKeysController {
   constructor(private readonly keys: SigningKeyService) {}
 
+  /** One key signs for every merchant, so rotating it is an operator's action, never a merchant's. */
+  @Operator()
   @Post('signing-keys/rotate')
-  @ApiOperation({ summary: 'Activate a new JWS signing key; the previous one stays in the JWKS for the grace period' })
-  rotate(@Merchant() merchant: string): Promise<Rotation> {
-    return this.keys.rotate(merchant);
+  @ApiOperation({ summary: 'Operator only (ADMIN_TOKENS): publish a new JWS signing key, signing one JWKS max-age later; the previous one signs until then and stays in the JWKS for the grace period. 409 while a rotated-in key waits to sign' })
+  rotate(): Promise<Rotation> {
+    return this.keys.rotate();
   }
 
   @Post('secrets')

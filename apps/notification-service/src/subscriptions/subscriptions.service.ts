@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DeliveryKind, HttpMethod, normaliseScope, PayloadKind, Watch } from '@ordercast/contracts';
-import { MASK, maskHeaders, maskSecret, SECRET_BOX, SecretBox, TargetGuard } from '@ordercast/platform';
+import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard } from '@ordercast/platform';
 import { Repository } from 'typeorm';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
@@ -130,7 +130,8 @@ export class SubscriptionsService {
       ...(delivery === 'email' ? {} : { email: null }),
       delivery,
     };
-    if (request.url !== undefined) target.url = request.url;
+    // A URL sent back as shown (credentials masked) keeps the stored one, like a masked header.
+    if (request.url !== undefined && request.url !== maskUrlCredentials(stored.url)) target.url = request.url;
     if (request.method !== undefined) target.method = request.method;
     if (request.headers !== undefined) target.headers = this.keepMasked(request.headers, stored.headers);
     if (request.email !== undefined) target.email = request.email;
@@ -180,19 +181,20 @@ export class SubscriptionsService {
   private seal(target: Target): Target {
     return {
       ...target,
-      headers: this.box.encryptValues(target.headers),
-      secret: target.secret === null ? null : this.box.encrypt(target.secret),
+      url: sealUrlCredentials(target.url, this.box),
+      headers: this.box.encryptValues(target.headers, 'header-values'),
+      secret: target.secret === null ? null : this.box.encrypt(target.secret, 'signing-secrets'),
     };
   }
 
   private open(row: SubscriptionEntity): Target {
     return {
       delivery: row.delivery,
-      url: row.url,
+      url: row.url === null ? null : openUrlCredentials(row.url, this.box),
       method: row.method,
-      headers: this.box.decryptValues(row.headers),
+      headers: this.box.decryptValues(row.headers, 'header-values'),
       email: row.email,
-      secret: row.secret === null ? null : this.box.decrypt(row.secret),
+      secret: row.secret === null ? null : this.box.decrypt(row.secret, 'signing-secrets'),
     };
   }
 
@@ -204,9 +206,9 @@ export class SubscriptionsService {
       scope: row.scope,
       delivery: row.delivery,
       payload: row.payload,
-      url: row.url,
+      url: maskUrlCredentials(row.url),
       method: row.method,
-      headers: maskHeaders(this.box.decryptValues(row.headers)),
+      headers: maskSealedHeaders(row.headers, (value) => this.box.decrypt(value, 'header-values')),
       email: row.email,
       secret: maskSecret(row.secret),
       enabled: row.enabled,

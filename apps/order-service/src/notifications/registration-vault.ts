@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Order, Registration } from '@ordercast/contracts';
-import { maskHeaders, maskSecret, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { maskSealedHeaders, maskSecret, maskUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
 
 /**
- * Registrations are sealed once, when they are made: header values and the signing secret
- * stay encrypted in the order document, the channel configuration and the outbox. They are
- * opened only to be published on the (internal) bus or to be masked for a response.
+ * Registrations are sealed once, when they are made: header values, the signing secret and the
+ * credentials in the target URL's query stay encrypted in the order document, the channel
+ * configuration, the outbox and on the bus. order-service opens only the visible header values,
+ * to show them in a response; notification-service (sharing the key) opens the rest to call the target.
  */
 @Injectable()
 export class RegistrationVault {
@@ -14,37 +15,18 @@ export class RegistrationVault {
   seal(registration: Registration): Registration {
     return {
       ...registration,
-      headers: this.box.encryptValues(registration.headers),
-      secret: registration.secret === null ? null : this.box.encrypt(registration.secret),
+      url: sealUrlCredentials(registration.url, this.box),
+      headers: this.box.encryptValues(registration.headers, 'header-values'),
+      secret: registration.secret === null ? null : this.box.encrypt(registration.secret, 'signing-secrets'),
     };
-  }
-
-  /**
-   * An opener for a run of snapshots. It remembers what it decrypted, since one order's
-   * registrations recur in every snapshot of a batch (before and after each change).
-   */
-  opener(): (registration: Registration) => Registration {
-    const plain = new Map<string, string>();
-    const decrypt = (value: string): string => {
-      let result = plain.get(value);
-      if (result === undefined) {
-        result = this.box.decrypt(value);
-        plain.set(value, result);
-      }
-      return result;
-    };
-    return (registration) => ({
-      ...registration,
-      headers: Object.fromEntries(Object.entries(registration.headers).map(([name, value]) => [name, decrypt(value)])),
-      secret: registration.secret === null ? null : decrypt(registration.secret),
-    });
   }
 
   /** The registration as every response shows it. */
   mask(registration: Registration): Registration {
     return {
       ...registration,
-      headers: maskHeaders(this.box.decryptValues(registration.headers)),
+      url: maskUrlCredentials(registration.url),
+      headers: maskSealedHeaders(registration.headers, (value) => this.box.decrypt(value, 'header-values')),
       secret: maskSecret(registration.secret),
     };
   }

@@ -1,60 +1,76 @@
 import {
-  BadRequestException, CanActivate, createParamDecorator, ExecutionContext, ForbiddenException, Inject, Injectable,
-  SetMetadata, UnauthorizedException,
+  BadRequestException, CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
+import { CredentialTable } from './credential-table';
+import { ROUTE_ACCESS, RouteAccess } from './route-access';
 
 /** Injection token: map of API token → merchant, from `API_TOKENS`. */
 export const API_TOKENS = Symbol('API_TOKENS');
-const PUBLIC_ROUTE = 'ordercast:public';
-
-/** Marks a route (such as the JWKS) as reachable without merchant and token. */
-export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+/** Injection token: the operator tokens, from `ADMIN_TOKENS`. */
+export const ADMIN_TOKENS = Symbol('ADMIN_TOKENS');
 
 export interface AuthenticatedRequest extends Request {
   merchant: string;
 }
 
+const MERCHANT_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
 /**
- * Every `/api` route: `X-Merchant` names the tenant (400 without it), `Authorization: Bearer`
- * proves it (401 when missing or unknown, 403 when the token is another merchant's).
+ * The one authentication of both services, installed as the global guard: default deny.
+ * What a route needs comes from its own metadata ({@link Public}, {@link Operator}), never from
+ * its path, so a route is protected however a request spells the path and a new controller is
+ * protected without anyone remembering to.
+ * - public: nothing;
+ * - operator: `Authorization: Bearer` with a token from `ADMIN_TOKENS` (401 when missing or
+ *   unknown, 403 for a merchant's token);
+ * - anything else (merchant): `X-Merchant` names the tenant (400 without it), `Authorization:
+ *   Bearer` proves it (401 when missing or unknown, an operator token included; 403 when the
+ *   token is another merchant's). The merchant is then `request.merchant`.
  */
 @Injectable()
 export class ApiAuthGuard implements CanActivate {
+  private readonly merchants: CredentialTable<string>;
+  private readonly operators: CredentialTable<true>;
+
   constructor(
-    @Inject(API_TOKENS) private readonly tokens: Map<string, string>,
+    @Inject(API_TOKENS) tokens: ReadonlyMap<string, string>,
+    @Inject(ADMIN_TOKENS) adminTokens: readonly string[],
     private readonly reflector: Reflector,
-  ) {}
+  ) {
+    this.merchants = new CredentialTable(tokens);
+    this.operators = new CredentialTable(adminTokens.map((token) => [token, true] as const));
+  }
 
   canActivate(context: ExecutionContext): boolean {
+    const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [context.getHandler(), context.getClass()]);
+    if (access === 'public') return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const isPublic = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [context.getHandler(), context.getClass()]);
-    if (isPublic || !request.path.startsWith('/api/')) return true;
+    if (access === 'operator') return this.authenticateOperator(request);
+    return this.authenticateMerchant(request);
+  }
 
+  private authenticateOperator(request: Request): true {
+    const token = bearerToken(request);
+    if (this.operators.ownerOf(token)) return true;
+    if (this.merchants.ownerOf(token) !== undefined) throw new ForbiddenException('this is a service-wide action: it needs an operator token (ADMIN_TOKENS), not a merchant token');
+    throw new UnauthorizedException('unknown operator token');
+  }
+
+  private authenticateMerchant(request: AuthenticatedRequest): true {
     const merchant = request.header('x-merchant');
-    if (!merchant || !/^[A-Za-z0-9._-]{1,100}$/.test(merchant)) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['X-Merchant header is required'] });
-    const match = /^Bearer\s+(\S+)$/i.exec(request.header('authorization') ?? '');
-    if (!match) throw new UnauthorizedException('Authorization: Bearer <token> is required');
-    const owner = this.ownerOf(match[1]);
+    if (!merchant || !MERCHANT_PATTERN.test(merchant)) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['X-Merchant header is required'] });
+    const owner = this.merchants.ownerOf(bearerToken(request));
     if (owner === undefined) throw new UnauthorizedException('unknown API token');
     if (owner !== merchant) throw new ForbiddenException(`this token does not belong to merchant "${merchant}"`);
     request.merchant = merchant;
     return true;
   }
-
-  private ownerOf(token: string): string | undefined {
-    const given = Buffer.from(token);
-    for (const [known, merchant] of this.tokens) {
-      const expected = Buffer.from(known);
-      if (expected.length === given.length && timingSafeEqual(expected, given)) return merchant;
-    }
-    return undefined;
-  }
 }
 
-/** The authenticated merchant of the request. */
-export const Merchant = createParamDecorator((_: unknown, context: ExecutionContext): string => {
-  return context.switchToHttp().getRequest<AuthenticatedRequest>().merchant;
-});
+function bearerToken(request: Request): string {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.header('authorization') ?? '');
+  if (!match) throw new UnauthorizedException('Authorization: Bearer <token> is required');
+  return match[1];
+}

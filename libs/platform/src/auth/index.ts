@@ -1,1 +1,4 @@
 export * from './api-auth.guard';
+export * from './credential-table';
+export * from './merchant.decorator';
+export * from './route-access';

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { EVENT_BUS, EventBus } from '@ordercast/messaging';
+import { Public } from '../auth/route-access';
 
 const CHECK_TIMEOUT_MS = 3_000;
 
@@ -25,7 +26,9 @@ class EventBusHealthIndicator {
   }
 }
 
+/** Public: a load balancer or orchestrator probes it without credentials, and it tells only up or down. */
 @ApiTags('health')
+@Public()
 @Controller('health')
 class HealthController {
   constructor(

@@ -1,4 +1,5 @@
 import { LoggerService, LogLevel } from '@nestjs/common';
+import { CREDENTIAL_QUERY_PATTERN } from '../crypto/url-credentials';
 import { requestContext } from './request-context';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
@@ -8,6 +9,7 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/(Bearer\s+)[^\s"',]+/gi, '$1********'],
   [/whsec_[A-Za-z0-9+/=]+/g, 'whsec_********'],
   [/("(?:authorization|x-api-key|api-key|secret|password|token)"\s*:\s*")[^"]*(")/gi, '$1********$2'],
+  [CREDENTIAL_QUERY_PATTERN, '$1********'],
 ];
 
 export function redact(text: string): string {

@@ -2,6 +2,7 @@ import { Controller, Get, Header, Injectable, MiddlewareConsumer, Module, NestMi
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { Public } from '../auth/route-access';
 
 /**
  * One Prometheus registry per app (both apps may share a process in the embedded default),
@@ -49,7 +50,16 @@ class HttpMetricsMiddleware implements NestMiddleware {
   }
 }
 
+/**
+ * Public, so a Prometheus scraper needs no credential, because no series names a merchant: the
+ * label sets are method, route pattern and status here; delivery status, partition and due
+ * bucket in notification-service. This is a rule for every metric added later: a label that
+ * can carry a merchant, channel, order, target or any other tenant value makes this route
+ * operator-only (`@Operator()`) instead. The route-matrix suite checks that a scrape after
+ * traffic holds none of a merchant's ids.
+ */
 @ApiExcludeController()
+@Public()
 @Controller('metrics')
 class MetricsController {
   constructor(private readonly metrics: MetricsRegistry) {}

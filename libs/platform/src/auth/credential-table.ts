@@ -1,0 +1,37 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Configured secrets (API tokens, operator tokens) and whom each belongs to, looked up in
+ * constant time. Each secret is kept as its HMAC-SHA256 under a key drawn at random for this
+ * process, and a presented token is hashed the same way: every comparison is between two
+ * 32-byte digests, so neither the length of a configured token nor how much of it a guess
+ * shares shows in the time taken. Every entry is compared on every lookup, without an early
+ * exit, so neither does the position of the match.
+ */
+export class CredentialTable<Owner> {
+  private readonly key = randomBytes(32);
+  private readonly entries: { digest: Buffer; owner: Owner }[];
+
+  constructor(owners: Iterable<readonly [token: string, owner: Owner]>) {
+    this.entries = [...owners].map(([token, owner]) => ({ digest: this.digest(token), owner }));
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** The owner of `token`, or undefined when no configured secret equals it. */
+  ownerOf(token: string): Owner | undefined {
+    const given = this.digest(token);
+    let owner: Owner | undefined;
+    for (const entry of this.entries) {
+      const equal = timingSafeEqual(entry.digest, given);
+      if (equal && owner === undefined) owner = entry.owner;
+    }
+    return owner;
+  }
+
+  private digest(token: string): Buffer {
+    return createHmac('sha256', this.key).update(token, 'utf8').digest();
+  }
+}
