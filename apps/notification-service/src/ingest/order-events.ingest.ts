@@ -24,7 +24,7 @@ interface ReceivedChange extends SealedChange {
 
 /**
  * Turns a batch of change events into pending Events in two round trips: read the merchants'
- * enabled subscriptions, then one statement writing the latest order snapshots and one message
+ * enabled subscriptions (while the batch's attempts are counted, see below), then one statement writing the latest order snapshots and one message
  * and first attempt per match. Resolving only after that statement committed is what lets the
  * bus commit offsets safely; the unique key makes a redelivered batch harmless.
  *
@@ -57,25 +57,30 @@ export class OrderEventsIngest {
   async handleBatch(messages: IncomingMessage[]): Promise<void> {
     const received = messages.flatMap((message) => this.parse(message));
     if (received.length === 0) return;
-    const earlier = await this.attempts.begin(received.map((change) => change.event));
+    // Independent of each other, so counting the attempts costs no time on top of reading the subscriptions.
+    const [earlier, subscriptions] = await Promise.all([
+      this.attempts.begin(received.map((change) => change.event)),
+      this.subscriptions.findEnabled([...new Set(received.map((change) => change.event.merchant))]),
+    ]);
     const todo = received.filter((change) => !this.isParked(change, earlier));
-    if (todo.every((change) => !earlier.has(change.event.id))) return this.ingestBatch(todo);
+    if (todo.length === 0) return;
+    if (todo.every((change) => !earlier.has(change.event.id))) return this.ingestBatch(todo, subscriptions);
     // An earlier delivery of these changes did not finish: one at a time, so only the failing one keeps counting.
     for (const change of todo) {
       const unfinished = earlier.get(change.event.id)?.attempts ?? 0;
       if (unfinished >= MAX_INGEST_ATTEMPTS) await this.park(change, unfinished);
       else {
         if (unfinished > 0) await this.attempts.retry(change.event);
-        await this.ingestBatch([change]);
+        await this.ingestBatch([change], subscriptions);
         await this.attempts.finish(change.event);
       }
     }
   }
 
-  private async ingestBatch(changes: ReceivedChange[]): Promise<void> {
+  private async ingestBatch(changes: ReceivedChange[], subscriptions: EnabledSubscription[]): Promise<void> {
     const events = changes.map((change) => change.event);
     try {
-      await this.ingest(changes);
+      await this.ingest(changes, subscriptions);
     } catch (error) {
       await this.attempts.recordFailure(events, (error as Error).message).catch(() => undefined);
       throw error;
@@ -101,8 +106,7 @@ export class OrderEventsIngest {
     });
   }
 
-  private async ingest(changes: SealedChange[]): Promise<void> {
-    const subscriptions = await this.subscriptions.findEnabled([...new Set(changes.map((change) => change.event.merchant))]);
+  private async ingest(changes: SealedChange[], subscriptions: EnabledSubscription[]): Promise<void> {
     const now = this.clock.now();
     const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
     const offer = this.signal.lease();
