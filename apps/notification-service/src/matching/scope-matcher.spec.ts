@@ -236,6 +236,12 @@ describe('SchemaCache', () => {
     compile.mockRestore();
   });
 
+  it('runs schemas with local $refs, which stay functions of their own', () => {
+    const prepared = new SchemaCache().prepare({ $defs: { status: { enum: ['accepted', 'completed'] } }, anyOf: [{ $ref: '#/$defs/status' }, { const: 'declined' }] });
+    if ('refused' in prepared) throw new Error(prepared.refused);
+    expect([prepared.validate('completed'), prepared.validate('declined'), prepared.validate('checkout')]).toEqual([true, true, false]);
+  });
+
   it('never compiles a schema with a regular expression, instead of backtracking on the value', () => {
     const compile = jest.spyOn(Ajv.prototype, 'compile');
     expect(new SchemaCache().prepare({ type: 'string', pattern: '^(a+)+$' })).toEqual({ refused: expect.stringMatching(/regular expression/) });
