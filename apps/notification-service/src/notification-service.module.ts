@@ -31,7 +31,7 @@ export class NotificationServiceModule {
           sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         }),
         SigningModule.register({ keyGraceMs: config.signingKeyGraceMs, jwksMaxAgeSeconds: config.jwksMaxAgeSeconds }),
-        PollingModule.register({ visibilityMs: config.pollVisibilityMs }),
+        PollingModule.register({ visibilityMs: config.pollVisibilityMs, retentionDays: config.retentionDays }),
         EmailModule.register({ smtpUrl: config.smtpUrl ?? null, from: config.smtpFrom, timeoutMs: config.deliveryTimeoutMs }),
         OrdersModule,
         SubscriptionsModule,

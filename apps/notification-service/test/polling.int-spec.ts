@@ -21,6 +21,7 @@ function aBody(merchant: string, orderId: string, messageId: string): string {
     scope: 'state.completed',
     occurredAt: new Date().toISOString(),
     sequence: 1,
+    lastModified: new Date().toISOString(),
     merchant,
     channel: 'web-se',
     orderId,

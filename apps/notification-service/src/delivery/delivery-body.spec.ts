@@ -22,7 +22,7 @@ const input = {
 describe('delivery body', () => {
   it('has the fields of the design, in order, with the message id as id', () => {
     const body = buildDeliveryBody({ ...input, payload: 'full' });
-    expect(Object.keys(body)).toEqual(['id', 'type', 'scope', 'occurredAt', 'sequence', 'merchant', 'channel', 'orderId', 'notification', 'change', 'order']);
+    expect(Object.keys(body)).toEqual(['id', 'type', 'scope', 'occurredAt', 'sequence', 'lastModified', 'merchant', 'channel', 'orderId', 'notification', 'change', 'order']);
     expect(body).toMatchObject({
       id: 'msg-1',
       type: 'order.state.changed',
@@ -35,10 +35,11 @@ describe('delivery body', () => {
     expect(body.order?.cart).toEqual(order.cart);
   });
 
-  it('leaves the order out for payload: metadata', () => {
-    const body = buildDeliveryBody({ ...input, payload: 'metadata' });
+  it('leaves the order out for payload: metadata, but keeps its lastModified', () => {
+    const later = { ...input.order, lastModified: '2025-01-01T11:00:00.250Z' };
+    const body = buildDeliveryBody({ ...input, order: later, payload: 'metadata' });
     expect(body).not.toHaveProperty('order');
-    expect(body.orderId).toBe(order.id);
+    expect(body).toMatchObject({ orderId: order.id, occurredAt: '2025-01-01T11:00:00.000Z', lastModified: '2025-01-01T11:00:00.250Z' });
   });
 
   it('masks registration headers and removes signing secrets from the order', () => {
