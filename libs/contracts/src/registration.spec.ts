@@ -190,6 +190,7 @@ describe('toRegistration', () => {
       delivery: 'webhook',
       email: null,
       secret: null,
+      ordered: false,
       source: 'order',
       createdAt: '2026-01-02T03:04:05.000Z',
     });

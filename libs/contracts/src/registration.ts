@@ -1,5 +1,5 @@
 import {
-  IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, Validate, ValidationArguments,
+  IsBoolean, IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, Validate, ValidationArguments,
   ValidatorConstraint, ValidatorConstraintInterface, ValidateIf,
 } from 'class-validator';
 import { JsonSchema, normaliseScope, ScopeObject, scopeErrors, Watch } from './scope';
@@ -28,6 +28,11 @@ export interface Registration {
   delivery: DeliveryKind;
   email: string | null;
   secret: string | null;
+  /**
+   * One order's deliveries to this target go one at a time, in change order: the next waits until
+   * the previous succeeded or went dead. Absent on registrations stored before the field existed.
+   */
+  ordered?: boolean;
   source: RegistrationSource;
   createdAt: string;
 }
@@ -173,6 +178,9 @@ export class RegistrationDto {
 
   @IsOptional() @IsString() @Matches(/^whsec_[A-Za-z0-9+/=]{24,256}$/, { message: 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)' })
   secret?: string;
+
+  @IsOptional() @IsBoolean()
+  ordered?: boolean;
 }
 
 /** Builds the stored registration from a validated DTO. */
@@ -190,6 +198,7 @@ export function toRegistration(dto: RegistrationDto, id: string, source: Registr
     delivery: dto.delivery ?? 'webhook',
     email: dto.email ?? null,
     secret: dto.secret ?? null,
+    ordered: dto.ordered ?? false,
     source,
     createdAt: now.toISOString(),
   };

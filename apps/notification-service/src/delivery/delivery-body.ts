@@ -20,6 +20,11 @@ export interface NotificationRef {
  * are not ordered across retries, and receivers drop stale ones by it.
  */
 export interface DeliveryBody {
+  /**
+   * Ordered targets: the webhook-id of the message sent before this one to the same target for the
+   * same order, absent on the first. Added when the message is stored (see DeliveriesRepository).
+   */
+  after?: string;
   id: string;
   type: string;
   scope: string;

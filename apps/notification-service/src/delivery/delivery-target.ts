@@ -17,6 +17,8 @@ export interface DeliveryTarget {
   payload: PayloadKind;
   delivery: DeliveryKind;
   email: string | null;
+  /** One order's deliveries to it go one at a time, in change order. */
+  ordered: boolean;
 }
 
 /** A registration whose header values and secret are sealed, as kept in the order snapshot store. */
@@ -36,5 +38,6 @@ export function registrationTarget(sealed: SealedRegistration): DeliveryTarget {
     payload: sealed.payload,
     delivery: sealed.delivery,
     email: sealed.email,
+    ordered: sealed.ordered === true,
   };
 }

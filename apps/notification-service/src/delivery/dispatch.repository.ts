@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DeliveryKind, HttpMethod } from '@ordercast/contracts';
 import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
-import type { EventStatus, EventTrigger } from '../events/event-types';
+import { EventStatus, EventTrigger, orderedKeyLock } from '../events/event-types';
 import { TARGET_DISABLED_ERROR } from './attempt-verdict';
 
 /** A pending webhook or email attempt this dispatcher holds a lease on, with what to send. */
@@ -25,6 +25,11 @@ export interface ClaimedAttempt {
   bodyCanonical: boolean;
   /** Set when the registration or subscription was disabled after the row was created. */
   skipReason: string | null;
+  /**
+   * An automatic attempt of a message in an ordered sequence: once its message is finished, the
+   * next message of the sequence may go (operator retries and manual sends are outside the sequence).
+   */
+  inSequence: boolean;
 }
 
 export interface AttemptResult {
@@ -41,6 +46,8 @@ export interface AttemptResult {
   /** The automatic retry this failure schedules. */
   retry: { eventId: string; at: Date } | null;
   disableTarget: boolean;
+  /** From {@link ClaimedAttempt.inSequence}: with no retry, this result finishes its message and releases the next. */
+  inSequence: boolean;
 }
 
 export interface Deferral {
@@ -198,20 +205,53 @@ export class DispatchRepository {
    *
    * Only the lease holder `owner` writes: a row whose lease was released or moved to another
    * instance (which sends it, or has) is left as it is, and so is its retry.
+   *
+   * A result that finishes an ordered message releases the next one in the same transaction
+   * ({@link releaseNext}); the ids released are returned, to be claimed at once.
    */
-  async record(results: AttemptResult[], deferrals: Deferral[], owner: string): Promise<void> {
-    if (deferrals.length === 0 && results.every((result) => result.retry === null && !result.disableTarget)) {
+  async record(results: AttemptResult[], deferrals: Deferral[], owner: string): Promise<string[]> {
+    if (deferrals.length === 0 && results.every((result) => result.retry === null && !result.disableTarget && !result.inSequence)) {
       if (results.length > 0) await this.complete(this.dataSource, results, owner);
-      return;
+      return [];
     }
-    await this.dataSource.transaction(async (manager) => {
+    return this.dataSource.transaction(async (manager) => {
       const completed = results.length > 0 ? await this.complete(manager, results, owner) : new Set<string>();
       const retries = results.filter((result) => result.retry !== null && completed.has(result.eventId));
       if (retries.length > 0) await this.insertRetries(manager, retries);
       const gone = results.filter((result) => result.disableTarget && completed.has(result.eventId)).map((result) => result.eventId);
       if (gone.length > 0) await this.disableTargets(manager, gone);
       if (deferrals.length > 0) await this.defer(manager, deferrals, owner);
+      const finished = results.filter((result) => result.inSequence && result.retry === null && completed.has(result.eventId)).map((result) => result.eventId);
+      return finished.length > 0 ? this.releaseNext(manager, finished) : [];
     });
+  }
+
+  /**
+   * Makes the attempts waiting for the messages of `finishedIds` (succeeded or dead, nothing
+   * scheduled) due now, and returns their ids. The keys' advisory locks are taken first, in a
+   * statement of their own: an ingest linking a new message to one of these holds them until it
+   * commits, so the release below, with a snapshot taken after the locks, sees its row.
+   */
+  private async releaseNext(manager: EntityManager, finishedIds: string[]): Promise<string[]> {
+    await manager.query(
+      `SELECT count(pg_advisory_xact_lock(k.lock)) FROM (
+         SELECT DISTINCT ${orderedKeyLock('m.merchant', 'm.target_id', 'm.order_id')} AS lock
+         FROM "notifications"."events" e JOIN "notifications"."messages" m ON m.id = e.message_id
+         WHERE e.id = ANY($1::uuid[])
+         ORDER BY lock OFFSET 0
+       ) k`,
+      [finishedIds],
+    );
+    const released = await manager.query<Array<{ id: string }>>(
+      `WITH released AS (
+         UPDATE "notifications"."events" SET next_attempt_at = now()
+         WHERE held_by IN (SELECT message_id FROM "notifications"."events" WHERE id = ANY($1::uuid[])) AND status = 'pending' AND next_attempt_at IS NULL
+         RETURNING id
+       )
+       SELECT id FROM released`,
+      [finishedIds],
+    );
+    return released.map((row) => row.id);
   }
 
   private async claim(selectIds: string, params: unknown[]): Promise<ClaimedAttempt[]> {
@@ -224,6 +264,7 @@ export class DispatchRepository {
        )
        SELECT c.id, c.message_id AS "messageId", c.merchant, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
               m.secret AS "sealedSecret", m.body::text AS body, m.body_canonical AS "bodyCanonical",
+              (m.sequence IS NOT NULL AND c.trigger = 'automatic') AS "inSequence",
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
                    WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
        FROM claimed c

@@ -394,7 +394,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const now = this.clock.now();
     this.results.record({
       eventId: row.id, status: 'failed', statusCode: null, responseBody: null, responseTruncated: false, error,
-      durationMs: null, completedAt: now, requestHeaders: null, retry: null, disableTarget: false,
+      durationMs: null, completedAt: now, requestHeaders: null, retry: null, disableTarget: false, inSequence: row.inSequence,
     });
   }
 
@@ -418,6 +418,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       completedAt: now,
       retry: verdict.retryInMs === null ? null : { eventId: randomUUID(), at: new Date(now.getTime() + verdict.retryInMs) },
       disableTarget: verdict.disableTarget,
+      inSequence: row.inSequence,
     });
   }
 }

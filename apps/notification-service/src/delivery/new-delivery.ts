@@ -48,6 +48,12 @@ export interface NewDelivery {
   body: string;
   trigger: EventTrigger;
   createdAt: Date;
+  /**
+   * The order's version when the delivery takes its place in the order's sequence to an ordered
+   * target (a change to a webhook or email target); null otherwise: unordered targets, poll
+   * deliveries (queued in change order already) and manual sends, which are outside the sequence.
+   */
+  sequence: number | null;
 }
 
 export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope: string, trigger: EventTrigger, now: Date): NewDelivery {
@@ -80,6 +86,7 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
     body,
     trigger,
     createdAt: now,
+    sequence: target.ordered && target.delivery !== 'poll' && cause.changeId !== null ? cause.sequence : null,
   };
 }
 

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { NotificationMetrics } from '../metrics/notification-metrics';
+import { DispatchSignal } from './dispatch-signal';
 import { AttemptResult, Deferral, DispatchRepository } from './dispatch.repository';
 import { InstanceHeartbeat } from './instance-heartbeat';
 
@@ -32,6 +33,7 @@ export class ResultWriter {
     private readonly config: NotificationServiceConfig,
     private readonly metrics: NotificationMetrics,
     private readonly instance: InstanceHeartbeat,
+    private readonly signal: DispatchSignal,
   ) {}
 
   record(result: AttemptResult): void {
@@ -75,7 +77,8 @@ export class ResultWriter {
     const deferrals = this.deferrals.splice(0, MAX_FLUSH);
     this.flushing = this.repository
       .record(results, deferrals, this.instance.id)
-      .then(() => {
+      .then((released) => {
+        this.signal.notify(released);
         this.lastFlushFailed = false;
         this.metrics.recordAttempts(results);
       })

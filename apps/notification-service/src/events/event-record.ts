@@ -27,12 +27,25 @@ export interface EventRecord {
   createdAt: string;
   completedAt: string | null;
   nextAttemptAt: string | null;
+  /** The target is `ordered`: one order's deliveries to it go one at a time, in change order. */
+  ordered: boolean;
+  /** The order's version, for a delivery in an ordered target's sequence; null otherwise. */
+  sequence: number | null;
+  /** An attempt of an ordered target that does not take its turn in the sequence: an operator retry or a manual send. */
+  outOfSequence: boolean;
+  /** While this pending attempt waits for an earlier delivery of the order to the same target: that delivery's messageId (webhook-id). */
+  waitingFor: string | null;
+  /** The later deliveries (messageIds) that waited for this one to succeed or go dead; they were released when it did. */
+  heldBack: string[];
 }
 
 /** The columns every Event query selects (events `e` joined with its message `m`). */
 export const EVENT_COLUMNS = `e.id, e.message_id, e.order_id, e.merchant, e.channel, e.notification_id, e.subscription_id, e.reference, e.scope, e.type,
   e.attempt, e.retry_of, e.trigger, e.status, e.request_headers, e.status_code, e.response_body, e.response_truncated, e.error, e.duration_ms,
-  e.created_at, e.completed_at, e.next_attempt_at, m.url, m.method, m.headers AS message_headers`;
+  e.created_at, e.completed_at, e.next_attempt_at, m.url, m.method, m.headers AS message_headers, m.ordered, m.sequence::float8 AS sequence,
+  CASE WHEN e.status = 'pending' AND e.next_attempt_at IS NULL THEN e.held_by END AS waiting_for,
+  CASE WHEN m.sequence IS NULL THEN '{}'::uuid[]
+       ELSE ARRAY(SELECT h.message_id FROM "notifications"."events" h WHERE h.held_by = e.message_id ORDER BY h.created_at) END AS held_back`;
 
 export interface EventRow {
   id: string;
@@ -61,6 +74,10 @@ export interface EventRow {
   url: string | null;
   method: HttpMethod;
   message_headers: Record<string, string>;
+  ordered: boolean;
+  sequence: number | null;
+  waiting_for: string | null;
+  held_back: string[];
 }
 
 /** Before an attempt is made, its request shows the registered headers, masked. */
@@ -89,5 +106,10 @@ export function toEventRecord(row: EventRow, box: SecretBox): EventRecord {
     createdAt: row.created_at.toISOString(),
     completedAt: row.completed_at?.toISOString() ?? null,
     nextAttemptAt: row.next_attempt_at?.toISOString() ?? null,
+    ordered: row.ordered,
+    sequence: row.sequence,
+    outOfSequence: row.ordered && (row.sequence === null || row.trigger !== 'automatic'),
+    waitingFor: row.waiting_for,
+    heldBack: row.held_back,
   };
 }

@@ -26,3 +26,12 @@ export function newAttemptOutcome(delivery: string, createdAt: string, queuedRes
           CASE WHEN ${delivery} = 'poll' THEN ${queuedResponse} END,
           CASE WHEN ${delivery} = 'poll' THEN ${createdAt} END`;
 }
+
+/**
+ * SQL: the advisory lock key of an ordered sequence (merchant, target, order). Ingest takes it
+ * before linking a new message to the one before it, and the result writer before releasing the
+ * messages waiting for a finished one. A hash collision only serialises two sequences more than needed.
+ */
+export function orderedKeyLock(merchant: string, targetId: string, orderId: string): string {
+  return `hashtextextended('ordercast.ordered' || chr(31) || ${merchant} || chr(31) || ${targetId} || chr(31) || ${orderId}, 0)`;
+}

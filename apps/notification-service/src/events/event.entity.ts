@@ -84,6 +84,13 @@ export class EventEntity {
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt!: Date | null;
 
+  /**
+   * On the first attempt of an ordered message: the message (webhook-id) sent before it, which it
+   * waited for. While that one is unfinished this attempt is pending with no due time.
+   */
+  @Column({ name: 'held_by', type: 'uuid', nullable: true })
+  heldBy!: string | null;
+
   /** A dispatcher's claim; an expired lease makes the row claimable again. */
   @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
   leaseUntil!: Date | null;

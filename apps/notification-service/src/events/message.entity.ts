@@ -58,6 +58,18 @@ export class MessageEntity {
   @Column({ name: 'body_canonical', type: 'boolean', default: false })
   bodyCanonical!: boolean;
 
+  /** The target is ordered. */
+  @Column({ type: 'boolean', default: false })
+  ordered!: boolean;
+
+  /**
+   * The order's version, on messages of an ordered target caused by a change: their automatic
+   * attempts go one message at a time per order and target, in this order. Null on manual sends
+   * (outside the sequence) and on unordered targets.
+   */
+  @Column({ type: 'bigint', nullable: true })
+  sequence!: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

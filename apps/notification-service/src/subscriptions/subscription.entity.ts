@@ -44,6 +44,10 @@ export class SubscriptionEntity {
   @Column({ type: 'text', nullable: true })
   secret!: string | null;
 
+  /** One order's deliveries go one at a time, in change order. */
+  @Column({ type: 'boolean', default: false })
+  ordered!: boolean;
+
   @Column({ type: 'boolean', default: true })
   enabled!: boolean;
 

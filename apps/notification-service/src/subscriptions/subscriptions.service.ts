@@ -23,6 +23,7 @@ export interface SubscriptionView {
   headers: Record<string, string>;
   email: string | null;
   secret: string | null;
+  ordered: boolean;
   enabled: boolean;
   /** Why Ordercast disabled it (the target answered 410 Gone); null otherwise. */
   disabledReason: string | null;
@@ -111,6 +112,7 @@ export class SubscriptionsService {
         channels: request.channels ?? [],
         scope: normaliseScope(request.scope, request.schema),
         payload: request.payload ?? 'full',
+        ordered: request.ordered ?? false,
         enabled: request.enabled ?? true,
         disabledReason: null,
         ...this.seal(target),
@@ -144,6 +146,7 @@ export class SubscriptionsService {
     if (request.channels !== undefined) row.channels = request.channels;
     if (request.scope !== undefined) row.scope = normaliseScope(request.scope, request.schema);
     if (request.payload !== undefined) row.payload = request.payload;
+    if (request.ordered !== undefined) row.ordered = request.ordered;
     if (request.enabled !== undefined) {
       row.enabled = request.enabled;
       // Whoever sets it now decides; a reason from an earlier 410 no longer applies.
@@ -211,6 +214,7 @@ export class SubscriptionsService {
       headers: maskSealedHeaders(row.headers, (value) => this.box.decrypt(value, 'header-values')),
       email: row.email,
       secret: maskSecret(row.secret),
+      ordered: row.ordered,
       enabled: row.enabled,
       disabledReason: row.disabledReason,
       createdAt: row.createdAt.toISOString(),

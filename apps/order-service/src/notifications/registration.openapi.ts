@@ -47,6 +47,7 @@ export const REGISTRATION_SCHEMA: SchemaObject = {
     delivery: { type: 'string', enum: [...DELIVERY_KINDS], default: 'webhook' },
     email: { type: 'string', format: 'email' },
     secret: { type: 'string', description: 'Standard Webhooks signing secret', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+    ordered: { type: 'boolean', default: false, description: "One order's deliveries to this target go one at a time, in change order; a dead one releases the next" },
   },
 };
 

@@ -59,6 +59,10 @@ export class CreateSubscriptionDto {
   @IsOptional() @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
   secret?: string;
 
+  @ApiPropertyOptional({ default: false, description: "One order's deliveries go one at a time, in change order; a dead one releases the next" })
+  @IsOptional() @IsBoolean()
+  ordered?: boolean;
+
   @ApiPropertyOptional({ default: true })
   @IsOptional() @IsBoolean()
   enabled?: boolean;

@@ -61,6 +61,10 @@ export class UpdateSubscriptionDto {
   @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
   secret?: string | null;
 
+  @ApiPropertyOptional({ default: false, description: "One order's deliveries go one at a time, in change order; a dead one releases the next" })
+  @IfGiven() @IsBoolean()
+  ordered?: boolean;
+
   @ApiPropertyOptional()
   @IfGiven() @IsBoolean()
   enabled?: boolean;
