@@ -123,6 +123,11 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       createdAt: expect.any(String),
       completedAt: expect.any(String),
       nextAttemptAt: null,
+      ordered: false,
+      sequence: null,
+      outOfSequence: false,
+      waitingFor: null,
+      heldBack: [],
     });
     const single = await request(suite.http).get(`${EVENTS}/${event.id}`).set(ALPHA).expect(200);
     expect(single.body).toEqual(event);

@@ -3,6 +3,7 @@ import { ALLOW_PRIVATE_TARGETS, MASK, openUrlCredentials, SECRET_BOX, SecretBox,
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769600000-create-notification-tables';
+import { OrderedDelivery1796200000000 } from '../src/migrations/1796200000000-ordered-delivery';
 import {
   MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
 } from '../src/subscriptions';
@@ -38,7 +39,7 @@ describe('subscriptions API (real PostgreSQL)', () => {
     feature = await startFeatureApp({
       feature: SubscriptionsApiModule,
       entities: [SubscriptionEntity],
-      migrations: [CreateNotificationTables1763769600000],
+      migrations: [CreateNotificationTables1763769600000, OrderedDelivery1796200000000],
       tokens: { 'token-a': 'merchant-a', 'token-b': 'merchant-b' },
       globals: [{ provide: SECRET_BOX, useValue: box }, { provide: ALLOW_PRIVATE_TARGETS, useValue: false }, TargetGuard],
     });
@@ -67,6 +68,7 @@ describe('subscriptions API (real PostgreSQL)', () => {
       headers: { 'X-API-Key': MASK, 'X-Correlation-Id': 'corr-1' },
       email: null,
       secret: `whsec_${MASK}`,
+      ordered: false,
       enabled: true,
       disabledReason: null,
       createdAt: expect.any(String),
@@ -183,11 +185,20 @@ describe('subscriptions API (real PostgreSQL)', () => {
     expect(row).toMatchObject({ url: null, secret: null, headers: {} });
   });
 
+  it('takes ordered on create and update, and refuses a non-boolean', async () => {
+    const { body: created } = await create({ ...erp, ordered: true }).expect(201);
+    expect(created.ordered).toBe(true);
+    expect((await stored(created.id)).ordered).toBe(true);
+    expect((await patch(created.id, { ordered: false }).expect(200)).body.ordered).toBe(false);
+    await create({ ...erp, ordered: 1 }).expect(400);
+    expect((await stored(created.id)).ordered).toBe(false);
+  });
+
   it('refuses a bad update with 400 and leaves the subscription as it was', async () => {
     const { body: created } = await create(erp).expect(201);
     const before = await stored(created.id);
     for (const body of [{ name: null }, { name: '' }, { enabled: 'no' }, { scope: {} }, { schema: { enum: ['x'] } }, { url: 'http://10.0.0.1/' },
-      { headers: { 'X-New': MASK } }, { secret: `whsec_${MASK}` }, { channels: null }, { unknown: 1 }]) {
+      { headers: { 'X-New': MASK } }, { secret: `whsec_${MASK}` }, { channels: null }, { unknown: 1 }, { ordered: 'yes' }, { ordered: null }]) {
       const response = await patch(created.id, body);
       expect({ body, status: response.status }).toEqual({ body, status: 400 });
     }
