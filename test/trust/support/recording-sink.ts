@@ -20,6 +20,8 @@ export interface Received {
   receivedAt: number;
   /** When the answer was written completely; null while in flight or when the caller went away first. */
   answeredAt: number | null;
+  /** The status code of the answer written; null while in flight or when the caller went away first. */
+  answeredStatus: number | null;
   /** The caller closed the connection before the answer was written. */
   abandoned: boolean;
 }
@@ -90,6 +92,7 @@ export class RecordingSink {
       webhookId,
       receivedAt: Date.now(),
       answeredAt: null,
+      answeredStatus: null,
       abandoned: false,
     };
     this.requests.push(received);
@@ -102,7 +105,10 @@ export class RecordingSink {
       if (done) return;
       done = true;
       if (abandoned) received.abandoned = true;
-      else received.answeredAt = Date.now();
+      else {
+        received.answeredAt = Date.now();
+        received.answeredStatus = response.statusCode;
+      }
       if (webhookId) this.inFlight.set(webhookId, (this.inFlight.get(webhookId) ?? 1) - 1);
     };
     response.once('close', () => settle(!response.writableFinished));
