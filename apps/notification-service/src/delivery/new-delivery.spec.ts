@@ -1,3 +1,4 @@
+import type { Registration } from '@ordercast/contracts';
 import { aRegistration, anOrder, sealedOrder, testBox } from '../../test/fixtures/orders';
 import { canonicalJson } from '../signing/detached-jws';
 import { buildDeliveryBody, publicOrder } from './delivery-body';
@@ -51,5 +52,25 @@ describe('newDelivery', () => {
     const { deliveries } = fanOut(['full', 'full']);
     expect(deliveries.map((delivery) => (JSON.parse(delivery.body) as { id: string }).id)).toEqual(deliveries.map((delivery) => delivery.messageId));
     expect(deliveries[0].messageId).not.toBe(deliveries[1].messageId);
+  });
+
+  it('takes its place in the sequence only for a change to an ordered webhook or email target', () => {
+    const { cause } = fanOut(['full']);
+    const target = (overrides: Partial<Registration>) => registrationTarget(aRegistration(overrides));
+    expect(newDelivery(cause, target({ ordered: true }), 'state.completed', 'automatic', now).sequence).toBe(7);
+    expect(newDelivery(cause, target({ ordered: true, delivery: 'email', email: 'erp@example.com' }), 'state.completed', 'automatic', now).sequence).toBe(7);
+    expect(newDelivery(cause, target({ ordered: false }), 'state.completed', 'automatic', now).sequence).toBeNull();
+    expect(newDelivery(cause, target({}), 'state.completed', 'automatic', now).sequence).toBeNull();
+    expect(newDelivery(cause, target({ ordered: true, delivery: 'poll' }), 'state.completed', 'automatic', now).sequence).toBeNull();
+    const manual = deliveryCause({ ...cause, changeId: null });
+    expect(newDelivery(manual, target({ ordered: true }), 'manual', 'manual', now).sequence).toBeNull();
+  });
+
+  it('keeps the body canonical when `after` is put in front of it, as the stored body of a later ordered message is', () => {
+    const { deliveries } = fanOut(['full', 'metadata']);
+    for (const delivery of deliveries) {
+      const after = '0b6c3a52-5d4e-4a8f-9d7e-1f2a3b4c5d6e';
+      expect(`{"after":"${after}",${delivery.body.slice(1)}`).toBe(canonicalJson({ ...(JSON.parse(delivery.body) as object), after }));
+    }
   });
 });
