@@ -160,6 +160,33 @@ describe('operator dashboard (real notification-service, headless Chromium)', ()
     await page.close();
   });
 
+  it('shows a delivery of an ordered target waiting for the earlier one of its order, and which one', async () => {
+    const registration = aRegistration({ url: sink.url('/ordered/{order.id}'), scope: [{ pointer: '/state/currentStatus' }], ordered: true });
+    const checkout = anOrder({ merchant: MERCHANT, notifications: [registration] });
+    const processing = withState(checkout, 'processing', new Date().toISOString());
+    const accepted = withState(processing, 'accepted', new Date().toISOString());
+    // The first call hangs until the delivery timeout: the second delivery waits for it meanwhile.
+    sink.respond(`/ordered/${checkout.id}`, { status: 200, delayMs: 30_000 }, 200);
+    const changes = [aChangeEvent(checkout, processing), aChangeEvent(processing, accepted)];
+    await app.get<EventBus>(EVENT_BUS).publish(ORDER_EVENTS_TOPIC, changes.map((event) => ({ key: event.orderId, value: JSON.stringify(sealedEvent(event)) })));
+    let waiting: EventRecord | undefined;
+    for (const started = Date.now(); !waiting && Date.now() - started < 30_000;) {
+      waiting = (await api(`/events?orderId=${checkout.id}`)).data.find((event) => event.waitingFor !== null);
+      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(waiting).toMatchObject({ scope: 'state.accepted', status: 'pending' });
+
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    await signIn(page, TOKEN);
+    const row = page.locator('#events-body tr').filter({ hasText: checkout.id }).filter({ hasText: 'state.accepted' });
+    await row.filter({ hasText: 'waiting' }).waitFor();
+    await row.getByRole('button').click();
+    const detail = page.getByRole('complementary');
+    await detail.getByText('Waiting for', { exact: true }).waitFor();
+    await detail.getByText(waiting?.waitingFor as string, { exact: true }).waitFor();
+    await page.close();
+  });
+
   it("lists the merchant's subscriptions and disables one from the page", async () => {
     const headers = { 'X-Merchant': MERCHANT, Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
     const created = await fetch(`${baseUrl}/api/v0/checkout/notifications/subscriptions`, {

@@ -5,6 +5,13 @@ import { describeDelivery, describeScope } from './model.js';
 
 const mono = (text) => h('span', { class: 'mono' }, text ?? '—');
 
+/** An ordered target's delivery waiting for an earlier one of the order, or sent outside its sequence. */
+function orderingTag(event) {
+  if (event.waitingFor) return h('span', { class: 'tag tag-waiting', title: `Waiting for message ${event.waitingFor} to succeed or go dead` }, 'waiting');
+  if (event.outOfSequence) return h('span', { class: 'tag', title: 'Sent outside the order\'s sequence (operator retry or manual send)' }, 'out of sequence');
+  return null;
+}
+
 function attemptLabel(event) {
   return event.trigger && event.trigger !== 'automatic' ? [String(event.attempt), h('span', { class: 'tag' }, event.trigger)] : String(event.attempt);
 }
@@ -21,7 +28,7 @@ export function eventRow(event, selectedId) {
     h('td', { class: 'order', title: event.orderId }, mono(event.orderId)),
     h('td', {}, event.scope ?? '—'),
     h('td', { class: 'target', title: target ?? '' }, event.request?.method ? h('span', { class: 'method' }, event.request.method) : null, shortUrl(target)),
-    h('td', {}, statusBadge(event.status)),
+    h('td', {}, statusBadge(event.status), orderingTag(event)),
     h('td', { class: 'num' }, event.statusCode ?? '—'),
     h('td', { class: 'num' }, attemptLabel(event)),
     h('td', { class: 'num' }, formatDuration(event.durationMs)),
@@ -34,7 +41,10 @@ function fact(term, value) {
 
 export function summaryFacts(event) {
   return [
-    ...fact('Status', statusBadge(event.status)),
+    ...fact('Status', [statusBadge(event.status), orderingTag(event)]),
+    ...fact('Waiting for', event.waitingFor ? mono(event.waitingFor) : null),
+    ...fact('Ordered', event.ordered ? (event.sequence === null || event.sequence === undefined ? 'yes, outside the sequence' : `yes, order version ${event.sequence}`) : null),
+    ...fact('Held back', event.heldBack?.length ? event.heldBack.map((id) => h('div', {}, mono(id))) : null),
     ...fact('Event id', mono(event.id)),
     ...fact('Message id', mono(event.messageId)),
     ...fact('Order', mono(event.orderId)),
