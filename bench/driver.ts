@@ -26,6 +26,8 @@ export interface TargetRegistration {
   headers?: Record<string, string>;
   /** Standard Webhooks signing secret (`whsec_...`). */
   secret?: string;
+  /** One order's deliveries to it one at a time, in change order. */
+  ordered?: boolean;
 }
 
 /** What one bench order is registered for: the channel's configuration and the order's own registrations. */
@@ -48,6 +50,7 @@ export function registrationBody(registration: TargetRegistration) {
     scope,
     ...(registration.headers ? { headers: registration.headers } : {}),
     ...(registration.secret ? { secret: registration.secret } : {}),
+    ...(registration.ordered ? { ordered: true } : {}),
   };
 }
 

@@ -34,8 +34,11 @@ export interface Context {
   kafkaBrokers: string[] | null;
 }
 
-/** Registrations of the pipeline workloads; the slow run adds one channel registration on the slow host. */
-export function plans(sink: Sink): { healthy: RegistrationPlan; withSlow: RegistrationPlan } {
+/**
+ * Registrations of the pipeline workloads; the slow run adds one channel registration on the slow host,
+ * and the ordered run has the same registrations with `ordered: true`.
+ */
+export function plans(sink: Sink): { healthy: RegistrationPlan; withSlow: RegistrationPlan; ordered: RegistrationPlan } {
   const healthy: RegistrationPlan = {
     // Channel configuration: the ERP wants every state change (with its API key), BI wants everything.
     channel: [
@@ -51,6 +54,7 @@ export function plans(sink: Sink): { healthy: RegistrationPlan; withSlow: Regist
   return {
     healthy,
     withSlow: { ...healthy, channel: [...healthy.channel, { target: 'slow/erp', url: sink.slowUrl('/slow/erp/{order.id}'), watches: ['state'] }] },
+    ordered: { channel: healthy.channel.map((r) => ({ ...r, ordered: true })), order: healthy.order.map((r) => ({ ...r, ordered: true })) },
   };
 }
 

@@ -154,6 +154,8 @@ export interface BenchResult {
   config: Record<string, number | string | boolean>;
   ceiling: CeilingResult | null;
   throughput: PipelineResult | null;
+  /** The throughput workload with every registration `ordered: true`. */
+  ordered: PipelineResult | null;
   latency: RateResult | null;
   slowTarget: SlowTargetResult | null;
   noisyNeighbour: NoisyNeighbourResult | null;
@@ -275,6 +277,10 @@ export function formatReport(result: BenchResult): string {
   if (result.ceiling) rows.push(['raw ceiling (invoker -> sink)', `${fmt(result.ceiling.perSecond)}/s at concurrency ${result.ceiling.concurrency}, ${result.ceiling.bodyBytes} B bodies`]);
   const usage = (phase: string) => result.usage.find((u) => u.phase === phase);
   if (result.throughput) rows.push(...pipelineRows('throughput', result.throughput, usage('throughput')));
+  if (result.ordered) {
+    rows.push(...pipelineRows('ordered', result.ordered, usage('ordered')));
+    if (result.throughput) rows.push(['ordered vs unordered recorded/s', `${fmt(result.ordered.recordedPerSecond)} vs ${fmt(result.throughput.recordedPerSecond)}/s (${fmt((result.ordered.recordedPerSecond / result.throughput.recordedPerSecond) * 100, 1)}%)`]);
+  }
   if (result.latency) {
     const l = result.latency;
     rows.push([`fixed rate: target / achieved`, `${l.targetRate} / ${fmt(l.achievedRate)} changes/s, max ${l.maxInFlight} in flight`]);

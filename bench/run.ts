@@ -8,7 +8,7 @@
  * BENCH_BUS=kafka|in-process, BENCH_PROFILE=1 (CPU profiles of both services under bench/results/profiles),
  * BENCH_PG_TRACE=1 (count each service's database round trips through a proxy; slows the pipeline),
  * BENCH_PG_STATS=1 (a private PostgreSQL with pg_stat_statements: server time per statement and phase),
- * BENCH_NOISY_ORDERS, BENCH_KEEP_DB=1, BENCH_SKIP=throughput,latency,slow,noisy,query. Variables the services read (DISPATCH_CONCURRENCY,
+ * BENCH_NOISY_ORDERS, BENCH_KEEP_DB=1, BENCH_SKIP=throughput,ordered,latency,slow,noisy,query. Variables the services read (DISPATCH_CONCURRENCY,
  * DATABASE_POOL_SIZE, ...) pass through to them.
  */
 import { execFileSync } from 'node:child_process';
@@ -238,7 +238,7 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
   cleanup.add('bench connection', () => db.end());
   if (options.pgStats) await enableStatements(db);
   const ctx: Context = { sink, orderService, notificationService, db, databaseUrl, driverConcurrency: options.concurrency, drainSeconds: options.drainSeconds, pgCounters, pgStats: options.pgStats, databaseName, kafkaBrokers: broker?.brokers ?? null };
-  const { healthy, withSlow } = plans(sink);
+  const { healthy, withSlow, ordered } = plans(sink);
   const serviceNames = broker ? ['order-service', 'notification-service'] : ['services'];
   const finish = () => {
     sampler.mark('end');
@@ -287,6 +287,16 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     result.throughput = outcome.result;
     timelines.throughputRate = outcome.ratePoints;
     log(`throughput: ${outcome.result.recordedPerSecond.toFixed(0)} recorded/s, p99 ${outcome.result.latencyMs.p99.toFixed(1)} ms${outcome.result.timedOut ? ' (timed out)' : ''}`);
+    await waitQuiet(db, 30_000);
+    await settle(db);
+  }
+
+  if (!options.skip.has('ordered')) {
+    sampler.mark('ordered');
+    log(`ordered: ${options.orders} orders x ${CHANGES_PER_ORDER} changes, every registration ordered, ${options.concurrency} in flight`);
+    const outcome = await runPipelinePhase(ctx, ordered, (driver) => driveClosedLoop(driver, options.orders, options.concurrency), options.orders);
+    result.ordered = outcome.result;
+    log(`ordered: ${outcome.result.recordedPerSecond.toFixed(0)} recorded/s (unordered ${result.throughput?.recordedPerSecond.toFixed(0) ?? 'not run'}), p99 ${outcome.result.latencyMs.p99.toFixed(1)} ms${outcome.result.timedOut ? ' (timed out)' : ''}`);
     await waitQuiet(db, 30_000);
     await settle(db);
   }
@@ -417,6 +427,7 @@ async function main(): Promise<void> {
     },
     ceiling: null,
     throughput: null,
+    ordered: null,
     latency: null,
     slowTarget: null,
     noisyNeighbour: null,
