@@ -72,7 +72,8 @@ export class DeliveriesRepository {
       if (sequenced.length > 0) await lockOrderedKeys(on, sequenced);
       return runPrepared<{ id: string; skip_reason: string | null; held: boolean }>(on, INSERT_DELIVERIES, parameters);
     };
-    const created = sequenced.length > 0 && executor instanceof DataSource ? await executor.transaction(run) : await run(executor);
+    // Advisory xact locks last until the transaction ends: one of their own, or the caller's (a savepoint in it).
+    const created = sequenced.length > 0 ? await executor.transaction(run) : await run(executor);
     const skipReasons = new Map(created.map((row) => [row.id, row.skip_reason]));
     const held = new Set(created.filter((row) => row.held).map((row) => row.id));
     const inserted = deliveries.filter((d) => skipReasons.has(d.eventId));
