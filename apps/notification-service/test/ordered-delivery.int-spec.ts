@@ -88,6 +88,36 @@ describe('ordered delivery per order and target (real PostgreSQL, HTTP sink on l
     });
   });
 
+  describe('an ordered subscription', () => {
+    let suite: Suite;
+
+    beforeAll(async () => {
+      suite = await startSuite({ RETRY_SCHEDULE: Array(20).fill('100ms').join(',') });
+    });
+    afterAll(async () => {
+      await suite?.close();
+    });
+
+    it("sends each order's changes in order, the later ones after the failing first one", async () => {
+      await request(suite.http).post(`${NOTIFICATIONS}/subscriptions`).set(ALPHA)
+        .send({ name: 'ordered erp', channels: ['ordered-sub'], scope: { state: ['processing', 'accepted', 'completed'] }, url: suite.sink.url('/sub'), ordered: true })
+        .expect(201);
+      const order = anOrder({ merchant: 'alpha', channel: 'ordered-sub' });
+      const processing = withState(order, 'processing', '2025-01-01T11:00:00.000Z');
+      const accepted = withState(processing, 'accepted', '2025-01-01T11:01:00.000Z');
+      const completed = withState(accepted, 'completed', '2025-01-01T11:02:00.000Z');
+      suite.sink.respond('/sub', 500, 500, 200);
+      await suite.publish(aChangeEvent(order, processing), aChangeEvent(processing, accepted), aChangeEvent(accepted, completed));
+
+      const events = await suite.eventsOf(order.id, { count: 3, until: (e) => e.status === 'succeeded' });
+      const received = bodies(suite, '/sub');
+      expect(received.map((b) => b.scope)).toEqual(['state.processing', 'state.processing', 'state.processing', 'state.accepted', 'state.completed']);
+      expect(events.every((e) => e.subscriptionId !== null && e.ordered)).toBe(true);
+      expect(received[3].after).toBe(received[0].id);
+      expect(received[4].after).toBe(received[3].id);
+    });
+  });
+
   describe('a first delivery that goes dead', () => {
     let suite: Suite;
 
@@ -112,6 +142,12 @@ describe('ordered delivery per order and target (real PostgreSQL, HTTP sink on l
       expect(dead.heldBack).toEqual([accepted.messageId]);
       expect(received[3]).toMatchObject({ after: dead.messageId, id: accepted.messageId });
       expect(received[4]).toMatchObject({ after: accepted.messageId });
+
+      // An operator's retry of the dead one goes at once, outside the sequence, and says so.
+      const retried = await request(suite.http).post(`${NOTIFICATIONS}/events/${dead.id}/retry`).set(ALPHA).expect(202);
+      expect(retried.body).toMatchObject({ trigger: 'retry', ordered: true, outOfSequence: true, waitingFor: null });
+      await suite.eventsOf(order.id, { until: (e) => e.trigger === 'retry' && e.status === 'succeeded' });
+      expect(bodies(suite, path)).toHaveLength(6);
     });
 
     it('does not hold an unordered target back', async () => {
