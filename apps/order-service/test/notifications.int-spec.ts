@@ -29,9 +29,19 @@ describe('notifications registered on an order', () => {
       delivery: 'webhook',
       email: null,
       secret: 'whsec_********',
+      ordered: false,
       source: 'order',
       createdAt: expect.any(String),
     });
+  });
+
+  it('keeps ordered: true on a registration', async () => {
+    const order = await createOrder(suite.http);
+    const response = await register(order.id, registration({ ordered: true }));
+    expect(response.status).toBe(201);
+    expect(response.body.ordered).toBe(true);
+    const listed = await request(suite.http).get(notifications(order.id)).set(ALPHA);
+    expect(listed.body.map((r: { ordered: boolean }) => r.ordered)).toEqual([true]);
   });
 
   it('registers the API form', async () => {
@@ -136,6 +146,7 @@ describe('notifications registered on an order', () => {
     ['a bad header name', registration({ headers: { 'X Key': 'v' } })],
     ['a bad url scheme', registration({ url: 'ftp://erp.example.com/x' })],
     ['an unknown field', registration({ retries: 3 })],
+    ['a non-boolean ordered', registration({ ordered: 'yes' })],
     ['a body that is a list', [registration()]],
   ])('refuses %s with 400 and no change', async (_, body) => {
     const order = await createOrder(suite.http);
