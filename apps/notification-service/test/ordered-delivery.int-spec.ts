@@ -88,6 +88,31 @@ describe('ordered delivery per order and target (real PostgreSQL, HTTP sink on l
     });
   });
 
+  describe('Retry-After and an open circuit', () => {
+    let suite: Suite;
+
+    beforeAll(async () => {
+      suite = await startSuite({ RETRY_SCHEDULE: Array(10).fill('50ms').join(','), CIRCUIT_FAILURE_THRESHOLD: '2', CIRCUIT_COOLDOWN_MS: '500' });
+    });
+    afterAll(async () => {
+      await suite?.close();
+    });
+
+    it('keep the later changes waiting while the first one is put off', async () => {
+      const { order, changes } = orderedChanges(suite, '/paused');
+      const path = `/paused/${order.id}`;
+      const busy = { status: 503, headers: { 'Retry-After': '1' } };
+      suite.sink.respond(path, busy, busy, busy, 200);
+      await suite.publish(...changes);
+
+      const events = await suite.eventsOf(order.id, { count: 3, until: (e) => e.status === 'succeeded', timeoutMs: 20_000 });
+      const received = bodies(suite, path);
+      expect(received.map((b) => b.scope)).toEqual(['state.processing', 'state.processing', 'state.processing', 'state.processing', 'state.accepted', 'state.completed']);
+      expect(byScope(events, 'state.processing').map((e) => e.status)).toEqual(['failed', 'failed', 'failed', 'succeeded']);
+      expect(received[4].after).toBe(received[0].id);
+    });
+  });
+
   describe('an ordered subscription', () => {
     let suite: Suite;
 
