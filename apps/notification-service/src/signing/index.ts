@@ -1,4 +1,4 @@
-import { SigningKeys1795306363286 } from './migrations-signing/1795306363286-SigningKeys';
+import { SigningKeys1795306363286 } from '../migrations/1795306363286-signing-keys';
 import { SigningKeyEntity } from './signing-key.entity';
 
 export * from './delivery-signer';
