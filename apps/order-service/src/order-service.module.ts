@@ -1,10 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
-  ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseApiTokens, postgresOptions, SECRET_BOX, SecretBox,
+  ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseApiTokens, SECRET_BOX, SecretBox, ServiceDatabaseModule,
   TargetGuard,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
@@ -28,7 +27,7 @@ export class OrderServiceModule {
       global: true,
       imports: [
         CqrsModule.forRoot(),
-        TypeOrmModule.forRoot(postgresOptions(orderServiceDatabase(databaseUrl, config.databasePoolSize))),
+        ServiceDatabaseModule.forRoot(orderServiceDatabase(databaseUrl, config.databasePoolSize)),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix }),
         OrdersModule,
         PaymentsModule,

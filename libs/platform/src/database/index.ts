@@ -2,3 +2,4 @@ export * from './database';
 export * from './embedded-postgres';
 export * from './prepared-statement';
 export * from './query-logger';
+export * from './service-database.module';
