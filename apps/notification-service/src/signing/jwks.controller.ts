@@ -1,7 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@ordercast/platform';
 import type { JSONWebKeySet } from 'jose';
+import { JwksResponse } from './dto/signing.response';
 import { SigningKeyService } from './signing-key.service';
 
 @ApiTags('signing')
@@ -13,6 +14,7 @@ export class JwksController {
   @Get('jwks.json')
   @Header('Cache-Control', 'public, max-age=300')
   @ApiOperation({ summary: 'Public keys that verify the x-jws-signature header of deliveries (no authentication)' })
+  @ApiOkResponse({ type: JwksResponse })
   jwks(): Promise<JSONWebKeySet> {
     return this.keys.jwks();
   }

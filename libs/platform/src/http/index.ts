@@ -1,1 +1,2 @@
 export * from './configure-http-app';
+export * from './api-error.response';
