@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import { Client } from 'pg';
 import request from 'supertest';
 import { ALPHA, BusKind, CHANNELS, EVENTS, ORDERS, startSystem, System } from '../support/system';
 import type { ReceivedRequest } from '../support/webhook-sink';
@@ -10,14 +11,35 @@ import type { ReceivedRequest } from '../support/webhook-sink';
  */
 describe.each<BusKind>(['kafka', 'in-process'])('notification flow through the %s bus', (bus) => {
   let system: System;
+  let sql: Client;
 
   beforeAll(async () => {
     system = await startSystem(bus);
+    sql = new Client({ connectionString: system.db.url });
+    await sql.connect();
   });
 
   afterAll(async () => {
+    await sql?.end();
     await system?.close();
   });
+
+  /**
+   * Nothing is left that could send more: every change is published, notification-service has
+   * ingested every order's latest change (its snapshot is at the order's lastModified; one order's
+   * changes are ingested in order), and no Event is pending.
+   */
+  async function quiet(): Promise<void> {
+    for (;;) {
+      const { rows: [{ busy }] } = await sql.query<{ busy: number }>(`
+        SELECT (SELECT count(*) FROM orders.outbox WHERE sent_at IS NULL)
+             + (SELECT count(*) FROM orders.orders o LEFT JOIN notifications.order_snapshots s ON s.order_id = o.id::text
+                 WHERE s.last_modified IS DISTINCT FROM (o.document->>'lastModified')::timestamptz)
+             + (SELECT count(*) FROM notifications.events WHERE status = 'pending') AS busy`);
+      if (Number(busy) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
 
   const hook = (path: string, scope: unknown, extra: Record<string, unknown> = {}) => ({ url: system.sink.url(path), scope, ...extra });
 
@@ -25,10 +47,10 @@ describe.each<BusKind>(['kafka', 'in-process'])('notification flow through the %
     for (const state of states) await system.setState(orderId, state);
   }
 
-  /** After the expected requests arrived, give the pipeline time to (wrongly) send more. */
+  /** The requests to `path` once the expected ones arrived and the pipeline is {@link quiet}: anything sent wrongly is among them. */
   async function settled(path: string, expected: number): Promise<ReceivedRequest[]> {
     await system.sink.waitFor(expected, 30_000, path);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await quiet();
     return system.sink.received(path);
   }
 
