@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { Client } from 'pg';
 import request from 'supertest';
+import { untilQuiet } from '../support/quiet';
 import { ALPHA, BusKind, CHANNELS, EVENTS, ORDERS, startSystem, System } from '../support/system';
 import type { ReceivedRequest } from '../support/webhook-sink';
 
@@ -24,33 +25,16 @@ describe.each<BusKind>(['kafka', 'in-process'])('notification flow through the %
     await system?.close();
   });
 
-  /**
-   * Nothing is left that could send more: every change is published, notification-service has
-   * ingested every order's latest change (its snapshot is at the order's lastModified; one order's
-   * changes are ingested in order), and no Event is pending.
-   */
-  async function quiet(): Promise<void> {
-    for (;;) {
-      const { rows: [{ busy }] } = await sql.query<{ busy: number }>(`
-        SELECT (SELECT count(*) FROM orders.outbox WHERE sent_at IS NULL)
-             + (SELECT count(*) FROM orders.orders o LEFT JOIN notifications.order_snapshots s ON s.order_id = o.id::text
-                 WHERE s.last_modified IS DISTINCT FROM (o.document->>'lastModified')::timestamptz)
-             + (SELECT count(*) FROM notifications.events WHERE status = 'pending') AS busy`);
-      if (Number(busy) === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
   const hook = (path: string, scope: unknown, extra: Record<string, unknown> = {}) => ({ url: system.sink.url(path), scope, ...extra });
 
   async function walkTo(orderId: string, ...states: string[]): Promise<void> {
     for (const state of states) await system.setState(orderId, state);
   }
 
-  /** The requests to `path` once the expected ones arrived and the pipeline is {@link quiet}: anything sent wrongly is among them. */
+  /** The requests to `path` once the expected ones arrived and the pipeline is quiet: anything sent wrongly is among them. */
   async function settled(path: string, expected: number): Promise<ReceivedRequest[]> {
     await system.sink.waitFor(expected, 30_000, path);
-    await quiet();
+    await untilQuiet(sql);
     return system.sink.received(path);
   }
 
