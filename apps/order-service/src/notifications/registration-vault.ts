@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Order, Registration } from '@ordercast/contracts';
-import { maskHeaders, maskSecret, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { Order, Registration, withTargetSecrets } from '@ordercast/contracts';
+import { MASK, maskHeaders, maskSecret, SECRET_BOX, SecretBox } from '@ordercast/platform';
 
 /**
- * Registrations are sealed once, when they are made: header values and the signing secret
- * stay encrypted in the order document, the channel configuration and the outbox. They are
+ * Registrations are sealed once, when they are made: header values, the signing secret and the
+ * target credentials (OAuth2 client secret, mTLS private key, Kafka SASL password) stay encrypted in the order document, the channel configuration and the outbox. They are
  * opened only to be published on the (internal) bus or to be masked for a response.
  */
 @Injectable()
@@ -13,7 +13,7 @@ export class RegistrationVault {
 
   seal(registration: Registration): Registration {
     return {
-      ...registration,
+      ...withTargetSecrets(registration, (value) => this.box.encrypt(value)),
       headers: this.box.encryptValues(registration.headers),
       secret: registration.secret === null ? null : this.box.encrypt(registration.secret),
     };
@@ -34,7 +34,7 @@ export class RegistrationVault {
       return result;
     };
     return (registration) => ({
-      ...registration,
+      ...withTargetSecrets(registration, decrypt),
       headers: Object.fromEntries(Object.entries(registration.headers).map(([name, value]) => [name, decrypt(value)])),
       secret: registration.secret === null ? null : decrypt(registration.secret),
     });
@@ -43,7 +43,7 @@ export class RegistrationVault {
   /** The registration as every response shows it. */
   mask(registration: Registration): Registration {
     return {
-      ...registration,
+      ...withTargetSecrets(registration, () => MASK),
       headers: maskHeaders(this.box.decryptValues(registration.headers)),
       secret: maskSecret(registration.secret),
     };
