@@ -1,8 +1,8 @@
-import type { Order, PayloadKind, Registration } from '@ordercast/contracts';
-import { maskHeaders } from '@ordercast/platform';
+import { Order, PayloadKind, Registration, withTargetSecrets } from '@ordercast/contracts';
+import { MASK, maskHeaders } from '@ordercast/platform';
 import { canonicalJson } from '../signing/detached-jws';
 
-/** A registration as a receiver sees it inside an order: headers masked, signing secret left out. */
+/** A registration as a receiver sees it inside an order: headers and target credentials masked, signing secret left out. */
 export type PublicRegistration = Omit<Registration, 'secret'>;
 
 /** The order as it goes out in a body: nothing a receiver could use to impersonate another receiver. */
@@ -37,7 +37,9 @@ export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'order'> & {
 export function publicOrder(order: Order): PublicOrder {
   return {
     ...order,
-    notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({ ...registration, headers: maskHeaders(registration.headers) })),
+    notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({
+      ...withTargetSecrets(registration, () => MASK), headers: maskHeaders(registration.headers),
+    })),
   };
 }
 

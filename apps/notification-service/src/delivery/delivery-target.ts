@@ -1,9 +1,9 @@
-import type { DeliveryKind, HttpMethod, PayloadKind, Registration, Watch } from '@ordercast/contracts';
+import { DeliveryKind, HttpMethod, KafkaDestination, PayloadKind, Registration, TargetAuth, Watch, withTargetSecrets } from '@ordercast/contracts';
 import type { SecretBox } from '@ordercast/platform';
 
 /**
  * Where and how a match is delivered: an order's registration or a merchant's subscription,
- * with header values and secret sealed (SecretBox), as they are stored.
+ * with header values, secret and target credentials sealed (SecretBox), as they are stored.
  */
 export interface DeliveryTarget {
   kind: 'registration' | 'subscription';
@@ -18,17 +18,29 @@ export interface DeliveryTarget {
   payload: PayloadKind;
   delivery: DeliveryKind;
   email: string | null;
+  /** OAuth2 client secret or mTLS private key sealed. */
+  sealedAuth: TargetAuth | null;
+  /** SASL password sealed. */
+  sealedKafka: KafkaDestination | null;
 }
 
 /** A registration whose header values and secret are sealed, as kept in the order snapshot store. */
 export type SealedRegistration = Registration;
 
 export function sealRegistration(registration: Registration, box: SecretBox): SealedRegistration {
-  return { ...registration, headers: box.encryptValues(registration.headers), secret: registration.secret === null ? null : box.encrypt(registration.secret) };
+  return {
+    ...withTargetSecrets(registration, (value) => box.encrypt(value)),
+    headers: box.encryptValues(registration.headers),
+    secret: registration.secret === null ? null : box.encrypt(registration.secret),
+  };
 }
 
 export function unsealRegistration(registration: SealedRegistration, box: SecretBox): Registration {
-  return { ...registration, headers: box.decryptValues(registration.headers), secret: registration.secret === null ? null : box.decrypt(registration.secret) };
+  return {
+    ...withTargetSecrets(registration, (value) => box.decrypt(value)),
+    headers: box.decryptValues(registration.headers),
+    secret: registration.secret === null ? null : box.decrypt(registration.secret),
+  };
 }
 
 export function registrationTarget(sealed: SealedRegistration): DeliveryTarget {
@@ -45,5 +57,7 @@ export function registrationTarget(sealed: SealedRegistration): DeliveryTarget {
     payload: sealed.payload,
     delivery: sealed.delivery,
     email: sealed.email,
+    sealedAuth: sealed.auth ?? null,
+    sealedKafka: sealed.kafka ?? null,
   };
 }

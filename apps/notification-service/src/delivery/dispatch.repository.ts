@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DeliveryKind, HttpMethod } from '@ordercast/contracts';
+import type { DeliveryKind, HttpMethod, KafkaDestination, TargetAuth } from '@ordercast/contracts';
 import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import type { EventStatus, EventTrigger } from '../events/event-types';
 import { TARGET_DISABLED_ERROR } from './attempt-verdict';
 
-/** A pending webhook or email attempt this dispatcher holds a lease on, with what to send. */
+/** A pending webhook, email or kafka attempt this dispatcher holds a lease on, with what to send. */
 export interface ClaimedAttempt {
   id: string;
   messageId: string;
+  merchant: string;
   attempt: number;
   trigger: EventTrigger;
   delivery: DeliveryKind;
@@ -19,6 +20,10 @@ export interface ClaimedAttempt {
   method: HttpMethod;
   sealedHeaders: Record<string, string>;
   sealedSecret: string | null;
+  /** How the target is authenticated, its credential sealed. */
+  sealedAuth: TargetAuth | null;
+  /** The topic of a kafka delivery, its SASL password sealed. */
+  sealedKafka: KafkaDestination | null;
   body: string;
   /** The body is RFC 8785 canonical JSON (every message stored since the column was added). */
   bodyCanonical: boolean;
@@ -64,7 +69,7 @@ const COMPLETE_ATTEMPTS = preparedStatement(
 );
 
 // Poll deliveries are never pending: they are queued when created. The delivery condition matches events_due_idx.
-const DUE = `status = 'pending' AND delivery IN ('webhook', 'email') AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())`;
+const DUE = `status = 'pending' AND delivery IN ('webhook', 'email', 'kafka') AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())`;
 
 /** The dispatch table operations: lease due rows, record results, hold rows back. */
 @Injectable()
@@ -111,8 +116,8 @@ export class DispatchRepository {
          WHERE e.id IN (${selectIds})
          RETURNING e.id, e.message_id, e.merchant, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
        )
-       SELECT c.id, c.message_id AS "messageId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
-              m.secret AS "sealedSecret", m.body::text AS body, m.body_canonical AS "bodyCanonical",
+       SELECT c.id, c.message_id AS "messageId", c.merchant, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
+              m.secret AS "sealedSecret", m.auth AS "sealedAuth", m.kafka AS "sealedKafka", m.body::text AS body, m.body_canonical AS "bodyCanonical",
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
                    WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
        FROM claimed c

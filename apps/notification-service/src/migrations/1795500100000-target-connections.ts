@@ -1,0 +1,26 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Target authentication (OAuth2 client credentials, mTLS) and Kafka destinations: each message and
+ * subscription keeps its target's `auth` and `kafka` (credentials sealed), and the dispatcher's
+ * claim index covers `delivery: kafka` rows beside webhook and email ones.
+ */
+export class TargetConnections1795500100000 implements MigrationInterface {
+  name = 'TargetConnections1795500100000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    for (const table of ['messages', 'subscriptions']) {
+      await queryRunner.query(`ALTER TABLE "notifications"."${table}" ADD COLUMN "auth" jsonb, ADD COLUMN "kafka" jsonb`);
+    }
+    await queryRunner.query(`DROP INDEX "notifications"."events_due_idx"`);
+    await queryRunner.query(`CREATE INDEX "events_due_idx" ON "notifications"."events" ("next_attempt_at") WHERE "status" = 'pending' AND "delivery" IN ('webhook', 'email', 'kafka')`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "notifications"."events_due_idx"`);
+    await queryRunner.query(`CREATE INDEX "events_due_idx" ON "notifications"."events" ("next_attempt_at") WHERE "status" = 'pending' AND "delivery" IN ('webhook', 'email')`);
+    for (const table of ['messages', 'subscriptions']) {
+      await queryRunner.query(`ALTER TABLE "notifications"."${table}" DROP COLUMN "auth", DROP COLUMN "kafka"`);
+    }
+  }
+}
