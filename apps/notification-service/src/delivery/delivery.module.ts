@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TargetGuard } from '@ordercast/platform';
+import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { EmailSender } from '../email/email-sender';
 import { DeliverySigner } from '../signing';
+import { AuthenticatingInvoker } from './authenticating-invoker';
 import { SIGNER } from './delivery-signer.port';
 import { DispatchSignal } from './dispatch-signal';
 import { DispatchRepository } from './dispatch.repository';
@@ -10,7 +12,9 @@ import { Dispatcher } from './dispatcher';
 import { HTTP_INVOKER } from './http-invoker';
 import { MAILER } from './mailer.port';
 import { NodeHttpInvoker } from './node-http-invoker';
+import { OAuth2Tokens } from './oauth2-tokens';
 import { ResultWriter } from './result-writer';
+import { targetCertificateAuthorities } from './target-ca';
 
 /** Needs the global SigningModule (the signer) and EmailModule (the SMTP sender). */
 @Module({
@@ -21,8 +25,11 @@ import { ResultWriter } from './result-writer';
     Dispatcher,
     {
       provide: HTTP_INVOKER,
-      useFactory: (guard: TargetGuard, config: NotificationServiceConfig) => new NodeHttpInvoker(guard, { maxSocketsPerHost: config.perTargetConcurrency }),
-      inject: [TargetGuard, NotificationServiceConfig],
+      useFactory: (guard: TargetGuard, config: NotificationServiceConfig, clock: Clock) => {
+        const plain = new NodeHttpInvoker(guard, { maxSocketsPerHost: config.perTargetConcurrency, ca: targetCertificateAuthorities(config) });
+        return new AuthenticatingInvoker(plain, new OAuth2Tokens(plain, () => clock.now().getTime(), config.deliveryTimeoutMs));
+      },
+      inject: [TargetGuard, NotificationServiceConfig, CLOCK],
     },
     { provide: SIGNER, useExisting: DeliverySigner },
     { provide: MAILER, useExisting: EmailSender },

@@ -6,6 +6,7 @@ import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { renderEmail } from '../email/render-email';
 import { AttemptVerdict, judgeAttempt } from './attempt-verdict';
+import { maskedAuthHeaders, openTargetAuth } from './authenticating-invoker';
 import { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryBody } from './delivery-body';
 import { SIGNER, MessageSigner } from './delivery-signer.port';
@@ -231,9 +232,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const signatures = await this.signer.sign({ messageId: row.messageId, timestamp, body: body ?? '', canonical: row.bodyCanonical, secret });
     const own = { ...ordercast, ...signatures };
     const registeredOnly = withoutNames(registered, Object.keys(own));
+    const auth = openTargetAuth(row.sealedAuth, this.box);
     return {
-      request: { url, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs },
-      maskedHeaders: { ...maskHeaders(registeredOnly), ...own },
+      request: {
+        url, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs,
+        ...(auth === null ? {} : { auth: { merchant: row.merchant, credentials: auth } }),
+      },
+      maskedHeaders: { ...maskHeaders(registeredOnly), ...maskedAuthHeaders(auth), ...own },
     };
   }
 
