@@ -10,6 +10,9 @@ import { DispatchSignal } from './dispatch-signal';
 import { DispatchRepository } from './dispatch.repository';
 import { Dispatcher } from './dispatcher';
 import { HTTP_INVOKER } from './http-invoker';
+import { KAFKA_PRODUCERS } from './kafka-producer.port';
+import { KafkaSender } from './kafka-sender';
+import { KafkajsProducers } from './kafkajs-producers';
 import { MAILER } from './mailer.port';
 import { NodeHttpInvoker } from './node-http-invoker';
 import { OAuth2Tokens } from './oauth2-tokens';
@@ -23,6 +26,12 @@ import { targetCertificateAuthorities } from './target-ca';
     DispatchRepository,
     ResultWriter,
     Dispatcher,
+    KafkaSender,
+    {
+      provide: KAFKA_PRODUCERS,
+      useFactory: (guard: TargetGuard, config: NotificationServiceConfig) => new KafkajsProducers(guard, { ca: targetCertificateAuthorities(config) }),
+      inject: [TargetGuard, NotificationServiceConfig],
+    },
     {
       provide: HTTP_INVOKER,
       useFactory: (guard: TargetGuard, config: NotificationServiceConfig, clock: Clock) => {

@@ -11,6 +11,8 @@ export interface ClaimedAttempt {
   id: string;
   messageId: string;
   merchant: string;
+  /** The key of a kafka delivery's record. */
+  orderId: string;
   attempt: number;
   trigger: EventTrigger;
   delivery: DeliveryKind;
@@ -114,9 +116,9 @@ export class DispatchRepository {
       `WITH claimed AS (
          UPDATE "notifications"."events" e SET lease_until = now() + $1::int * interval '1 millisecond'
          WHERE e.id IN (${selectIds})
-         RETURNING e.id, e.message_id, e.merchant, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
+         RETURNING e.id, e.message_id, e.merchant, e.order_id, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
        )
-       SELECT c.id, c.message_id AS "messageId", c.merchant, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
+       SELECT c.id, c.message_id AS "messageId", c.merchant, c.order_id AS "orderId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
               m.secret AS "sealedSecret", m.auth AS "sealedAuth", m.kafka AS "sealedKafka", m.body::text AS body, m.body_canonical AS "bodyCanonical",
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
                    WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"

@@ -15,13 +15,15 @@ import { AttemptResult, ClaimedAttempt, DispatchRepository } from './dispatch.re
 import { EmailOutcome, judgeEmail } from './email-verdict';
 import { HostLimiter } from './host-limiter';
 import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
+import { KafkaSender } from './kafka-sender';
+import { judgeKafka, producedResponseBody } from './kafka-verdict';
 import { MAILER, Mailer } from './mailer.port';
 import { ResultWriter } from './result-writer';
 import type { RetryPolicy } from './retry-schedule';
 import { USER_AGENT } from './user-agent';
 
 /**
- * Delivers pending webhook and email Events. Rows are leased from the database in batches (so several
+ * Delivers pending webhook, email and kafka Events. Rows are leased from the database in batches (so several
  * instances share the work and a crashed one's rows come back when the lease expires), called
  * with bounded concurrency overall and per host, and their results written in batches.
  *
@@ -52,6 +54,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly results: ResultWriter,
     private readonly signal: DispatchSignal,
     private readonly config: NotificationServiceConfig,
+    private readonly kafka: KafkaSender,
     @Inject(HTTP_INVOKER) private readonly invoker: HttpInvoker,
     @Inject(SIGNER) private readonly signer: MessageSigner,
     @Inject(MAILER) private readonly mailer: Mailer,
@@ -183,6 +186,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private async deliver(row: ClaimedAttempt): Promise<void> {
     if (row.skipReason !== null) return this.recordWithoutCall(row, row.skipReason);
     if (row.delivery === 'email') return this.sendEmail(row);
+    if (row.delivery === 'kafka') return this.sendToKafka(row);
     if (row.url === null) return this.recordWithoutCall(row, 'no target URL');
     const host = hostOf(row.url);
     // A row for a host whose circuit is open is given back at once rather than holding a dispatch
@@ -266,6 +270,24 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       responseTruncated: false,
       durationMs: Date.now() - started,
       requestHeaders: headers,
+    });
+  }
+
+  /**
+   * Kafka destinations get the webhook's body and headers as a record (see KafkaSender). The Event's
+   * status code stays null, as Kafka has none; its response body is the record's partition and offset.
+   */
+  private async sendToKafka(row: ClaimedAttempt): Promise<void> {
+    const started = Date.now();
+    const now = this.clock.now();
+    const sent = await this.kafka.send(row, () => this.prepare({ ...row, method: 'POST' }, row.url ?? '', now));
+    const completed = this.clock.now();
+    this.record(row, judgeKafka(row, sent.outcome, this.policy, completed), completed, {
+      statusCode: null,
+      responseBody: producedResponseBody(sent.outcome),
+      responseTruncated: false,
+      durationMs: Date.now() - started,
+      requestHeaders: sent.maskedHeaders,
     });
   }
 

@@ -125,6 +125,7 @@ function leasedAttempt(d: NewDelivery, skipReason: string | null): ClaimedAttemp
     sealedAuth: d.target.sealedAuth,
     sealedKafka: d.target.sealedKafka,
     merchant: d.merchant,
+    orderId: d.orderId,
     body: d.body,
     bodyCanonical: true,
     skipReason,
