@@ -151,6 +151,7 @@ describe('RegistrationDto validation', () => {
       ['auth on a poll registration', { delivery: 'poll', scope: { state: ['completed'] }, auth: { type: 'mtls' } }, 'auth is only for delivery "webhook"'],
       ['a malformed destination', { delivery: 'kafka', kafka: { brokers: ['k'], topic: 'o' }, scope: { state: ['completed'] } }, '"k" is not a host:port address'],
       ['malformed auth', { ...documentationForm, auth: { type: 'oauth2_client_credentials' } }, 'auth.clientId must be a non-empty string'],
+      ['a client certificate for an http target', { ...documentationForm, url: 'http://erp.example.com/x', auth: { type: 'mtls' } }, 'a client certificate (auth type mtls) needs an https target'],
     ])('refuses %s', async (_, input, message) => {
       expect((await problems(input)).join('\n')).toContain(message);
     });

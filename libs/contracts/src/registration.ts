@@ -139,6 +139,7 @@ function deliveryTargetError(dto: RegistrationDto): string | null {
   if (delivery === 'kafka' && dto.kafka === undefined) return 'a kafka registration needs kafka: { brokers, topic }';
   if (delivery !== 'kafka' && dto.kafka !== undefined) return 'kafka is only for delivery "kafka"';
   if (delivery !== 'webhook' && dto.auth !== undefined) return 'auth is only for delivery "webhook"';
+  if (dto.auth?.type === 'mtls' && !/^https:/i.test(dto.url ?? dto.invoke ?? '')) return 'a client certificate (auth type mtls) needs an https target';
   return null;
 }
 

@@ -62,6 +62,7 @@ function targetErrors(target: Target, given: { url?: unknown; email?: unknown; m
   if (target.delivery === 'email' && target.email === null) errors.push('an email subscription needs email');
   if (target.delivery === 'kafka' && target.kafka === null) errors.push('a kafka subscription needs kafka: { brokers, topic }');
   if (target.delivery !== 'kafka' && given.kafka !== undefined) errors.push(`kafka is only used by kafka delivery, not ${target.delivery}`);
+  if (target.auth?.type === 'mtls' && !/^https:/i.test(target.url ?? '')) errors.push('a client certificate (auth type mtls) needs an https target');
   if (target.delivery !== 'webhook') {
     for (const field of ['url', 'method', 'headers', 'secret', 'auth'] as const) {
       if (given[field] !== undefined && given[field] !== null) errors.push(`${field} is only used by webhook delivery, not ${target.delivery}`);
