@@ -54,6 +54,12 @@ describe('kafka destinations on a merchant broker', () => {
     expect(event).toMatchObject({ status: 'succeeded', statusCode: null, attempt: 1, request: { url: `kafka://${merchantBroker.brokers.join(',')}/${topic}` } });
     expect(JSON.parse(event.responseBody as string)).toEqual({ partition: record.partition, offset: record.offset });
     expect(event.request.headers['webhook-id']).toBe(event.messageId);
+
+    // An operator retry produces the record again, with the same webhook-id to deduplicate on.
+    await request(system.notificationsHttp).post(`${NOTIFICATIONS}/events/${event.id}/retry`).set(ALPHA).expect(202);
+    await system.eventsOf(order.id, { count: 2, until: (e) => e.status === 'succeeded' });
+    const records = await readTopic(merchantBroker.brokers, topic, { expected: 2 });
+    expect(records.map((r) => [r.key, r.headers['webhook-id']])).toEqual([[order.id, event.messageId], [order.id, event.messageId]]);
   });
 
   it('delivers a subscription to a topic too', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { withTargetSecrets } from '@ordercast/contracts';
+import { KafkaDestination, withTargetSecrets } from '@ordercast/contracts';
 import { SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import type { ClaimedAttempt } from './dispatch.repository';
@@ -33,10 +33,10 @@ export class KafkaSender {
   async send(row: ClaimedAttempt, prepare: () => Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }>): Promise<KafkaAttempt> {
     if (row.sealedKafka === null) return { outcome: { kind: 'error', error: 'no kafka destination' }, maskedHeaders: null };
     let prepared: { request: HttpRequest; maskedHeaders: Record<string, string> };
-    let destination: NonNullable<ClaimedAttempt['sealedKafka']>;
+    let destination: KafkaDestination;
     try {
       prepared = await prepare();
-      destination = withTargetSecrets({ kafka: row.sealedKafka }, (value) => this.box.decrypt(value)).kafka ?? row.sealedKafka;
+      destination = withTargetSecrets({ kafka: row.sealedKafka }, (value) => this.box.decrypt(value)).kafka;
     } catch (error) {
       return { outcome: { kind: 'error', error: `could not prepare the record: ${(error as Error).message}` }, maskedHeaders: null };
     }
@@ -46,9 +46,9 @@ export class KafkaSender {
         { topic: destination.topic, key: row.orderId, value: row.body, headers: lowerCaseNames(prepared.request.headers) },
         this.config.deliveryTimeoutMs,
       );
-      return { outcome: { kind: 'produced', ...produced }, maskedHeaders: prepared.maskedHeaders };
+      return { outcome: { kind: 'produced', ...produced }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders) };
     } catch (error) {
-      return { outcome: { kind: 'error', error: (error as Error).message }, maskedHeaders: prepared.maskedHeaders };
+      return { outcome: { kind: 'error', error: (error as Error).message }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders) };
     }
   }
 }
