@@ -12,6 +12,7 @@
  * DATABASE_POOL_SIZE, ...) pass through to them.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -153,6 +154,8 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     ...process.env,
     DATABASE_URL: databaseUrl,
     API_TOKENS: `${MERCHANT}:${TOKEN}`,
+    // Any key but the built-in demo one, which only the embedded default (npm start) accepts.
+    ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
     ALLOW_PRIVATE_TARGETS: 'true',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     RETRY_SCHEDULE: process.env.RETRY_SCHEDULE ?? '1s,5s',

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { loadConfig, startEmbeddedPostgres, EmbeddedPostgresHandle } from '@ordercast/platform';
+import { DEMO_API_TOKENS, loadConfig, startEmbeddedPostgres, EmbeddedPostgresHandle } from '@ordercast/platform';
 import { createOrderServiceApp } from '../apps/order-service/src/create-order-service-app';
 import { OrderServiceConfig } from '../apps/order-service/src/config/order-service.config';
 import { createNotificationServiceApp } from '../apps/notification-service/src/create-notification-service-app';
@@ -16,7 +16,7 @@ const EMBEDDED_PG_PORT = Number(process.env.EMBEDDED_PG_PORT ?? 5433);
 async function main(): Promise<void> {
   let embedded: EmbeddedPostgresHandle | null = null;
   const env: NodeJS.ProcessEnv = {
-    API_TOKENS: 'demo:demo-token',
+    API_TOKENS: DEMO_API_TOKENS,
     ADMIN_TOKENS: 'demo-operator-token',
     ALLOW_PRIVATE_TARGETS: 'true',
     LOG_FORMAT: 'pretty',
@@ -30,8 +30,10 @@ async function main(): Promise<void> {
     env.DATABASE_URL = embedded.url;
   }
 
-  const orderConfig = loadConfig(OrderServiceConfig, { ...env, PORT: env.ORDER_SERVICE_PORT ?? '3000' });
-  const notificationConfig = loadConfig(NotificationServiceConfig, { ...env, PORT: env.NOTIFICATION_SERVICE_PORT ?? '3001' });
+  // The one start allowed on the demo token and encryption key (and on what they sealed before key rings).
+  const embeddedDefault = { embeddedDefault: true };
+  const orderConfig = loadConfig(OrderServiceConfig, { ...env, PORT: env.ORDER_SERVICE_PORT ?? '3000' }, embeddedDefault);
+  const notificationConfig = loadConfig(NotificationServiceConfig, { ...env, PORT: env.NOTIFICATION_SERVICE_PORT ?? '3001' }, embeddedDefault);
   const apps: INestApplication[] = [];
   const orders = await createOrderServiceApp(orderConfig);
   apps.push(orders);

@@ -9,8 +9,9 @@ import { loadConfig } from '@ordercast/platform';
 import { NotificationServiceConfig } from '../apps/notification-service/src/config/notification-service.config';
 import { createNotificationServiceApp } from '../apps/notification-service/src/create-notification-service-app';
 import type { EventRecord } from '../apps/notification-service/src/events/event-record';
-import { aChangeEvent, anOrder, aRegistration, withState } from '../apps/notification-service/test/fixtures/orders';
+import { aChangeEvent, anOrder, aRegistration, sealedEvent, withState } from '../apps/notification-service/test/fixtures/orders';
 import { createTestDatabase, TestDatabase } from './support/database';
+import { TEST_ENCRYPTION_KEY } from './support/env';
 import { SinkResponse, WebhookSink } from './support/webhook-sink';
 
 const MERCHANT = 'alpha';
@@ -52,7 +53,7 @@ describe('operator dashboard (real notification-service, headless Chromium)', ()
     const accepted = anOrder({ merchant: MERCHANT, state: { currentStatus: 'accepted', transitions: [] }, notifications: [registration] });
     if (responses.length) sink.respond(`/orders/${accepted.id}`, ...responses);
     const event = aChangeEvent(accepted, withState(accepted, 'completed', new Date().toISOString()));
-    await app.get<EventBus>(EVENT_BUS).publish(ORDER_EVENTS_TOPIC, [{ key: event.orderId, value: JSON.stringify(event) }]);
+    await app.get<EventBus>(EVENT_BUS).publish(ORDER_EVENTS_TOPIC, [{ key: event.orderId, value: JSON.stringify(sealedEvent(event)) }]);
     return event.orderId;
   };
 
@@ -70,6 +71,7 @@ describe('operator dashboard (real notification-service, headless Chromium)', ()
       PORT: '0',
       DATABASE_URL: database.url,
       API_TOKENS: `${MERCHANT}:${TOKEN}`,
+      ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
       ALLOW_PRIVATE_TARGETS: 'true',
       RETRY_SCHEDULE: '50ms',
       LOG_LEVEL: 'warn',

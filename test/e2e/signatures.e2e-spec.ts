@@ -31,7 +31,8 @@ describe('delivery signatures (Standard Webhooks HMAC and detached JWS) through 
   let system: System;
 
   beforeAll(async () => {
-    system = await startSystem('kafka');
+    // A JWKS cache lifetime of one second: a rotated-in key starts signing one second after the rotation.
+    system = await startSystem('kafka', { JWKS_MAX_AGE_SECONDS: '1' });
   });
 
   afterAll(async () => {
@@ -95,20 +96,30 @@ describe('delivery signatures (Standard Webhooks HMAC and detached JWS) through 
     await expect(jwsVerifies(received, await fetchJwks())).resolves.toEqual(expect.any(String));
   });
 
-  it('after a rotation signs with the new key, and keeps the old key published so earlier signatures still verify', async () => {
+  it('after a rotation publishes the new key at once, signs with it one JWKS max-age later, and keeps the old key published', async () => {
     const path = '/rotation';
-    const order = await system.createOrder({ notifications: [{ url: system.sink.url(path), scope: { state: ['processing', 'accepted'] } }] });
+    const order = await system.createOrder({ notifications: [{ url: system.sink.url(path), scope: { state: ['processing'] } }] });
     await system.setState(order.id, 'processing');
     const [before] = await system.sink.waitFor(1, 30_000, path);
     const oldKid = decodeProtectedHeader(String(before.headers['x-jws-signature'])).kid;
 
     const rotation = await request(system.notificationsHttp).post(`${NOTIFICATIONS}/signing-keys/rotate`).set(OPERATOR).expect(201);
-    expect(rotation.body).toEqual({ kid: expect.any(String), previousKid: oldKid });
+    expect(rotation.body).toEqual({ kid: expect.any(String), previousKid: oldKid, activatesAt: expect.any(String) });
     expect(rotation.body.kid).not.toBe(oldKid);
+    const published = await request(system.notificationsHttp).get(`${NOTIFICATIONS}/.well-known/jwks.json`).expect(200);
+    expect(published.headers['cache-control']).toBe('public, max-age=1');
+    expect(published.body.keys.map((key: { kid: string }) => key.kid)).toEqual(expect.arrayContaining([oldKid, rotation.body.kid]));
 
-    await system.setState(order.id, 'accepted');
-    const [, after] = await system.sink.waitFor(2, 30_000, path);
-    expect(decodeProtectedHeader(String(after.headers['x-jws-signature'])).kid).toBe(rotation.body.kid);
+    // Manual sends until one is signed with the new key; each verifies against the JWKS of its moment.
+    const deadline = Date.now() + 30_000;
+    let after = before;
+    for (let sent = 1; decodeProtectedHeader(String(after.headers['x-jws-signature'])).kid !== rotation.body.kid; sent += 1) {
+      if (Date.now() > deadline) throw new Error(`no delivery signed with ${rotation.body.kid} after ${sent - 1} sends`);
+      await request(system.notificationsHttp).post(`${NOTIFICATIONS}/orders/${order.id}/trigger`).set(ALPHA).send({}).expect(202);
+      after = (await system.sink.waitFor(sent + 1, 30_000, path))[sent];
+      await expect(jwsVerifies(after, await fetchJwks())).resolves.toEqual(expect.any(String));
+    }
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(rotation.body.activatesAt));
 
     const jwks = await fetchJwks();
     expect(jwks.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([oldKid, rotation.body.kid]));

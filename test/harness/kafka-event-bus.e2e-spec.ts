@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { IncomingMessage, Subscription } from '@ordercast/messaging/event-bus.port';
 import { KafkaEventBus } from '@ordercast/messaging/kafka';
-import { kafkaBrokers, readTopic, uniqueTopic } from '../support/kafka';
+import { MessageRejectedError } from '@ordercast/messaging/message-rejected.error';
+import { createTopic, kafkaBrokers, readTopic, uniqueTopic } from '../support/kafka';
 import { KafkaBroker } from './kafka-broker';
 
 /** Keeps what the bus logs, so a failing test can show it and the console stays quiet. */
@@ -159,6 +160,39 @@ describe('KafkaEventBus against a real broker', () => {
     expect(first.size).toBeGreaterThan(0);
     expect(second.size).toBeGreaterThan(0);
     expect([...first].filter((partition) => second.has(partition))).toEqual([]);
+  });
+
+  it('creates topics with the configured partitions and min.insync.replicas', async () => {
+    const laidOut = new KafkaEventBus({ brokers, clientId: 'bus-e2e-layout', logger, numPartitions: 5, replicationFactor: 1, minInsyncReplicas: 1 });
+    const topic = uniqueTopic('bus.layout');
+    const admin = new Kafka({ clientId: 'bus-e2e-check', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await laidOut.ensureTopics([topic]);
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      expect(topics[0].partitions).toHaveLength(5);
+      expect(topics[0].partitions.every((partition) => partition.replicas.length === 1)).toBe(true);
+      const { resources } = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+        includeSynonyms: false,
+      });
+      // Set on the topic itself, not inherited from the broker: a cluster's topics get what the config says.
+      expect(resources[0].configEntries).toEqual([expect.objectContaining({ configName: 'min.insync.replicas', configValue: '1', isDefault: false })]);
+    } finally {
+      await admin.disconnect();
+      await laidOut.close();
+    }
+  });
+
+  it('refuses a message too large for its topic for good, naming the reason, and keeps publishing others', async () => {
+    const topic = uniqueTopic('bus.too-large');
+    await createTopic(brokers, topic, 1, { 'max.message.bytes': '4096' });
+    const refused = bus.publish(topic, [{ key: 'order-1', value: 'x'.repeat(10_000) }]);
+    await expect(refused).rejects.toBeInstanceOf(MessageRejectedError);
+    await expect(refused).rejects.toMatchObject({ reason: 'MESSAGE_TOO_LARGE' });
+    await bus.publish(topic, [{ key: 'order-1', value: 'fits' }]);
+    const [message] = await readTopic(brokers, topic, { expected: 1 });
+    expect(message.value).toBe('fits');
   });
 
   it('reports health', async () => {

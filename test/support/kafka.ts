@@ -10,6 +10,8 @@ export interface ReadMessage {
   headers: Record<string, string>;
   partition: number;
   offset: string;
+  /** Everything the record carries as it came from the broker: key, value, header names and values. */
+  bytes: Buffer;
 }
 
 /** Brokers of the Kafka the integration globalSetup started (or KAFKA_BROKERS given from outside). */
@@ -26,14 +28,25 @@ export function uniqueTopic(prefix: string): string {
   return `${prefix}.${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-export async function createTopic(brokers: string[], topic: string, partitions = 3): Promise<void> {
+/** Creates a topic; `config` sets topic configs such as `max.message.bytes`. */
+export async function createTopic(brokers: string[], topic: string, partitions = 3, config: Record<string, string> = {}): Promise<void> {
   const admin = client(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+    const configEntries = Object.entries(config).map(([name, value]) => ({ name, value }));
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
+}
+
+function recordBytes(key: Buffer | null, value: Buffer | null, headers: IHeaders | undefined): Buffer {
+  const parts: Buffer[] = [key ?? Buffer.alloc(0), value ?? Buffer.alloc(0)];
+  for (const [name, header] of Object.entries(headers ?? {})) {
+    parts.push(Buffer.from(name));
+    for (const item of [header].flat()) if (item !== undefined) parts.push(Buffer.from(item));
+  }
+  return Buffer.concat(parts);
 }
 
 /**
@@ -69,6 +82,7 @@ export async function readTopic(
           headers: headerStrings(message.headers),
           partition,
           offset: message.offset,
+          bytes: recordBytes(message.key, message.value, message.headers),
         });
         if (received.length >= expected) done();
       },

@@ -96,6 +96,11 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: '__proto__ in a body', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json', body: `{"currency":"SEK","cart":{"items":[]},"__proto__":{"reference":"unchecked"}}`, status: 400, says: /__proto__/ },
     { name: 'NUL character in a string', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { ...validOrder, customer: { name: 'Ada\u0000Lovelace' } }, status: 400, says: /NUL/ },
     { name: 'NUL character in a key', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', url: 'https://x.example.com', scope: [{ pointer: '/customer', schema: { properties: { 'a\u0000': {} } } }] }, status: 400, says: /NUL/ },
+    // JSON.stringify writes a lone surrogate as the escape `\ud800`, which JSON.parse turns back into one.
+    { name: 'unpaired surrogate in a string', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { ...validOrder, customer: { name: 'Ada\ud800' } }, status: 400, says: /surrogate/ },
+    { name: 'unpaired surrogate in a registration header', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Key': '\udc00' } }), status: 400, says: /surrogate/ },
+    { name: 'unpaired surrogate in a key', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', url: 'https://x.example.com', scope: [{ pointer: '/customer', schema: { properties: { 'a\ud83d': {} } } }] }, status: 400, says: /surrogate/ },
+    { name: 'unpaired surrogate in a string (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'erp\ud800', scope: { state: ['completed'] }, url: 'https://x.example.com' }, status: 400, says: /surrogate/ },
     { name: 'array instead of a state', service: 'orders', method: 'put', path: `${ORDERS}/${order.id}/state`, body: { currentStatus: ['completed'] }, status: 400 },
     { name: 'null state', service: 'orders', method: 'put', path: `${ORDERS}/${order.id}/state`, body: { currentStatus: null }, status: 400 },
     { name: 'payment amount as a string', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/payments`, body: { adapterId: 'a', amount: '100', state: 'captured' }, status: 400, says: /amount/ },
@@ -122,6 +127,8 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     // Header maps
     { name: '33 registration headers', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: manyHeaders }), status: 400, says: /at most 32/ },
     { name: 'header value of 5000 characters', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Big': 'x'.repeat(5000) } }), status: 400, says: /X-Big/ },
+    { name: 'headers over 16 KiB in all', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`,
+      body: registration({ headers: Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`X-Part-${i}`, 'x'.repeat(4000)])) }), status: 400, says: /16384 bytes/ },
     { name: 'header value with a line break', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Split': 'a\r\nHost: evil' } }), status: 400, says: /X-Split/ },
     { name: 'header name that is not one', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'Bad Header': 'v' } }), status: 400 },
     { name: 'header Ordercast sets itself', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'webhook-id': 'forged' } }), status: 400, says: /webhook-id/ },

@@ -1,12 +1,14 @@
+import { DEMO_API_TOKENS, DEMO_ENCRYPTION_KEY } from '@ordercast/platform';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'pg';
 import request from 'supertest';
 import { freePort } from '../harness/kafka-broker';
 import { createTestDatabase, TestDatabase } from '../support/database';
-import { kafkaBrokers } from '../support/kafka';
+import { kafkaBrokers, readTopic } from '../support/kafka';
 import { RecordingSink } from './support/recording-sink';
 import { ensureBuilt, ServiceProcess } from './support/service-process';
 import { ALPHA, CHANNELS, connect, eventually, EVENTS, hook, NOTIFICATIONS, ORDERS, SUBSCRIPTIONS, topicPrefix, TRUST_ENV } from './support/services';
@@ -21,16 +23,19 @@ const SIGNING_KEY = randomBytes(24).toString('base64');
 const SIGNING_SECRET = `whsec_${SIGNING_KEY}`;
 const SUBSCRIPTION_KEY = token('subscription');
 const SUBSCRIPTION_SIGNING_KEY = randomBytes(24).toString('base64');
+const URL_TOKEN = token('urltoken');
+const SUBSCRIPTION_URL_KEY = token('suburlkey');
 /** Every value that must never be readable outside the request that carries it. */
-const SECRETS = [BEARER, API_KEY, CUSTOM, SIGNING_KEY, SUBSCRIPTION_KEY, SUBSCRIPTION_SIGNING_KEY];
+const SECRETS = [BEARER, API_KEY, CUSTOM, SIGNING_KEY, SUBSCRIPTION_KEY, SUBSCRIPTION_SIGNING_KEY, URL_TOKEN, SUBSCRIPTION_URL_KEY];
 const HEADERS = { Authorization: `Bearer ${BEARER}`, 'X-API-Key': API_KEY, 'X-Custom-Token': CUSTOM };
 
 /**
- * Registration header values (Authorization, X-API-Key, any other) and signing secrets, given on
- * every endpoint that takes them, go through deliveries, failures, retries and manual sends with
- * both services running as real processes at LOG_LEVEL=debug. Afterwards the plaintext is found
- * only where it belongs (the requests to the targets), never in an API response, an Event, a log
- * line or a database column.
+ * Registration header values (Authorization, X-API-Key, any other), signing secrets and credentials
+ * in target URLs (`?access_token=`, `?API_KEY=`), given on every endpoint that takes them, go through
+ * deliveries, failures, retries and manual sends with both services running as real processes at
+ * LOG_LEVEL=debug. Afterwards the plaintext is found only where it belongs (the requests to the
+ * targets), never in an API response, an Event, a log line, a database column, a body sent to
+ * another receiver, or a change event on the Kafka topic.
  */
 describe('secrets are encrypted at rest and masked everywhere (real processes, real Kafka, real PostgreSQL)', () => {
   let db: TestDatabase;
@@ -38,6 +43,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
   let sink: RecordingSink;
   let orders: ServiceProcess;
   let notifications: ServiceProcess;
+  const prefix = topicPrefix('secrets');
   /** The text of every API response the test got. */
   const responses: string[] = [];
 
@@ -47,7 +53,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     sql = await connect(db.url);
     sink = await RecordingSink.start((r) => (r.path.includes('fail') ? { status: 500, body: 'upstream broke' } : { status: 200, body: 'ok' }));
     const dir = mkdtempSync(join(tmpdir(), 'ordercast-secrets-'));
-    const env = { ...TRUST_ENV, DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: topicPrefix('secrets'), LOG_LEVEL: 'debug', RETRY_SCHEDULE: '50ms,50ms' };
+    const env = { ...TRUST_ENV, DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'debug', RETRY_SCHEDULE: '50ms,50ms' };
     [orders, notifications] = await Promise.all([
       ServiceProcess.start('order-service', env, join(dir, 'order-service.log')),
       ServiceProcess.start('notification-service', env, join(dir, 'notification-service.log')),
@@ -70,10 +76,10 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     return response;
   }
 
-  it('never shows a header value or signing secret in responses, Events, logs or tables', async () => {
+  it('never shows a header value, signing secret or URL credential in responses, Events, logs, tables, other bodies or the bus', async () => {
     const deadPort = await freePort();
     const registration = (path: string, extra: Record<string, unknown> = {}) =>
-      hook(sink.url(path), { state: ['processing', 'accepted'] }, { headers: HEADERS, secret: SIGNING_SECRET, ...extra });
+      hook(`${sink.url(path)}?format=json&access_token=${URL_TOKEN}`, { state: ['processing', 'accepted'] }, { headers: HEADERS, secret: SIGNING_SECRET, ...extra });
 
     // Every way a secret comes in.
     await call(request(orders.url).put(`${CHANNELS}/web/notifications`).set(ALPHA).send([registration('/channel')]), 200);
@@ -86,7 +92,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     await call(request(orders.url).post(`${ORDERS}/${order.id}/shippings`).set(ALPHA)
       .send({ adapterId: 'post', state: 'intent', notifications: [registration('/shipping')] }), 201);
     const subscription = (await call(request(notifications.url).post(SUBSCRIPTIONS).set(ALPHA)
-      .send({ name: 'erp', scope: { state: ['processing'] }, url: sink.url('/subscription'), headers: { 'X-API-Key': SUBSCRIPTION_KEY }, secret: `whsec_${SUBSCRIPTION_SIGNING_KEY}` }), 201)).body;
+      .send({ name: 'erp', scope: { state: ['processing'] }, url: `${sink.url('/subscription')}?API_KEY=${SUBSCRIPTION_URL_KEY}`, headers: { 'X-API-Key': SUBSCRIPTION_KEY }, secret: `whsec_${SUBSCRIPTION_SIGNING_KEY}` }), 201)).body;
     await call(request(notifications.url).patch(`${SUBSCRIPTIONS}/${subscription.id}`).set(ALPHA).send({ headers: { 'X-API-Key': '********', Authorization: `Bearer ${BEARER}` } }), 200);
     // Refused requests carrying secrets: the error must not repeat them.
     await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA).send({ ...registration('/bad'), scope: { state: ['nonsense'] } }), 400);
@@ -112,8 +118,9 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
       return all.every((e) => e.status !== 'pending');
     }, 30_000, () => 'everything settled');
 
-    // Every read of the API.
-    await call(request(orders.url).get(`${ORDERS}/${order.id}`).set(ALPHA), 200);
+    // Every read of the API (the dashboard reads the Events API and the subscriptions).
+    const read = await call(request(orders.url).get(`${ORDERS}/${order.id}`).set(ALPHA), 200);
+    expect(read.body.notifications.map((n: { url: string }) => n.url)).toContain(`${sink.url('/ok')}?format=json&access_token=********`);
     await call(request(orders.url).get(`${ORDERS}/${order.id}/notifications`).set(ALPHA), 200);
     await call(request(orders.url).get(`${CHANNELS}/web/notifications`).set(ALPHA), 200);
     await call(request(notifications.url).get(SUBSCRIPTIONS).set(ALPHA), 200);
@@ -121,6 +128,9 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     const all = await call(request(notifications.url).get(EVENTS).query({ limit: 500 }).set(ALPHA), 200);
     for (const event of all.body.data as { id: string }[]) await call(request(notifications.url).get(`${EVENTS}/${event.id}`).set(ALPHA), 200);
     expect(JSON.stringify(all.body)).toContain('********');
+    const urls = (all.body.data as { request: { url: string | null } }[]).map((event) => event.request.url);
+    expect(urls).toContain(`${sink.url('/ok')}?format=json&access_token=********`);
+    expect(urls).toContain(`${sink.url('/subscription')}?API_KEY=********`);
 
     // The secrets did reach the targets, so the checks below look for values that were really used.
     const used = sink.received('/ok')[0];
@@ -129,6 +139,10 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     expect(used.headers['x-custom-token']).toBe(CUSTOM);
     expect(used.headers['webhook-signature']).toMatch(/^v1,/);
     expect(sink.received('/subscription')[0].headers.authorization).toBe(`Bearer ${BEARER}`);
+    expect(used.url).toBe(`/ok?format=json&access_token=${URL_TOKEN}`);
+    expect(sink.received('/subscription')[0].url).toBe(`/subscription?API_KEY=${SUBSCRIPTION_URL_KEY}`);
+    // Another receiver sees the registration's URL, masked, in the order it gets.
+    expect(sink.received('/payment')[0].body).toContain(`${sink.url('/ok')}?format=json&access_token=********`);
 
     const found = (where: string, text: string) => SECRETS.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 16)}…`);
     expect(found('the request to the target', JSON.stringify(used.headers))).toHaveLength(3);
@@ -139,6 +153,12 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
       // A receiver sees the order's other registrations with their headers masked, never their values.
       ...sink.received().flatMap((r) => found(`body sent to ${r.path}`, r.body)),
     ];
+    // Every change event on the topic, byte for byte: sealed with the key both services share.
+    const { rows: [outbox] } = await sql.query<{ count: number }>('SELECT count(*)::int AS count FROM orders.outbox');
+    const published = await readTopic(kafkaBrokers(), `${prefix}checkout.order-events.v1`, { expected: outbox.count, timeoutMs: 30_000 });
+    expect(published.length).toBeGreaterThanOrEqual(5);
+    leaks.push(...published.flatMap((message) => found(`change event at offset ${message.offset}`, message.bytes.toString('latin1'))));
+    expect(published.map((message) => message.bytes.toString('latin1')).join('\n')).toMatch(/"X-API-Key":"ocs1\./);
     const { rows: tables } = await sql.query<{ name: string }>(
       `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables WHERE table_schema IN ('orders', 'notifications') AND table_type = 'BASE TABLE'`);
     expect(tables.length).toBeGreaterThan(5);
@@ -148,11 +168,73 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     }
     expect(leaks).toEqual([]);
 
-    // Stored sealed (AES-GCM, "enc:v1:"), not merely absent.
-    const { rows: [sealed] } = await sql.query<{ headers: Record<string, string>; secret: string }>(
-      `SELECT headers, secret FROM notifications.messages WHERE url LIKE '%/ok' LIMIT 1`);
-    expect(Object.values(sealed.headers).every((value) => value.startsWith('enc:v1:'))).toBe(true);
-    expect(sealed.secret.startsWith('enc:v1:')).toBe(true);
+    // Stored sealed (AES-GCM envelopes "ocs1.<key id>.…"), not merely absent.
+    const { rows: [sealed] } = await sql.query<{ url: string; headers: Record<string, string>; secret: string }>(
+      `SELECT url, headers, secret FROM notifications.messages WHERE url LIKE '%/ok?%' LIMIT 1`);
+    expect(Object.values(sealed.headers).every((value) => value.startsWith('ocs1.'))).toBe(true);
+    expect(sealed.secret.startsWith('ocs1.')).toBe(true);
+    expect(sealed.url).toMatch(/\/ok\?format=json&access_token=ocs1\.[\w-]+\.[\w-]+$/);
     expect(orders.log().length + notifications.log().length).toBeGreaterThan(1000);
+  });
+});
+
+/**
+ * The demo token and the built-in encryption key are published: each service refuses to start on
+ * them, naming the variable, as a real process from the compiled output. Only the embedded default
+ * launcher (`npm start`) runs on them, and says so in code rather than through a variable.
+ */
+describe('demo secrets (real processes)', () => {
+  let db: TestDatabase;
+  const dir = mkdtempSync(join(tmpdir(), 'ordercast-demo-secrets-'));
+  const { API_TOKENS: _tokens, ENCRYPTION_KEY: _key, ...withoutSecrets } = TRUST_ENV;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    db = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it.each([
+    ['order-service', 'API_TOKENS', { ENCRYPTION_KEY: TRUST_ENV.ENCRYPTION_KEY }],
+    ['order-service', 'API_TOKENS', { API_TOKENS: DEMO_API_TOKENS, ENCRYPTION_KEY: TRUST_ENV.ENCRYPTION_KEY }],
+    ['order-service', 'ENCRYPTION_KEY', { API_TOKENS: TRUST_ENV.API_TOKENS }],
+    ['notification-service', 'API_TOKENS', { API_TOKENS: DEMO_API_TOKENS, ENCRYPTION_KEY: TRUST_ENV.ENCRYPTION_KEY }],
+    ['notification-service', 'ENCRYPTION_KEY', { API_TOKENS: TRUST_ENV.API_TOKENS, ENCRYPTION_KEY: DEMO_ENCRYPTION_KEY }],
+  ] as const)('%s refuses to start on the demo %s, naming it', async (service, variable, secrets) => {
+    const log = join(dir, `${service}-${variable}-${randomBytes(4).toString('hex')}.log`);
+    const started = ServiceProcess.start(service, { ...withoutSecrets, ...secrets, DATABASE_URL: db.url }, log);
+    await expect(started).rejects.toThrow(`${variable}: not set, or holds the`);
+    expect(readFileSync(log, 'utf8')).toContain(`${service} failed to start`);
+  });
+
+  it('the embedded default launcher still starts on them, both services answering the demo token', async () => {
+    const [orderPort, notificationPort] = [await freePort(), await freePort()];
+    const log = join(dir, 'launcher.log');
+    const output = openSync(log, 'a');
+    const launcher = spawn(process.execPath, ['-r', './scripts/paths.js', 'dist/scripts/start.js'], {
+      cwd: join(__dirname, '..', '..'),
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, ORDER_SERVICE_PORT: String(orderPort), NOTIFICATION_SERVICE_PORT: String(notificationPort) },
+      stdio: ['ignore', output, output],
+    });
+    closeSync(output);
+    const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+    try {
+      const demo = { 'x-merchant': 'demo', authorization: 'Bearer demo-token' };
+      await eventually(async () => {
+        if (launcher.exitCode !== null) throw new Error(`the launcher exited:\n${readFileSync(log, 'utf8')}`);
+        const answers = await Promise.all([
+          fetch(`http://127.0.0.1:${orderPort}${ORDERS}/00000000-0000-4000-8000-000000000000`, { headers: demo }).then((r) => r.status, () => 0),
+          fetch(`http://127.0.0.1:${notificationPort}${EVENTS}`, { headers: demo }).then((r) => r.status, () => 0),
+        ]);
+        return answers[0] === 404 && answers[1] === 200;
+      }, 60_000, () => readFileSync(log, 'utf8'));
+      expect(readFileSync(log, 'utf8')).toContain('demo merchant / token  demo / demo-token');
+    } finally {
+      launcher.kill('SIGTERM');
+      await exited;
+    }
   });
 });

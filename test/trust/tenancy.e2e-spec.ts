@@ -133,6 +133,8 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
     'DELETE /api/v0/checkout/orders/:id/notifications/:notificationId': { expect: { kind: 'foreign' } },
     'GET /api/v0/checkout/channels/:channel/notifications': { expect: { kind: 'own-view' } },
     'PUT /api/v0/checkout/channels/:channel/notifications': { body: [hook('https://beta.example.com/channel', { state: ['completed'] })], expect: { kind: 'own-write' } },
+    // Service-wide: the changes the bus refused, of every merchant, so only an operator lists them.
+    'GET /api/v0/checkout/operator/parked-changes': { expect: { kind: 'operator' } },
   };
 
   const NOTIFICATION_PROBES: Record<string, Probe> = {

@@ -10,7 +10,7 @@ export class NotificationCoreModule {
   static forRoot(config: NotificationServiceConfig): DynamicModule {
     const providers = [
       { provide: NotificationServiceConfig, useValue: config },
-      { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
+      { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey, { readLegacyDemoValues: config.embeddedDefault }) },
       { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
       { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
       { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },

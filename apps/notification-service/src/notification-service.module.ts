@@ -1,8 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
-import { ApiAuthGuard, HealthModule, postgresOptions } from '@ordercast/platform';
+import { ApiAuthGuard, HealthModule, postgresOptions, TenantScopeInterceptor } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -26,8 +26,8 @@ export class NotificationServiceModule {
       imports: [
         NotificationCoreModule.forRoot(config),
         TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
-        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix }),
-        SigningModule.register({ keyGraceMs: config.signingKeyGraceMs }),
+        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
+        SigningModule.register({ keyGraceMs: config.signingKeyGraceMs, jwksMaxAgeSeconds: config.jwksMaxAgeSeconds }),
         PollingModule.register({ visibilityMs: config.pollVisibilityMs }),
         EmailModule.register({ smtpUrl: config.smtpUrl ?? null, from: config.smtpFrom, timeoutMs: config.deliveryTimeoutMs }),
         OrdersModule,
@@ -40,7 +40,10 @@ export class NotificationServiceModule {
         NotificationMetricsModule,
         DashboardModule,
       ],
-      providers: [{ provide: APP_GUARD, useClass: ApiAuthGuard }],
+      providers: [
+        { provide: APP_GUARD, useClass: ApiAuthGuard },
+        { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
+      ],
     };
   }
 }

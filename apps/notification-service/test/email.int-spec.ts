@@ -2,7 +2,7 @@ import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { parseMail as parse } from '../../../test/support/mail';
-import { aPayment, anOrder, withState } from './fixtures/orders';
+import { aPayment, anOrder, sealedOrder, testBox, withState } from './fixtures/orders';
 import { buildDeliveryBody, publicOrder } from '../src/delivery/delivery-body';
 import { EMAIL_MESSAGE_ID_HEADER, EmailModule, EmailSender, renderEmail } from '../src/email';
 
@@ -29,7 +29,7 @@ describe('email delivery over SMTP (real SMTP server on loopback)', () => {
     orderId: 'order-42',
     notification: { id: 'sub-1', reference: 'ops mailbox', description: null },
     change: { kind: 'state', from: 'accepted', to: 'completed' },
-    order: publicOrder(order),
+    order: publicOrder(sealedOrder(order), testBox),
     payload: 'full',
   });
 

@@ -1,10 +1,7 @@
 import { normaliseScope, Registration } from '@ordercast/contracts';
-import { SecretBox } from '@ordercast/platform';
-import { aChangeEvent, aPayment, aRegistration, anOrder, withState } from './fixtures/orders';
+import { randomUUID } from 'node:crypto';
+import { aChangeEvent, aPayment, aRegistration, anOrder, sealed, testBox as box, withState } from './fixtures/orders';
 import { startSuite, Suite } from './notification-service.fixture';
-
-/** The default ENCRYPTION_KEY of the config the suite loads. */
-const box = new SecretBox('ordercast-embedded-demo-key-change-me');
 
 describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)', () => {
   let suite: Suite;
@@ -102,7 +99,7 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     const insert = async (name: string, channels: string[], enabled: boolean, merchant = 'alpha') =>
       (await suite.sql.query(
         `INSERT INTO notifications.subscriptions (merchant, name, channels, scope, url, headers, enabled) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-        [merchant, name, channels, JSON.stringify(normaliseScope({ state: ['processing'] })), suite.sink.url(`${path}/${name}`), { 'X-Token': box.encrypt('sub-token') }, enabled],
+        [merchant, name, channels, JSON.stringify(normaliseScope({ state: ['processing'] })), suite.sink.url(`${path}/${name}`), { 'X-Token': box.encrypt('sub-token', 'header-values') }, enabled],
       )).rows[0].id as string;
     const everyChannel = await insert('every-channel', [], true);
     const webOnly = await insert('web-only', ['web-se'], true);
@@ -146,12 +143,12 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     expect(rows[0].text).not.toContain('plain-api-key');
     expect(rows[0].text).not.toContain('whsec_');
     const stored = rows[0].snapshot.notifications[0];
-    expect(box.decrypt(stored.headers['X-API-Key'])).toBe('plain-api-key');
+    expect(box.decrypt(stored.headers['X-API-Key'], 'header-values')).toBe('plain-api-key');
     const messages = await suite.sql.query(`SELECT headers::text AS headers, secret FROM notifications.messages WHERE order_id = $1`, [checkout.id]);
     expect(messages.rows).toHaveLength(2);
     for (const message of messages.rows) {
       expect(message.headers).not.toContain('plain-api-key');
-      expect(box.decrypt(message.secret)).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+      expect(box.decrypt(message.secret, 'signing-secrets')).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
       expect(message.secret).not.toContain('whsec_');
     }
   });
@@ -165,6 +162,26 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     await suite.publish(aChangeEvent(checkout, withState(checkout, 'processing')));
     const events = await suite.eventsOf(checkout.id);
     expect(events.map((e) => [e.notificationId, e.status])).toEqual([[registration.id, 'succeeded']]);
+  });
+
+  it('ignores a registration whose header value, secret or URL credential arrives in plaintext, and delivers the sealed ones', async () => {
+    const path = `/plaintext-${Date.now()}`;
+    const scope = [{ pointer: '/state/currentStatus' }];
+    const good = sealed(aRegistration({ url: suite.sink.url(`${path}/good?token=t-1`), headers: { 'X-API-Key': 'k-1' }, scope }));
+    const plaintext = [
+      { ...good, id: randomUUID(), headers: { 'X-API-Key': 'plain-key' } },
+      { ...good, id: randomUUID(), secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      { ...good, id: randomUUID(), url: suite.sink.url(`${path}/plain?token=plain-token`) },
+    ];
+    const checkout = anOrder({ merchant: 'alpha', notifications: [...plaintext, good] });
+    const event = aChangeEvent(checkout, withState(checkout, 'processing'));
+    await suite.publishRaw(checkout.id, JSON.stringify(event));
+    const events = await suite.eventsOf(checkout.id);
+    expect(events.map((e) => [e.notificationId, e.status])).toEqual([[good.id, 'succeeded']]);
+    expect(events[0].request.url).toBe(suite.sink.url(`${path}/good?token=********`));
+    const [received] = suite.sink.requests.filter((r) => r.path.startsWith(path));
+    expect(received.url).toBe(`${path}/good?token=t-1`);
+    expect(received.headers['x-api-key']).toBe('k-1');
   });
 });
 

@@ -8,6 +8,7 @@ import { createTestDatabase, TestDatabase } from '../../../test/support/database
 import { TEST_SERVICE_ENV } from '../../../test/support/env';
 import { EventsWait, waitForOrderEvents } from '../../../test/support/events';
 import { WebhookSink } from '../../../test/support/webhook-sink';
+import { sealedEvent } from './fixtures/orders';
 import { NotificationServiceConfig } from '../src/config/notification-service.config';
 import { createNotificationServiceApp } from '../src/create-notification-service-app';
 import type { EventRecord } from '../src/events/event-record';
@@ -31,6 +32,7 @@ export interface Suite {
   http: Server;
   bus: EventBus;
   sink: WebhookSink;
+  /** Publishes events as order-service would: registrations sealed with the shared test key. */
   publish(...events: OrderChangeEvent[]): Promise<void>;
   /** Publishes raw values (for unreadable messages). */
   publishRaw(key: string, ...values: string[]): Promise<void>;
@@ -59,7 +61,7 @@ export async function startSuite(env: Record<string, string> = {}): Promise<Suit
     http,
     bus,
     sink,
-    publish: (...events) => bus.publish(ORDER_EVENTS_TOPIC, events.map((event) => ({ key: event.orderId, value: JSON.stringify(event) }))),
+    publish: (...events) => bus.publish(ORDER_EVENTS_TOPIC, events.map((event) => ({ key: event.orderId, value: JSON.stringify(sealedEvent(event)) }))),
     publishRaw: (key, ...values) => bus.publish(ORDER_EVENTS_TOPIC, values.map((value) => ({ key, value }))),
     eventsOf,
     close: async () => {

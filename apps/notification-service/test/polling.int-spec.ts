@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import type { DeliveryBody } from '../src/delivery/delivery-body';
 import { POLLING_ENTITIES, POLLING_MIGRATIONS, PollingModule, PollQueue } from '../src/polling';
 import { PollSignal } from '../src/polling/poll-signal';
+import { TEST_ENCRYPTION_KEY } from '../../../test/support/env';
 import { FeatureApp, startFeatureApp } from './feature-app';
 
 const BASE = '/api/v0/checkout/notifications';
@@ -61,7 +62,7 @@ describe('poll queue (real PostgreSQL)', () => {
       entities: POLLING_ENTITIES,
       migrations: POLLING_MIGRATIONS,
       tokens: { 'token-a': 'merchant-a', 'token-b': 'merchant-b' },
-      globals: [{ provide: SECRET_BOX, useValue: new SecretBox('polling-integration-test-key') }],
+      globals: [{ provide: SECRET_BOX, useValue: new SecretBox(TEST_ENCRYPTION_KEY) }],
     });
     ({ app, dataSource } = feature);
     queue = app.get(PollQueue);

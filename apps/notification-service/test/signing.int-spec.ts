@@ -8,10 +8,12 @@ import { DataSource, IsNull, Repository } from 'typeorm';
 import {
   DeliverySigner, MAX_PUBLISHED_KEYS, SIGNING_ENTITIES, SIGNING_MIGRATIONS, SigningKeyEntity, SigningKeyService, SigningModule,
 } from '../src/signing';
+import { TEST_ENCRYPTION_KEY } from '../../../test/support/env';
+import { CLOCK, Clock } from '../src/clock';
 import { FeatureApp, startFeatureApp } from './feature-app';
 
 const BASE = '/api/v0/checkout/notifications';
-const box = new SecretBox('signing-integration-test-key');
+const box = new SecretBox(TEST_ENCRYPTION_KEY);
 const auth = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-of-merchant-a' };
 const operator = { Authorization: 'Bearer operator-token-of-signing' };
 
@@ -24,24 +26,62 @@ async function receiverVerifies(jwsHeader: string, body: string, jwks: JSONWebKe
   return result.protectedHeader?.kid;
 }
 
+/** The service's clock, moved on by the tests instead of waiting: rotation stages and key expiry follow it. */
+class TestClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+/**
+ * A receiver that verifies as a careful production one would: it fetches the JWKS only when its
+ * copy is older than the `Cache-Control: max-age` it was served with (on the test clock), and never
+ * refetches on an unknown kid. A key that signs before such a receiver can have it fails here.
+ */
+class CachingVerifier {
+  fetches = 0;
+  private cached: { jwks: JSONWebKeySet; until: number } | null = null;
+
+  constructor(private readonly fetch: () => Promise<request.Response>, private readonly clock: Clock) {}
+
+  async verify(jwsHeader: string, body: string): Promise<string | undefined> {
+    const now = this.clock.now().getTime();
+    if (!this.cached || now >= this.cached.until) {
+      const response = await this.fetch();
+      const maxAge = /max-age=(\d+)/.exec(String(response.headers['cache-control']));
+      if (!maxAge) throw new Error(`the JWKS has no max-age: ${String(response.headers['cache-control'])}`);
+      this.cached = { jwks: response.body, until: now + Number(maxAge[1]) * 1000 };
+      this.fetches += 1;
+    }
+    return receiverVerifies(jwsHeader, body, this.cached.jwks);
+  }
+}
+
+const JWKS_MAX_AGE_SECONDS = 300;
+
 describe('signing (real PostgreSQL)', () => {
   let feature: FeatureApp;
   let app: INestApplication;
   let signer: DeliverySigner;
   let repository: Repository<SigningKeyEntity>;
   let dataSource: DataSource;
+  const clock = new TestClock();
 
   const body = JSON.stringify({ id: 'msg_1', type: 'order.state.changed', orderId: 'o-1', order: { total: 99.5, state: { currentStatus: 'completed' } } });
   const fetchJwks = async (): Promise<JSONWebKeySet> => (await request(app.getHttpServer()).get(`${BASE}/.well-known/jwks.json`).expect(200)).body;
 
   beforeAll(async () => {
     feature = await startFeatureApp({
-      feature: SigningModule.register({ keyGraceMs: 60 * 60 * 1000 }),
+      feature: SigningModule.register({ keyGraceMs: 60 * 60 * 1000, jwksMaxAgeSeconds: JWKS_MAX_AGE_SECONDS }),
       entities: SIGNING_ENTITIES,
       migrations: SIGNING_MIGRATIONS,
       tokens: { 'token-of-merchant-a': 'merchant-a' },
       adminTokens: ['operator-token-of-signing'],
-      globals: [{ provide: SECRET_BOX, useValue: box }],
+      globals: [{ provide: SECRET_BOX, useValue: box }, { provide: CLOCK, useValue: clock }],
     });
     ({ app, dataSource } = feature);
     signer = app.get(DeliverySigner);
@@ -52,7 +92,7 @@ describe('signing (real PostgreSQL)', () => {
 
   it('serves the JWKS without authentication: one public ES256 key, cacheable', async () => {
     const response = await request(app.getHttpServer()).get(`${BASE}/.well-known/jwks.json`).expect(200);
-    expect(response.headers['cache-control']).toBe('public, max-age=300');
+    expect(response.headers['cache-control']).toBe(`public, max-age=${JWKS_MAX_AGE_SECONDS}`);
     expect(response.body.keys).toHaveLength(1);
     const [key] = response.body.keys;
     expect(Object.keys(key).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
@@ -83,23 +123,61 @@ describe('signing (real PostgreSQL)', () => {
     await expect(receiverVerifies(headers['x-jws-signature'], tampered, jwks)).rejects.toThrow('signature verification failed');
   });
 
-  it('rotates: the new key signs, both keys are published, and a message signed before still verifies', async () => {
+  it('rotates in stages: the new key is published at once, signs one max-age later, and the old one stays for the grace period', async () => {
     const oldKid = (await fetchJwks()).keys[0].kid;
     const before = await signer.sign({ messageId: 'msg_2', timestamp: 1700000001, body, secret: null });
 
+    const rotatedAt = clock.now().getTime();
     const rotation = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(operator).expect(201);
-    expect(rotation.body).toEqual({ kid: expect.any(String), previousKid: oldKid });
+    expect(rotation.body).toEqual({ kid: expect.any(String), previousKid: oldKid, activatesAt: expect.any(String) });
     expect(rotation.body.kid).not.toBe(oldKid);
+    const activatesAt = Date.parse(rotation.body.activatesAt);
+    expect(activatesAt - rotatedAt).toBeGreaterThanOrEqual(JWKS_MAX_AGE_SECONDS * 1000);
 
-    const after = await signer.sign({ messageId: 'msg_3', timestamp: 1700000002, body, secret: null });
+    // Published, not signing yet; a second rotation would throw the waiting key away: refused.
+    expect((await fetchJwks()).keys.map((key) => key.kid)).toEqual([rotation.body.kid, oldKid]);
+    const during = await signer.sign({ messageId: 'msg_3', timestamp: 1700000002, body, secret: null });
+    await expect(receiverVerifies(during['x-jws-signature'], body, await fetchJwks())).resolves.toBe(oldKid);
+    const again = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(operator).expect(409);
+    expect(again.body.message).toContain(`starts signing at ${rotation.body.activatesAt}`);
+
+    clock.advance(activatesAt - clock.now().getTime());
+    const after = await signer.sign({ messageId: 'msg_4', timestamp: 1700000003, body, secret: null });
     const jwks = await fetchJwks();
     expect(jwks.keys.map((key) => key.kid)).toEqual([rotation.body.kid, oldKid]);
     await expect(receiverVerifies(after['x-jws-signature'], body, jwks)).resolves.toBe(rotation.body.kid);
     await expect(receiverVerifies(before['x-jws-signature'], body, jwks)).resolves.toBe(oldKid);
 
     const retired = await repository.findOneByOrFail({ kid: oldKid });
-    expect(retired.retiredAt).toBeInstanceOf(Date);
+    expect(retired.retiredAt?.toISOString()).toBe(rotation.body.activatesAt);
     expect(retired.expiresAt!.getTime() - retired.retiredAt!.getTime()).toBe(60 * 60 * 1000);
+  });
+
+  it('never fails a verifier that caches the JWKS for its advertised max-age, across a rotation', async () => {
+    const verifier = new CachingVerifier(() => request(app.getHttpServer()).get(`${BASE}/.well-known/jwks.json`).expect(200), clock);
+    const stepMs = 20_000;
+    const rotateAtMs = 120_000;
+    const kids: string[] = [];
+    const failures: string[] = [];
+    let rotated: string | null = null;
+    // A delivery every 20 s for 15 minutes; the rotation comes while the verifier's copy is two minutes old.
+    for (let elapsed = 0; elapsed <= 900_000; elapsed += stepMs) {
+      if (elapsed === rotateAtMs) rotated = (await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(operator).expect(201)).body.kid;
+      const delivery = JSON.stringify({ id: `msg_${elapsed}`, type: 'order.state.changed', orderId: 'o-2', order: { total: elapsed } });
+      const headers = await signer.sign({ messageId: `msg_${elapsed}`, timestamp: 1700000000 + elapsed / 1000, body: delivery, secret: null });
+      try {
+        const kid = await verifier.verify(headers['x-jws-signature'], delivery);
+        if (kid && kids.at(-1) !== kid) kids.push(kid);
+      } catch (error) {
+        failures.push(`${elapsed / 1000} s: ${(error as Error).message}`);
+      }
+      clock.advance(stepMs);
+    }
+    expect(failures).toEqual([]);
+    // The rotation did happen within the run: the verifier met the old key, then the new one.
+    expect(kids).toHaveLength(2);
+    expect(kids[1]).toBe(rotated);
+    expect(verifier.fetches).toBeGreaterThanOrEqual(3);
   });
 
   it('stores private keys encrypted: no JWK "d" member in the table', async () => {
@@ -108,14 +186,15 @@ describe('signing (real PostgreSQL)', () => {
     expect(rows.length).toBeGreaterThanOrEqual(2);
     for (const row of rows) {
       expect(row.public_jwk).not.toHaveProperty('d');
-      expect(row.private_jwk_encrypted).toMatch(/^enc:v1:/);
+      expect(row.private_jwk_encrypted).toMatch(/^ocs1\./);
       expect(row.private_jwk_encrypted).not.toContain('"d"');
-      expect(JSON.parse(box.decrypt(row.private_jwk_encrypted))).toHaveProperty('d');
+      expect(JSON.parse(box.decrypt(row.private_jwk_encrypted, 'signing-keys'))).toHaveProperty('d');
     }
   });
 
   describe('several instances on one database', () => {
-    const instance = (refreshMs = 30_000) => new SigningKeyService(repository, box, { keyGraceMs: 60 * 60 * 1000, refreshMs });
+    // Rotations of these instances take effect at once (a max-age of 0): they are about sharing keys, not staging.
+    const instance = (refreshMs = 30_000) => new SigningKeyService(repository, box, { keyGraceMs: 60 * 60 * 1000, refreshMs, jwksMaxAgeSeconds: 0 }, clock);
     const activeRows = () => repository.countBy({ retiredAt: IsNull() });
 
     beforeEach(() => repository.clear());
@@ -167,6 +246,8 @@ describe('signing (real PostgreSQL)', () => {
       do {
         response = await request(app.getHttpServer()).post(`${BASE}/signing-keys/rotate`).set(operator);
         if (response.status === 201) rotations += 1;
+        // Past the rotated-in key's start, so the next rotation is not refused for waiting on it.
+        clock.advance(JWKS_MAX_AGE_SECONDS * 1000);
       } while (response.status === 201 && rotations <= MAX_PUBLISHED_KEYS);
       expect(rotations).toBe(MAX_PUBLISHED_KEYS - 1);
       expect(response.status).toBe(409);

@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { ALLOW_PRIVATE_TARGETS, MASK, SECRET_BOX, SecretBox, TargetGuard } from '@ordercast/platform';
+import { ALLOW_PRIVATE_TARGETS, MASK, openUrlCredentials, SECRET_BOX, SecretBox, TargetGuard } from '@ordercast/platform';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769600000-create-notification-tables';
@@ -7,10 +7,11 @@ import { TargetConnections1795500100000 } from '../src/migrations/1795500100000-
 import {
   MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
 } from '../src/subscriptions';
+import { TEST_ENCRYPTION_KEY } from '../../../test/support/env';
 import { FeatureApp, startFeatureApp } from './feature-app';
 
 const BASE = '/api/v0/checkout/notifications/subscriptions';
-const box = new SecretBox('subscriptions-integration-test-key');
+const box = new SecretBox(TEST_ENCRYPTION_KEY);
 const merchantA = { 'X-Merchant': 'merchant-a', Authorization: 'Bearer token-a' };
 const merchantB = { 'X-Merchant': 'merchant-b', Authorization: 'Bearer token-b' };
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -79,8 +80,8 @@ describe('subscriptions API (real PostgreSQL)', () => {
     expect(row.merchant).toBe('merchant-a');
     expect(JSON.stringify(row)).not.toContain('erp-key-1');
     expect(JSON.stringify(row)).not.toContain(SECRET);
-    expect(box.decryptValues(row.headers as Record<string, string>)).toEqual(erp.headers);
-    expect(box.decrypt(row.secret as string)).toBe(SECRET);
+    expect(box.decryptValues(row.headers as Record<string, string>, 'header-values')).toEqual(erp.headers);
+    expect(box.decrypt(row.secret as string, 'signing-secrets')).toBe(SECRET);
     expect(changes).toEqual([{ merchant: 'merchant-a', subscriptionId: response.body.id, change: 'created' }]);
   });
 
@@ -151,11 +152,29 @@ describe('subscriptions API (real PostgreSQL)', () => {
       url: erp.url,
     });
     expect(Date.parse(response.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
-    expect(box.decryptValues((await stored(created.id)).headers as Record<string, string>)).toEqual({ 'X-API-Key': 'erp-key-1', 'X-Tenant': 'acme' });
+    expect(box.decryptValues((await stored(created.id)).headers as Record<string, string>, 'header-values')).toEqual({ 'X-API-Key': 'erp-key-1', 'X-Tenant': 'acme' });
 
     await patch(created.id, { secret: null }).expect(200);
     expect((await stored(created.id)).secret).toBeNull();
     expect(changes.map((change) => change.change)).toEqual(['created', 'updated', 'updated']);
+  });
+
+  it('seals the credentials of its URL at rest, masks them in responses, and keeps them when the masked URL is sent back', async () => {
+    const url = 'https://erp.example.com/orders/{order.id}?format=json&Signature=s1g-9f2e';
+    const masked = `https://erp.example.com/orders/{order.id}?format=json&Signature=${MASK}`;
+    const { body: created } = await create({ ...erp, url }).expect(201);
+    expect(created.url).toBe(masked);
+    expect((await http().get(`${BASE}/${created.id}`).set(merchantA).expect(200)).body.url).toBe(masked);
+    expect((await http().get(BASE).set(merchantA).expect(200)).body[0].url).toBe(masked);
+    const row = await stored(created.id);
+    expect(row.url).toMatch(/\?format=json&Signature=ocs1\.[\w-]+\.[\w-]+$/);
+    expect(JSON.stringify(row)).not.toContain('s1g-9f2e');
+
+    await patch(created.id, { url: masked, name: 'renamed' }).expect(200);
+    expect(openUrlCredentials((await stored(created.id)).url as string, box)).toBe(url);
+    const replaced = await patch(created.id, { url: 'https://erp.example.com/v2?token=n3w-t0k' }).expect(200);
+    expect(replaced.body.url).toBe(`https://erp.example.com/v2?token=${MASK}`);
+    expect(JSON.stringify(await stored(created.id))).not.toContain('n3w-t0k');
   });
 
   it('switching to email delivery needs an email and drops the webhook target and its secrets', async () => {

@@ -1,16 +1,17 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
   ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseAdminTokens, parseApiTokens, postgresOptions,
-  SECRET_BOX, SecretBox, TargetGuard,
+  SECRET_BOX, SecretBox, TargetGuard, TenantScopeInterceptor,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
 import { NotificationsModule } from './notifications/notifications.module';
 import { orderServiceDatabase } from './order-service.database';
+import { OrderBudget } from './orders/order-budget';
 import { OrdersModule } from './orders/orders.module';
 import { OutboxModule } from './outbox/outbox.module';
 import { PaymentsModule } from './payments/payments.module';
@@ -29,7 +30,7 @@ export class OrderServiceModule {
       imports: [
         CqrsModule.forRoot(),
         TypeOrmModule.forRoot(postgresOptions(orderServiceDatabase(databaseUrl, config.databasePoolSize))),
-        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix }),
+        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
         OrdersModule,
         PaymentsModule,
         ShippingsModule,
@@ -41,14 +42,16 @@ export class OrderServiceModule {
       ],
       providers: [
         { provide: OrderServiceConfig, useValue: config },
+        { provide: OrderBudget, useValue: new OrderBudget(config.kafkaMaxMessageBytes) },
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
         { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
-        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey) },
+        { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey, { readLegacyDemoValues: config.embeddedDefault }) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,
       ],
-      exports: [OrderServiceConfig, SECRET_BOX, TargetGuard],
+      exports: [OrderServiceConfig, OrderBudget, SECRET_BOX, TargetGuard],
     };
   }
 }

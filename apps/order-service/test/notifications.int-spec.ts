@@ -69,7 +69,7 @@ describe('notifications registered on an order', () => {
       { kind: 'notifications', added: [added.id], removed: [] },
       { kind: 'notifications', added: [], removed: [added.id] },
     ]);
-    expect(rows[1].payload.previous.notifications.map((n: { id: string }) => n.id)).toEqual([added.id]);
+    expect(rows[1].payload.previous).not.toHaveProperty('notifications');
     expect(rows[1].payload.order.notifications).toEqual([]);
   });
 
@@ -85,7 +85,35 @@ describe('notifications registered on an order', () => {
     for (const { stored } of tables.rows) {
       expect(stored).not.toContain(ERP_KEY);
       expect(stored).not.toContain(SIGNING_SECRET);
-      expect(stored).toContain('enc:v1:');
+      expect(stored).toMatch(/"X-API-Key": "ocs1\.[\w-]{8}\./);
+    }
+  });
+
+  it('seals credentials in a target URL at rest and masks them in every response', async () => {
+    const token = 'url-token-7f3a9c';
+    const apiKey = 'url-api-key-19be';
+    const url = `https://erp.example.com/api/orders/{order.id}/import?format=json&Token=${token}&api_key=${apiKey}`;
+    const masked = 'https://erp.example.com/api/orders/{order.id}/import?format=json&Token=********&api_key=********';
+    const order = await createOrder(suite.http, { notifications: [registration({ url })] });
+    const added = await register(order.id, registration({ invoke: url, url: undefined, scope: '/state/currentStatus' }));
+    const channel = await request(suite.http).put('/api/v0/checkout/channels/url-credentials/notifications').set(ALPHA).send([registration({ url })]);
+    const read = await request(suite.http).get(`${ORDERS}/${order.id}`).set(ALPHA);
+    const list = await request(suite.http).get(notifications(order.id)).set(ALPHA);
+    expect(order.notifications[0].url).toBe(masked);
+    expect(added.body.url).toBe(masked);
+    expect(channel.body[0].url).toBe(masked);
+    expect(read.body.notifications.map((n: { url: string }) => n.url)).toEqual([masked, masked]);
+    expect(list.body.map((n: { url: string }) => n.url)).toEqual([masked, masked]);
+
+    const tables = await suite.sql.query(`
+      SELECT document::text AS stored FROM orders.orders WHERE id = $1
+      UNION ALL SELECT payload::text FROM orders.outbox WHERE order_id = $1
+      UNION ALL SELECT registrations::text FROM orders.channel_notifications WHERE channel = 'url-credentials'`, [order.id]);
+    expect(tables.rows.length).toBe(4);
+    for (const { stored } of tables.rows) {
+      expect(stored).not.toContain(token);
+      expect(stored).not.toContain(apiKey);
+      expect(stored).toMatch(/format=json&Token=ocs1\.[\w-]+\.[\w-]+&api_key=ocs1\./);
     }
   });
 

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { KafkaBroker } from '../../../test/harness/kafka-broker';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { kafkaBrokers, ReadMessage, readTopic } from '../../../test/support/kafka';
-import { ALPHA, createOrder, ORDERS, OrderService, startOrderService } from './order-service.fixture';
+import { ALPHA, createOrder, ORDERS, OrderService, startOrderService, withoutRegistrations } from './order-service.fixture';
 
 /** How many messages the topic holds: with nothing else publishing, what a test added is the difference. */
 async function topicSize(brokers: string[]): Promise<number> {
@@ -78,18 +78,18 @@ describe('order events on a real Kafka broker', () => {
       expect(created).toMatchObject({ type: 'order.created', orderId: order.id, merchant: 'alpha', channel: 'web', previous: null, order });
 
       expect(stateChanged).toMatchObject({ type: 'order.state.changed', change: { kind: 'state', from: 'checkout', to: 'processing' } });
-      expect(stateChanged.previous).toEqual(order);
+      expect(stateChanged.previous).toEqual(withoutRegistrations(order));
       expect(stateChanged.order).toEqual(moved);
 
       expect(paymentAdded.change).toEqual({ kind: 'payment', paymentId: payment.id, from: null, to: 'authorized' });
-      expect(paymentAdded.previous).toEqual(moved);
+      expect(paymentAdded.previous).toEqual(withoutRegistrations(moved));
       const { notifications: registeredWithPayment, ...paymentFields } = payment;
       expect(registeredWithPayment).toEqual([]);
       expect(paymentAdded.order.payments).toEqual([paymentFields]);
 
-      expect(shippingAdded.previous).toEqual(paymentAdded.order);
+      expect(shippingAdded.previous).toEqual(withoutRegistrations(paymentAdded.order));
       expect(shippingUpdated.change).toEqual({ kind: 'shipping', shippingId: shipping.id, from: 'intent', to: 'confirmed' });
-      expect(shippingUpdated.previous).toEqual(shippingAdded.order);
+      expect(shippingUpdated.previous).toEqual(withoutRegistrations(shippingAdded.order));
       expect(shippingUpdated.order).toEqual(final);
       expect(shippingUpdated.order.shippings).toEqual([shipped]);
 

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { TEST_ENCRYPTION_KEY } from '../../../test/support/env';
 import { OrderServiceConfig } from '../src/config/order-service.config';
 import { createOrderServiceApp } from '../src/create-order-service-app';
 
@@ -28,6 +29,7 @@ export async function startOrderService(databaseUrl: string, env: Record<string,
     PORT: '0',
     DATABASE_URL: databaseUrl,
     API_TOKENS: 'alpha:alpha-token-1,beta:beta-token-1',
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ALLOW_PRIVATE_TARGETS: 'true',
     LOG_LEVEL: 'warn',
     ...env,
@@ -97,6 +99,11 @@ export function registration(overrides: Record<string, unknown> = {}): Record<st
     secret: SIGNING_SECRET,
     ...overrides,
   };
+}
+
+/** An order as a change event's `previous` carries it: without its registrations. */
+export function withoutRegistrations({ notifications: _notifications, ...order }: Order): Omit<Order, 'notifications'> {
+  return order;
 }
 
 export async function createOrder(http: Server, overrides: Record<string, unknown> = {}, headers: Record<string, string> = WEB): Promise<Order> {

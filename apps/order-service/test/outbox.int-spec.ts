@@ -1,9 +1,11 @@
 import { ORDER_EVENTS_TOPIC, OrderChangeEvent, parseOrderChangeEvent } from '@ordercast/contracts';
 import { EventBus, IncomingMessage, Subscription } from '@ordercast/messaging';
+import { SecretBox } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import { createTestDatabase } from '../../../test/support/database';
+import { TEST_ENCRYPTION_KEY } from '../../../test/support/env';
 import {
   ALPHA, createOrder, ERP_KEY, ORDERS, registration, SIGNING_SECRET, startOrderService, startSuite, Suite,
 } from './order-service.fixture';
@@ -42,7 +44,7 @@ describe('outbox relay (in-process bus)', () => {
   beforeAll(async () => (suite = await startSuite({ OUTBOX_POLL_MS: '200' })));
   afterAll(() => suite.close());
 
-  it('publishes every change once, keyed by order id, in order, with registrations in full', async () => {
+  it('publishes every change once, keyed by order id, in order, with registrations sealed', async () => {
     const { messages, subscription } = await listen(suite.service.bus);
     try {
       const order = await createOrder(suite.http, { notifications: [registration()] });
@@ -54,19 +56,26 @@ describe('outbox relay (in-process bus)', () => {
       expect(orderMessages.map((message) => message.headers['event-type'])).toEqual(['order.created', 'order.state.changed', 'order.payment.changed']);
       const [created, stateChanged, paymentChanged] = eventsOf(messages, [order.id]);
       expect(created).toMatchObject({ type: 'order.created', orderId: order.id, merchant: 'alpha', channel: 'web', previous: null });
-      expect(stateChanged.previous).toEqual(created.order);
+      // `previous` is the order before, without the registrations (matching never reads them there).
+      const { notifications: _created, ...createdWithout } = created.order;
+      const { notifications: _changed, ...stateChangedWithout } = stateChanged.order;
+      expect(stateChanged.previous).toEqual(createdWithout);
       expect(stateChanged.order.state.currentStatus).toBe('processing');
-      expect(paymentChanged.previous).toEqual(stateChanged.order);
+      expect(paymentChanged.previous).toEqual(stateChangedWithout);
       const { notifications: registeredWithPayment, ...paymentFields } = payment;
       expect(registeredWithPayment).toEqual([]);
       expect(paymentChanged.order.payments).toEqual([paymentFields]);
 
-      // The bus is internal: the snapshots carry what the API masks.
+      // Header values and secrets travel sealed; notification-service opens them with the shared key.
+      const box = new SecretBox(TEST_ENCRYPTION_KEY);
       for (const event of [created, stateChanged, paymentChanged]) {
-        expect(event.order.notifications[0].headers).toEqual({ 'X-API-Key': ERP_KEY, Accept: 'application/json' });
-        expect(event.order.notifications[0].secret).toBe(SIGNING_SECRET);
+        const [sealed] = event.order.notifications;
+        expect(box.decryptValues(sealed.headers, 'header-values')).toEqual({ 'X-API-Key': ERP_KEY, Accept: 'application/json' });
+        expect(box.decrypt(sealed.secret!, 'signing-secrets')).toBe(SIGNING_SECRET);
       }
-      expect(stateChanged.previous?.notifications[0].secret).toBe(SIGNING_SECRET);
+      const published = orderMessages.map((message) => message.value.toString()).join('\n');
+      expect(published).not.toContain(ERP_KEY);
+      expect(published).not.toContain(SIGNING_SECRET.slice('whsec_'.length));
 
       await eventually(async () => {
         const { rows } = await suite.sql.query('SELECT sent_at, attempts FROM orders.outbox WHERE order_id = $1', [order.id]);

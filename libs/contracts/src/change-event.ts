@@ -18,8 +18,15 @@ export type Change =
   | { kind: 'notifications'; added: string[]; removed: string[] };
 
 /**
+ * The order before a change, as far as matching needs it: without its registrations, which
+ * scopes cannot watch (see `scopeErrors`) and which `order` carries anyway.
+ */
+export type PreviousOrder = Omit<Order, 'notifications'>;
+
+/**
  * The value published on `checkout.order-events.v1`. Self-contained: matching is a pure
- * function of it, so a redelivered message gives the same result.
+ * function of it, so a redelivered message gives the same result. Registration header values
+ * and secrets in `order.notifications` are sealed with the services' shared `ENCRYPTION_KEY`.
  */
 export interface OrderChangeEvent {
   id: string;
@@ -29,7 +36,7 @@ export interface OrderChangeEvent {
   channel: string;
   orderId: string;
   change: Change;
-  previous: Order | null;
+  previous: PreviousOrder | null;
   order: Order;
 }
 

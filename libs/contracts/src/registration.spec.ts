@@ -116,6 +116,16 @@ describe('RegistrationDto validation', () => {
       expect(await problems({ ...documentationForm, headers })).toContain('headers must have at most 32 entries');
     });
 
+    it('accepts headers of 16 KiB in all and refuses more', async () => {
+      const fourOf = (size: number) => Object.fromEntries(['X-A', 'X-B', 'X-C', 'X-D'].map((name) => [name, 'v'.repeat(size - name.length)]));
+      expect(await problems({ ...documentationForm, headers: fourOf(4096) })).toEqual([]);
+      expect(await problems({ ...documentationForm, headers: { ...fourOf(4096), 'X-E': 'v' } })).toContain(
+        'headers must take at most 16384 bytes in all (names and values); these take 16388',
+      );
+      // Bytes, not characters: a value of 3,000 "å" is 6,000 bytes.
+      expect((await problems({ ...documentationForm, headers: { 'X-A': 'å'.repeat(3000), 'X-B': 'å'.repeat(3000), 'X-C': 'å'.repeat(3000) } })).join('\n')).toContain('at most 16384 bytes');
+    });
+
     it('refuses headers that are not an object', async () => {
       expect(await problems({ ...documentationForm, headers: ['X-Key: v'] })).toContain('headers must be an object of strings');
     });

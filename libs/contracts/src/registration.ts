@@ -41,6 +41,12 @@ export interface Registration {
 
 export const MAX_HEADERS = 32;
 export const MAX_HEADER_VALUE = 4096;
+/**
+ * Names and values of one registration's headers together, in UTF-8 bytes. 16 KiB is Node's default
+ * request header limit and near other servers' (a receiver would answer 431 to more), and it keeps
+ * 50 registrations' headers well inside an order's byte budget (see order-service's `OrderBudget`).
+ */
+export const MAX_HEADER_BYTES = 16 * 1024;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 /** Headers Ordercast sets itself or that HTTP owns; a registration cannot override them. */
 const RESERVED_HEADERS = new Set([
@@ -52,13 +58,16 @@ export function headerErrors(headers: unknown): string[] {
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return ['headers must be an object of strings'];
   const entries = Object.entries(headers);
   if (entries.length > MAX_HEADERS) return [`headers must have at most ${MAX_HEADERS} entries`];
-  return entries.flatMap(([name, value]) => {
+  const errors = entries.flatMap(([name, value]) => {
     if (!HEADER_NAME.test(name)) return [`header name "${name.slice(0, 64)}" is not a valid HTTP header name`];
     if (RESERVED_HEADERS.has(name.toLowerCase())) return [`header "${name}" is set by Ordercast and cannot be registered`];
     if (typeof value !== 'string') return [`header "${name}" must have a string value`];
     if (value.length > MAX_HEADER_VALUE || /[\r\n\0]/.test(value)) return [`header "${name}" value must be at most ${MAX_HEADER_VALUE} characters without line breaks`];
     return [];
   });
+  if (errors.length > 0) return errors;
+  const bytes = entries.reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value as string), 0);
+  return bytes > MAX_HEADER_BYTES ? [`headers must take at most ${MAX_HEADER_BYTES} bytes in all (names and values); these take ${bytes}`] : [];
 }
 
 @ValidatorConstraint({ name: 'scope' })

@@ -1,4 +1,4 @@
-import { isJsonPointer, normaliseScope, regexKeywords, schemaErrors, STATE_POINTER, Watch } from './scope';
+import { isJsonPointer, normaliseScope, regexKeywords, schemaErrors, scopeErrors, STATE_POINTER, Watch } from './scope';
 
 describe('normaliseScope', () => {
   describe('the documentation form', () => {
@@ -79,5 +79,19 @@ describe('schemaErrors', () => {
   it('accepts a property called pattern, and pattern as data', () => {
     expect(schemaErrors({ properties: { pattern: { type: 'string' } }, enum: [{ pattern: 'x' }] })).toEqual([]);
     expect(schemaErrors({ enum: ['completed'] })).toEqual([]);
+  });
+});
+
+describe('scopeErrors: the registrations are not order state', () => {
+  it.each([
+    ['/notifications', undefined, 'scope cannot watch /notifications'],
+    ['/notifications/0/url', { type: 'string' }, 'scope cannot watch /notifications'],
+    [[{ pointer: '/notifications' }], undefined, 'scope[0].pointer cannot watch /notifications'],
+  ])('refuses a watch on %j', (scope, schema, message) => {
+    expect(scopeErrors(scope, schema)).toEqual([expect.stringContaining(message)]);
+  });
+
+  it('still accepts pointers that only start with the same letters', () => {
+    expect(scopeErrors('/notificationsSent')).toEqual([]);
   });
 });

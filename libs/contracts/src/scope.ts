@@ -76,7 +76,7 @@ export function schemaErrors(schema: unknown): string[] {
 /** Validates either scope form (with the API form's `schema` beside it); returns what is wrong. */
 export function scopeErrors(scope: unknown, schema?: unknown): string[] {
   if (typeof scope === 'string') {
-    const errors = isJsonPointer(scope) && scope !== '' ? [] : [`scope "${scope}" is not a JSON pointer such as /state/currentStatus`];
+    const errors = isJsonPointer(scope) && scope !== '' ? pointerErrors(scope, 'scope') : [`scope "${scope}" is not a JSON pointer such as /state/currentStatus`];
     return schema === undefined ? errors : [...errors, ...schemaErrors(schema)];
   }
   if (schema !== undefined) return ['schema is only allowed with a JSON pointer scope'];
@@ -99,6 +99,7 @@ function watchErrors(watch: unknown, path: string): string[] {
   const { pointer, schema, states, ...rest } = watch as Record<string, unknown>;
   const errors = Object.keys(rest).map((key) => `${path}.${key} is not allowed`);
   if (!isJsonPointer(pointer) || pointer === '') errors.push(`${path}.pointer must be a JSON pointer`);
+  else errors.push(...pointerErrors(pointer, `${path}.pointer`));
   if (schema !== undefined) errors.push(...schemaErrors(schema).map((e) => `${path}.${e}`));
   if (states !== undefined) {
     if (pointer === '/payments') errors.push(...stateListErrors(`${path}.states`, states, PAYMENT_STATES));
@@ -106,6 +107,18 @@ function watchErrors(watch: unknown, path: string): string[] {
     else errors.push(`${path}.states is only allowed on /payments and /shippings`);
   }
   return errors;
+}
+
+/**
+ * The order's registrations are where notifications go, not order state: a change event's
+ * `previous` snapshot leaves them out, so a watch on them could only misfire.
+ */
+export function watchesRegistrations(pointer: string): boolean {
+  return pointer === '/notifications' || pointer.startsWith('/notifications/');
+}
+
+function pointerErrors(pointer: string, path: string): string[] {
+  return watchesRegistrations(pointer) ? [`${path} cannot watch /notifications: the order's registrations are not order state`] : [];
 }
 
 function stateListErrors(path: string, value: unknown, allowed: readonly string[]): string[] {

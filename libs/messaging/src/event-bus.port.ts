@@ -50,7 +50,10 @@ export interface Subscription {
 export interface EventBus {
   /** Creates the topics if missing; call before publishing or subscribing. */
   ensureTopics(topics: string[]): Promise<void>;
-  /** Resolves once every message is durably accepted by the bus; rejects if the bus is down. */
+  /**
+   * Resolves once every message is durably accepted by the bus; rejects if the bus is down. Rejects
+   * with a `MessageRejectedError` when the bus refuses the messages for good (too large, invalid).
+   */
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   /** Whether the bus answers now (for health checks). */

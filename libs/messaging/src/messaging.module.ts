@@ -10,6 +10,8 @@ export interface MessagingOptions {
   clientId: string;
   /** Prefix of every Kafka topic and consumer group (`KAFKA_TOPIC_PREFIX`); empty by default. */
   topicPrefix?: string;
+  /** How the Kafka topics the app creates are laid out (`KAFKA_PARTITIONS`, `KAFKA_REPLICATION_FACTOR`, `KAFKA_MIN_INSYNC_REPLICAS`). */
+  topics?: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
 }
 
 /**
@@ -38,7 +40,14 @@ export class MessagingModule {
           useFactory: (): EventBus => {
             if (!options.brokers?.length) return sharedInProcessEventBus();
             const logger = new Logger(`Kafka:${options.clientId}`);
-            const kafka = new KafkaEventBus({ brokers: options.brokers, clientId: options.clientId, logger });
+            const kafka = new KafkaEventBus({
+              brokers: options.brokers,
+              clientId: options.clientId,
+              logger,
+              numPartitions: options.topics?.partitions,
+              replicationFactor: options.topics?.replicationFactor,
+              minInsyncReplicas: options.topics?.minInsyncReplicas,
+            });
             return options.topicPrefix ? new NamespacedEventBus(kafka, options.topicPrefix) : kafka;
           },
         },

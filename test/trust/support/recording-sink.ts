@@ -10,6 +10,8 @@ export interface Answer {
 }
 
 export interface Received {
+  /** Path and query as requested. */
+  url: string;
   path: string;
   method: string;
   headers: IncomingHttpHeaders;
@@ -80,6 +82,7 @@ export class RecordingSink {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const webhookId = String(request.headers['webhook-id'] ?? '');
     const received: Received = {
+      url: request.url ?? '/',
       path: (request.url ?? '/').split('?')[0],
       method: request.method ?? 'GET',
       headers: request.headers,

@@ -12,6 +12,7 @@ import type { EventRecord } from '../../../apps/notification-service/src/events/
 import { OrderServiceConfig } from '../../../apps/order-service/src/config/order-service.config';
 import { createOrderServiceApp } from '../../../apps/order-service/src/create-order-service-app';
 import { createTestDatabase, TestDatabase } from '../../support/database';
+import { TEST_ENCRYPTION_KEY } from '../../support/env';
 
 export const ORDERS = '/api/v0/checkout/orders';
 export const CHANNELS = '/api/v0/checkout/channels';
@@ -24,11 +25,12 @@ export const OPERATOR_TOKEN = 'operator-token-of-the-trust-suites';
 /** Service-wide actions (signing-key rotation) take the operator token, not a merchant's. */
 export const OPERATOR = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
-/** What both services share in the trust suites: fast retries and polling, two merchants, an operator. */
+/** What both services share in the trust suites: fast retries and polling, two merchants, an operator, one encryption key. */
 export const TRUST_ENV: Record<string, string> = {
   PORT: '0',
   API_TOKENS: 'alpha:alpha-token-1,beta:beta-token-1',
   ADMIN_TOKENS: OPERATOR_TOKEN,
+  ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
   ALLOW_PRIVATE_TARGETS: 'true',
   LOG_LEVEL: 'error',
   RETRY_SCHEDULE: '100ms,200ms,400ms,800ms,1s,1s,1s,1s',

@@ -78,6 +78,10 @@ export class NotificationServiceConfig extends CommonConfig {
   @IntVariable('SIGNING_KEY_GRACE_MS', 0, 90 * 86_400_000)
   signingKeyGraceMs: number = 7 * 86_400_000;
 
+  /** The JWKS's Cache-Control max-age, and so how long a rotated-in signing key is published before it signs. */
+  @IntVariable('JWKS_MAX_AGE_SECONDS', 0, 86_400)
+  jwksMaxAgeSeconds: number = 300;
+
   /** SMTP server of `delivery: email`; without it every email attempt fails (and is retried) with "SMTP_URL is not configured". */
   @Expose({ name: 'SMTP_URL' }) @IsOptional() @Matches(/^smtps?:\/\/[^/?#\s]+/i, { message: 'SMTP_URL must be an smtp:// or smtps:// URL with a host, such as smtp://user:pass@mail.example.com:587' })
   smtpUrl?: string;

@@ -47,7 +47,7 @@ export class AuthenticatingInvoker implements HttpInvoker {
 
 /** A sealed target auth opened for a call; null when the target wants none. */
 export function openTargetAuth(sealed: TargetAuth | null, box: SecretBox): TargetAuth | null {
-  return withTargetSecrets({ auth: sealed }, (value) => box.decrypt(value)).auth ?? null;
+  return withTargetSecrets({ auth: sealed }, (value) => box.decrypt(value, 'target-credentials')).auth ?? null;
 }
 
 /** The headers an Event shows for the authentication it added: the token masked. */

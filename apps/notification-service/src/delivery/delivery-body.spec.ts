@@ -1,10 +1,10 @@
 import { MASK } from '@ordercast/platform';
-import { aRegistration, anOrder } from '../../test/fixtures/orders';
+import { aRegistration, anOrder, sealedOrder, testBox } from '../../test/fixtures/orders';
 import { canonicalJson } from '../signing/detached-jws';
 import { buildDeliveryBody, canonicalDeliveryBody, canonicalObject, DeliveryBodyInput, PublicOrder, publicOrder } from './delivery-body';
 
 const registration = aRegistration({ headers: { 'X-API-Key': 'secret-key', 'X-Correlation-Id': 'c-1' }, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
-const order = anOrder({ notifications: [registration] });
+const order = sealedOrder(anOrder({ notifications: [registration] }));
 const input = {
   messageId: 'msg-1',
   type: 'order.state.changed',
@@ -15,7 +15,7 @@ const input = {
   orderId: order.id,
   notification: { id: registration.id, reference: registration.reference, description: registration.description },
   change: { kind: 'state', from: 'accepted', to: 'completed' },
-  order: publicOrder(order),
+  order: publicOrder(order, testBox),
 };
 
 describe('delivery body', () => {
@@ -40,22 +40,28 @@ describe('delivery body', () => {
   });
 
   it('masks registration headers and removes signing secrets from the order', () => {
-    const sent = publicOrder(order).notifications[0];
+    const sent = publicOrder(order, testBox).notifications[0];
     expect(sent.headers).toEqual({ 'X-API-Key': MASK, 'X-Correlation-Id': 'c-1' });
     expect(sent).not.toHaveProperty('secret');
-    expect(JSON.stringify(buildDeliveryBody({ ...input, payload: 'full' }))).not.toMatch(/secret-key|whsec_/);
+    expect(JSON.stringify(buildDeliveryBody({ ...input, payload: 'full' }))).not.toMatch(/secret-key|whsec_|ocs1\./);
+  });
+
+  it('masks the credentials in a registration URL, whatever their case, and keeps the rest of it', () => {
+    const withToken = sealedOrder(anOrder({ notifications: [aRegistration({ url: 'https://erp.example.com/orders/{order.id}?Token=t0p-s3cret&format=json&API_KEY=k3y' })] }));
+    expect(withToken.notifications[0].url).not.toContain('t0p-s3cret');
+    expect(publicOrder(withToken, testBox).notifications[0].url).toBe(`https://erp.example.com/orders/{order.id}?Token=${MASK}&format=json&API_KEY=${MASK}`);
   });
 
   it('does not alter the order it was given', () => {
-    publicOrder(order);
-    expect(order.notifications[0].headers['X-API-Key']).toBe('secret-key');
-    expect(order.notifications[0].secret).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    const stored = JSON.stringify(order);
+    publicOrder(order, testBox);
+    expect(JSON.stringify(order)).toBe(stored);
   });
 });
 
 /** The order fixture with members a real snapshot could carry, to exercise every RFC 8785 rule. */
 function orderWith(extra: Record<string, unknown>): PublicOrder {
-  return Object.assign(publicOrder(anOrder({ notifications: [registration] })), extra);
+  return Object.assign(publicOrder(sealedOrder(anOrder({ notifications: [registration] })), testBox), extra);
 }
 
 /** Names that sort differently by code point than by UTF-16 code unit: RFC 8785 wants the latter. */

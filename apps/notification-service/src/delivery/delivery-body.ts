@@ -1,8 +1,8 @@
 import { Order, PayloadKind, Registration, withTargetSecrets } from '@ordercast/contracts';
-import { MASK, maskHeaders } from '@ordercast/platform';
+import { MASK, maskSealedHeaders, maskUrlCredentials, type SecretBox } from '@ordercast/platform';
 import { canonicalJson } from '../signing/detached-jws';
 
-/** A registration as a receiver sees it inside an order: headers and target credentials masked, signing secret left out. */
+/** A registration as a receiver sees it inside an order: headers, URL credentials and target credentials masked, signing secret left out. */
 export type PublicRegistration = Omit<Registration, 'secret'>;
 
 /** The order as it goes out in a body: nothing a receiver could use to impersonate another receiver. */
@@ -34,11 +34,13 @@ export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'order'> & {
   payload: PayloadKind;
 };
 
-export function publicOrder(order: Order): PublicOrder {
+/** From the order as stored (registrations sealed); only the visible header values are opened. */
+export function publicOrder(order: Order, box: SecretBox): PublicOrder {
+  const open = (value: string) => box.decrypt(value, 'header-values');
   return {
     ...order,
     notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({
-      ...withTargetSecrets(registration, () => MASK), headers: maskHeaders(registration.headers),
+      ...withTargetSecrets(registration, () => MASK), url: maskUrlCredentials(registration.url), headers: maskSealedHeaders(registration.headers, open),
     })),
   };
 }

@@ -1,9 +1,8 @@
-import { DeliveryKind, HttpMethod, KafkaDestination, PayloadKind, Registration, TargetAuth, Watch, withTargetSecrets } from '@ordercast/contracts';
-import type { SecretBox } from '@ordercast/platform';
+import type { DeliveryKind, HttpMethod, KafkaDestination, PayloadKind, Registration, TargetAuth, Watch } from '@ordercast/contracts';
 
 /**
  * Where and how a match is delivered: an order's registration or a merchant's subscription,
- * with header values, secret and target credentials sealed (SecretBox), as they are stored.
+ * with header values, secret, URL credentials and target credentials sealed (SecretBox), as they are stored.
  */
 export interface DeliveryTarget {
   kind: 'registration' | 'subscription';
@@ -26,22 +25,6 @@ export interface DeliveryTarget {
 
 /** A registration whose header values and secret are sealed, as kept in the order snapshot store. */
 export type SealedRegistration = Registration;
-
-export function sealRegistration(registration: Registration, box: SecretBox): SealedRegistration {
-  return {
-    ...withTargetSecrets(registration, (value) => box.encrypt(value)),
-    headers: box.encryptValues(registration.headers),
-    secret: registration.secret === null ? null : box.encrypt(registration.secret),
-  };
-}
-
-export function unsealRegistration(registration: SealedRegistration, box: SecretBox): Registration {
-  return {
-    ...withTargetSecrets(registration, (value) => box.decrypt(value)),
-    headers: box.decryptValues(registration.headers),
-    secret: registration.secret === null ? null : box.decrypt(registration.secret),
-  };
-}
 
 export function registrationTarget(sealed: SealedRegistration): DeliveryTarget {
   return {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { afterTenantCommit } from '@ordercast/platform';
 import type { ClaimedAttempt } from './dispatch.repository';
 
 /** The local dispatcher, as the writers of new attempts see it. */
@@ -24,9 +25,13 @@ export interface DispatchReceiver {
 export class DispatchSignal {
   private receiver: DispatchReceiver | null = null;
 
+  /**
+   * From a request, the ids reach the dispatcher once the request's transaction committed, and
+   * its claim runs outside the request: the rows are visible and its connection its own.
+   */
   notify(eventIds: string[]): void {
     if (eventIds.length === 0) return;
-    this.receiver?.notify(eventIds);
+    afterTenantCommit(() => this.receiver?.notify(eventIds));
   }
 
   capacity(): number {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { HttpMethod } from '@ordercast/contracts';
-import { maskHeaders, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
@@ -223,8 +223,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async prepare(row: ClaimedAttempt, url: string, now: Date): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
-    const registered = this.box.decryptValues(row.sealedHeaders);
-    const secret = row.sealedSecret === null ? null : this.box.decrypt(row.sealedSecret);
+    // Only the target itself gets the URL's credentials and the header values in the clear.
+    const target = openUrlCredentials(url, this.box);
+    const registered = this.box.decryptValues(row.sealedHeaders, 'header-values');
+    const secret = row.sealedSecret === null ? null : this.box.decrypt(row.sealedSecret, 'signing-secrets');
     const timestamp = Math.floor(now.getTime() / 1000);
     const body = sendsBody(row.method) ? row.body : null;
     const ordercast: Record<string, string> = {
@@ -239,7 +241,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const auth = openTargetAuth(row.sealedAuth, this.box);
     return {
       request: {
-        url, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs,
+        url: target, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs,
         ...(auth === null ? {} : { auth: { merchant: row.merchant, credentials: auth } }),
       },
       maskedHeaders: { ...maskHeaders(registeredOnly), ...maskedAuthHeaders(auth), ...own },

@@ -36,7 +36,7 @@ export class KafkaSender {
     let destination: KafkaDestination;
     try {
       prepared = await prepare();
-      destination = withTargetSecrets({ kafka: row.sealedKafka }, (value) => this.box.decrypt(value)).kafka;
+      destination = withTargetSecrets({ kafka: row.sealedKafka }, (value) => this.box.decrypt(value, 'target-credentials')).kafka;
     } catch (error) {
       return { outcome: { kind: 'error', error: `could not prepare the record: ${(error as Error).message}` }, maskedHeaders: null };
     }

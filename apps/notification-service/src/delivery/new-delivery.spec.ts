@@ -1,4 +1,4 @@
-import { aRegistration, anOrder } from '../../test/fixtures/orders';
+import { aRegistration, anOrder, sealedOrder, testBox } from '../../test/fixtures/orders';
 import { canonicalJson } from '../signing/detached-jws';
 import { buildDeliveryBody, publicOrder } from './delivery-body';
 import { registrationTarget } from './delivery-target';
@@ -18,7 +18,7 @@ function fanOut(payloads: Array<'full' | 'metadata'>) {
     orderId: order.id,
     orderReference: order.reference,
     change: { kind: 'state', from: 'checkout', to: 'completed' },
-    order: publicOrder(order),
+    order: publicOrder(sealedOrder(order), testBox),
   });
   return { cause, deliveries: registrations.map((registration) => newDelivery(cause, registrationTarget(registration), 'state.completed', 'automatic', now)) };
 }

@@ -1,4 +1,4 @@
-import { aPayment, aRegistration, anOrder, aShipping, withState } from '../../test/fixtures/orders';
+import { aPayment, aRegistration, anOrder, aShipping, sealedOrder, testBox, withState } from '../../test/fixtures/orders';
 import { buildDeliveryBody, publicOrder } from '../delivery/delivery-body';
 import { renderEmail } from './render-email';
 
@@ -16,7 +16,7 @@ function body(overrides: { scope?: string; type?: string; change?: unknown; orde
     orderId: 'order-1',
     notification: { id: registration.id, reference: registration.reference, description: null },
     change: 'change' in overrides ? overrides.change : { kind: 'state', from: 'accepted', to: 'completed' },
-    order: publicOrder(overrides.order ?? order),
+    order: publicOrder(sealedOrder(overrides.order ?? order), testBox),
     payload: overrides.payload ?? 'full',
   });
 }

@@ -22,10 +22,9 @@ export class EventQueries {
 
   async list(merchant: string, query: ListEventsQuery): Promise<EventPage> {
     const { list, count } = eventListQuery(merchant, toFilter(query), { limit: query.limit, offset: query.offset });
-    const [rows, totals] = await Promise.all([
-      this.dataSource.query<EventRow[]>(list.sql, list.params),
-      this.dataSource.query<{ total: number }[]>(count.sql, count.params),
-    ]);
+    // One after the other: a request's queries share its one transaction (and connection).
+    const rows = await this.dataSource.query<EventRow[]>(list.sql, list.params);
+    const totals = await this.dataSource.query<{ total: number }[]>(count.sql, count.params);
     const data = rows.map((row) => toEventRecord(row, this.box));
     return { data, pagination: { offset: query.offset, limit: query.limit, size: data.length, totalSize: totals[0].total } };
   }

@@ -1,4 +1,4 @@
-import { maskHeaders, SecretBox } from '@ordercast/platform';
+import { maskSealedHeaders, maskUrlCredentials, SecretBox } from '@ordercast/platform';
 import type { HttpMethod } from '@ordercast/contracts';
 import type { EventStatus, EventTrigger } from './event-types';
 
@@ -80,7 +80,7 @@ export function toEventRecord(row: EventRow, box: SecretBox): EventRecord {
     retryOf: row.retry_of,
     trigger: row.trigger,
     status: row.status,
-    request: { url: row.url, method: row.method, headers: row.request_headers ?? maskHeaders(box.decryptValues(row.message_headers)) },
+    request: { url: maskUrlCredentials(row.url), method: row.method, headers: row.request_headers ?? maskSealedHeaders(row.message_headers, (value) => box.decrypt(value, 'header-values')) },
     statusCode: row.status_code,
     responseBody: row.response_body,
     responseTruncated: row.response_truncated,

@@ -4,7 +4,7 @@ import { SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { publicOrder } from '../delivery/delivery-body';
-import { registrationTarget, unsealRegistration } from '../delivery/delivery-target';
+import { registrationTarget } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import { deliveryCause, newDelivery } from '../delivery/new-delivery';
 import { OrderSnapshotStore } from '../orders/order-snapshot.store';
@@ -41,7 +41,6 @@ export class ManualTrigger {
       throw new NotFoundException(`${wanted} not found on order ${orderId}`);
     }
     const now = this.clock.now();
-    const order = { ...sealedOrder, notifications: sealedOrder.notifications.map((r) => unsealRegistration(r, this.box)) };
     const cause = deliveryCause({
       changeId: null,
       type: MANUAL_TYPE,
@@ -51,7 +50,7 @@ export class ManualTrigger {
       orderId,
       orderReference: sealedOrder.reference,
       change: { kind: 'manual' },
-      order: publicOrder(order),
+      order: publicOrder(sealedOrder, this.box),
     });
     const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
     const inserted = await this.deliveries.insert(this.dataSource, deliveries);

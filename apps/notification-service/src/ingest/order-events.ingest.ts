@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { OrderChangeEvent, parseOrderChangeEvent, Registration } from '@ordercast/contracts';
+import { OrderChangeEvent, parseOrderChangeEvent, Registration, withTargetSecrets } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
-import { SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { SECRET_BOX, SecretBox, urlCredentialsSealed } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { publicOrder } from '../delivery/delivery-body';
-import { registrationTarget, sealRegistration } from '../delivery/delivery-target';
+import { registrationTarget } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import { deliveryCause, newDelivery, NewDelivery } from '../delivery/new-delivery';
 import { DeliveriesRepository } from '../events/deliveries.repository';
@@ -73,7 +73,7 @@ export class OrderEventsIngest {
       orderId: event.orderId,
       orderReference: event.order.reference,
       change: event.change,
-      order: publicOrder(event.order),
+      order: publicOrder(event.order, this.box),
     });
     return matches.map((match) => newDelivery(cause, match.target, match.label, 'automatic', now));
   }
@@ -89,18 +89,42 @@ export class OrderEventsIngest {
       this.logger.error({ msg: 'skipping unreadable change event', topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, reason: (error as Error).message });
       return [];
     }
-    const usable = event.order.notifications.filter(isUsableRegistration);
+    const usable = event.order.notifications.filter((registration) => isUsableRegistration(registration, this.box));
     if (usable.length < event.order.notifications.length) {
       this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored: event.order.notifications.length - usable.length });
     }
-    const sealedOrder = { ...event.order, notifications: usable.map((registration) => sealRegistration(registration, this.box)) };
-    return [{ event, sealedOrder }];
+    // Sealed by order-service with the shared key: kept as they came, opened only to call the target.
+    return [{ event, sealedOrder: { ...event.order, notifications: usable } }];
   }
 }
 
-/** One bad registration must not block its partition (the batch would fail on every redelivery) nor hide the others. */
-function isUsableRegistration(registration: unknown): registration is Registration {
+/**
+ * One bad registration must not block its partition (the batch would fail on every redelivery) nor
+ * hide the others. Header values, the secret, URL credentials and target credentials must be sealed: a
+ * plaintext one is refused here rather than stored where only sealed values belong.
+ */
+function isUsableRegistration(registration: unknown, box: SecretBox): registration is Registration {
   if (typeof registration !== 'object' || registration === null) return false;
-  const { id, scope, headers, secret } = registration as Record<string, unknown>;
-  return typeof id === 'string' && Array.isArray(scope) && typeof headers === 'object' && headers !== null && (secret === null || typeof secret === 'string');
+  const { id, scope, url, headers, secret } = registration as Record<string, unknown>;
+  return typeof id === 'string' && Array.isArray(scope) && (url === null || (typeof url === 'string' && urlCredentialsSealed(url, box)))
+    && typeof headers === 'object' && headers !== null
+    && Object.values(headers).every((value) => typeof value === 'string' && box.isSealed(value))
+    && (secret === null || (typeof secret === 'string' && box.isSealed(secret)))
+    && targetCredentialsSealed(registration as Registration, box);
+}
+
+/** Every credential of `auth` and `kafka` (absent in snapshots made before they existed) is a sealed value. */
+function targetCredentialsSealed(registration: Registration, box: SecretBox): boolean {
+  const { kafka } = registration;
+  if (kafka && (!Array.isArray(kafka.brokers) || typeof kafka.topic !== 'string')) return false;
+  let sealed = true;
+  try {
+    withTargetSecrets(registration, (value) => {
+      if (typeof value !== 'string' || !box.isSealed(value)) sealed = false;
+      return value;
+    });
+  } catch {
+    return false;
+  }
+  return sealed;
 }

@@ -173,6 +173,13 @@ describe('ScopeMatcher: other pointers', () => {
     expect(labels([{ pointer: '/cart/constructor' }], null, base)).toEqual([]);
   });
 
+  it("never watches the order's registrations, which the previous snapshot does not carry", () => {
+    const { notifications: _notifications, ...previous } = base;
+    const registered = { ...base, notifications: [aRegistration()] };
+    expect(labels([{ pointer: '/notifications' }], previous as Order, registered)).toEqual([]);
+    expect(labels([{ pointer: '/notifications/0/url' }], null, registered)).toEqual([]);
+  });
+
   it('never matches a schema that does not compile, without throwing', () => {
     expect(labels([{ pointer: '/cart/total', schema: { type: 'no-such-type' } }], base, { ...base, cart: { ...base.cart, total: 1 } })).toEqual([]);
   });

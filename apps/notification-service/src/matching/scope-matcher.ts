@@ -1,4 +1,4 @@
-import { STATE_POINTER, type Order, type Watch } from '@ordercast/contracts';
+import { STATE_POINTER, watchesRegistrations, type Order, type PreviousOrder, type Watch } from '@ordercast/contracts';
 import { deepEqual } from './deep-equal';
 import { valueAtPointer } from './json-pointer';
 import { SchemaCache } from './schema-cache';
@@ -25,7 +25,8 @@ interface CollectionItem {
 /**
  * The one matching rule of the design: a watch fires when the value at its JSON pointer
  * differs between `previous` and `order` (deep equality; with no previous snapshot every old
- * value is undefined) and the new value is valid against the watch's schema.
+ * value is undefined) and the new value is valid against the watch's schema. The order's
+ * registrations are not watched (`previous` does not carry them).
  *
  * `/payments` and `/shippings` fire once per payment or shipping that is new, changed or gone,
  * labelled with its (new) state; a watch with `states` fires only for those that reached one of
@@ -35,18 +36,20 @@ interface CollectionItem {
 export class ScopeMatcher {
   constructor(private readonly schemas = new SchemaCache()) {}
 
-  match<T extends Watcher>(targets: readonly T[], previous: Order | null, order: Order): ScopeMatch<T>[] {
+  match<T extends Watcher>(targets: readonly T[], previous: PreviousOrder | null, order: Order): ScopeMatch<T>[] {
     return targets.flatMap((target) => this.labels(target.scope, previous, order).map((label) => ({ target, label })));
   }
 
   /** The distinct labels of the watches that fire, in watch order. */
-  labels(watches: readonly Watch[], previous: Order | null, order: Order): string[] {
+  labels(watches: readonly Watch[], previous: PreviousOrder | null, order: Order): string[] {
     const labels = new Set<string>();
     for (const watch of watches) for (const label of this.fire(watch, previous, order)) labels.add(label);
     return [...labels];
   }
 
-  private fire(watch: Watch, previous: Order | null, order: Order): string[] {
+  private fire(watch: Watch, previous: PreviousOrder | null, order: Order): string[] {
+    // Refused at registration; one stored before the rule must not fire on every change.
+    if (watchesRegistrations(watch.pointer)) return [];
     const before = previous === null ? undefined : valueAtPointer(previous, watch.pointer);
     const after = valueAtPointer(order, watch.pointer);
     if (deepEqual(before, after)) return [];

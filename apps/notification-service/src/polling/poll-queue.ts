@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { releaseTenantConnections } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryBody } from '../delivery/delivery-body';
 import {
@@ -127,6 +128,8 @@ export class PollQueue {
   /**
    * Claims up to `maxNumberMessages` visible messages; when there are none, waits for one up to
    * `timeoutMs`. `abort` (the receiver went away) ends the wait without claiming anything more.
+   * A wait holds no database connection: the request's transaction is committed and its
+   * connection released before it, and the next look opens a new one.
    */
   async receive(merchant: string, request: ReceiveRequest, abort?: AbortSignal): Promise<ReceivedMessage[]> {
     const deadline = Date.now() + request.timeoutMs;
@@ -137,6 +140,7 @@ export class PollQueue {
         const messages = await this.claim(merchant, request.maxNumberMessages, request.autoAck);
         const left = deadline - Date.now();
         if (messages.length > 0 || wakeup === null || left <= 0) return messages;
+        await releaseTenantConnections();
         await wakeup.wait(Math.min(RECHECK_MS, left), abort);
       }
     } finally {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { afterTenantCommit } from '@ordercast/platform';
 
 /** A long-poll's interest in one merchant's queue; see {@link PollSignal.subscribe}. */
 export interface PollWakeup {
@@ -24,13 +25,17 @@ interface Waiter {
 export class PollSignal {
   private readonly waiters = new Map<string, Set<Waiter>>();
 
+  /** From a request (an operator's retry), receivers are woken once its transaction committed. */
   notify(merchants: Iterable<string>): void {
-    for (const merchant of new Set(merchants)) {
-      for (const waiter of this.waiters.get(merchant) ?? []) {
-        waiter.pending = true;
-        waiter.wake?.();
+    const woken = new Set(merchants);
+    afterTenantCommit(() => {
+      for (const merchant of woken) {
+        for (const waiter of this.waiters.get(merchant) ?? []) {
+          waiter.pending = true;
+          waiter.wake?.();
+        }
       }
-    }
+    });
   }
 
   /** Subscribe before looking at the queue, so an enqueue between the look and the wait is not missed. */

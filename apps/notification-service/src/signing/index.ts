@@ -1,4 +1,5 @@
 import { SigningKeys1795306363286 } from './migrations-signing/1795306363286-SigningKeys';
+import { SigningKeyActivation1795500000000 } from './migrations-signing/1795500000000-SigningKeyActivation';
 import { SigningKeyEntity } from './signing-key.entity';
 
 export * from './delivery-signer';
@@ -11,4 +12,4 @@ export * from './standard-webhooks';
 
 /** For the notification-service DataSource (app module and data-source.ts). */
 export const SIGNING_ENTITIES = [SigningKeyEntity];
-export const SIGNING_MIGRATIONS = [SigningKeys1795306363286];
+export const SIGNING_MIGRATIONS = [SigningKeys1795306363286, SigningKeyActivation1795500000000];

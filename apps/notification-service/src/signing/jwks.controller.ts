@@ -1,6 +1,7 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@ordercast/platform';
+import type { Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
 import { SigningKeyService } from './signing-key.service';
 
@@ -9,11 +10,12 @@ import { SigningKeyService } from './signing-key.service';
 export class JwksController {
   constructor(private readonly keys: SigningKeyService) {}
 
+  /** The max-age is the lead a rotated-in key gets before it signs (see SigningKeyService): the two must stay one value. */
   @Public()
   @Get('jwks.json')
-  @Header('Cache-Control', 'public, max-age=300')
-  @ApiOperation({ summary: 'Public keys that verify the x-jws-signature header of deliveries (no authentication)' })
-  jwks(): Promise<JSONWebKeySet> {
+  @ApiOperation({ summary: 'Public keys that verify the x-jws-signature header of deliveries (no authentication); a new key appears here one max-age before it signs' })
+  jwks(@Res({ passthrough: true }) response: Response): Promise<JSONWebKeySet> {
+    response.setHeader('Cache-Control', `public, max-age=${this.keys.jwksMaxAgeSeconds}`);
     return this.keys.jwks();
   }
 }

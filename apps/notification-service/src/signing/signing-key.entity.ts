@@ -2,9 +2,10 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 import type { JWK } from 'jose';
 
 /**
- * A service-wide JWS signing key. At most one row has no `retired_at` (the active key,
- * enforced by a partial unique index); retired keys stay in the JWKS until `expires_at` so
- * messages signed before a rotation still verify.
+ * A service-wide JWS signing key. At most one row has no `retired_at` (the newest key, enforced
+ * by a partial unique index). A key is published in the JWKS from its creation, signs from
+ * `activates_at` (a rotation sets it one JWKS cache lifetime ahead, and retires the previous key
+ * at that moment), and stays published until `expires_at` so messages signed before still verify.
  */
 @Entity({ schema: 'notifications', name: 'signing_keys' })
 export class SigningKeyEntity {
@@ -24,6 +25,10 @@ export class SigningKeyEntity {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** When the key starts signing: its creation for the first key, one JWKS cache lifetime after a rotation. */
+  @Column({ name: 'activates_at', type: 'timestamptz' })
+  activatesAt!: Date;
 
   @Column({ name: 'retired_at', type: 'timestamptz', nullable: true })
   retiredAt!: Date | null;

@@ -12,7 +12,7 @@ export class SigningKeysController {
   /** One key signs for every merchant, so rotating it is an operator's action, never a merchant's. */
   @Operator()
   @Post('signing-keys/rotate')
-  @ApiOperation({ summary: 'Operator only (ADMIN_TOKENS): activate a new JWS signing key; the previous one stays in the JWKS for the grace period' })
+  @ApiOperation({ summary: 'Operator only (ADMIN_TOKENS): publish a new JWS signing key, signing one JWKS max-age later; the previous one signs until then and stays in the JWKS for the grace period. 409 while a rotated-in key waits to sign' })
   rotate(): Promise<Rotation> {
     return this.keys.rotate();
   }

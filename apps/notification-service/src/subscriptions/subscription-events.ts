@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { afterTenantCommit } from '@ordercast/platform';
 
 /** A merchant's subscriptions changed; whatever holds them in memory must read them again. */
 export interface SubscriptionsChanged {
@@ -24,14 +25,17 @@ export class SubscriptionEvents {
     return () => this.listeners.delete(listener);
   }
 
+  /** From a request, listeners hear the change once the request's transaction committed (never if it rolls back). */
   emit(event: SubscriptionsChanged): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (error) {
-        // The change is committed; a failing listener must not turn the API call into an error.
-        this.logger.error(`a SubscriptionsChanged listener failed: ${error instanceof Error ? error.message : String(error)}`);
+    afterTenantCommit(() => {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          // The change is committed; a failing listener must not turn the API call into an error.
+          this.logger.error(`a SubscriptionsChanged listener failed: ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
-    }
+    });
   }
 }

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import {
   brokerHost, DeliveryKind, HttpMethod, KafkaDestination, normaliseScope, PayloadKind, TargetAuth, toKafkaDestination, toTargetAuth, Watch, withTargetSecrets,
 } from '@ordercast/contracts';
-import { MASK, maskHeaders, maskSecret, SECRET_BOX, SecretBox, TargetGuard } from '@ordercast/platform';
+import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard } from '@ordercast/platform';
 import { Repository } from 'typeorm';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
@@ -163,7 +163,8 @@ export class SubscriptionsService {
       ...(delivery === 'kafka' ? {} : { kafka: null }),
       delivery,
     };
-    if (request.url !== undefined) target.url = request.url;
+    // A URL sent back as shown (credentials masked) keeps the stored one, like a masked header.
+    if (request.url !== undefined && request.url !== maskUrlCredentials(stored.url)) target.url = request.url;
     if (request.method !== undefined) target.method = request.method;
     if (request.headers !== undefined) target.headers = this.keepMasked(request.headers, stored.headers);
     if (request.email !== undefined) target.email = request.email;
@@ -221,21 +222,22 @@ export class SubscriptionsService {
 
   private seal(target: Target): Target {
     return {
-      ...withTargetSecrets(target, (value) => this.box.encrypt(value)),
-      headers: this.box.encryptValues(target.headers),
-      secret: target.secret === null ? null : this.box.encrypt(target.secret),
+      ...withTargetSecrets(target, (value) => this.box.encrypt(value, 'target-credentials')),
+      url: sealUrlCredentials(target.url, this.box),
+      headers: this.box.encryptValues(target.headers, 'header-values'),
+      secret: target.secret === null ? null : this.box.encrypt(target.secret, 'signing-secrets'),
     };
   }
 
   private open(row: SubscriptionEntity): Target {
     return {
       delivery: row.delivery,
-      url: row.url,
+      url: row.url === null ? null : openUrlCredentials(row.url, this.box),
       method: row.method,
-      headers: this.box.decryptValues(row.headers),
+      headers: this.box.decryptValues(row.headers, 'header-values'),
       email: row.email,
-      secret: row.secret === null ? null : this.box.decrypt(row.secret),
-      ...withTargetSecrets({ auth: row.auth, kafka: row.kafka }, (value) => this.box.decrypt(value)),
+      secret: row.secret === null ? null : this.box.decrypt(row.secret, 'signing-secrets'),
+      ...withTargetSecrets({ auth: row.auth, kafka: row.kafka }, (value) => this.box.decrypt(value, 'target-credentials')),
     };
   }
 
@@ -247,9 +249,9 @@ export class SubscriptionsService {
       scope: row.scope,
       delivery: row.delivery,
       payload: row.payload,
-      url: row.url,
+      url: maskUrlCredentials(row.url),
       method: row.method,
-      headers: maskHeaders(this.box.decryptValues(row.headers)),
+      headers: maskSealedHeaders(row.headers, (value) => this.box.decrypt(value, 'header-values')),
       email: row.email,
       secret: maskSecret(row.secret),
       ...withTargetSecrets({ auth: row.auth, kafka: row.kafka }, () => MASK),

@@ -4,6 +4,8 @@ import { Registration, RegistrationDto } from '@ordercast/contracts';
 import { Repository } from 'typeorm';
 import { RegistrationFactory } from '../notifications/registration-factory';
 import { RegistrationVault } from '../notifications/registration-vault';
+import { OrderBudget } from '../orders/order-budget';
+import { orderTooLarge } from '../orders/order-too-large';
 import { ChannelNotifications } from './channel-notifications.entity';
 
 /**
@@ -16,19 +18,27 @@ export class ChannelNotificationsService {
     @InjectRepository(ChannelNotifications) private readonly channels: Repository<ChannelNotifications>,
     private readonly registrations: RegistrationFactory,
     private readonly vault: RegistrationVault,
+    private readonly budget: OrderBudget,
   ) {}
 
   async list(merchant: string, channel: string): Promise<Registration[]> {
     return (await this.stored(merchant, channel)).map((registration) => this.vault.mask(registration));
   }
 
-  /** Replaces the channel's notifications; orders that already exist keep the ones they got. */
+  /**
+   * Replaces the channel's notifications; orders that already exist keep the ones they got.
+   * Notifications that alone would take an order past its byte budget are refused (413): no
+   * order could ever be created in the channel.
+   */
   async replace(merchant: string, channel: string, requests: RegistrationDto[]): Promise<Registration[]> {
     const registrations = await this.registrations.create(requests, 'channel');
+    const serialized = JSON.stringify(registrations);
+    const problem = this.budget.channelProblem(Buffer.byteLength(serialized));
+    if (problem !== null) throw orderTooLarge(problem, this.budget);
     await this.channels.query(
       `INSERT INTO orders.channel_notifications (merchant, channel, registrations, updated_at) VALUES ($1, $2, $3::jsonb, now())
        ON CONFLICT (merchant, channel) DO UPDATE SET registrations = excluded.registrations, updated_at = excluded.updated_at`,
-      [merchant, channel, JSON.stringify(registrations)],
+      [merchant, channel, serialized],
     );
     return registrations.map((registration) => this.vault.mask(registration));
   }

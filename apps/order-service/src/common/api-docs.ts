@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse,
-  ApiUnauthorizedResponse,
+  ApiPayloadTooLargeResponse, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 
 /** What every `/api` route shares: tenant header, bearer token, and the auth and validation errors. */
@@ -17,3 +17,9 @@ export const ApiUnknownId = (what: string) => ApiNotFoundResponse({ description:
 
 export const ApiIllegalTransition = () =>
   ApiConflictResponse({ description: 'Illegal transition: `{ statusCode: 409, error, message, allowed: [...] }`' });
+
+/** A write that grows an order: refused past the order's byte budget (`OrderBudget`). */
+export const ApiOrderBudget = () =>
+  ApiPayloadTooLargeResponse({
+    description: 'The order would pass its byte budget ((KAFKA_MAX_MESSAGE_BYTES - 16 KiB) / 2): `{ statusCode: 413, error, message, limitBytes }`; nothing is changed',
+  });

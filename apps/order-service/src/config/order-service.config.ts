@@ -27,6 +27,15 @@ export class OrderServiceConfig extends CommonConfig {
   @Expose({ name: 'OUTBOX_RETENTION' }) @Matches(/^\d+(\.\d+)?(ms|s|m|h|d)$/, { message: 'OUTBOX_RETENTION must be a duration such as 30m or 24h' })
   outboxRetention: string = '24h';
 
+  /**
+   * The largest change event the event bus accepts, in bytes: the topic's `max.message.bytes` (Kafka's
+   * default 1,048,588) less the record's own overhead. Every order keeps a byte budget derived from it
+   * (see `OrderBudget`), so no change event ever exceeds it. The in-process bus has no limit of its own
+   * and is held to the same one, so the embedded default refuses what Kafka would.
+   */
+  @WholeNumber('KAFKA_MAX_MESSAGE_BYTES', 65_536, 104_857_600)
+  kafkaMaxMessageBytes: number = 1_000_000;
+
   get outboxRetentionMs(): number {
     return parseDurations(this.outboxRetention)[0];
   }

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registration, RegistrationDto } from '@ordercast/contracts';
 import { Merchant } from '@ordercast/platform';
-import { ApiMerchantRoute, ApiUnknownId } from '../common/api-docs';
+import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { OrderQueries } from '../orders/order-queries';
 import { RegisterNotificationCommand } from './commands/register-notification.command';
@@ -21,6 +21,7 @@ export class NotificationsController {
   ) {}
 
   @Post()
+  @ApiOrderBudget()
   @ApiOperation({ summary: 'Register a notification on the order (at most 50 per order)' })
   @ApiBody({ schema: REGISTRATION_SCHEMA })
   @ApiCreatedResponse({ description: 'The registration with its id; headers and secret masked', schema: REGISTRATION_SCHEMA })

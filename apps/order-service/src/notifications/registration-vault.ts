@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Order, Registration, withTargetSecrets } from '@ordercast/contracts';
-import { MASK, maskHeaders, maskSecret, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
 
 /**
- * Registrations are sealed once, when they are made: header values, the signing secret and the
- * target credentials (OAuth2 client secret, mTLS private key, Kafka SASL password) stay encrypted in the order document, the channel configuration and the outbox. They are
- * opened only to be published on the (internal) bus or to be masked for a response.
+ * Registrations are sealed once, when they are made: header values, the signing secret, the
+ * credentials in the target URL's query and the target credentials (OAuth2 client secret, mTLS
+ * private key, Kafka SASL password) stay encrypted in the order document, the channel
+ * configuration, the outbox and on the bus. order-service opens only the visible header values,
+ * to show them in a response; notification-service (sharing the key) opens the rest to call the target.
  */
 @Injectable()
 export class RegistrationVault {
@@ -13,38 +15,19 @@ export class RegistrationVault {
 
   seal(registration: Registration): Registration {
     return {
-      ...withTargetSecrets(registration, (value) => this.box.encrypt(value)),
-      headers: this.box.encryptValues(registration.headers),
-      secret: registration.secret === null ? null : this.box.encrypt(registration.secret),
+      ...withTargetSecrets(registration, (value) => this.box.encrypt(value, 'target-credentials')),
+      url: sealUrlCredentials(registration.url, this.box),
+      headers: this.box.encryptValues(registration.headers, 'header-values'),
+      secret: registration.secret === null ? null : this.box.encrypt(registration.secret, 'signing-secrets'),
     };
-  }
-
-  /**
-   * An opener for a run of snapshots. It remembers what it decrypted, since one order's
-   * registrations recur in every snapshot of a batch (before and after each change).
-   */
-  opener(): (registration: Registration) => Registration {
-    const plain = new Map<string, string>();
-    const decrypt = (value: string): string => {
-      let result = plain.get(value);
-      if (result === undefined) {
-        result = this.box.decrypt(value);
-        plain.set(value, result);
-      }
-      return result;
-    };
-    return (registration) => ({
-      ...withTargetSecrets(registration, decrypt),
-      headers: Object.fromEntries(Object.entries(registration.headers).map(([name, value]) => [name, decrypt(value)])),
-      secret: registration.secret === null ? null : decrypt(registration.secret),
-    });
   }
 
   /** The registration as every response shows it. */
   mask(registration: Registration): Registration {
     return {
       ...withTargetSecrets(registration, () => MASK),
-      headers: maskHeaders(this.box.decryptValues(registration.headers)),
+      url: maskUrlCredentials(registration.url),
+      headers: maskSealedHeaders(registration.headers, (value) => this.box.decrypt(value, 'header-values')),
       secret: maskSecret(registration.secret),
     };
   }

@@ -1,11 +1,13 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, Registration } from '@ordercast/contracts';
+import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
 import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, Repository } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
+import { BudgetedChange, OrderBudget } from './order-budget';
+import { orderTooLarge } from './order-too-large';
 import { OrderEntity } from './order.entity';
 
 /** A change to an order, as a command handler describes it; the store stamps and records it. */
@@ -25,7 +27,10 @@ export type ApplyChange = (current: Order, now: Date) => OrderChange | null;
 
 /**
  * Reads and writes orders. Every write stores the order and the change event describing it
- * (in the outbox) in one statement, so atomically, then wakes the outbox relay.
+ * (in the outbox) in one statement, so atomically, then wakes the outbox relay once the
+ * request's transaction committed (OutboxSignal). Every write is held to the order's byte budget
+ * first ({@link OrderBudget}), measured on the very JSON it stores: a write past it is refused
+ * with 413 and writes nothing.
  */
 @Injectable()
 export class OrderStore {
@@ -33,6 +38,7 @@ export class OrderStore {
     @InjectRepository(OrderEntity) private readonly orders: Repository<OrderEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxSignal,
+    private readonly budget: OrderBudget,
   ) {}
 
   /** The merchant's order; another merchant's order is as unknown as a missing one. */
@@ -46,35 +52,56 @@ export class OrderStore {
    * One statement, so one round trip: copies the channel's configured notifications (with ids
    * of their own) in front of the order's, then stores the order and its `order.created` event.
    * Reading the configuration in the same statement means an order created after a channel's
-   * configuration was replaced carries the new one, whichever instance replaced it.
+   * configuration was replaced carries the new one, whichever instance replaced it; so the
+   * statement also checks the count and byte limits with the copies, and stores nothing past them.
    * Returns the order as stored.
    */
   async create(order: Order): Promise<Order> {
     const event = changeEvent('order.created', { kind: 'created' }, null, order, new Date(order.created));
+    const document = JSON.stringify(order);
+    const serialized = JSON.stringify(event);
+    const ownBytes = Buffer.byteLength(document);
+    this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes: Buffer.byteLength(serialized) });
     const [stored] = await runPrepared<{ notifications: Registration[] }>(this.dataSource, CREATE_ORDER, [
-      order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, JSON.stringify(order), order.created,
-      event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event), MAX_REGISTRATIONS_PER_ORDER,
+      order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, document, order.created,
+      event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes,
     ]);
-    if (!stored) throw tooManyRegistrations(0, await this.configuredCount(order.merchant, order.channel) + order.notifications.length);
+    if (!stored) throw await this.refusal(order, ownBytes);
     this.outbox.notify();
     return { ...order, notifications: stored.notifications };
   }
 
-  private async configuredCount(merchant: string, channel: string): Promise<number> {
-    const [row] = await this.dataSource.query<{ count: number }[]>(
-      'SELECT jsonb_array_length(registrations) AS count FROM orders.channel_notifications WHERE merchant = $1 AND channel = $2',
-      [merchant, channel],
+  /**
+   * Why CREATE_ORDER stored nothing: too many registrations with the channel's, or too many bytes.
+   * Neither, when the channel's configuration was replaced in between: then the caller may retry.
+   */
+  private async refusal(order: Order, ownBytes: number): Promise<Error> {
+    const [row] = await this.dataSource.query<{ count: number; bytes: number }[]>(
+      `SELECT jsonb_array_length(registrations) AS count, octet_length(registrations::text) AS bytes
+         FROM orders.channel_notifications WHERE merchant = $1 AND channel = $2`,
+      [order.merchant, order.channel],
     );
-    return row?.count ?? 0;
+    const configured = row ?? { count: 0, bytes: 0 };
+    if (configured.count + order.notifications.length > MAX_REGISTRATIONS_PER_ORDER) {
+      return tooManyRegistrations(0, configured.count + order.notifications.length);
+    }
+    const orderBytes = ownBytes + configured.bytes;
+    const problem = this.budget.problem({ previousBytes: null, orderBytes, eventBytes: orderBytes });
+    return problem === null ? new ConflictException(`the notifications of channel ${order.channel} changed meanwhile, retry`) : orderTooLarge(problem, this.budget);
+  }
+
+  private assertWithinBudget(change: BudgetedChange): void {
+    const problem = this.budget.problem(change);
+    if (problem !== null) throw orderTooLarge(problem, this.budget);
   }
 
   /**
-   * Applies a change with optimistic concurrency, in two autocommitted round trips: read the
-   * order and its version, then one statement that updates the order only if the version is
-   * still the one read and inserts the change event only if it did. A concurrent change makes
-   * the write match nothing; the change is then computed again from the order it left. The
-   * update's row lock still orders one order's events: a later change's insert (and its `seq`)
-   * happens only after the earlier change committed.
+   * Applies a change with optimistic concurrency, in two round trips of the request's
+   * transaction: read the order and its version, then one statement that updates the order only
+   * if the version is still the one read and inserts the change event only if it did. A
+   * concurrent change makes the write match nothing; the change is then computed again from the
+   * order it left. The update's row lock still orders one order's events: a later change's insert
+   * (and its `seq`) happens only after the earlier change committed.
    */
   async change(merchant: string, orderId: string, apply: ApplyChange): Promise<Order> {
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt += 1) {
@@ -85,9 +112,14 @@ export class OrderStore {
       if (!outcome) return row.document;
       const next: Order = { ...outcome.order, lastModified: now.toISOString() };
       const event = changeEvent(outcome.type, outcome.change, row.document, next, now);
+      const document = JSON.stringify(next);
+      const serialized = JSON.stringify(event);
+      this.assertWithinBudget({
+        previousBytes: Buffer.byteLength(JSON.stringify(row.document)), orderBytes: Buffer.byteLength(document), eventBytes: Buffer.byteLength(serialized),
+      });
       const written = await runPrepared<{ id: string }>(this.dataSource, WRITE_CHANGE, [
-        orderId, merchant, row.version, next.state.currentStatus, JSON.stringify(next), next.lastModified,
-        event.id, ORDER_EVENTS_TOPIC, JSON.stringify(event),
+        orderId, merchant, row.version, next.state.currentStatus, document, next.lastModified,
+        event.id, ORDER_EVENTS_TOPIC, serialized,
       ]);
       if (written.length === 1) {
         this.outbox.notify();
@@ -104,7 +136,10 @@ export class OrderStore {
  */
 const MAX_CHANGE_ATTEMPTS = 5;
 
-/** Copies the channel configuration into the order, stores it and its `order.created` event; see `create`. */
+/**
+ * Copies the channel configuration into the order, stores it and its `order.created` event; see
+ * `create`. Nothing is returned from the outbox: a request may insert into it, never read it.
+ */
 const CREATE_ORDER = preparedStatement(
   'orders.create',
   `WITH configured AS (
@@ -117,38 +152,50 @@ const CREATE_ORDER = preparedStatement(
      SELECT jsonb_set($6::jsonb, '{notifications}', configured.registrations || ($6::jsonb -> 'notifications')) AS document
      FROM configured
      WHERE jsonb_array_length(configured.registrations) + jsonb_array_length($6::jsonb -> 'notifications') <= $11
+       -- The copies' bytes as jsonb prints them, a little above their JSON (a space after each separator).
+       AND $12::int + octet_length(configured.registrations::text) <= $13::int
    ), created AS (
      INSERT INTO orders.orders (id, merchant, channel, reference, state, document, version, created, last_modified)
      SELECT $1, $2, $3, $4, $5, prepared.document, 1, $7::timestamptz, $7::timestamptz FROM prepared
      RETURNING document
+   ), published AS (
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload)
+     SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document) FROM created
    )
-   INSERT INTO orders.outbox (id, order_id, topic, key, payload)
-   SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document) FROM created
-   RETURNING payload -> 'order' -> 'notifications' AS notifications`,
+   SELECT document -> 'notifications' AS notifications FROM created`,
 );
 
 const READ_FOR_CHANGE = preparedStatement('orders.read-for-change', 'SELECT document, version FROM orders.orders WHERE id = $1 AND merchant = $2');
 
-/** Updates the order if its version is still the one read, and only then inserts its change event; see `change`. */
+/** Updates the order if its version is still the one read, and only then inserts its change event (returned: the order's id); see `change`. */
 const WRITE_CHANGE = preparedStatement(
   'orders.write-change',
   `WITH changed AS (
      UPDATE orders.orders SET state = $4, document = $5::jsonb, version = version + 1, last_modified = $6
      WHERE id = $1 AND merchant = $2 AND version = $3
      RETURNING id
+   ), published AS (
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload)
+     SELECT $7, changed.id, $8, $1, $9::jsonb FROM changed
    )
-   INSERT INTO orders.outbox (id, order_id, topic, key, payload)
-   SELECT $7, changed.id, $8, $1, $9::jsonb FROM changed
-   RETURNING id`,
+   SELECT id FROM changed`,
 );
 
 function orderNotFound(orderId: string): NotFoundException {
   return new NotFoundException(`order ${orderId} not found`);
 }
 
+/**
+ * The one place a change event is built. `previous` leaves the registrations out: matching
+ * compares watched order values only, and `order` carries the registrations (sealed) already.
+ */
 function changeEvent(type: ChangeType, change: Change, previous: Order | null, order: Order, now: Date): OrderChangeEvent {
   return {
     id: randomUUID(), type, occurredAt: now.toISOString(), merchant: order.merchant, channel: order.channel,
-    orderId: order.id, change, previous, order,
+    orderId: order.id, change, previous: previous && withoutRegistrations(previous), order,
   };
+}
+
+function withoutRegistrations({ notifications: _notifications, ...order }: Order): PreviousOrder {
+  return order;
 }

@@ -4,7 +4,7 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } f
 import type { Order } from '@ordercast/contracts';
 import { Merchant } from '@ordercast/platform';
 import { ChannelHeader } from '../channels/channel-name';
-import { ApiIllegalTransition, ApiMerchantRoute, ApiUnknownId } from '../common/api-docs';
+import { ApiIllegalTransition, ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { ChangeOrderStateCommand } from './commands/change-order-state.command';
 import { CreateOrderCommand } from './commands/create-order.command';
@@ -22,6 +22,7 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @ApiOrderBudget()
   @ApiOperation({ summary: "Create an order in state checkout; the channel's configured notifications are attached" })
   @ApiHeader({ name: 'X-Channel', required: true, description: 'Sales channel: 1-100 letters, digits, ".", "_" or "-"' })
   @ApiCreatedResponse({ description: 'The order' })
@@ -37,6 +38,7 @@ export class OrdersController {
   }
 
   @Put(':id/state')
+  @ApiOrderBudget()
   @ApiOperation({ summary: 'Move the order to another state (checkout → processing | removed; processing → checkout | accepted; accepted → completed | declined)' })
   @ApiOkResponse({ description: 'The order in its new state' })
   @ApiUnknownId('order')

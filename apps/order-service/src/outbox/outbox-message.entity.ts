@@ -35,4 +35,12 @@ export class OutboxMessage {
 
   @Column({ type: 'integer', insert: false, default: 0 })
   attempts!: number;
+
+  /** When the relay parked it: the bus refused it for good, so it is never published. */
+  @Column({ name: 'parked_at', type: 'timestamptz', nullable: true, insert: false })
+  parkedAt!: Date | null;
+
+  /** Why the bus refused it, in the bus's words (such as Kafka's `MESSAGE_TOO_LARGE`). */
+  @Column({ name: 'park_reason', type: 'text', nullable: true, insert: false })
+  parkReason!: string | null;
 }

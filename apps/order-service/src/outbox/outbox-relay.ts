@@ -1,12 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { ORDER_EVENTS_TOPIC, Order, OrderChangeEvent, Registration } from '@ordercast/contracts';
-import { EVENT_BUS, EventBus, OutgoingMessage } from '@ordercast/messaging';
+import { ORDER_EVENTS_TOPIC, OrderChangeEvent } from '@ordercast/contracts';
+import { EVENT_BUS, EventBus, MessageRejectedError, OutgoingMessage } from '@ordercast/messaging';
 import { poolOf, preparedStatement } from '@ordercast/platform';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { OrderServiceConfig } from '../config/order-service.config';
-import { RegistrationVault } from '../notifications/registration-vault';
 import { backoffDelay } from './backoff';
+import { OutboxMetrics } from './outbox-metrics';
 import { OutboxSignal } from './outbox-signal';
 
 /** Rows the relay takes per transaction; one publish call carries at most these. */
@@ -24,15 +24,35 @@ interface OutboxRow {
   payload: OrderChangeEvent;
 }
 
-/** The unsent rows, oldest first. An index scan: see {@link OutboxRelay.relayConnection}. */
+/** The unsent rows that are not parked, oldest first. An index scan: see {@link OutboxRelay.relayConnection}. */
 const NEXT_BATCH = preparedStatement(
   'outbox.next-batch',
-  `SELECT id, topic, key, payload FROM orders.outbox WHERE sent_at IS NULL ORDER BY seq LIMIT ${RELAY_BATCH_SIZE}`,
+  `SELECT id, topic, key, payload FROM orders.outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT ${RELAY_BATCH_SIZE}`,
 );
 const MARK_SENT = preparedStatement('outbox.mark-sent', 'UPDATE orders.outbox SET attempts = attempts + 1, sent_at = now() WHERE id = ANY($1::uuid[])');
 const COUNT_FAILED = preparedStatement('outbox.count-failed', 'UPDATE orders.outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])');
+const MARK_PARKED = preparedStatement(
+  'outbox.mark-parked',
+  `UPDATE orders.outbox SET attempts = attempts + 1, parked_at = now(), park_reason = parked.reason
+     FROM unnest($1::uuid[], $2::text[]) AS parked (id, reason) WHERE outbox.id = parked.id`,
+);
 
 type BatchOutcome = { kind: 'idle' | 'standby' } | { kind: 'published'; count: number } | { kind: 'failed'; error: unknown };
+
+/** A row the bus refused for good, with the bus's reason and the size of the message it refused. */
+interface ParkedRow {
+  row: OutboxRow;
+  reason: string;
+  bytes: number;
+}
+
+/** What one publish of a batch did, row by row, in `seq` order: published, parked, or not reached because the bus failed. */
+interface PublishOutcome {
+  sent: string[];
+  parked: ParkedRow[];
+  /** The transient failure that stopped the batch; the rows after the last sent or parked one stay unsent. */
+  failure: unknown;
+}
 
 /**
  * Publishes outbox rows to the event bus in `seq` order and marks them sent.
@@ -48,6 +68,15 @@ type BatchOutcome = { kind: 'idle' | 'standby' } | { kind: 'published'; count: n
  * (at-least-once), nothing is lost.
  * When the bus is down the batch stays unsent and the relay retries with backoff, while
  * orders keep being accepted.
+ *
+ * Nothing blocks the outbox: a change the bus refuses for good (too large or invalid; see
+ * `MessageRejectedError`) is parked, not retried: its row is marked (`parked_at`, `park_reason`),
+ * counted (`ordercast_outbox_parked_total`), logged with its order and reason, listed for
+ * operators, and the relay moves on to the next row. For that order it means a change its
+ * receivers never get: its later changes are still published, in order, so receivers see a gap in
+ * the order's `sequence` (and `previous` of the next event is not the `order` of the last one
+ * they saw). The byte budget of orders keeps this to changes that got past it (an order stored
+ * before it, a topic configured below `KAFKA_MAX_MESSAGE_BYTES`).
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -64,8 +93,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly dataSource: DataSource,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
     private readonly signal: OutboxSignal,
-    private readonly vault: RegistrationVault,
     private readonly config: OrderServiceConfig,
+    private readonly metrics: OutboxMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -125,14 +154,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     try {
       const { rows } = await connection.query<OutboxRow>(NEXT_BATCH);
       if (rows.length === 0) return { kind: 'idle' };
-      const ids = rows.map((row) => row.id);
-      try {
-        await this.publish(rows);
-      } catch (error) {
-        await connection.query({ ...COUNT_FAILED, values: [ids] });
-        return { kind: 'failed', error };
+      const { sent, parked, failure } = await this.publish(rows);
+      if (sent.length > 0) await connection.query({ ...MARK_SENT, values: [sent] });
+      if (parked.length > 0) await this.park(connection, parked);
+      if (failure !== null) {
+        const done = new Set([...sent, ...parked.map(({ row }) => row.id)]);
+        await connection.query({ ...COUNT_FAILED, values: [rows.filter((row) => !done.has(row.id)).map((row) => row.id)] });
+        return { kind: 'failed', error: failure };
       }
-      await connection.query({ ...MARK_SENT, values: [ids] });
       return { kind: 'published', count: rows.length };
     } catch (error) {
       // The connection may be broken, and with it the lock: start over on a fresh one.
@@ -181,26 +210,48 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /**
    * Publishes in order, one call per run of rows with the same topic, split further so no call
    * carries more than {@link MAX_PUBLISH_BYTES}: Kafka refuses record batches above its
-   * message.max.bytes (1 MB by default), and a refused batch would block the outbox.
+   * message.max.bytes (1 MB by default). When the bus refuses a call for good, its rows are
+   * published one by one, so only the row it refuses alone is parked; Kafka may have appended
+   * some of them already with the refused call (the other partitions of its request), so they
+   * can arrive twice, as after any failure (at-least-once). A transient failure stops the batch
+   * where it is.
    */
-  private async publish(rows: OutboxRow[]): Promise<void> {
-    const open = this.vault.opener();
-    let topic = rows[0].topic;
-    let chunk: OutgoingMessage[] = [];
-    let bytes = 0;
-    for (const row of rows) {
-      const message = toMessage(row, open);
-      const size = Buffer.byteLength(message.value);
-      if (chunk.length > 0 && (row.topic !== topic || bytes + size > MAX_PUBLISH_BYTES)) {
-        await this.bus.publish(topic, chunk);
-        chunk = [];
-        bytes = 0;
+  private async publish(rows: OutboxRow[]): Promise<PublishOutcome> {
+    const outcome: PublishOutcome = { sent: [], parked: [], failure: null };
+    for (const chunk of chunksOf(rows)) {
+      try {
+        await this.bus.publish(chunk.topic, chunk.messages.map(({ message }) => message));
+        outcome.sent.push(...chunk.messages.map(({ row }) => row.id));
+        continue;
+      } catch (error) {
+        if (!(error instanceof MessageRejectedError)) return { ...outcome, failure: error };
+        if (chunk.messages.length === 1) {
+          outcome.parked.push(parkedRow(chunk.messages[0], error));
+          continue;
+        }
       }
-      topic = row.topic;
-      chunk.push(message);
-      bytes += size;
+      for (const one of chunk.messages) {
+        try {
+          await this.bus.publish(chunk.topic, [one.message]);
+          outcome.sent.push(one.row.id);
+        } catch (error) {
+          if (!(error instanceof MessageRejectedError)) return { ...outcome, failure: error };
+          outcome.parked.push(parkedRow(one, error));
+        }
+      }
     }
-    await this.bus.publish(topic, chunk);
+    return outcome;
+  }
+
+  private async park(connection: PoolClient, parked: ParkedRow[]): Promise<void> {
+    await connection.query({ ...MARK_PARKED, values: [parked.map(({ row }) => row.id), parked.map(({ reason }) => reason)] });
+    for (const { row, reason, bytes } of parked) {
+      this.metrics.parkedTotal.inc({ reason });
+      this.logger.error({
+        msg: 'outbox relay parked a change the event bus refuses for good; the order\'s later changes are still published',
+        changeId: row.id, orderId: row.key, merchant: row.payload.merchant, type: row.payload.type, reason, bytes,
+      });
+    }
   }
 
   /** Published rows are kept for a while to help investigations, then deleted. */
@@ -231,12 +282,46 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
-/** The bus is internal: its snapshots carry registration headers and secrets in the clear. */
-function toMessage(row: OutboxRow, open: (registration: Registration) => Registration): OutgoingMessage {
-  const openOrder = (order: Order): Order => ({ ...order, notifications: order.notifications.map(open) });
-  const event = row.payload;
-  const value: OrderChangeEvent = { ...event, previous: event.previous && openOrder(event.previous), order: openOrder(event.order) };
-  return { key: row.key, value: JSON.stringify(value), headers: { 'content-type': 'application/json', 'event-type': event.type } };
+interface Chunk {
+  topic: string;
+  messages: { row: OutboxRow; message: OutgoingMessage }[];
+}
+
+/**
+ * Runs of rows with the same topic, of at most {@link MAX_PUBLISH_BYTES} each (a larger row alone),
+ * made one at a time as the relay publishes them, so a batch is never in memory twice over.
+ */
+function* chunksOf(rows: OutboxRow[]): Generator<Chunk> {
+  let current: Chunk | null = null;
+  let bytes = 0;
+  for (const row of rows) {
+    const message = toMessage(row);
+    const size = Buffer.byteLength(message.value);
+    if (current && (row.topic !== current.topic || bytes + size > MAX_PUBLISH_BYTES)) {
+      yield current;
+      current = null;
+    }
+    if (!current) {
+      current = { topic: row.topic, messages: [] };
+      bytes = 0;
+    }
+    current.messages.push({ row, message });
+    bytes += size;
+  }
+  if (current) yield current;
+}
+
+function parkedRow({ row, message }: Chunk['messages'][number], error: MessageRejectedError): ParkedRow {
+  return { row, reason: error.reason, bytes: Buffer.byteLength(message.value) };
+}
+
+/**
+ * The event as stored: registration header values, secrets and URL credentials stay sealed on the
+ * bus too (notification-service shares the key), so neither the broker's disks nor anyone who can
+ * read the topic sees them.
+ */
+function toMessage(row: OutboxRow): OutgoingMessage {
+  return { key: row.key, value: JSON.stringify(row.payload), headers: { 'content-type': 'application/json', 'event-type': row.payload.type } };
 }
 
 function errorMessage(error: unknown): string {

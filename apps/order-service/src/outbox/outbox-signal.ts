@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { afterTenantCommit } from '@ordercast/platform';
 
 /**
  * Wakes the relay as soon as a change commits, so a change reaches the bus without
  * waiting for the next poll. A notification that arrives while the relay is busy is
- * remembered, so none is lost.
+ * remembered, so none is lost. Inside a request it takes effect when the request's
+ * transaction committed: woken earlier, the relay would find nothing and sleep.
  */
 @Injectable()
 export class OutboxSignal {
@@ -11,8 +13,10 @@ export class OutboxSignal {
   private wake: (() => void) | null = null;
 
   notify(): void {
-    this.pending = true;
-    this.wake?.();
+    afterTenantCommit(() => {
+      this.pending = true;
+      this.wake?.();
+    });
   }
 
   /** Resolves at the next notification (at once if one came since the last wait) or after `timeoutMs`. */

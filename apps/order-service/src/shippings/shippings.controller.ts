@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Shipping } from '@ordercast/contracts';
 import { Merchant } from '@ordercast/platform';
-import { ApiMerchantRoute, ApiUnknownId } from '../common/api-docs';
+import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AddShippingCommand } from './commands/add-shipping.command';
 import { UpdateShippingCommand } from './commands/update-shipping.command';
@@ -19,6 +19,7 @@ export class ShippingsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiOrderBudget()
   @ApiOperation({ summary: 'Add a shipping, optionally registering notifications with it (in the same change)' })
   @ApiCreatedResponse({ description: 'The shipping, with the notifications registered along with it (masked)' })
   add(
@@ -30,6 +31,7 @@ export class ShippingsController {
   }
 
   @Patch(':shippingId')
+  @ApiOrderBudget()
   @ApiOperation({ summary: "Update a shipping's state, price or address; a request that changes nothing publishes nothing" })
   @ApiOkResponse({ description: 'The shipping' })
   update(

@@ -5,12 +5,17 @@ const MAX_BATCH = 500;
 const REDELIVERY_DELAY_MS = 200;
 
 interface Partition {
+  /** Offset of `log[0]`: the messages before it were released. */
+  start: number;
+  /** The messages some group of the topic has not committed yet (or all of them, before any group subscribed). */
   log: IncomingMessage[];
 }
 
 interface Group {
   /** Next offset to hand out, per topic and partition. */
   committed: Map<string, number>;
+  /** Every topic a member of the group ever subscribed to: the group holds their logs until it commits. */
+  topics: Set<string>;
   members: Member[];
 }
 
@@ -27,6 +32,13 @@ interface Member {
  * order), a consumer group shares the log, and an offset moves on only after the handler
  * resolved (at-least-once: a throwing handler gets the same batch again). The log lives in
  * memory; durability comes from the outbox, which republishes anything not yet acknowledged.
+ *
+ * Memory stays as large as what is unconsumed, not as everything ever published: a message is
+ * released once every group that subscribed to its topic committed it. Until a first group
+ * subscribes to a topic, its messages are kept (in the embedded default order-service may publish
+ * before notification-service subscribes, and that subscriber must still get them). A group
+ * whose members all stopped keeps its offsets and, like a Kafka group, holds the log until it
+ * comes back; the embedded default's one group, notification-service's ingest, stops only at exit.
  */
 export class InProcessEventBus implements EventBus {
   private readonly topics = new Map<string, Partition[]>();
@@ -42,15 +54,16 @@ export class InProcessEventBus implements EventBus {
     const partitions = this.partitions(topic);
     for (const message of messages) {
       const partition = partitionOf(message.key);
-      const log = partitions[partition].log;
-      log.push({ topic, partition, offset: String(log.length), key: message.key, value: message.value, headers: { ...(message.headers ?? {}) } });
+      const { start, log } = partitions[partition];
+      log.push({ topic, partition, offset: String(start + log.length), key: message.key, value: message.value, headers: { ...(message.headers ?? {}) } });
     }
     for (const group of this.groups.values()) for (const member of group.members) member.wake?.();
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const group: Group = this.groups.get(options.groupId) ?? { committed: new Map(), members: [] };
+    const group: Group = this.groups.get(options.groupId) ?? { committed: new Map(), topics: new Set(), members: [] };
     this.groups.set(options.groupId, group);
+    for (const topic of options.topics) group.topics.add(topic);
     const member: Member = { options, stopped: false, running: null, wake: null };
     group.members.push(member);
     member.running = this.consume(group, member);
@@ -66,6 +79,11 @@ export class InProcessEventBus implements EventBus {
 
   async isHealthy(): Promise<boolean> {
     return !this.closed;
+  }
+
+  /** Messages of a topic the bus still holds: published and not yet committed by every group of the topic. */
+  retained(topic: string): number {
+    return (this.topics.get(topic) ?? []).reduce((sum, partition) => sum + partition.log.length, 0);
   }
 
   get isClosed(): boolean {
@@ -85,7 +103,7 @@ export class InProcessEventBus implements EventBus {
   private partitions(topic: string): Partition[] {
     let partitions = this.topics.get(topic);
     if (!partitions) {
-      partitions = Array.from({ length: PARTITIONS }, () => ({ log: [] }));
+      partitions = Array.from({ length: PARTITIONS }, () => ({ start: 0, log: [] }));
       this.topics.set(topic, partitions);
     }
     return partitions;
@@ -108,7 +126,9 @@ export class InProcessEventBus implements EventBus {
         await member.options.handleBatch(batch);
         const last = batch[batch.length - 1];
         group.committed.set(`${last.topic}/${last.partition}`, Number(last.offset) + 1);
-        const lag = this.partitions(last.topic)[last.partition].log.length - (Number(last.offset) + 1);
+        const partition = this.partitions(last.topic)[last.partition];
+        const lag = partition.start + partition.log.length - (Number(last.offset) + 1);
+        this.release(last.topic, last.partition);
         member.options.onProgress?.({ topic: last.topic, partition: last.partition, lag });
       } catch {
         await new Promise((resolve) => setTimeout(resolve, REDELIVERY_DELAY_MS));
@@ -121,12 +141,26 @@ export class InProcessEventBus implements EventBus {
     for (const topic of topics) {
       const partitions = this.partitions(topic);
       for (let index = 0; index < partitions.length; index++) {
-        const from = group.committed.get(`${topic}/${index}`) ?? 0;
-        const log = partitions[index].log;
+        const { start, log } = partitions[index];
+        // A group that joins after messages were released starts at the oldest one kept, as Kafka's earliest offset.
+        const from = Math.max(group.committed.get(`${topic}/${index}`) ?? 0, start) - start;
         if (from < log.length) return log.slice(from, from + MAX_BATCH);
       }
     }
     return [];
+  }
+
+  /** Drops the messages of a partition that every group of its topic has committed. */
+  private release(topic: string, index: number): void {
+    let released = Infinity;
+    for (const group of this.groups.values()) {
+      if (group.topics.has(topic)) released = Math.min(released, group.committed.get(`${topic}/${index}`) ?? 0);
+    }
+    const partition = this.partitions(topic)[index];
+    const count = Math.min(released, partition.start + partition.log.length) - partition.start;
+    if (count <= 0) return;
+    partition.log.splice(0, count);
+    partition.start += count;
   }
 }
 

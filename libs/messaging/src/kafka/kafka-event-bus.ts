@@ -1,5 +1,7 @@
 import { Admin, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { EventBus, OutgoingMessage, SubscribeOptions, Subscription } from '../event-bus.port';
+import { MessageRejectedError } from '../message-rejected.error';
+import { refusalOf } from './kafka-refusal';
 import { consoleLogger, errorText, KafkaEventBusLogger, kafkaLogCreator } from './kafka-logger';
 import { HEARTBEAT_INTERVAL_MS, KafkaSubscription } from './kafka-subscription';
 
@@ -15,6 +17,12 @@ export interface KafkaEventBusOptions {
    * kafkajs speaks CreateTopics v3 at most, which cannot ask for the broker's default: set 3 on a real cluster.
    */
   replicationFactor?: number;
+  /**
+   * `min.insync.replicas` of the topics {@link KafkaEventBus.ensureTopics} creates; 1 by default. With the
+   * producer's acks=all, a publish succeeds only once this many replicas have the messages: 2 of 3 on a
+   * cluster survives one broker loss without losing an acknowledged change.
+   */
+  minInsyncReplicas?: number;
   /**
    * Batches of different partitions a subscription handles at once; the number of partitions by default. Safe
    * because a batch never mixes partitions and each partition's batches still run one after the other.
@@ -39,6 +47,7 @@ export class KafkaEventBus implements EventBus {
   private readonly logger: KafkaEventBusLogger;
   private readonly numPartitions: number;
   private readonly replicationFactor: number;
+  private readonly minInsyncReplicas: number;
   private readonly partitionsConsumedConcurrently: number;
   private producer: Promise<Producer> | null = null;
   private admin: Promise<Admin> | null = null;
@@ -50,6 +59,7 @@ export class KafkaEventBus implements EventBus {
     this.logger = options.logger ?? consoleLogger;
     this.numPartitions = options.numPartitions ?? 3;
     this.replicationFactor = options.replicationFactor ?? 1;
+    this.minInsyncReplicas = options.minInsyncReplicas ?? 1;
     this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? this.numPartitions;
     this.kafka = new Kafka({
       clientId: options.clientId,
@@ -71,7 +81,12 @@ export class KafkaEventBus implements EventBus {
     // skips waiting for the leaders of the ones it did create.
     for (const topic of missing) {
       await admin.createTopics({
-        topics: [{ topic, numPartitions: this.numPartitions, replicationFactor: this.replicationFactor }],
+        topics: [{
+          topic,
+          numPartitions: this.numPartitions,
+          replicationFactor: this.replicationFactor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(this.minInsyncReplicas) }],
+        }],
         waitForLeaders: true,
       });
       this.knownTopics.add(topic);
@@ -90,7 +105,13 @@ export class KafkaEventBus implements EventBus {
         messages: messages.map(({ key, value, headers }) => ({ key, value, headers })),
       });
     } catch (error) {
+      // Also after a refusal: the broker may have appended the other partitions of the same request,
+      // whose sequence numbers kafkajs then never recorded, and a new producer id starts them afresh.
       this.discardProducer(pending);
+      const refusal = refusalOf(error);
+      if (refusal) {
+        throw new MessageRejectedError(refusal, `Kafka refused ${messages.length} message(s) to ${topic} for good: ${errorText(error)}`, { cause: error });
+      }
       throw new Error(`Publishing ${messages.length} message(s) to ${topic} failed: ${errorText(error)}`, { cause: error });
     }
   }
@@ -147,6 +168,10 @@ export class KafkaEventBus implements EventBus {
 
   private connectedProducer(): Promise<Producer> {
     if (!this.producer) {
+      // Idempotent, with acks=all on every send and one request in flight (what KIP-98 asks of an idempotent
+      // producer): a send the broker took but whose answer was lost is not appended twice when retried, and a
+      // partition's messages are never reordered; with min.insync.replicas 2 of 3 an acknowledged change
+      // survives the loss of a broker.
       const producer = this.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,

@@ -1,17 +1,33 @@
 import { instanceToPlain, plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
+import { CommonConfig, demoSecretsIn } from './common-config';
+
+export interface LoadConfigOptions {
+  /**
+   * Only the embedded default launcher (scripts/start.ts) passes true: it may run on the demo
+   * token and encryption key. An option in code rather than a variable, so that no deployment
+   * can set it by accident.
+   */
+  embeddedDefault?: boolean;
+}
 
 /**
  * Builds a config class from the environment and validates it. A bad or missing variable
- * fails start-up with a message naming it, never later at first use.
+ * fails start-up with a message naming it, never later at first use; so do the demo secrets,
+ * outside the embedded default.
  */
-export function loadConfig<T extends object>(ConfigClass: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+export function loadConfig<T extends object>(ConfigClass: new () => T, env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): T {
   const plain = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const config = plainToInstance(ConfigClass, plain, { excludeExtraneousValues: true, exposeDefaultValues: true });
   const errors = validateSync(config, { skipMissingProperties: false });
   if (errors.length > 0) {
     const lines = errors.map((error) => `${variableName(ConfigClass, error.property)}: ${Object.values(error.constraints ?? {}).join('; ')}`);
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  if (config instanceof CommonConfig) {
+    config.embeddedDefault = options.embeddedDefault === true;
+    const demo = config.embeddedDefault ? [] : demoSecretsIn(config);
+    if (demo.length > 0) throw new Error(`Invalid configuration:\n  ${demo.join('\n  ')}`);
   }
   return config;
 }

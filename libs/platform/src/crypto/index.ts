@@ -1,2 +1,3 @@
 export * from './secret-box';
 export * from './masking';
+export * from './url-credentials';

@@ -14,3 +14,11 @@ export function maskHeaders(headers: Record<string, string> | null | undefined):
 export function maskSecret(secret: string | null | undefined): string | null {
   return secret ? `whsec_${MASK}` : null;
 }
+
+/**
+ * Masks header values that are stored sealed: only the few visible ones are opened, so showing a
+ * registration costs no decryption for the values nobody may see anyway.
+ */
+export function maskSealedHeaders(sealed: Record<string, string> | null | undefined, open: (value: string) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(sealed ?? {}).map(([name, value]) => [name, VISIBLE_HEADERS.has(name.toLowerCase()) ? open(value) : MASK]));
+}

@@ -21,7 +21,11 @@ export interface ServiceDatabase {
   poolSize?: number;
 }
 
-/** TypeORM options every service uses: its own schema, migrations run at boot, never synchronize. */
+/**
+ * TypeORM options every service uses: its own schema, migrations run at boot, never synchronize.
+ * `undefined` or `null` in a `where` throws: TypeORM would otherwise drop the condition, and a
+ * lookup whose merchant is missing would match every merchant's rows (`IsNull()` asks for NULL).
+ */
 export function postgresOptions(db: ServiceDatabase): DataSourceOptions {
   return {
     type: 'postgres',
@@ -32,6 +36,7 @@ export function postgresOptions(db: ServiceDatabase): DataSourceOptions {
     migrationsTableName: 'migrations',
     migrationsRun: true,
     synchronize: false,
+    invalidWhereValuesBehavior: { undefined: 'throw', null: 'throw' },
     logging: ['error', 'warn'],
     logger: new QueryLogger(),
     extra: { max: db.poolSize ?? 10, connectionTimeoutMillis: 5000, options: `-c search_path=${db.schema},public` },

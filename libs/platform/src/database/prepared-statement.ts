@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { tenantConnection } from './tenant-scope';
 
 /**
  * A statement PostgreSQL parses and plans once per connection and afterwards only executes. For
@@ -22,13 +23,17 @@ export function poolOf(dataSource: DataSource): Pool {
 }
 
 /**
- * Runs `statement` on a pooled connection of `on` (a DataSource), or on the connection of `on`'s
- * transaction (an EntityManager inside `transaction()`), and returns its rows. Errors are pg's own.
+ * Runs `statement` on the connection of `on`'s transaction (an EntityManager inside
+ * `transaction()`), on the request's transaction inside a tenant scope, or else on a pooled
+ * connection of `on`, and returns its rows. Errors are pg's own.
  */
 export async function runPrepared<T extends QueryResultRow>(on: DataSource | EntityManager, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
   const query = { name: statement.name, text: statement.text, values };
   if (on instanceof DataSource || !on.queryRunner) {
-    return (await poolOf(on instanceof DataSource ? on : on.connection).query<T>(query)).rows;
+    const dataSource = on instanceof DataSource ? on : on.connection;
+    const scoped = tenantConnection(dataSource);
+    if (scoped) return (await (await scoped).query<T>(query)).rows;
+    return (await poolOf(dataSource).query<T>(query)).rows;
   }
   const client = (await on.queryRunner.connect()) as PoolClient;
   return (await client.query<T>(query)).rows;

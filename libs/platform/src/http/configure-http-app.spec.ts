@@ -23,4 +23,12 @@ describe('bodyShapeProblem', () => {
     expect(bodyShapeProblem({ name: 'a\u0000b' })).toMatch(/NUL/);
     expect(bodyShapeProblem({ list: [{ ['k\u0000']: 1 }] })).toMatch(/NUL/);
   });
+
+  it('refuses unpaired UTF-16 surrogates in values and keys, and accepts paired ones', () => {
+    expect(bodyShapeProblem(JSON.parse('{"name":"a\\ud800b"}'))).toMatch(/surrogate/);
+    expect(bodyShapeProblem(JSON.parse('{"name":"\\udc00"}'))).toMatch(/surrogate/);
+    expect(bodyShapeProblem(JSON.parse('{"name":"x\\ude00\\ud83d"}'))).toMatch(/surrogate/);
+    expect(bodyShapeProblem(JSON.parse('{"list":[{"k\\ud83d":1}]}'))).toMatch(/surrogate/);
+    expect(bodyShapeProblem(JSON.parse('{"name":"smile \\ud83d\\ude00","raw":"😀 ü"}'))).toBeNull();
+  });
 });

@@ -7,6 +7,8 @@ import { requestContext } from '../logging/request-context';
 export const BODY_LIMIT = '256kb';
 /** Far deeper than any order, registration or schema; validation and storage recurse, so a deeper body is refused first. */
 export const MAX_BODY_DEPTH = 64;
+/** With the `u` flag a range of surrogates matches only those not part of a pair. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
  * What makes a parsed JSON body unfit for validation, or null:
@@ -14,7 +16,9 @@ export const MAX_BODY_DEPTH = 64;
  * - a `__proto__` key: JSON.parse keeps it as data, class-transformer drops it silently (so the
  *   whitelist never reports it), and code copying the body by assignment would set a prototype with it;
  * - a NUL character (`\u0000`) in a key or string: PostgreSQL's jsonb and text cannot store it, so
- *   the write would fail with a 500 instead of a 400.
+ *   the write would fail with a 500 instead of a 400;
+ * - an unpaired UTF-16 surrogate (`"\ud800"`) in a key or string: JSON.parse accepts the escape, but
+ *   it is no Unicode character, PostgreSQL's jsonb refuses it (500 again) and UTF-8 cannot carry it.
  * Walked without recursion.
  */
 export function bodyShapeProblem(value: unknown): string | null {
@@ -22,6 +26,7 @@ export function bodyShapeProblem(value: unknown): string | null {
   while (pending.length > 0) {
     const { node, depth } = pending.pop()!;
     if (typeof node === 'string' && node.includes('\u0000')) return 'request body must not contain NUL characters (\\u0000)';
+    if (typeof node === 'string' && LONE_SURROGATE.test(node)) return 'request body must not contain unpaired UTF-16 surrogates (such as \\ud800)';
     if (node === null || typeof node !== 'object') continue;
     if (depth > MAX_BODY_DEPTH) return `request body is nested deeper than ${MAX_BODY_DEPTH} levels`;
     if (Object.prototype.hasOwnProperty.call(node, '__proto__')) return 'request body must not contain a "__proto__" key';

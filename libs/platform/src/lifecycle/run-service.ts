@@ -13,8 +13,8 @@ export interface ServiceDefinition<C extends CommonConfig> {
 }
 
 /**
- * The `main` of a service: config from the environment (a bad variable stops it, naming the
- * variable), an embedded PostgreSQL under .data/ when DATABASE_URL is not set, listening, and a
+ * The `main` of a service: config from the environment (a bad variable, or a demo secret,
+ * stops it, naming the variable), an embedded PostgreSQL under .data/ when DATABASE_URL is not set, listening, and a
  * graceful stop on SIGTERM or SIGINT.
  */
 export function runService<C extends CommonConfig>(service: ServiceDefinition<C>): void {
@@ -35,7 +35,5 @@ async function start<C extends CommonConfig>(service: ServiceDefinition<C>): Pro
   closeOnSignals(app, logger);
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   logger.log({ msg: `${service.name} listening on ${url}`, url, docs: `${url}/api/docs`, database: embedded ? 'embedded' : 'external', bus: config.brokers ? 'kafka' : 'in-process' });
-  // Worded without "Bearer" and "token:" so the log redaction leaves the demo credential readable.
-  if (!process.env.API_TOKENS) logger.log({ msg: 'API_TOKENS not set: merchant "demo" signs in with the demo credential demo-token (X-Merchant: demo)' });
   if (!config.adminTokens) logger.log({ msg: 'ADMIN_TOKENS not set: there is no operator, so service-wide actions (signing-key rotation) are refused' });
 }

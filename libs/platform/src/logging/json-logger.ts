@@ -1,4 +1,5 @@
 import { LoggerService, LogLevel } from '@nestjs/common';
+import { CREDENTIAL_QUERY_PATTERN } from '../crypto/url-credentials';
 import { requestContext } from './request-context';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
@@ -9,6 +10,7 @@ const SECRET_PATTERNS: [RegExp, string][] = [
   [/whsec_[A-Za-z0-9+/=]+/g, 'whsec_********'],
   [/("(?:authorization|x-api-key|api-key|secret|password|token|clientSecret|privateKey|access_token)"\s*:\s*")[^"]*(")/gi, '$1********$2'],
   [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, '-----BEGIN $1PRIVATE KEY-----********-----END $1PRIVATE KEY-----'],
+  [CREDENTIAL_QUERY_PATTERN, '$1********'],
 ];
 
 export function redact(text: string): string {
