@@ -117,6 +117,19 @@ export interface SlowTargetResult {
   cost: number;
 }
 
+/** The bench merchant at a fixed rate, alone and next to another merchant's backlog to a slow endpoint on the same host. */
+export interface NoisyNeighbourResult {
+  noisyOrders: number;
+  noisyDeliveries: number;
+  /** How long the noisy endpoint takes to answer (below the delivery timeout: slow, not failing). */
+  noisyDelayMs: number;
+  /** The noisy merchant's pending deliveries when the measured run started and when it ended. */
+  backlogAtStart: number;
+  backlogAtEnd: number;
+  alone: RateResult;
+  withBacklog: RateResult;
+}
+
 export interface QueryResult {
   rows: number;
   insertSeconds: number;
@@ -143,6 +156,7 @@ export interface BenchResult {
   throughput: PipelineResult | null;
   latency: RateResult | null;
   slowTarget: SlowTargetResult | null;
+  noisyNeighbour: NoisyNeighbourResult | null;
   query: QueryResult | null;
   peakRssMb: Record<string, number>;
   usage: PhaseUsage[];
@@ -178,6 +192,16 @@ export function evaluateTargets(result: BenchResult, serviceNames: string[]): Ta
   const s = result.slowTarget;
   if (s) {
     targets.push({ name: 'slow target cost to healthy', goal: '< 10%', actual: `${fmt(s.cost * 100, 1)}%`, met: s.cost < 0.1 && !s.healthy.timedOut });
+  }
+  const n = result.noisyNeighbour;
+  if (n) {
+    const ratio = n.withBacklog.latencyMs.p99 / n.alone.latencyMs.p99;
+    targets.push({
+      name: 'quiet p99 next to a noisy backlog / alone',
+      goal: '< 2',
+      actual: `${fmt(ratio, 2)} (${fmt(n.withBacklog.latencyMs.p99, 1)} vs ${fmt(n.alone.latencyMs.p99, 1)} ms)`,
+      met: ratio < 2 && n.backlogAtEnd > 0 && !n.withBacklog.timedOut && n.withBacklog.received === n.withBacklog.expectedDeliveries,
+    });
   }
   const q = result.query;
   if (q) {
@@ -261,6 +285,13 @@ export function formatReport(result: BenchResult): string {
     rows.push(['slow target: delay / timeout / requests / abandoned', `${s.slowDelay} / ${s.deliveryTimeoutMs} ms / ${s.slowRequests} / ${s.slowAbandoned}`]);
     rows.push(...pipelineRows('slow run (healthy)', s.healthy, usage('slow-target')));
     rows.push(['slow target: healthy rate vs baseline', `${fmt(s.healthy.recordedPerSecond)} vs ${fmt(s.baselinePerSecond)}/s (cost ${fmt(s.cost * 100, 1)}%)`]);
+  }
+  if (result.noisyNeighbour) {
+    const n = result.noisyNeighbour;
+    rows.push(['noisy neighbour: orders / deliveries / endpoint delay', `${n.noisyOrders} / ${n.noisyDeliveries} / ${n.noisyDelayMs} ms`]);
+    rows.push(['noisy neighbour: backlog at start / end of the run', `${n.backlogAtStart} / ${n.backlogAtEnd} pending`]);
+    rows.push(['noisy neighbour: quiet p50 / p95 / p99 alone', `${fmt(n.alone.latencyMs.p50, 1)} / ${fmt(n.alone.latencyMs.p95, 1)} / ${fmt(n.alone.latencyMs.p99, 1)} ms at ${fmt(n.alone.achievedRate)} changes/s`]);
+    rows.push(['noisy neighbour: quiet p50 / p95 / p99 with backlog', `${fmt(n.withBacklog.latencyMs.p50, 1)} / ${fmt(n.withBacklog.latencyMs.p95, 1)} / ${fmt(n.withBacklog.latencyMs.p99, 1)} ms at ${fmt(n.withBacklog.achievedRate)} changes/s (${n.withBacklog.received}/${n.withBacklog.expectedDeliveries} received)`]);
   }
   if (result.query) {
     const q = result.query;

@@ -119,7 +119,7 @@ describe('poll delivery through the kafka bus', () => {
 
     await ack(ids.slice(0, 2));
     const periodEnd = new Date(Date.now() + 1000).toISOString();
-    const listed = (await api().get(`${NOTIFICATIONS}/`).query({ periodStart, periodEnd }).set(ALPHA).expect(200)).body.messagesResponses as Array<{ messageInfo: { messageId: string }; acknowledged: boolean }>;
+    const listed = (await api().get(NOTIFICATIONS).query({ periodStart, periodEnd }).set(ALPHA).expect(200)).body.messagesResponses as Array<{ messageInfo: { messageId: string }; acknowledged: boolean }>;
     const ours = new Map(listed.filter((m) => ids.includes(m.messageInfo.messageId)).map((m) => [m.messageInfo.messageId, m.acknowledged]));
     expect(ours).toEqual(new Map(ids.map((id, index) => [id, index < 2])));
     await ack(ids.slice(2));

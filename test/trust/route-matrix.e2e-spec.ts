@@ -300,6 +300,6 @@ describe('route matrix: no spelling of any route, with any credential, reaches a
     expect((await rotate(ALPHA)).status).toBe(403);
     const rotation = await rotate(OPERATOR);
     expect(rotation.status).toBe(201);
-    expect(JSON.parse(rotation.text)).toEqual({ kid: expect.any(String), previousKid: expect.any(String) });
+    expect(JSON.parse(rotation.text)).toEqual({ kid: expect.any(String), previousKid: expect.any(String), activatesAt: expect.any(String) });
   });
 });

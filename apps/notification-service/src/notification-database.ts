@@ -9,6 +9,7 @@ import { CanonicalBodies1795400100000 } from './migrations/1795400100000-canonic
 import { PartialStatusIndex1795400200000 } from './migrations/1795400200000-partial-status-index';
 import { MessageBodyLz41795400300000 } from './migrations/1795400300000-message-body-lz4';
 import { EventsFillfactor501795400400000 } from './migrations/1795400400000-events-fillfactor-50';
+import { DispatchInstances1795400500000 } from './migrations/1795400500000-dispatch-instances';
 import { TenantRowLevelSecurity1795500000000 } from './migrations/1795500000000-tenant-row-level-security';
 import { TargetConnections1795500100000 } from './migrations/1795500100000-target-connections';
 import { OrderSnapshotEntity } from './orders/order-snapshot.entity';
@@ -24,7 +25,7 @@ export function notificationDatabase(url: string, poolSize?: number): ServiceDat
     url,
     schema: NOTIFICATIONS_SCHEMA,
     entities: [EventEntity, MessageEntity, OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, ...SIGNING_ENTITIES, ...POLLING_ENTITIES],
-    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000, EventsFillfactor1795400000000, CanonicalBodies1795400100000, PartialStatusIndex1795400200000, MessageBodyLz41795400300000, EventsFillfactor501795400400000, TenantRowLevelSecurity1795500000000, TargetConnections1795500100000],
+    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000, EventsFillfactor1795400000000, CanonicalBodies1795400100000, PartialStatusIndex1795400200000, MessageBodyLz41795400300000, EventsFillfactor501795400400000, DispatchInstances1795400500000, TenantRowLevelSecurity1795500000000, TargetConnections1795500100000],
     poolSize,
   };
 }

@@ -26,7 +26,10 @@ export class NotificationServiceModule {
       imports: [
         NotificationCoreModule.forRoot(config),
         TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
-        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
+        MessagingModule.forRoot({
+          brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics,
+          sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+        }),
         SigningModule.register({ keyGraceMs: config.signingKeyGraceMs, jwksMaxAgeSeconds: config.jwksMaxAgeSeconds }),
         PollingModule.register({ visibilityMs: config.pollVisibilityMs }),
         EmailModule.register({ smtpUrl: config.smtpUrl ?? null, from: config.smtpFrom, timeoutMs: config.deliveryTimeoutMs }),

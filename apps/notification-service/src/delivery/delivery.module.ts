@@ -10,6 +10,7 @@ import { DispatchSignal } from './dispatch-signal';
 import { DispatchRepository } from './dispatch.repository';
 import { Dispatcher } from './dispatcher';
 import { HTTP_INVOKER } from './http-invoker';
+import { InstanceHeartbeat } from './instance-heartbeat';
 import { KAFKA_PRODUCERS } from './kafka-producer.port';
 import { KafkaSender } from './kafka-sender';
 import { KafkajsProducers } from './kafkajs-producers';
@@ -24,6 +25,7 @@ import { targetCertificateAuthorities } from './target-ca';
   providers: [
     DispatchSignal,
     DispatchRepository,
+    InstanceHeartbeat,
     ResultWriter,
     Dispatcher,
     KafkaSender,
@@ -35,7 +37,7 @@ import { targetCertificateAuthorities } from './target-ca';
     {
       provide: HTTP_INVOKER,
       useFactory: (guard: TargetGuard, config: NotificationServiceConfig, clock: Clock) => {
-        const plain = new NodeHttpInvoker(guard, { maxSocketsPerHost: config.perTargetConcurrency, ca: targetCertificateAuthorities(config) });
+        const plain = new NodeHttpInvoker(guard, { maxSocketsPerHost: config.perHostConcurrency, ca: targetCertificateAuthorities(config) });
         return new AuthenticatingInvoker(plain, new OAuth2Tokens(plain, () => clock.now().getTime(), config.deliveryTimeoutMs));
       },
       inject: [TargetGuard, NotificationServiceConfig, CLOCK],

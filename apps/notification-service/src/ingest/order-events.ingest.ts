@@ -24,6 +24,7 @@ import { coversChannel, EnabledSubscription, subscriptionTarget, SubscriptionsRe
  *
  * As many attempts as the local dispatcher can take now are inserted already leased to it and
  * handed over with what to send: each saves the dispatcher a claim, and the delivery a round trip.
+ * They are chosen round-robin over merchants, so one merchant's burst does not take every place.
  */
 @Injectable()
 export class OrderEventsIngest {
@@ -47,10 +48,11 @@ export class OrderEventsIngest {
     const subscriptions = await this.subscriptions.findEnabled([...new Set(changes.map((change) => change.event.merchant))]);
     const now = this.clock.now();
     const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
-    const lease = { count: this.signal.capacity(), ms: this.config.leaseMs };
+    const offer = this.signal.lease();
+    const lease = offer === null ? undefined : { count: offer.count, ms: this.config.leaseMs, owner: offer.owner };
     const inserted = await this.deliveries.insert(this.dataSource, deliveries, { snapshots: latestSnapshots(changes), lease });
     // Counted from before the statement, so never later than the lease the database set.
-    this.signal.accept(inserted.leased, now.getTime() + lease.ms);
+    this.signal.accept(inserted.leased, now.getTime() + this.config.leaseMs);
     this.signal.notify(inserted.pendingIds);
     this.deliveries.announce(inserted);
     this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));

@@ -13,13 +13,17 @@ export class TargetConnections1795500100000 implements MigrationInterface {
       await queryRunner.query(`ALTER TABLE "notifications"."${table}" ADD COLUMN "auth" jsonb, ADD COLUMN "kafka" jsonb`);
     }
     await this.allowDeliveries(queryRunner, ['webhook', 'poll', 'email', 'kafka']);
-    await queryRunner.query(`DROP INDEX "notifications"."events_due_idx"`);
-    await queryRunner.query(`CREATE INDEX "events_due_idx" ON "notifications"."events" ("next_attempt_at") WHERE "status" = 'pending' AND "delivery" IN ('webhook', 'email', 'kafka')`);
+    await queryRunner.query(`DROP INDEX "notifications"."events_merchant_due_idx"`);
+    await queryRunner.query(
+      `CREATE INDEX "events_merchant_due_idx" ON "notifications"."events" ("merchant", "next_attempt_at") WHERE "status" = 'pending' AND "delivery" IN ('webhook', 'email', 'kafka')`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX "notifications"."events_due_idx"`);
-    await queryRunner.query(`CREATE INDEX "events_due_idx" ON "notifications"."events" ("next_attempt_at") WHERE "status" = 'pending' AND "delivery" IN ('webhook', 'email')`);
+    await queryRunner.query(`DROP INDEX "notifications"."events_merchant_due_idx"`);
+    await queryRunner.query(
+      `CREATE INDEX "events_merchant_due_idx" ON "notifications"."events" ("merchant", "next_attempt_at") WHERE "status" = 'pending' AND "delivery" IN ('webhook', 'email')`,
+    );
     await this.allowDeliveries(queryRunner, ['webhook', 'poll', 'email']);
     for (const table of ['messages', 'subscriptions']) {
       await queryRunner.query(`ALTER TABLE "notifications"."${table}" DROP COLUMN "auth", DROP COLUMN "kafka"`);
