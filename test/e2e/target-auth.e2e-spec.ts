@@ -149,16 +149,20 @@ describe('authenticated targets: OAuth2 client credentials and mutual TLS', () =
     expect(stored.body as Registration[]).toEqual([]);
   });
 
-  it('authenticates a subscription the same way, and masks its client secret', async () => {
+  it('authenticates a subscription the same way, masks its client secret and keeps it when sent back masked', async () => {
     const created = await request(system.notificationsHttp).post(`${NOTIFICATIONS}/subscriptions`).set(ALPHA)
       .send({ name: 'ERP with OAuth2', scope: { state: ['completed'] }, url: system.sink.url('/oauth2/subscription'), auth: oauth2Auth('subscription-client') });
     expect(created.status).toBe(201);
     expect(created.body.auth.clientSecret).toBe('********');
+    // Sent back as shown (secret masked), auth keeps the stored secret: the token endpoint still accepts the client below.
+    const patched = await request(system.notificationsHttp).patch(`${NOTIFICATIONS}/subscriptions/${created.body.id}`).set(ALPHA)
+      .send({ auth: { type: 'oauth2_client_credentials', tokenUrl: oauth2.tokenUrl, clientId: 'subscription-client', clientSecret: '********' } });
+    expect(patched.status).toBe(200);
     try {
       const order = await completeOrder([]);
       const [delivered] = await system.sink.waitFor(1, 20_000, '/oauth2/subscription');
       const tokens = oauth2.requestsOf('subscription-client');
-      expect(tokens).toHaveLength(1);
+      expect(tokens).toEqual([expect.objectContaining({ status: 200 })]);
       expect(delivered.headers.authorization).toBe(`Bearer ${tokens[0].token}`);
       const events = await request(system.notificationsHttp).get(EVENTS).query({ orderId: order.id }).set(ALPHA);
       expect(JSON.stringify(events.body)).not.toContain(CLIENT_SECRET);
