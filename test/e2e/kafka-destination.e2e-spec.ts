@@ -21,7 +21,7 @@ describe('kafka destinations on a merchant broker', () => {
   beforeAll(async () => {
     merchantBroker = await KafkaBroker.start();
     // Retries far enough apart that the broker can be restarted while the chain is still going.
-    system = await startSystem('in-process', { RETRY_SCHEDULE: '300ms,600ms,1s,2s,4s,8s,8s,8s' });
+    system = await startSystem('in-process', { RETRY_SCHEDULE: '300ms,600ms,1s,2s,4s,8s,8s,8s', CIRCUIT_COOLDOWN_MS: '500' });
   });
 
   afterAll(async () => {

@@ -284,7 +284,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   private send(held: Held): Promise<void> {
     if (held.attempt.delivery === 'email') return this.sendEmail(held.attempt);
-    if (held.attempt.delivery === 'kafka') return this.sendToKafka(held.attempt);
+    if (held.attempt.delivery === 'kafka') return this.sendToKafka(held.attempt, held.endpoint);
     return this.attempt(held.attempt, held.endpoint);
   }
 
@@ -409,12 +409,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Kafka destinations get the webhook's body and headers as a record (see KafkaSender). The Event's
    * status code stays null, as Kafka has none; its response body is the record's partition and offset.
+   * A cluster that cannot take records is unreachable to the breakers, like a webhook host without an answer.
    */
-  private async sendToKafka(row: ClaimedAttempt): Promise<void> {
+  private async sendToKafka(row: ClaimedAttempt, endpoint: Endpoint): Promise<void> {
     const started = Date.now();
     const now = this.clock.now();
     const sent = await this.kafka.send(row, () => this.prepare({ ...row, method: 'POST' }, row.url ?? '', now));
     const completed = this.clock.now();
+    if (sent.askedCluster) this.breakers.record(endpoint, sent.outcome.kind === 'produced' ? 'answered' : 'unreachable', completed.getTime());
     this.record(row, judgeKafka(row, sent.outcome, this.policy, completed), completed, {
       statusCode: null,
       responseBody: producedResponseBody(sent.outcome),

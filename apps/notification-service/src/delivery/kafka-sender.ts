@@ -12,6 +12,8 @@ export interface KafkaAttempt {
   outcome: KafkaOutcome;
   /** The record's headers as the Event shows them (registered values masked); null when it was never built. */
   maskedHeaders: Record<string, string> | null;
+  /** The cluster was asked to take the record; false when the attempt failed before (nothing for the breakers). */
+  askedCluster: boolean;
 }
 
 /**
@@ -31,14 +33,14 @@ export class KafkaSender {
 
   /** `prepare` builds the webhook request of the attempt: its headers and signatures are the record's. */
   async send(row: ClaimedAttempt, prepare: () => Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }>): Promise<KafkaAttempt> {
-    if (row.sealedKafka === null) return { outcome: { kind: 'error', error: 'no kafka destination' }, maskedHeaders: null };
+    if (row.sealedKafka === null) return { outcome: { kind: 'error', error: 'no kafka destination' }, maskedHeaders: null, askedCluster: false };
     let prepared: { request: HttpRequest; maskedHeaders: Record<string, string> };
     let destination: KafkaDestination;
     try {
       prepared = await prepare();
       destination = withTargetSecrets({ kafka: row.sealedKafka }, (value) => this.box.decrypt(value, 'target-credentials')).kafka;
     } catch (error) {
-      return { outcome: { kind: 'error', error: `could not prepare the record: ${(error as Error).message}` }, maskedHeaders: null };
+      return { outcome: { kind: 'error', error: `could not prepare the record: ${(error as Error).message}` }, maskedHeaders: null, askedCluster: false };
     }
     try {
       const produced = await this.producers.produce(
@@ -46,9 +48,9 @@ export class KafkaSender {
         { topic: destination.topic, key: row.orderId, value: row.body, headers: lowerCaseNames(prepared.request.headers) },
         this.config.deliveryTimeoutMs,
       );
-      return { outcome: { kind: 'produced', ...produced }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders) };
+      return { outcome: { kind: 'produced', ...produced }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders), askedCluster: true };
     } catch (error) {
-      return { outcome: { kind: 'error', error: (error as Error).message }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders) };
+      return { outcome: { kind: 'error', error: (error as Error).message }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders), askedCluster: true };
     }
   }
 }
