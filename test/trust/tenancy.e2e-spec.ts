@@ -153,6 +153,8 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
     'GET /api/v0/checkout/notifications': { expect: { kind: 'own-view' } },
     // Service-wide: the JWS signing key is one for every merchant, so only an operator rotates it.
     'POST /api/v0/checkout/notifications/signing-keys/rotate': { expect: { kind: 'operator' } },
+    // Service-wide: the changes ingest parked, of every merchant, so only an operator lists them.
+    'GET /api/v0/checkout/notifications/operator/parked-changes': { expect: { kind: 'operator' } },
     'POST /api/v0/checkout/notifications/secrets': { expect: { kind: 'merchant-free' } },
     'GET /api/v0/checkout/notifications/.well-known/jwks.json': { expect: { kind: 'merchant-free' } },
   };

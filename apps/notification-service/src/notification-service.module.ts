@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
-import { ApiAuthGuard, HealthModule, postgresOptions, TenantScopeInterceptor } from '@ordercast/platform';
+import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, postgresOptions, TenantScopeInterceptor } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -31,7 +31,7 @@ export class NotificationServiceModule {
           sessionTimeoutMs: config.kafkaSessionTimeoutMs,
         }),
         SigningModule.register({ keyGraceMs: config.signingKeyGraceMs, jwksMaxAgeSeconds: config.jwksMaxAgeSeconds }),
-        PollingModule.register({ visibilityMs: config.pollVisibilityMs }),
+        PollingModule.register({ visibilityMs: config.pollVisibilityMs, retentionDays: config.retentionDays }),
         EmailModule.register({ smtpUrl: config.smtpUrl ?? null, from: config.smtpFrom, timeoutMs: config.deliveryTimeoutMs }),
         OrdersModule,
         SubscriptionsModule,
@@ -46,6 +46,8 @@ export class NotificationServiceModule {
       providers: [
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
+        // After the tenant scope, so Idempotency-Key is claimed and stored in the request's transaction.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

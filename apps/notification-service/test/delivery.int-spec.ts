@@ -74,6 +74,8 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       type: 'order.state.changed',
       scope: 'state.processing',
       occurredAt: change.occurredAt,
+      sequence: change.sequence,
+      lastModified: after.lastModified,
       merchant: 'alpha',
       channel: before.channel,
       orderId: before.id,
@@ -136,11 +138,11 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
     expect(received.headers['webhook-id']).toBeDefined();
 
     const metadataPath = `/metadata-${Date.now()}`;
-    await moveToProcessing({ url: suite.sink.url(metadataPath), payload: 'metadata' });
+    const { order: metadataOrder } = await moveToProcessing({ url: suite.sink.url(metadataPath), payload: 'metadata' });
     const [metadata] = await suite.sink.waitFor(1, 10_000, metadataPath);
     const body = JSON.parse(metadata.body);
     expect(body).not.toHaveProperty('order');
-    expect(body).toMatchObject({ scope: 'state.processing', merchant: 'alpha' });
+    expect(body).toMatchObject({ scope: 'state.processing', merchant: 'alpha', lastModified: withState(metadataOrder, 'processing').lastModified });
     expect((await suite.eventsOf(order.id))[0].status).toBe('succeeded');
   });
 

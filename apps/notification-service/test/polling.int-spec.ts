@@ -20,6 +20,8 @@ function aBody(merchant: string, orderId: string, messageId: string): string {
     type: 'order.state.changed',
     scope: 'state.completed',
     occurredAt: new Date().toISOString(),
+    sequence: 1,
+    lastModified: new Date().toISOString(),
     merchant,
     channel: 'web-se',
     orderId,

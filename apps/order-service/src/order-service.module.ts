@@ -4,7 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
-  ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseAdminTokens, parseApiTokens, postgresOptions,
+  ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, IdempotencyInterceptor, MetricsModule, parseAdminTokens, parseApiTokens, postgresOptions,
   SECRET_BOX, SecretBox, TargetGuard, TenantScopeInterceptor,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
@@ -47,6 +47,8 @@ export class OrderServiceModule {
         { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
+        // After the tenant scope, so Idempotency-Key is claimed and stored in the request's transaction.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey, { readLegacyDemoValues: config.embeddedDefault }) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,

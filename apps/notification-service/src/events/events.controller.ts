@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { BulkRetryDto } from './dto/bulk-retry.dto';
 import { ListEventsQuery } from './dto/list-events.query';
 import { TriggerDto } from './dto/trigger.dto';
@@ -25,6 +25,7 @@ export class EventsController {
   }
 
   @Post('events/retry')
+  @Idempotent()
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry every delivery whose latest attempt is failed (or dead)' })
   retryMany(@Merchant() merchant: string, @Body() request: BulkRetryDto): Promise<{ count: number }> {
@@ -38,6 +39,7 @@ export class EventsController {
   }
 
   @Post('events/:eventId/retry')
+  @Idempotent()
   @HttpCode(202)
   @ApiOperation({ summary: 'Attempt the delivery again now (same webhook-id); 409 while an attempt is pending' })
   retry(@Merchant() merchant: string, @Param('eventId') eventId: string): Promise<EventRecord> {
@@ -45,6 +47,7 @@ export class EventsController {
   }
 
   @Post('orders/:orderId/trigger')
+  @Idempotent()
   @HttpCode(202)
   @ApiOperation({ summary: "Send the order's notifications now from its latest snapshot" })
   async trigger(@Merchant() merchant: string, @Param('orderId') orderId: string, @Body() request: TriggerDto): Promise<{ data: EventRecord[] }> {

@@ -1,6 +1,6 @@
 import { Controller, Header, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Operator } from '@ordercast/platform';
+import { Idempotent, Operator } from '@ordercast/platform';
 import { Rotation, SigningKeyService } from './signing-key.service';
 import { generateWebhookSecret } from './standard-webhooks';
 
@@ -18,6 +18,7 @@ export class SigningKeysController {
   }
 
   @Post('secrets')
+  @Idempotent()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'A new Standard Webhooks secret (whsec_...), shown only in this response' })
   createSecret(): { secret: string } {

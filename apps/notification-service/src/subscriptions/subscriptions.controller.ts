@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionsService, SubscriptionView } from './subscriptions.service';
@@ -17,6 +17,7 @@ export class SubscriptionsController {
   }
 
   @Post()
+  @Idempotent()
   @ApiOperation({ summary: `Subscribe to changes of every order of the merchant (or of some channels); at most ${MAX_SUBSCRIPTIONS_PER_MERCHANT} per merchant` })
   create(@Merchant() merchant: string, @Body() request: CreateSubscriptionDto): Promise<SubscriptionView> {
     return this.subscriptions.create(merchant, request);
@@ -29,6 +30,7 @@ export class SubscriptionsController {
   }
 
   @Patch(':id')
+  @Idempotent()
   @ApiOperation({ summary: 'Change any field; `enabled` turns the subscription on or off. Applies from the next change event' })
   update(@Merchant() merchant: string, @Param('id') id: string, @Body() request: UpdateSubscriptionDto): Promise<SubscriptionView> {
     return this.subscriptions.update(merchant, id, request);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registration, RegistrationDto } from '@ordercast/contracts';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget } from '../common/api-docs';
 import { MAX_REGISTRATIONS_PER_ORDER } from '../notifications/order-registrations';
 import { ParseRegistrationListPipe } from '../notifications/parse-registration-list.pipe';
@@ -23,6 +23,7 @@ export class ChannelsController {
   }
 
   @Put()
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Replace the channel notifications; orders created afterwards in the channel get copies' })
   @ApiBody({ schema: REGISTRATION_LIST_SCHEMA })

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registration, RegistrationDto } from '@ordercast/contracts';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { OrderQueries } from '../orders/order-queries';
@@ -21,6 +21,7 @@ export class NotificationsController {
   ) {}
 
   @Post()
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Register a notification on the order (at most 50 per order)' })
   @ApiBody({ schema: REGISTRATION_SCHEMA })

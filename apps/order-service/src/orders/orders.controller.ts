@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Order } from '@ordercast/contracts';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { ChannelHeader } from '../channels/channel-name';
 import { ApiIllegalTransition, ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
@@ -22,6 +22,7 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @Idempotent({ headers: ['x-channel'] })
   @ApiOrderBudget()
   @ApiOperation({ summary: "Create an order in state checkout; the channel's configured notifications are attached" })
   @ApiHeader({ name: 'X-Channel', required: true, description: 'Sales channel: 1-100 letters, digits, ".", "_" or "-"' })
@@ -38,6 +39,7 @@ export class OrdersController {
   }
 
   @Put(':id/state')
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Move the order to another state (checkout → processing | removed; processing → checkout | accepted; accepted → completed | declined)' })
   @ApiOkResponse({ description: 'The order in its new state' })

@@ -2,7 +2,7 @@ import { Body, Controller, Param, Patch, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Payment } from '@ordercast/contracts';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AddPaymentCommand } from './commands/add-payment.command';
@@ -19,6 +19,7 @@ export class PaymentsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Add a payment, optionally registering notifications with it (in the same change)' })
   @ApiCreatedResponse({ description: 'The payment, with the notifications registered along with it (masked)' })
@@ -31,6 +32,7 @@ export class PaymentsController {
   }
 
   @Patch(':paymentId')
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: "Update a payment's state or amount; a request that changes nothing publishes nothing" })
   @ApiOkResponse({ description: 'The payment' })

@@ -14,6 +14,8 @@ export type SecretPurpose =
   | 'signing-keys'
   /** Credential query parameters of target URLs (`?token=`, `?api_key=`, ...). */
   | 'url-credentials'
+  /** Responses kept for Idempotency-Key replays: they carry customer data, and `POST /secrets` a secret shown once. */
+  | 'idempotent-responses'
   /** Target credentials of registrations and subscriptions (OAuth2 client secret, mTLS private key, Kafka SASL password), at rest and on the bus. */
   | 'target-credentials';
 

@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * subscription keeps its target's `auth` and `kafka` (credentials sealed), `kafka` is a delivery
  * kind, and the dispatcher's claim index covers kafka rows beside webhook and email ones.
  */
-export class TargetConnections1795500100000 implements MigrationInterface {
-  name = 'TargetConnections1795500100000';
+export class TargetConnections1796200000000 implements MigrationInterface {
+  name = 'TargetConnections1796200000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const table of ['messages', 'subscriptions']) {
