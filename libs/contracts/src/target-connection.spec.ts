@@ -32,6 +32,7 @@ describe('targetAuthErrors', () => {
     ['OAuth2 client credentials', oauth2],
     ['OAuth2 with scope and audience', { ...oauth2, scope: 'orders.write', audience: 'https://erp.example.com' }],
     ['a client certificate with its key', { type: 'mtls', certificate: CERTIFICATE, privateKey: PRIVATE_KEY }],
+    ['a client secret of 1,024 characters', { ...oauth2, clientSecret: 's'.repeat(1024) }],
   ])('accepts %s', (_, auth) => {
     expect(targetAuthErrors(auth)).toEqual([]);
   });
@@ -43,6 +44,7 @@ describe('targetAuthErrors', () => {
     ['a token URL with placeholders', { ...oauth2, tokenUrl: 'https://login.example.com/{merchant}/token' }, 'auth.tokenUrl cannot have placeholders'],
     ['a missing client secret', { ...oauth2, clientSecret: undefined }, 'auth.clientSecret must be a non-empty string'],
     ['an empty scope', { ...oauth2, scope: '' }, 'auth.scope must be a non-empty string'],
+    ['a client secret of 1,025 characters', { ...oauth2, clientSecret: 's'.repeat(1025) }, 'auth.clientSecret must be a non-empty string of at most 1024 characters'],
     ['a field of the other type', { ...oauth2, privateKey: PRIVATE_KEY }, 'auth.privateKey is not allowed for auth type oauth2_client_credentials'],
     ['a certificate that does not parse', { type: 'mtls', certificate: 'not a certificate', privateKey: PRIVATE_KEY }, 'auth.certificate is not a PEM X.509 certificate'],
     ['a key that does not parse', { type: 'mtls', certificate: CERTIFICATE, privateKey: 'not a key' }, 'auth.privateKey is not an unencrypted PEM private key'],
@@ -73,6 +75,7 @@ describe('toTargetAuth', () => {
 describe('kafkaDestinationErrors', () => {
   it.each([
     ['brokers and topic', { brokers: ['kafka-1.example.com:9093', '10.1.2.3:9092', '[2001:db8::1]:9092'], topic: 'erp.orders_v1' }],
+    ['16 brokers', { brokers: Array.from({ length: 16 }, (_, i) => `k${i}.example.com:9092`), topic: 'orders' }],
     ['SASL and TLS', { brokers: ['kafka.example.com:9093'], topic: 'orders', ssl: true, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' } }],
   ])('accepts %s', (_, kafka) => {
     expect(kafkaDestinationErrors(kafka)).toEqual([]);
