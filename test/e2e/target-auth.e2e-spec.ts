@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { Order, Registration } from '@ordercast/contracts';
 import type { EventRecord } from '../../apps/notification-service/src/events/event-record';
 import { OAuth2Mock } from '../support/oauth2-mock';
-import { ALPHA, EVENTS, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
+import { ALPHA, CHANNELS, EVENTS, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
 import { createTestPki, TestPki } from '../support/tls-certificates';
 
 jest.setTimeout(120_000);
@@ -87,6 +87,26 @@ describe('authenticated targets: OAuth2 client credentials and mutual TLS', () =
     const tokens = oauth2.requestsOf(clientId);
     expect(tokens).toHaveLength(2);
     expect(system.sink.received('/oauth2/refresh').map((r) => r.headers.authorization)).toEqual(tokens.map((t) => `Bearer ${t.token}`));
+  });
+
+  it('authenticates the notifications a channel attaches and those registered with a payment', async () => {
+    const channel = `oauth2-${Date.now()}`;
+    await request(system.ordersHttp).put(`${CHANNELS}/${channel}/notifications`).set(ALPHA)
+      .send([{ url: system.sink.url('/oauth2/channel'), scope: { state: ['processing'] }, auth: oauth2Auth('channel-client') }]).expect(200);
+    const order = await system.createOrder({}, channel);
+    await request(system.ordersHttp).post(`${ORDERS}/${order.id}/payments`).set(ALPHA)
+      .send({ adapterId: 'card', amount: 100, state: 'intent', notifications: [{ url: system.sink.url('/oauth2/payment'), scope: { payment: ['authorized'] }, auth: oauth2Auth('payment-client') }] })
+      .expect(201);
+    await system.setState(order.id, 'processing');
+    const [payment] = (await request(system.ordersHttp).get(`${ORDERS}/${order.id}`).set(ALPHA)).body.payments as { id: string }[];
+    await request(system.ordersHttp).patch(`${ORDERS}/${order.id}/payments/${payment.id}`).set(ALPHA).send({ state: 'authorized' }).expect(200);
+
+    const [fromChannel] = await system.sink.waitFor(1, 20_000, '/oauth2/channel');
+    const [fromPayment] = await system.sink.waitFor(1, 20_000, '/oauth2/payment');
+    expect(fromChannel.headers.authorization).toBe(`Bearer ${oauth2.requestsOf('channel-client')[0].token}`);
+    expect(fromPayment.headers.authorization).toBe(`Bearer ${oauth2.requestsOf('payment-client')[0].token}`);
+    const shown = await request(system.ordersHttp).get(`${CHANNELS}/${channel}/notifications`).set(ALPHA);
+    expect(shown.body[0].auth.clientSecret).toBe('********');
   });
 
   it('records a token endpoint refusal on the Event and does not call the target', async () => {
