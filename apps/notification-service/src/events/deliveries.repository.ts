@@ -121,7 +121,7 @@ const INSERT_DELIVERIES = preparedStatement(
   `WITH input AS (
      SELECT * FROM json_to_recordset($1::json) AS t(
        event_id uuid, message_id uuid, merchant text, order_id text, channel text, change_id text, notification_id text, subscription_id uuid,
-       target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text,
+       target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text, auth jsonb, kafka jsonb,
        trigger text, created_at timestamptz, body_start int, body_length int, leased boolean, ordered boolean, sequence bigint)
    ), fresh AS (
      SELECT i.message_id, i.merchant, i.target_id, i.order_id, i.sequence, i.scope FROM input i
@@ -142,9 +142,9 @@ const INSERT_DELIVERIES = preparedStatement(
    ), snapshots AS (
      ${upsertSnapshots('$4')}
    ), inserted AS (
-     INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, body_canonical,
+     INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, auth, kafka, body, body_canonical,
                                              created_at, ordered, sequence)
-     SELECT i.message_id, i.merchant, i.order_id, i.change_id, i.target_id, i.scope, i.delivery, i.url, i.method, i.headers, i.secret, i.email,
+     SELECT i.message_id, i.merchant, i.order_id, i.change_id, i.target_id, i.scope, i.delivery, i.url, i.method, i.headers, i.secret, i.email, i.auth, i.kafka,
             -- "after" sorts before every other key, so the body stays canonical with it first.
             (CASE WHEN l.after IS NULL THEN '' ELSE '{"after":"' || l.after || '",' END
              || substring(convert_from(substring($3::bytea FROM i.body_start FOR i.body_length), 'UTF8') FROM CASE WHEN l.after IS NULL THEN 1 ELSE 2 END))::json,
@@ -188,6 +188,9 @@ function leasedAttempt(d: NewDelivery, skipReason: string | null): ClaimedAttemp
     method: d.target.method,
     sealedHeaders: d.target.sealedHeaders,
     sealedSecret: d.target.sealedSecret,
+    sealedAuth: d.target.sealedAuth,
+    sealedKafka: d.target.sealedKafka,
+    orderId: d.orderId,
     body: d.body,
     bodyCanonical: true,
     inSequence: false,
@@ -225,6 +228,8 @@ function insertParameters(deliveries: NewDelivery[], leased: ReadonlySet<string>
       headers: d.target.sealedHeaders,
       secret: d.target.sealedSecret,
       email: d.target.email,
+      auth: d.target.sealedAuth,
+      kafka: d.target.sealedKafka,
       trigger: d.trigger,
       created_at: d.createdAt,
       body_start: start,

@@ -8,8 +8,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * the earlier one sets the due time. `held_by` stays afterwards, as the record of what held it back.
  * New columns of merchant tables: the row-level security policies cover them already.
  */
-export class OrderedDelivery1796300000000 implements MigrationInterface {
-  name = 'OrderedDelivery1796300000000';
+export class OrderedDelivery1796400000000 implements MigrationInterface {
+  name = 'OrderedDelivery1796400000000';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`ALTER TABLE "notifications"."messages" ADD COLUMN "ordered" boolean NOT NULL DEFAULT false, ADD COLUMN "sequence" bigint`);
