@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
-import { ApiAuthGuard, HealthModule, postgresOptions, TenantScopeInterceptor } from '@ordercast/platform';
+import { ApiAuthGuard, HealthModule, postgresOptions, TenantScopeInterceptor, TracingModule } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -24,6 +24,7 @@ export class NotificationServiceModule {
     return {
       module: NotificationServiceModule,
       imports: [
+        TracingModule.forService('notification-service', config.tracing),
         NotificationCoreModule.forRoot(config),
         TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),

@@ -5,7 +5,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
   ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseAdminTokens, parseApiTokens, postgresOptions,
-  SECRET_BOX, SecretBox, TargetGuard, TenantScopeInterceptor,
+  SECRET_BOX, SecretBox, TargetGuard, TenantScopeInterceptor, TracingModule,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
@@ -28,6 +28,7 @@ export class OrderServiceModule {
       module: OrderServiceModule,
       global: true,
       imports: [
+        TracingModule.forService('order-service', config.tracing),
         CqrsModule.forRoot(),
         TypeOrmModule.forRoot(postgresOptions(orderServiceDatabase(databaseUrl, config.databasePoolSize))),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),

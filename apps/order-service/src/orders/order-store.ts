@@ -2,7 +2,7 @@ import { ConflictException, Injectable, NotFoundException } from '@nestjs/common
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
-import { preparedStatement, runPrepared } from '@ordercast/platform';
+import { activeTraceHeaders, preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, Repository } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
@@ -30,7 +30,8 @@ export type ApplyChange = (current: Order, now: Date) => OrderChange | null;
  * (in the outbox) in one statement, so atomically, then wakes the outbox relay once the
  * request's transaction committed (OutboxSignal). Every write is held to the order's byte budget
  * first ({@link OrderBudget}), measured on the very JSON it stores: a write past it is refused
- * with 413 and writes nothing.
+ * with 413 and writes nothing. The outbox row keeps the trace context of the request, if it is
+ * traced, for the relay to continue.
  */
 @Injectable()
 export class OrderStore {
@@ -64,7 +65,7 @@ export class OrderStore {
     this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes: Buffer.byteLength(serialized) });
     const [stored] = await runPrepared<{ notifications: Registration[] }>(this.dataSource, CREATE_ORDER, [
       order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, document, order.created,
-      event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes,
+      event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes, activeTraceHeaders(),
     ]);
     if (!stored) throw await this.refusal(order, ownBytes);
     this.outbox.notify();
@@ -119,7 +120,7 @@ export class OrderStore {
       });
       const written = await runPrepared<{ id: string }>(this.dataSource, WRITE_CHANGE, [
         orderId, merchant, row.version, next.state.currentStatus, document, next.lastModified,
-        event.id, ORDER_EVENTS_TOPIC, serialized,
+        event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(),
       ]);
       if (written.length === 1) {
         this.outbox.notify();
@@ -159,8 +160,8 @@ const CREATE_ORDER = preparedStatement(
      SELECT $1, $2, $3, $4, $5, prepared.document, 1, $7::timestamptz, $7::timestamptz FROM prepared
      RETURNING document
    ), published AS (
-     INSERT INTO orders.outbox (id, order_id, topic, key, payload)
-     SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document) FROM created
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context)
+     SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document), $14::jsonb FROM created
    )
    SELECT document -> 'notifications' AS notifications FROM created`,
 );
@@ -175,8 +176,8 @@ const WRITE_CHANGE = preparedStatement(
      WHERE id = $1 AND merchant = $2 AND version = $3
      RETURNING id
    ), published AS (
-     INSERT INTO orders.outbox (id, order_id, topic, key, payload)
-     SELECT $7, changed.id, $8, $1, $9::jsonb FROM changed
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context)
+     SELECT $7, changed.id, $8, $1, $9::jsonb, $10::jsonb FROM changed
    )
    SELECT id FROM changed`,
 );
