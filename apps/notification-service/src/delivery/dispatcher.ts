@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { HttpMethod } from '@ordercast/contracts';
-import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
@@ -201,23 +201,30 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Traced, the attempt is a client span, child of the message's trace context, and the target gets its `traceparent`. */
   private async attempt(row: ClaimedAttempt, host: string): Promise<void> {
     const now = this.clock.now();
+    const span = startSpan('notification-service', row.method, SpanKind.CLIENT, row.traceContext, {
+      'http.request.method': row.method, 'server.address': host, 'ordercast.event_id': row.id, 'ordercast.webhook_id': row.messageId, 'ordercast.attempt': row.attempt,
+    });
     let prepared: { request: HttpRequest; maskedHeaders: Record<string, string> };
     try {
-      prepared = await this.prepare(row, row.url as string, now);
+      prepared = await this.prepare(row, row.url as string, now, span?.headers);
     } catch (error) {
       // Not the target's fault (key store unreachable, undecryptable secret): no circuit failure.
-      return this.recordResult(row, { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 }, null);
+      const result: HttpResult = { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 };
+      if (span) endAttemptSpan(span, result);
+      return this.recordResult(row, result, null);
     }
     const result = await this.invoker.invoke(prepared.request);
+    if (span) endAttemptSpan(span, result);
     const succeeded = result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300;
     if (succeeded) this.breaker.recordSuccess(host);
     else this.breaker.recordFailure(host, this.clock.now().getTime());
     this.recordResult(row, result, prepared.maskedHeaders);
   }
 
-  private async prepare(row: ClaimedAttempt, url: string, now: Date): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
+  private async prepare(row: ClaimedAttempt, url: string, now: Date, trace: TraceHeaders | undefined): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
     // Only the target itself gets the URL's credentials and the header values in the clear.
     const target = openUrlCredentials(url, this.box);
     const registered = this.box.decryptValues(row.sealedHeaders, 'header-values');
@@ -231,7 +238,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       'webhook-timestamp': String(timestamp),
     };
     const signatures = await this.signer.sign({ messageId: row.messageId, timestamp, body: body ?? '', canonical: row.bodyCanonical, secret });
-    const own = { ...ordercast, ...signatures };
+    const own = { ...ordercast, ...signatures, ...trace };
     const registeredOnly = withoutNames(registered, Object.keys(own));
     return {
       request: { url: target, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs },
@@ -296,6 +303,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       disableTarget: verdict.disableTarget,
     });
   }
+}
+
+function endAttemptSpan(span: TraceSpan, result: HttpResult): void {
+  if (result.kind === 'response') {
+    span.setAttributes({ 'http.response.status_code': result.statusCode });
+    if (result.statusCode < 200 || result.statusCode >= 300) span.fail(`answered ${result.statusCode}`);
+  } else {
+    span.fail(result.error);
+  }
+  span.end();
 }
 
 function sendsBody(method: HttpMethod): boolean {

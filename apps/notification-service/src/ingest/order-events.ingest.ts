@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { OrderChangeEvent, parseOrderChangeEvent, Registration } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
-import { SECRET_BOX, SecretBox, urlCredentialsSealed } from '@ordercast/platform';
+import { endWhenSettled, SECRET_BOX, SecretBox, startProcessSpan, TraceSpan, urlCredentialsSealed } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
@@ -16,6 +16,11 @@ import { NotificationMetrics } from '../metrics/notification-metrics';
 import { latestSnapshots, SealedChange } from '../orders/order-snapshot.store';
 import { coversChannel, EnabledSubscription, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 
+/** A change of the batch with its ingest span (null when tracing is off). */
+interface IngestedChange extends SealedChange {
+  span: TraceSpan | null;
+}
+
 /**
  * Turns a batch of change events into pending Events in two round trips: read the merchants'
  * enabled subscriptions, then one statement writing the latest order snapshots and one message
@@ -24,6 +29,9 @@ import { coversChannel, EnabledSubscription, subscriptionTarget, SubscriptionsRe
  *
  * As many attempts as the local dispatcher can take now are inserted already leased to it and
  * handed over with what to send: each saves the dispatcher a claim, and the delivery a round trip.
+ *
+ * Traced, each change gets a consumer span, child of the producer span in its message's headers,
+ * ending once the batch committed; its deliveries keep that span's context for their attempts.
  */
 @Injectable()
 export class OrderEventsIngest {
@@ -44,6 +52,10 @@ export class OrderEventsIngest {
   async handleBatch(messages: IncomingMessage[]): Promise<void> {
     const changes = messages.flatMap((message) => this.parse(message));
     if (changes.length === 0) return;
+    await endWhenSettled(changes.map((change) => change.span), this.ingest(changes));
+  }
+
+  private async ingest(changes: IngestedChange[]): Promise<void> {
     const subscriptions = await this.subscriptions.findEnabled([...new Set(changes.map((change) => change.event.merchant))]);
     const now = this.clock.now();
     const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
@@ -56,7 +68,7 @@ export class OrderEventsIngest {
     this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));
   }
 
-  private deliveriesFor(change: SealedChange, subscriptions: EnabledSubscription[], now: Date): NewDelivery[] {
+  private deliveriesFor(change: IngestedChange, subscriptions: EnabledSubscription[], now: Date): NewDelivery[] {
     const { event, sealedOrder } = change;
     const targets = [
       ...sealedOrder.notifications.map(registrationTarget),
@@ -74,12 +86,12 @@ export class OrderEventsIngest {
       orderReference: event.order.reference,
       change: event.change,
       order: publicOrder(event.order, this.box),
-    });
+    }, change.span?.headers ?? null);
     return matches.map((match) => newDelivery(cause, match.target, match.label, 'automatic', now));
   }
 
   /** A message that can never be ingested is logged and skipped rather than blocking its partition forever. */
-  private parse(message: IncomingMessage): SealedChange[] {
+  private parse(message: IncomingMessage): IngestedChange[] {
     let event: OrderChangeEvent;
     try {
       event = parseOrderChangeEvent(message.value);
@@ -94,7 +106,7 @@ export class OrderEventsIngest {
       this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored: event.order.notifications.length - usable.length });
     }
     // Sealed by order-service with the shared key: kept as they came, opened only to call the target.
-    return [{ event, sealedOrder: { ...event.order, notifications: usable } }];
+    return [{ event, sealedOrder: { ...event.order, notifications: usable }, span: startProcessSpan('notification-service', message, event.id) }];
   }
 }
 

@@ -183,3 +183,15 @@ class StartedSpan implements TraceSpan {
     this.span.end();
   }
 }
+
+/** Ends every span once `work` settles, marked failed when it rejects; resolves or rejects as `work` does. */
+export async function endWhenSettled<T>(spans: readonly (TraceSpan | null)[], work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    for (const span of spans) span?.fail(error instanceof Error ? error.message : String(error));
+    throw error;
+  } finally {
+    for (const span of spans) span?.end();
+  }
+}

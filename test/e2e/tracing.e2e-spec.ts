@@ -1,0 +1,85 @@
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { startTracing, TracingHandle } from '@ordercast/platform';
+import request from 'supertest';
+import { ALPHA, ORDERS, startSystem, System } from '../support/system';
+
+/**
+ * OpenTelemetry through the whole path, both services in this process on the real Kafka broker,
+ * spans collected in memory: one order change is one trace, from the API request through the outbox
+ * relay's publish and the ingest to the delivery attempt, whose `traceparent` the receiver gets.
+ */
+describe('tracing through order-service, Kafka and notification-service', () => {
+  const exporter = new InMemorySpanExporter();
+  const handles: (TracingHandle | null)[] = [];
+  let system: System;
+
+  beforeAll(async () => {
+    handles.push(await startTracing('order-service', { exporter }), await startTracing('notification-service', { exporter }));
+    system = await startSystem('kafka');
+  });
+
+  afterAll(async () => {
+    await system?.close();
+    for (const handle of handles) await handle?.shutdown();
+  });
+
+  /** Waits until the attempt span of a delivery (by its webhook-id) has ended, then returns every span of its trace. */
+  async function traceOfDelivery(webhookId: string): Promise<ReadableSpan[]> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const attempt = exporter.getFinishedSpans().find((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === webhookId);
+      if (attempt) return exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === attempt.spanContext().traceId);
+      if (Date.now() > deadline) throw new Error(`no attempt span for webhook-id ${webhookId}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  function only(spans: ReadableSpan[], kind: SpanKind): ReadableSpan {
+    const matching = spans.filter((span) => span.kind === kind);
+    expect(matching).toHaveLength(1);
+    return matching[0];
+  }
+
+  it('makes one trace of a state change, from the API request to the receiver, with each span the child of the one before', async () => {
+    const order = await system.createOrder({ notifications: [{ url: system.sink.url('/erp/{order.id}'), scope: { state: ['processing'] } }] });
+    await system.setState(order.id, 'processing');
+    const [received] = await system.sink.waitFor(1, 30_000, `/erp/${order.id}`);
+
+    const trace = await traceOfDelivery(received.headers['webhook-id'] as string);
+    const api = only(trace, SpanKind.SERVER);
+    const publish = only(trace, SpanKind.PRODUCER);
+    const ingest = only(trace, SpanKind.CONSUMER);
+    const attempt = only(trace, SpanKind.CLIENT);
+    expect(trace).toHaveLength(4);
+
+    expect(api.parentSpanContext).toBeUndefined();
+    expect(api.name).toBe('PUT /api/v0/checkout/orders/:id/state');
+    expect(api.attributes).toMatchObject({ 'http.route': '/api/v0/checkout/orders/:id/state', 'http.response.status_code': 200 });
+    expect(publish.parentSpanContext?.spanId).toBe(api.spanContext().spanId);
+    expect(publish.attributes).toMatchObject({ 'ordercast.order_id': order.id, 'messaging.operation.type': 'send' });
+    expect(ingest.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+    expect(ingest.attributes).toMatchObject({ 'ordercast.order_id': order.id, 'messaging.operation.type': 'process', 'messaging.message.id': publish.attributes['messaging.message.id'] });
+    expect(attempt.parentSpanContext?.spanId).toBe(ingest.spanContext().spanId);
+    expect(attempt.attributes).toMatchObject({ 'http.request.method': 'POST', 'http.response.status_code': 200, 'ordercast.attempt': 1 });
+    expect([api, publish].map((span) => span.resource.attributes['service.name'])).toEqual(['order-service', 'order-service']);
+    expect([ingest, attempt].map((span) => span.resource.attributes['service.name'])).toEqual(['notification-service', 'notification-service']);
+
+    const traceId = api.spanContext().traceId;
+    expect(received.headers.traceparent).toBe(`00-${traceId}-${attempt.spanContext().spanId}-01`);
+    const [event] = await system.eventsOf(order.id, { until: (e) => e.status === 'succeeded' });
+    expect(event.request.headers.traceparent).toBe(received.headers.traceparent);
+  });
+
+  it('continues the trace of a caller that sends a traceparent, up to the receiver', async () => {
+    const callerTraceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const callerSpanId = '00f067aa0ba902b7';
+    const order = await system.createOrder({ notifications: [{ url: system.sink.url('/wms/{order.id}'), scope: { state: ['processing'] } }] });
+    await request(system.ordersHttp).put(`${ORDERS}/${order.id}/state`).set({ ...ALPHA, traceparent: `00-${callerTraceId}-${callerSpanId}-01` }).send({ currentStatus: 'processing' }).expect(200);
+    const [received] = await system.sink.waitFor(1, 30_000, `/wms/${order.id}`);
+
+    const trace = await traceOfDelivery(received.headers['webhook-id'] as string);
+    expect(only(trace, SpanKind.SERVER).parentSpanContext).toMatchObject({ traceId: callerTraceId, spanId: callerSpanId, isRemote: true });
+    expect(received.headers.traceparent).toMatch(new RegExp(`^00-${callerTraceId}-[0-9a-f]{16}-01$`));
+  });
+});
