@@ -2,7 +2,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { startTracing, TracingHandle } from '@ordercast/platform';
 import request from 'supertest';
-import { ALPHA, ORDERS, startSystem, System } from '../support/system';
+import { ALPHA, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
 
 /**
  * OpenTelemetry through the whole path, both services in this process on the real Kafka broker,
@@ -24,12 +24,12 @@ describe('tracing through order-service, Kafka and notification-service', () => 
     for (const handle of handles) await handle?.shutdown();
   });
 
-  /** Waits until the attempt span of a delivery (by its webhook-id) has ended, then returns every span of its trace. */
-  async function traceOfDelivery(webhookId: string): Promise<ReadableSpan[]> {
+  /** Waits until `attempts` attempt spans of a delivery (by its webhook-id) have ended, then returns every span of its trace. */
+  async function traceOfDelivery(webhookId: string, attempts = 1): Promise<ReadableSpan[]> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const attempt = exporter.getFinishedSpans().find((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === webhookId);
-      if (attempt) return exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === attempt.spanContext().traceId);
+      const ended = exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === webhookId);
+      if (ended.length >= attempts) return exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === ended[0].spanContext().traceId);
       if (Date.now() > deadline) throw new Error(`no attempt span for webhook-id ${webhookId}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
@@ -81,5 +81,42 @@ describe('tracing through order-service, Kafka and notification-service', () => 
     const trace = await traceOfDelivery(received.headers['webhook-id'] as string);
     expect(only(trace, SpanKind.SERVER).parentSpanContext).toMatchObject({ traceId: callerTraceId, spanId: callerSpanId, isRemote: true });
     expect(received.headers.traceparent).toMatch(new RegExp(`^00-${callerTraceId}-[0-9a-f]{16}-01$`));
+  });
+
+  it('makes every attempt of a delivery, retries claimed from the database too, a child of the ingest span, each with its own traceparent', async () => {
+    system.sink.respond('/flaky', 500, 200);
+    const order = await system.createOrder({ notifications: [{ url: system.sink.url('/flaky'), scope: { state: ['processing'] } }] });
+    await system.setState(order.id, 'processing');
+    const [first, second] = await system.sink.waitFor(2, 30_000, '/flaky');
+    expect(second.headers['webhook-id']).toBe(first.headers['webhook-id']);
+
+    const trace = await traceOfDelivery(first.headers['webhook-id'] as string, 2);
+    const ingest = only(trace, SpanKind.CONSUMER);
+    const attempts = trace.filter((span) => span.kind === SpanKind.CLIENT).sort((a, b) => Number(a.attributes['ordercast.attempt']) - Number(b.attributes['ordercast.attempt']));
+    expect(attempts.map((span) => span.parentSpanContext?.spanId)).toEqual([ingest.spanContext().spanId, ingest.spanContext().spanId]);
+    expect(attempts.map((span) => span.attributes['http.response.status_code'])).toEqual([500, 200]);
+    expect([first, second].map((received) => received.headers.traceparent)).toEqual(attempts.map((span) => `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`));
+  });
+
+  it("continues the operator's trace in a manual send", async () => {
+    const order = await system.createOrder({
+      notifications: [
+        { url: system.sink.url('/manual/{order.id}'), reference: 'manual', scope: { state: ['completed'] } },
+        { url: system.sink.url('/marker/{order.id}'), scope: { state: ['processing'] } },
+      ],
+    });
+    await system.setState(order.id, 'processing');
+    // The trigger reads the snapshot notification-service ingested: the marker shows the change got there.
+    await system.sink.waitFor(1, 30_000, `/marker/${order.id}`);
+    const callerTraceId = '0af7651916cd43dd8448eb211c80319c';
+    await request(system.notificationsHttp).post(`${NOTIFICATIONS}/orders/${order.id}/trigger`)
+      .set({ ...ALPHA, traceparent: `00-${callerTraceId}-b7ad6b7169203331-01` }).send({ reference: 'manual' }).expect(202);
+    const [received] = await system.sink.waitFor(1, 30_000, `/manual/${order.id}`);
+
+    const trace = await traceOfDelivery(received.headers['webhook-id'] as string);
+    const api = only(trace, SpanKind.SERVER);
+    expect(api.resource.attributes['service.name']).toBe('notification-service');
+    expect(only(trace, SpanKind.CLIENT).parentSpanContext?.spanId).toBe(api.spanContext().spanId);
+    expect(received.headers.traceparent).toMatch(new RegExp(`^00-${callerTraceId}-`));
   });
 });

@@ -3,7 +3,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { SpanKind, startSpan, tracingActive } from './tracing';
 
 /**
- * A server span per HTTP request, child of the caller's `traceparent` if it sent one, active while
+ * A server span per API request (under `/api`: health probes, metrics scrapes and dashboard assets
+ * would only bury the traces worth reading), child of the caller's `traceparent` if it sent one, active while
  * the request is handled: what the request writes (an order change and its outbox row) is part of
  * its trace. Named by the route pattern, never the path (ids stay out of span names); no header or
  * body is recorded. Registers nothing when tracing is off.
@@ -11,6 +12,7 @@ import { SpanKind, startSpan, tracingActive } from './tracing';
 export function traceHttpRequests(app: INestApplication, service: string): void {
   if (!tracingActive()) return;
   app.use((request: Request, response: Response, next: NextFunction) => {
+    if (!request.originalUrl.startsWith('/api/')) return next();
     const span = startSpan(service, request.method, SpanKind.SERVER, request.headers, {
       'http.request.method': request.method,
       'url.path': request.originalUrl.split('?')[0],
