@@ -1,4 +1,5 @@
-import { Attributes, context, Context, propagation, ProxyTracerProvider, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, Tracer, TracerProvider } from '@opentelemetry/api';
+import { Logger } from '@nestjs/common';
+import { Attributes, context, Context, diag, DiagLogLevel, DiagLogger, propagation, ProxyTracerProvider, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { TracingSettings } from './tracing-settings';
 
@@ -93,18 +94,20 @@ export async function startTracing(service: string, setup: TracingSetup | null):
     .merge(resources.detectResources({ detectors: [resources.envDetector] }));
   if (providers.has(service)) throw new Error(`tracing of ${service} is started already`);
   if (providers.size === 0) {
+    diag.setLogger(diagnostics, DiagLogLevel.WARN);
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     trace.setGlobalTracerProvider(serviceRouter);
   }
   providers.set(service, new BasicTracerProvider({ resource, spanProcessors }));
   return {
+    // Never rejects: a collector that is down must not fail the service's shutdown; the spans still buffered are lost, and said so.
     shutdown: async () => {
       const provider = providers.get(service);
       providers.delete(service);
       tracers.delete(service);
+      await provider?.shutdown().catch((error: unknown) => diagnostics.warn(`could not export the last spans of ${service}`, error));
       if (providers.size === 0) uninstallGlobals();
-      await provider?.shutdown();
     },
   };
 }
@@ -113,7 +116,16 @@ function uninstallGlobals(): void {
   trace.disable();
   propagation.disable();
   context.disable();
+  diag.disable();
 }
+
+/** The SDK's own warnings and errors (a collector that cannot be reached, spans dropped) as warnings of the service log. */
+const diagnostics: DiagLogger = (() => {
+  const logger = new Logger('OpenTelemetry');
+  const warn = (message: string, ...args: unknown[]) => logger.warn({ msg: message, details: args.map((arg) => (arg instanceof Error ? arg.message : String(arg))) });
+  const ignore = () => undefined;
+  return { error: warn, warn, info: ignore, debug: ignore, verbose: ignore };
+})();
 
 /**
  * The context of the span active now (the API request's, see `traceHttpRequests`) as W3C headers,
