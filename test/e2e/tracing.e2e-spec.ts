@@ -1,8 +1,19 @@
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { startTracing, TracingHandle } from '@ordercast/platform';
+import { ORDER_EVENTS_TOPIC } from '@ordercast/contracts';
+import { startTracing, TracingHandle, tracingActive } from '@ordercast/platform';
 import request from 'supertest';
 import { ALPHA, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase } from '../support/database';
+import { TEST_SERVICE_ENV } from '../support/env';
+import { kafkaBrokers } from '../support/kafka';
+import { ReceivedRequest, WebhookSink } from '../support/webhook-sink';
+import { ensureBuilt, ServiceProcess } from '../trust/support/service-process';
+import { createOrder, setState } from '../trust/support/services';
 
 /**
  * OpenTelemetry through the whole path, both services in this process on the real Kafka broker,
@@ -120,3 +131,67 @@ describe('tracing through order-service, Kafka and notification-service', () => 
     expect(received.headers.traceparent).toMatch(new RegExp(`^00-${callerTraceId}-`));
   });
 });
+
+/** The services configured from the environment: the standard variables alone turn tracing on, and nothing does by default. */
+describe('tracing configured by OTEL_* variables', () => {
+  const stateChange = async (system: System, path: string): Promise<ReceivedRequest> => {
+    const order = await system.createOrder({ notifications: [{ url: system.sink.url(path), scope: { state: ['processing'] } }] });
+    await system.setState(order.id, 'processing');
+    const [received] = await system.sink.waitFor(1, 30_000, path);
+    return received;
+  };
+
+  it('is off without them: the receiver gets no traceparent, nothing is exported', async () => {
+    const system = await startSystem('in-process');
+    try {
+      expect(tracingActive()).toBe(false);
+      const received = await stateChange(system, '/untraced');
+      expect(received.headers.traceparent).toBeUndefined();
+      expect(received.headers.tracestate).toBeUndefined();
+    } finally {
+      await system.close();
+    }
+  });
+
+  it('has each service, started as in production, post its spans as OTLP/HTTP to OTEL_EXPORTER_OTLP_ENDPOINT, flushed at SIGTERM', async () => {
+    await ensureBuilt();
+    const db = await createTestDatabase();
+    const [collector, receiver] = await Promise.all([WebhookSink.start(), WebhookSink.start()]);
+    collector.respond('/v1/traces', { status: 200, body: '{}', headers: { 'content-type': 'application/json' } });
+    const dir = mkdtempSync(join(tmpdir(), 'ordercast-tracing-'));
+    const env = {
+      ...TEST_SERVICE_ENV, DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: `tracing-${randomUUID().slice(0, 8)}.`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url('/'), LOG_LEVEL: 'warn',
+    };
+    const services: ServiceProcess[] = [];
+    let received: ReceivedRequest;
+    try {
+      services.push(await ServiceProcess.start('order-service', env, join(dir, 'order-service.log')));
+      services.push(await ServiceProcess.start('notification-service', env, join(dir, 'notification-service.log')));
+      const order = await createOrder(services[0].url, { notifications: [{ url: receiver.url('/traced'), scope: { state: ['processing'] } }] });
+      await setState(services[0].url, order.id, 'processing');
+      [received] = await receiver.waitFor(1, 30_000, '/traced');
+    } finally {
+      for (const service of services.reverse()) expect(await service.stop()).toEqual({ code: 0, signal: null });
+      await Promise.all([collector.close(), receiver.close()]);
+      await db.drop();
+    }
+    const traceId = (received.headers.traceparent as string).split('-')[1];
+    const exported = collector.received('/v1/traces').flatMap((post) => (JSON.parse(post.body) as OtlpTraces).resourceSpans);
+    const spansOf = (service: string) => exported
+      .filter((resource) => resource.resource.attributes.some((a) => a.key === 'service.name' && a.value.stringValue === service))
+      .flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans))
+      .filter((span) => span.traceId === traceId)
+      .map((span) => span.name);
+    expect(spansOf('order-service').sort()).toEqual(['PUT /api/v0/checkout/orders/:id/state', `send ${ORDER_EVENTS_TOPIC}`]);
+    expect(spansOf('notification-service').sort()).toEqual(['POST', `process ${ORDER_EVENTS_TOPIC}`]);
+  });
+});
+
+/** The part of an OTLP/HTTP JSON export this suite reads. */
+interface OtlpTraces {
+  resourceSpans: {
+    resource: { attributes: { key: string; value: { stringValue?: string } }[] };
+    scopeSpans: { spans: { traceId: string; name: string }[] }[];
+  }[];
+}
