@@ -2,15 +2,15 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ORDER_EVENTS_TOPIC } from '@ordercast/contracts';
 import { startTracing, TracingHandle, tracingActive } from '@ordercast/platform';
-import request from 'supertest';
-import { ALPHA, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import request from 'supertest';
 import { createTestDatabase } from '../support/database';
 import { TEST_SERVICE_ENV } from '../support/env';
 import { kafkaBrokers } from '../support/kafka';
+import { ALPHA, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
 import { ReceivedRequest, WebhookSink } from '../support/webhook-sink';
 import { ensureBuilt, ServiceProcess } from '../trust/support/service-process';
 import { createOrder, setState } from '../trust/support/services';
@@ -141,7 +141,7 @@ describe('tracing configured by OTEL_* variables', () => {
     return received;
   };
 
-  it('is off without them: the receiver gets no traceparent, nothing is exported', async () => {
+  it('is off without them: no tracer provider, and the receiver gets no traceparent', async () => {
     const system = await startSystem('in-process');
     try {
       expect(tracingActive()).toBe(false);
