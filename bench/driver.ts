@@ -9,6 +9,14 @@ import { now } from './clock';
 export const MERCHANT = 'bench';
 export const TOKEN = 'bench-token-1';
 export const CHANNEL = 'bench';
+/** The other merchant of the noisy-neighbour phase, whose backlog must not slow the bench merchant down. */
+export const NOISY_MERCHANT = 'noisy';
+export const NOISY_TOKEN = 'noisy-token-1';
+
+export interface MerchantCredentials {
+  merchant: string;
+  token: string;
+}
 
 export interface TargetRegistration {
   /** Sink target name as it appears in the key (`hook/erp`, `slow/erp`). */
@@ -143,8 +151,14 @@ class JsonClient {
 export class OrderDriver {
   private readonly http: JsonClient;
 
-  constructor(baseUrl: string, maxSockets: number, private readonly plan: RegistrationPlan, private readonly accepted: Accepted) {
-    this.http = new JsonClient(new URL(`${baseUrl}/api/v0/checkout`), maxSockets, { 'X-Merchant': MERCHANT, Authorization: `Bearer ${TOKEN}` });
+  constructor(
+    baseUrl: string,
+    maxSockets: number,
+    private readonly plan: RegistrationPlan,
+    private readonly accepted: Accepted,
+    as: MerchantCredentials = { merchant: MERCHANT, token: TOKEN },
+  ) {
+    this.http = new JsonClient(new URL(`${baseUrl}/api/v0/checkout`), maxSockets, { 'X-Merchant': as.merchant, Authorization: `Bearer ${as.token}` });
   }
 
   close(): void {

@@ -7,7 +7,7 @@ import http from 'node:http';
 import axios from 'axios';
 import { Client } from 'pg';
 import { now, sleep } from './clock';
-import { Accepted, emptyAccepted, MERCHANT, OrderDriver, RegistrationPlan, TOKEN } from './driver';
+import { Accepted, driveClosedLoop, emptyAccepted, MERCHANT, NOISY_MERCHANT, NOISY_TOKEN, OrderDriver, RegistrationPlan, TOKEN } from './driver';
 import { randomOrderIds } from './events-fixture';
 import { changePublishTimes } from './kafka-times';
 import { countsBetween, PgCounter } from './pg-counter';
@@ -52,6 +52,34 @@ export function plans(sink: Sink): { healthy: RegistrationPlan; withSlow: Regist
     healthy,
     withSlow: { ...healthy, channel: [...healthy.channel, { target: 'slow/erp', url: sink.slowUrl('/slow/erp/{order.id}'), watches: ['state'] }] },
   };
+}
+
+/**
+ * The noisy neighbour: another merchant whose channel sends every change to a slow path on the bench
+ * merchant's own host and port. Only the merchant differs, so only per-merchant-endpoint limits,
+ * breakers and fair dispatch keep the bench merchant's deliveries from queueing behind it.
+ */
+export function noisyPlan(sink: Sink): RegistrationPlan {
+  return { channel: [{ target: 'slow/noisy', url: sink.url('/slow/noisy/{order.id}'), watches: ['state', 'payment', 'shipping'] }], order: [] };
+}
+
+/** Walks `orders` orders of the noisy merchant through their changes; their deliveries are the backlog. Returns how many it should cause. */
+export async function driveNoisyBacklog(ctx: Context, orders: number): Promise<number> {
+  const accepted = emptyAccepted();
+  const driver = new OrderDriver(ctx.orderService.url, ctx.driverConcurrency, noisyPlan(ctx.sink), accepted, { merchant: NOISY_MERCHANT, token: NOISY_TOKEN });
+  try {
+    await driver.configureChannel();
+    await driveClosedLoop(driver, orders, ctx.driverConcurrency);
+    return accepted.expected.size;
+  } finally {
+    driver.close();
+  }
+}
+
+/** Deliveries of `merchant` not yet sent. */
+export async function pendingOf(db: Client, merchant: string): Promise<number> {
+  const { rows } = await db.query<{ count: string }>(`SELECT count(*) FROM notifications.events WHERE status = 'pending' AND merchant = $1`, [merchant]);
+  return Number(rows[0].count);
 }
 
 async function succeededSince(db: Client, since: Date): Promise<number> {

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CeilingResult } from './ceiling';
-import { Panel, renderChart, Rgba, Series } from './png';
+import { Panel, renderChart, Series } from './svg-chart';
 import type { StatementCost } from './pg-stats';
 import type { PhaseUsage } from './procstat';
 
@@ -117,6 +117,19 @@ export interface SlowTargetResult {
   cost: number;
 }
 
+/** The bench merchant at a fixed rate, alone and next to another merchant's backlog to a slow endpoint on the same host. */
+export interface NoisyNeighbourResult {
+  noisyOrders: number;
+  noisyDeliveries: number;
+  /** How long the noisy endpoint takes to answer (below the delivery timeout: slow, not failing). */
+  noisyDelayMs: number;
+  /** The noisy merchant's pending deliveries when the measured run started and when it ended. */
+  backlogAtStart: number;
+  backlogAtEnd: number;
+  alone: RateResult;
+  withBacklog: RateResult;
+}
+
 export interface QueryResult {
   rows: number;
   insertSeconds: number;
@@ -143,6 +156,7 @@ export interface BenchResult {
   throughput: PipelineResult | null;
   latency: RateResult | null;
   slowTarget: SlowTargetResult | null;
+  noisyNeighbour: NoisyNeighbourResult | null;
   query: QueryResult | null;
   peakRssMb: Record<string, number>;
   usage: PhaseUsage[];
@@ -178,6 +192,16 @@ export function evaluateTargets(result: BenchResult, serviceNames: string[]): Ta
   const s = result.slowTarget;
   if (s) {
     targets.push({ name: 'slow target cost to healthy', goal: '< 10%', actual: `${fmt(s.cost * 100, 1)}%`, met: s.cost < 0.1 && !s.healthy.timedOut });
+  }
+  const n = result.noisyNeighbour;
+  if (n) {
+    const ratio = n.withBacklog.latencyMs.p99 / n.alone.latencyMs.p99;
+    targets.push({
+      name: 'quiet p99 next to a noisy backlog / alone',
+      goal: '< 2',
+      actual: `${fmt(ratio, 2)} (${fmt(n.withBacklog.latencyMs.p99, 1)} vs ${fmt(n.alone.latencyMs.p99, 1)} ms)`,
+      met: ratio < 2 && n.backlogAtEnd > 0 && !n.withBacklog.timedOut && n.withBacklog.received === n.withBacklog.expectedDeliveries,
+    });
   }
   const q = result.query;
   if (q) {
@@ -262,6 +286,13 @@ export function formatReport(result: BenchResult): string {
     rows.push(...pipelineRows('slow run (healthy)', s.healthy, usage('slow-target')));
     rows.push(['slow target: healthy rate vs baseline', `${fmt(s.healthy.recordedPerSecond)} vs ${fmt(s.baselinePerSecond)}/s (cost ${fmt(s.cost * 100, 1)}%)`]);
   }
+  if (result.noisyNeighbour) {
+    const n = result.noisyNeighbour;
+    rows.push(['noisy neighbour: orders / deliveries / endpoint delay', `${n.noisyOrders} / ${n.noisyDeliveries} / ${n.noisyDelayMs} ms`]);
+    rows.push(['noisy neighbour: backlog at start / end of the run', `${n.backlogAtStart} / ${n.backlogAtEnd} pending`]);
+    rows.push(['noisy neighbour: quiet p50 / p95 / p99 alone', `${fmt(n.alone.latencyMs.p50, 1)} / ${fmt(n.alone.latencyMs.p95, 1)} / ${fmt(n.alone.latencyMs.p99, 1)} ms at ${fmt(n.alone.achievedRate)} changes/s`]);
+    rows.push(['noisy neighbour: quiet p50 / p95 / p99 with backlog', `${fmt(n.withBacklog.latencyMs.p50, 1)} / ${fmt(n.withBacklog.latencyMs.p95, 1)} / ${fmt(n.withBacklog.latencyMs.p99, 1)} ms at ${fmt(n.withBacklog.achievedRate)} changes/s (${n.withBacklog.received}/${n.withBacklog.expectedDeliveries} received)`]);
+  }
   if (result.query) {
     const q = result.query;
     rows.push(['events query: rows / insert time', `${q.rows} / ${fmt(q.insertSeconds, 1)} s`]);
@@ -304,10 +335,9 @@ export function formatReport(result: BenchResult): string {
   ].join('\n');
 }
 
-const RED: Rgba = [214, 39, 40, 255];
-const BLUE: Rgba = [31, 119, 180, 255];
-const GREEN: Rgba = [44, 160, 44, 255];
-const DOTS: Rgba = [31, 119, 180, 70];
+const RED = '#d62728';
+const BLUE = '#1f77b4';
+const GREEN = '#2ca02c';
 
 /** [second, p50, p99] per whole second of x. */
 export function percentilesPerSecond(points: Array<[number, number]>): Array<[number, number, number]> {
@@ -340,7 +370,7 @@ export function chartPanels(result: BenchResult): Panel[] {
       // Clip a few extreme outliers so the bulk of the distribution stays readable.
       yMax: Math.max(10, Math.min(Math.max(...p99s) * 1.5, Math.max(...timelines.latency.map(([, y]) => y)))),
       series: [
-        { name: 'each delivery', colour: DOTS, style: 'dots', points: timelines.latency },
+        { name: 'each delivery', colour: BLUE, opacity: 0.27, style: 'dots', points: timelines.latency },
         { name: 'p50', colour: GREEN, style: 'line', points: perSecond.map(([x, p50]) => [x, p50]) },
         { name: 'p99', colour: RED, style: 'line', points: perSecond.map(([x, , p99]) => [x, p99]) },
       ],
@@ -353,15 +383,15 @@ export function chartPanels(result: BenchResult): Panel[] {
   return panels;
 }
 
-/** Writes latest.json and latency.png into `dir`; returns their paths. */
-export function writeResults(dir: string, result: BenchResult): { json: string; png: string | null } {
+/** Writes latest.json and latency.svg into `dir`; returns their paths. */
+export function writeResults(dir: string, result: BenchResult): { json: string; chart: string | null } {
   mkdirSync(dir, { recursive: true });
   const { timelines, ...serialisable } = result;
   const json = join(dir, 'latest.json');
   writeFileSync(json, JSON.stringify(serialisable, (_, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2) + '\n');
   const panels = chartPanels({ ...result, timelines });
-  if (panels.length === 0) return { json, png: null };
-  const png = join(dir, 'latency.png');
-  writeFileSync(png, renderChart(panels));
-  return { json, png };
+  if (panels.length === 0) return { json, chart: null };
+  const chart = join(dir, 'latency.svg');
+  writeFileSync(chart, renderChart(panels));
+  return { json, chart };
 }

@@ -1,14 +1,14 @@
 /**
  * `npm run bench`: starts PostgreSQL (DATABASE_URL or embedded), Kafka (the test harness broker, when Java and
  * Maven are present), the webhook sink and both services as separate processes, then runs the workloads and
- * writes bench/results/latest.json and bench/results/latency.png.
+ * writes bench/results/latest.json and bench/results/latency.svg.
  *
  * Knobs (environment): BENCH_QUICK=1 (about a minute), BENCH_ORDERS, BENCH_WARMUP_ORDERS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS,
  * BENCH_EVENT_ROWS, BENCH_QUERIES, BENCH_CEILING_SECONDS, BENCH_DRAIN_SECONDS, BENCH_SLOW_MS, BENCH_BODY_BYTES,
  * BENCH_BUS=kafka|in-process, BENCH_PROFILE=1 (CPU profiles of both services under bench/results/profiles),
  * BENCH_PG_TRACE=1 (count each service's database round trips through a proxy; slows the pipeline),
  * BENCH_PG_STATS=1 (a private PostgreSQL with pg_stat_statements: server time per statement and phase),
- * BENCH_KEEP_DB=1, BENCH_SKIP=throughput,latency,slow,query. Variables the services read (DISPATCH_CONCURRENCY,
+ * BENCH_NOISY_ORDERS, BENCH_KEEP_DB=1, BENCH_SKIP=throughput,latency,slow,noisy,query. Variables the services read (DISPATCH_CONCURRENCY,
  * DATABASE_POOL_SIZE, ...) pass through to them.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,11 +21,11 @@ import { loadConfig, startEmbeddedPostgres } from '@ordercast/platform';
 import { NotificationServiceConfig } from '../apps/notification-service/src/config/notification-service.config';
 import { KafkaBroker } from '../test/harness/kafka-broker';
 import { measureCeiling } from './ceiling';
-import { CHANGES_PER_ORDER, driveClosedLoop, driveFixedRate, MERCHANT, TOKEN } from './driver';
+import { CHANGES_PER_ORDER, driveClosedLoop, driveFixedRate, MERCHANT, NOISY_MERCHANT, NOISY_TOKEN, RegistrationPlan, TOKEN } from './driver';
 import { insertSyntheticEvents } from './events-fixture';
 import { PgCounter } from './pg-counter';
 import { enableStatements, startStatsServer } from './pg-stats';
-import { Context, measureQueries, plans, runPipelinePhase, settle, waitQuiet } from './pipeline';
+import { Context, driveNoisyBacklog, measureQueries, pendingOf, plans, runPipelinePhase, settle, waitQuiet } from './pipeline';
 import { summariseProfiles } from './profile-summary';
 import { every2s, pidsMatching, ProcessSampler } from './procstat';
 import { BenchResult, evaluateTargets, formatReport, RateResult, SlowTargetResult, writeResults } from './report';
@@ -57,6 +57,7 @@ function readOptions() {
     ceilingSeconds: numberEnv('BENCH_CEILING_SECONDS', quick ? 2 : 5),
     drainSeconds: numberEnv('BENCH_DRAIN_SECONDS', quick ? 20 : 60),
     slowMs: numberEnv('BENCH_SLOW_MS', 3000),
+    noisyOrders: numberEnv('BENCH_NOISY_ORDERS', quick ? 300 : 1000),
     deliveryTimeoutMs: numberEnv('DELIVERY_TIMEOUT_MS', 2000),
     bodyBytes: numberEnv('BENCH_BODY_BYTES', 600),
     bus: process.env.BENCH_BUS ?? (hasCommand('java') && hasCommand('mvn') ? 'kafka' : 'in-process'),
@@ -153,7 +154,7 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
   const serviceEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
-    API_TOKENS: `${MERCHANT}:${TOKEN}`,
+    API_TOKENS: `${MERCHANT}:${TOKEN},${NOISY_MERCHANT}:${NOISY_TOKEN}`,
     // Any key but the built-in demo one, which only the embedded default (npm start) accepts.
     ENCRYPTION_KEY: process.env.ENCRYPTION_KEY ?? randomBytes(32).toString('base64'),
     ALLOW_PRIVATE_TARGETS: 'true',
@@ -174,7 +175,7 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     return server.toString();
   };
   const notificationConfig = loadConfig(NotificationServiceConfig, { ...serviceEnv, PORT: '0' });
-  // What reaches the sink at once: the dispatcher's concurrency, capped by its per-host limit (the sink is one host).
+  // What reaches the sink at once: the dispatcher's concurrency, capped by its per-endpoint limit (the bench merchant, one origin).
   const dispatchConcurrency = Math.min(notificationConfig.dispatchConcurrency, notificationConfig.perTargetConcurrency);
   result.config.dispatchConcurrency = notificationConfig.dispatchConcurrency;
   result.config.perTargetConcurrency = notificationConfig.perTargetConcurrency;
@@ -293,25 +294,10 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
   if (!options.skip.has('latency')) {
     sampler.mark('fixed-rate');
     log(`fixed rate: ${options.rate} changes/s for ${options.seconds} s`);
-    let issued = { issued: 0, maxInFlight: 0 };
-    const outcome = await runPipelinePhase(
-      ctx,
-      healthy,
-      async (driver) => {
-        issued = await driveFixedRate(driver, options.rate, options.seconds, 1_000_000);
-      },
-      0,
-    );
-    const rate: RateResult = {
-      ...outcome.result,
-      orders: outcome.accepted.calls.length ? Math.round(outcome.result.changes / CHANGES_PER_ORDER) : 0,
-      targetRate: options.rate,
-      achievedRate: issued.issued / options.seconds,
-      maxInFlight: issued.maxInFlight,
-    };
-    result.latency = rate;
+    const outcome = await fixedRateRun(ctx, healthy, options.rate, options.seconds, 1_000_000);
+    result.latency = outcome.result;
     timelines.latency = outcome.latencyPoints;
-    log(`fixed rate: p50 ${rate.latencyMs.p50.toFixed(1)} p95 ${rate.latencyMs.p95.toFixed(1)} p99 ${rate.latencyMs.p99.toFixed(1)} ms`);
+    log(`fixed rate: p50 ${outcome.result.latencyMs.p50.toFixed(1)} p95 ${outcome.result.latencyMs.p95.toFixed(1)} p99 ${outcome.result.latencyMs.p99.toFixed(1)} ms`);
     await waitQuiet(db, 30_000);
     await settle(db);
   }
@@ -340,6 +326,30 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     await waitQuiet(db, 5_000);
   }
 
+  if (!options.skip.has('noisy')) {
+    // Slow but answering (half the timeout), so the noisy endpoint's circuit stays closed and its backlog stays a backlog.
+    const noisyDelayMs = Math.floor(options.deliveryTimeoutMs / 2);
+    sampler.mark('noisy-alone');
+    log(`noisy neighbour: the bench merchant alone at ${options.rate} changes/s for ${options.seconds} s`);
+    const alone = await fixedRateRun(ctx, healthy, options.rate, options.seconds, 2_000_000);
+    await waitQuiet(db, 30_000);
+    await settle(db);
+    sampler.mark('noisy-backlog');
+    await sink.setSlowMs(noisyDelayMs);
+    log(`noisy neighbour: ${options.noisyOrders} orders of merchant ${NOISY_MERCHANT} to an endpoint answering after ${noisyDelayMs} ms on the same host`);
+    const noisyDeliveries = await driveNoisyBacklog(ctx, options.noisyOrders);
+    const backlogAtStart = await pendingOf(db, NOISY_MERCHANT);
+    sampler.mark('noisy-with-backlog');
+    log(`noisy neighbour: the bench merchant again, next to ${backlogAtStart} pending deliveries of ${NOISY_MERCHANT}`);
+    const withBacklog = await fixedRateRun(ctx, healthy, options.rate, options.seconds, 3_000_000);
+    const backlogAtEnd = await pendingOf(db, NOISY_MERCHANT);
+    result.noisyNeighbour = { noisyOrders: options.noisyOrders, noisyDeliveries, noisyDelayMs, backlogAtStart, backlogAtEnd, alone: alone.result, withBacklog: withBacklog.result };
+    log(`noisy neighbour: quiet p99 ${withBacklog.result.latencyMs.p99.toFixed(1)} ms with the backlog (${backlogAtEnd} still pending at the end) vs ${alone.result.latencyMs.p99.toFixed(1)} ms alone`);
+    await sink.setSlowMs(0);
+    await waitQuiet(db, 120_000);
+    await settle(db);
+  }
+
   if (!options.skip.has('query')) {
     sampler.mark('query-insert');
     log(`events query: inserting ${options.eventRows} synthetic Event rows`);
@@ -353,6 +363,29 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
   }
 
   finish();
+}
+
+/** The bench merchant's changes at a fixed rate through `plan`, measured until every healthy delivery is recorded. */
+async function fixedRateRun(ctx: Context, plan: RegistrationPlan, rate: number, seconds: number, firstIndex: number): Promise<{ result: RateResult; latencyPoints: Array<[number, number]> }> {
+  let issued = { issued: 0, maxInFlight: 0 };
+  const outcome = await runPipelinePhase(
+    ctx,
+    plan,
+    async (driver) => {
+      issued = await driveFixedRate(driver, rate, seconds, firstIndex);
+    },
+    0,
+  );
+  return {
+    result: {
+      ...outcome.result,
+      orders: outcome.accepted.calls.length ? Math.round(outcome.result.changes / CHANGES_PER_ORDER) : 0,
+      targetRate: rate,
+      achievedRate: issued.issued / seconds,
+      maxInFlight: issued.maxInFlight,
+    },
+    latencyPoints: outcome.latencyPoints,
+  };
 }
 
 async function main(): Promise<void> {
@@ -375,6 +408,7 @@ async function main(): Promise<void> {
       eventRows: options.eventRows,
       queries: options.queries,
       slowMs: options.slowMs,
+      noisyOrders: options.noisyOrders,
       deliveryTimeoutMs: options.deliveryTimeoutMs,
       bodyBytes: options.bodyBytes,
       profile: options.profile,
@@ -385,6 +419,7 @@ async function main(): Promise<void> {
     throughput: null,
     latency: null,
     slowTarget: null,
+    noisyNeighbour: null,
     query: null,
     peakRssMb: {},
     usage: [],
@@ -415,7 +450,7 @@ async function main(): Promise<void> {
   result.seconds = (Date.now() - started) / 1000;
   const written = writeResults(RESULTS_DIR, result);
   process.stdout.write(`\n${formatReport(result)}\n`);
-  process.stdout.write(`wrote ${written.json}${written.png ? ` and ${written.png}` : ''} (${result.seconds.toFixed(0)} s)\n`);
+  process.stdout.write(`wrote ${written.json}${written.chart ? ` and ${written.chart}` : ''} (${result.seconds.toFixed(0)} s)\n`);
   // The services write their profiles when they exit, so this comes after the cleanup stopped them.
   if (profileDir) process.stdout.write(`\nCPU profiles (${profileDir}):\n${summariseProfiles(profileDir)}\n`);
   process.exitCode = failed ? 1 : 0;

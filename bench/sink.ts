@@ -6,7 +6,9 @@
  * `<kind>/<name>|<orderId>|<scope>` (e.g. `hook/erp|...`) from its JSON body and its first receive time is kept. /ceiling/... is only counted.
  * Two listeners share the handler: 127.0.0.1:`port` for healthy targets and `slowHost`:`slowPort` (127.0.0.2 by
  * default) for the slow one, so it is another host, as a broken ERP would be: the dispatcher limits concurrency
- * and opens circuits per target host, and a slow path on the healthy host would rightly hold healthy ones back too.
+ * and opens circuits per merchant endpoint (merchant and origin), and a slow path of the bench merchant on the
+ * healthy origin would rightly hold its healthy ones back too. The noisy-neighbour phase puts another merchant's
+ * slow path on the healthy origin, which must not.
  */
 import { ChildProcess, fork } from 'node:child_process';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';

@@ -109,14 +109,16 @@ describe('merchant-wide subscriptions through the kafka bus', () => {
     await api().patch(`${SUBSCRIPTIONS}/${fresh.id}`).set(ALPHA).send({ enabled: false }).expect(200);
   });
 
-  it('sends the metadata payload without the order snapshot', async () => {
+  it('sends the metadata payload without the order snapshot, with the order\'s lastModified', async () => {
     await subscribe({ name: 'Metadata only', channels: ['web-d'], scope: { state: ['processing'] }, url: system.sink.url('/sub/metadata'), payload: 'metadata' });
     const order = await system.createOrder({ notifications: [marker('/marker/d', 'processing')] }, 'web-d');
-    await changeAndWait(order.id, 'processing', '/marker/d', 1);
+    const processing = await system.setState(order.id, 'processing');
+    await system.sink.waitFor(1, 30_000, '/marker/d');
     const [received] = await system.sink.waitFor(1, 30_000, '/sub/metadata');
     const body = JSON.parse(received.body);
     expect(body).toMatchObject({ scope: 'state.processing', orderId: order.id, change: { kind: 'state', from: 'checkout', to: 'processing' } });
     expect(body).not.toHaveProperty('order');
+    expect(body.lastModified).toBe(processing.lastModified);
   });
 
   it("signs with the subscription's secret (Standard Webhooks), never showing it again", async () => {

@@ -2,6 +2,8 @@ import { DataSource } from 'typeorm';
 import type { Client } from 'pg';
 import { EventRetention } from '../../apps/notification-service/src/events/retention.service';
 import { PollQueue } from '../../apps/notification-service/src/polling';
+import { PollPurger } from '../../apps/notification-service/src/polling/poll-purger';
+import request from 'supertest';
 import { kafkaBrokers } from '../support/kafka';
 import { RecordingSink } from './support/recording-sink';
 import {
@@ -16,7 +18,9 @@ const OLD_POLL_MESSAGES = 2_500;
 /**
  * Retention: deliveries (message and attempts) older than RETENTION_DAYS and poll messages past
  * their 30 days are deleted in batches, while the dispatcher keeps delivering; anything still
- * pending, retried recently, or younger than the retention stays.
+ * pending, retried recently, or younger than the retention stays. So is everything else holding
+ * order or customer data: order snapshots, 410 Gone records, parked changes, ingest attempt
+ * counts, and poll messages older than RETENTION_DAYS.
  */
 describe('retention purge (real PostgreSQL, real Kafka)', () => {
   let stack: TrustStack;
@@ -114,5 +118,63 @@ describe('retention purge (real PostgreSQL, real Kafka)', () => {
     expect(await countWhere('poll_messages', 'true')).toBe(5);
 
     expect(sink.received()).toHaveLength(orderIds.length);
+  });
+
+  it('deletes every other table holding order or customer data past RETENTION_DAYS, in batches, counted per table', async () => {
+    const SNAPSHOTS = 12_000;
+    await sql.query(
+      `INSERT INTO notifications.order_snapshots (merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, updated_at)
+       SELECT 'alpha', $1 || '-' || i, 'web', '{"customer":{"email":"buyer@example.com"}}', now() - $2::interval, now() - $2::interval, gen_random_uuid()::text,
+              'order.state.changed', now() - $2::interval
+       FROM generate_series(1, $3::int) AS i`,
+      ['snapshot-old', '3 days', SNAPSHOTS],
+    );
+    await sql.query(
+      `INSERT INTO notifications.order_snapshots (merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, updated_at)
+       SELECT 'alpha', 'snapshot-young-' || i, 'web', '{}', now(), now(), gen_random_uuid()::text, 'order.state.changed', now() - interval '2 hours'
+       FROM generate_series(1, 3) AS i`,
+    );
+    // 410 records: one of an order whose snapshot goes, one of an order still kept, one recent.
+    await sql.query(
+      `INSERT INTO notifications.disabled_registrations (merchant, notification_id, order_id, event_id, reason, disabled_at) VALUES
+         ('alpha', 'gone-1', 'snapshot-old-1', gen_random_uuid(), '410 Gone', now() - interval '3 days'),
+         ('alpha', 'kept-1', 'snapshot-young-1', gen_random_uuid(), '410 Gone', now() - interval '3 days'),
+         ('alpha', 'recent-1', 'snapshot-old-2', gen_random_uuid(), '410 Gone', now() - interval '2 hours')`,
+    );
+    await sql.query(
+      `INSERT INTO notifications.parked_changes (change_id, merchant, order_id, channel, type, occurred_at, topic, partition, "offset", attempts, reason, event, parked_at)
+       SELECT 'parked-' || age, 'alpha', 'o-1', 'web', 'order.state.changed', now(), 't', 0, '1', 3, 'boom', '{"order":{"customer":{}}}', now() - age::interval
+       FROM unnest(ARRAY['3 days', '2 hours']) AS age`,
+    );
+    await sql.query(
+      `INSERT INTO notifications.ingest_attempts (change_id, merchant, order_id, attempts, updated_at)
+       SELECT 'attempt-' || age, 'alpha', 'o-1', 1, now() - age::interval FROM unnest(ARRAY['3 days', '2 hours']) AS age`,
+    );
+    // Within their 30 days, but older than RETENTION_DAYS.
+    await sql.query(
+      `INSERT INTO notifications.poll_messages (id, merchant, order_id, body, created_at, visible_at, expires_at)
+       SELECT gen_random_uuid(), 'alpha', 'poll-' || age, '{"id":"x"}', now() - age::interval, now(), now() + interval '20 days'
+       FROM unnest(ARRAY['3 days', '2 hours']) AS age`,
+    );
+
+    // The service's own hourly run may get there first; either way the rows go and are counted once.
+    const oldPollMessages = await countWhere('poll_messages', `created_at < now() - interval '1 day'`);
+    await notifications.app.get(EventRetention).purgeAll();
+    await notifications.app.get(PollPurger).purge();
+
+    expect(await countWhere('order_snapshots', `order_id LIKE 'snapshot-old-%'`)).toBe(0);
+    expect(await countWhere('order_snapshots', `order_id LIKE 'snapshot-young-%'`)).toBe(3);
+    expect((await sql.query(`SELECT notification_id FROM notifications.disabled_registrations ORDER BY 1`)).rows.map((r) => r.notification_id)).toEqual(['kept-1', 'recent-1']);
+    expect((await sql.query(`SELECT change_id FROM notifications.parked_changes`)).rows).toEqual([{ change_id: 'parked-2 hours' }]);
+    expect((await sql.query(`SELECT change_id FROM notifications.ingest_attempts WHERE change_id LIKE 'attempt-%'`)).rows).toEqual([{ change_id: 'attempt-2 hours' }]);
+    expect(await countWhere('poll_messages', `created_at < now() - interval '1 day'`)).toBe(0);
+    expect(await countWhere('poll_messages', `order_id = 'poll-2 hours'`)).toBe(1);
+
+    const metrics = (await request(notifications.http).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(new RegExp(`^ordercast_retention_deleted_total\\{table="order_snapshots"\\} ${SNAPSHOTS}$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^ordercast_retention_deleted_total\\{table="poll_messages"\\} ${oldPollMessages}$`, 'm'));
+    expect(metrics).toMatch(/^ordercast_retention_deleted_total\{table="parked_changes"\} 1$/m);
+    expect(metrics).toMatch(/^ordercast_retention_deleted_total\{table="ingest_attempts"\} 1$/m);
+    expect(metrics).toMatch(/^ordercast_retention_deleted_total\{table="disabled_registrations"\} 1$/m);
   });
 });

@@ -9,7 +9,11 @@ import { CanonicalBodies1795400100000 } from './migrations/1795400100000-canonic
 import { PartialStatusIndex1795400200000 } from './migrations/1795400200000-partial-status-index';
 import { MessageBodyLz41795400300000 } from './migrations/1795400300000-message-body-lz4';
 import { EventsFillfactor501795400400000 } from './migrations/1795400400000-events-fillfactor-50';
+import { DispatchInstances1795400500000 } from './migrations/1795400500000-dispatch-instances';
 import { TenantRowLevelSecurity1795500000000 } from './migrations/1795500000000-tenant-row-level-security';
+import { ParkedChanges1795500100000 } from './migrations/1795500100000-parked-changes';
+import { IdempotencyKeys1796100000000 } from './migrations/1796100000000-idempotency-keys';
+import { SnapshotSequence1796100100000 } from './migrations/1796100100000-snapshot-sequence';
 import { MessageTraceContext1796200000000 } from './migrations/1796200000000-message-trace-context';
 import { OrderSnapshotEntity } from './orders/order-snapshot.entity';
 import { POLLING_ENTITIES, POLLING_MIGRATIONS } from './polling';
@@ -24,8 +28,8 @@ export function notificationDatabase(url: string, poolSize?: number): ServiceDat
     url,
     schema: NOTIFICATIONS_SCHEMA,
     entities: [EventEntity, MessageEntity, OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, ...SIGNING_ENTITIES, ...POLLING_ENTITIES],
-    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000, EventsFillfactor1795400000000, CanonicalBodies1795400100000, PartialStatusIndex1795400200000, MessageBodyLz41795400300000, EventsFillfactor501795400400000, TenantRowLevelSecurity1795500000000,
-      MessageTraceContext1796200000000],
+    migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000, EventsFillfactor1795400000000, CanonicalBodies1795400100000, PartialStatusIndex1795400200000, MessageBodyLz41795400300000, EventsFillfactor501795400400000, DispatchInstances1795400500000, TenantRowLevelSecurity1795500000000, ParkedChanges1795500100000,
+      IdempotencyKeys1796100000000, SnapshotSequence1796100100000, MessageTraceContext1796200000000],
     poolSize,
   };
 }

@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
-import { ApiAuthGuard, HealthModule, postgresOptions, TenantScopeInterceptor, TracingModule } from '@ordercast/platform';
+import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, ServiceDatabaseModule, TenantScopeInterceptor, TracingModule } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -26,10 +25,13 @@ export class NotificationServiceModule {
       imports: [
         TracingModule.forService('notification-service', config.tracing),
         NotificationCoreModule.forRoot(config),
-        TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
-        MessagingModule.forRoot({ brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
+        ServiceDatabaseModule.forRoot(notificationDatabase(databaseUrl, config.databasePoolSize)),
+        MessagingModule.forRoot({
+          brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics,
+          sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+        }),
         SigningModule.register({ keyGraceMs: config.signingKeyGraceMs, jwksMaxAgeSeconds: config.jwksMaxAgeSeconds }),
-        PollingModule.register({ visibilityMs: config.pollVisibilityMs }),
+        PollingModule.register({ visibilityMs: config.pollVisibilityMs, retentionDays: config.retentionDays }),
         EmailModule.register({ smtpUrl: config.smtpUrl ?? null, from: config.smtpFrom, timeoutMs: config.deliveryTimeoutMs }),
         OrdersModule,
         SubscriptionsModule,
@@ -44,6 +46,8 @@ export class NotificationServiceModule {
       providers: [
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
+        // After the tenant scope, so Idempotency-Key is claimed and stored in the request's transaction.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

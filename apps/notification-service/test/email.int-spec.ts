@@ -24,6 +24,7 @@ describe('email delivery over SMTP (real SMTP server on loopback)', () => {
     type: 'order.state.changed',
     scope: 'state.completed',
     occurredAt: '2025-01-01T11:00:00.000Z',
+    sequence: 4,
     merchant: 'acme',
     channel: 'web-se',
     orderId: 'order-42',

@@ -1,11 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
-  ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, MetricsModule, parseAdminTokens, parseApiTokens, postgresOptions,
-  SECRET_BOX, SecretBox, TargetGuard, TenantScopeInterceptor, TracingModule,
+  ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, IdempotencyInterceptor, MetricsModule, parseAdminTokens, parseApiTokens,
+  SECRET_BOX, SecretBox, ServiceDatabaseModule, TargetGuard, TenantScopeInterceptor, TracingModule,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
@@ -30,7 +29,7 @@ export class OrderServiceModule {
       imports: [
         TracingModule.forService('order-service', config.tracing),
         CqrsModule.forRoot(),
-        TypeOrmModule.forRoot(postgresOptions(orderServiceDatabase(databaseUrl, config.databasePoolSize))),
+        ServiceDatabaseModule.forRoot(orderServiceDatabase(databaseUrl, config.databasePoolSize)),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
         OrdersModule,
         PaymentsModule,
@@ -48,6 +47,8 @@ export class OrderServiceModule {
         { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
         { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
+        // After the tenant scope, so Idempotency-Key is claimed and stored in the request's transaction.
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey, { readLegacyDemoValues: config.embeddedDefault }) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,

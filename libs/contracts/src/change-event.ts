@@ -32,6 +32,12 @@ export interface OrderChangeEvent {
   id: string;
   type: ChangeType;
   occurredAt: string;
+  /**
+   * The order's version after this change: 1 when created, one more with every change of any kind
+   * (state, payment, shipping, notifications). Strictly increasing per order, so a receiver that
+   * keeps the highest it has seen can drop anything older, whatever order deliveries arrive in.
+   */
+  sequence: number;
   merchant: string;
   channel: string;
   orderId: string;
@@ -47,6 +53,7 @@ export function parseOrderChangeEvent(raw: string | Buffer): OrderChangeEvent {
     if (typeof value[field] !== 'string') throw new Error(`change event field "${field}" must be a string`);
   }
   if (!(CHANGE_TYPES as readonly unknown[]).includes(value.type)) throw new Error(`unknown change event type "${String(value.type)}"`);
+  if (!Number.isSafeInteger(value.sequence) || (value.sequence as number) < 1) throw new Error('change event field "sequence" must be a positive integer');
   if (!isRecord(value.order)) throw new Error('change event field "order" must be an object');
   if (value.previous !== null && !isRecord(value.previous)) throw new Error('change event field "previous" must be an object or null');
   if (!isRecord(value.change)) throw new Error('change event field "change" must be an object');

@@ -3,3 +3,4 @@ export * from './order';
 export * from './change-event';
 export * from './scope';
 export * from './registration';
+export * from './scope-schema';

@@ -1,5 +1,5 @@
-import Ajv from 'ajv';
 import { PAYMENT_STATES, SHIPPING_STATES, ORDER_STATES } from './order';
+import { analyseScopeSchema, createScopeAjv } from './scope-schema';
 
 /**
  * One watch of a scope: a JSON pointer into the order plus an optional JSON Schema.
@@ -24,7 +24,7 @@ export interface ScopeObject {
 
 export const STATE_POINTER = '/state/currentStatus';
 
-const ajv = new Ajv({ strict: false, allErrors: false });
+const ajv = createScopeAjv();
 
 export function isJsonPointer(value: unknown): value is string {
   return typeof value === 'string' && (value === '' || /^(\/([^~/]|~[01])*)+$/.test(value));
@@ -59,17 +59,26 @@ export function regexKeywords(schema: unknown): string[] {
   return found.sort();
 }
 
+/**
+ * What is wrong with a scope's JSON Schema: not an object, a regular expression, an evaluation
+ * cost that cannot be bounded (see {@link analyseScopeSchema}), or anything the matcher's Ajv
+ * would not compile (an unknown keyword or format included): a schema is refused here rather
+ * than silently never matching later.
+ */
 export function schemaErrors(schema: unknown): string[] {
   if (typeof schema === 'boolean') return [];
-  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return ['schema must be a JSON Schema object'];
-  if (JSON.stringify(schema).length > 16_384) return ['schema must be at most 16 KiB'];
+  const analysis = analyseScopeSchema(schema);
+  if (analysis.errors.length > 0) return analysis.errors;
   const regex = regexKeywords(schema);
   if (regex.length > 0) return [`schema must not use regular expressions (pattern, patternProperties); found at ${regex.slice(0, 5).join(', ')}`];
   try {
-    ajv.compile(schema);
+    ajv.compile(schema as Record<string, unknown>);
     return [];
   } catch (error) {
     return [`schema is not a valid JSON Schema: ${(error as Error).message}`];
+  } finally {
+    // Ajv keeps every schema it compiled, keyed by the object: one per registration would never be freed.
+    ajv.removeSchema(schema as Record<string, unknown>);
   }
 }
 

@@ -12,6 +12,8 @@ export interface MessagingOptions {
   topicPrefix?: string;
   /** How the Kafka topics the app creates are laid out (`KAFKA_PARTITIONS`, `KAFKA_REPLICATION_FACTOR`, `KAFKA_MIN_INSYNC_REPLICAS`). */
   topics?: { partitions: number; replicationFactor: number; minInsyncReplicas: number };
+  /** Kafka consumer session timeout (KafkaEventBusOptions.sessionTimeoutMs). */
+  sessionTimeoutMs?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export class MessagingModule {
               numPartitions: options.topics?.partitions,
               replicationFactor: options.topics?.replicationFactor,
               minInsyncReplicas: options.topics?.minInsyncReplicas,
+              sessionTimeoutMs: options.sessionTimeoutMs,
             });
             return options.topicPrefix ? new NamespacedEventBus(kafka, options.topicPrefix) : kafka;
           },

@@ -4,6 +4,7 @@ export * from './crypto';
 export * from './database';
 export * from './health';
 export * from './http';
+export * from './idempotency';
 export * from './lifecycle';
 export * from './logging';
 export * from './metrics';

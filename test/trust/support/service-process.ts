@@ -6,7 +6,7 @@ import { freePort } from '../../harness/kafka-broker';
 
 const execFileAsync = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..', '..');
-const SOURCE_DIRS = ['apps/order-service/src', 'apps/notification-service/src', 'libs/contracts/src', 'libs/messaging/src', 'libs/platform/src', 'scripts'];
+const SOURCE_DIRS = ['apps/order-service/src', 'apps/notification-service/src', 'libs/contracts/src', 'libs/messaging/src', 'libs/platform/src', 'scripts', 'test/trust/support'];
 
 export type ServiceName = 'order-service' | 'notification-service';
 

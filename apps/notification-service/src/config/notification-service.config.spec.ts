@@ -18,3 +18,35 @@ describe('NotificationServiceConfig: demo secrets', () => {
     expect(loadConfig(NotificationServiceConfig, OWN_SECRETS)).toMatchObject({ encryptionKey: OWN_SECRETS.ENCRYPTION_KEY, embeddedDefault: false });
   });
 });
+
+describe('NotificationServiceConfig: dispatch isolation and leases', () => {
+  it('defaults to per-endpoint and per-host limits, a 1 s heartbeat with a 5 s timeout and a 10 s Kafka session', () => {
+    const config = loadConfig(NotificationServiceConfig, OWN_SECRETS);
+    expect(config).toMatchObject({
+      perTargetConcurrency: 64,
+      perHostConcurrency: 128,
+      circuitHostMerchants: 3,
+      instanceHeartbeatMs: 1000,
+      instanceTimeoutMs: 5000,
+      kafkaSessionTimeoutMs: 10_000,
+    });
+  });
+
+  it('reads the variables', () => {
+    const config = loadConfig(NotificationServiceConfig, {
+      ...OWN_SECRETS, PER_HOST_CONCURRENCY: '32', CIRCUIT_HOST_MERCHANTS: '5', INSTANCE_HEARTBEAT_MS: '200', INSTANCE_TIMEOUT_MS: '600', KAFKA_SESSION_TIMEOUT_MS: '6000',
+    });
+    expect(config).toMatchObject({ perHostConcurrency: 32, circuitHostMerchants: 5, instanceHeartbeatMs: 200, instanceTimeoutMs: 600, kafkaSessionTimeoutMs: 6000 });
+  });
+
+  it.each([
+    [{ PER_HOST_CONCURRENCY: '0' }, 'PER_HOST_CONCURRENCY must be an integer from 1 to 5000'],
+    [{ CIRCUIT_HOST_MERCHANTS: '1' }, 'CIRCUIT_HOST_MERCHANTS must be an integer from 2 to 1000'],
+    [{ INSTANCE_HEARTBEAT_MS: 'often' }, 'INSTANCE_HEARTBEAT_MS must be an integer from 100 to 60000'],
+    [{ INSTANCE_TIMEOUT_MS: '100' }, 'INSTANCE_TIMEOUT_MS must be an integer from 500 to 600000'],
+    [{ INSTANCE_HEARTBEAT_MS: '1000', INSTANCE_TIMEOUT_MS: '2000' }, 'INSTANCE_TIMEOUT_MS must be at least three times INSTANCE_HEARTBEAT_MS'],
+    [{ KAFKA_SESSION_TIMEOUT_MS: '500' }, 'KAFKA_SESSION_TIMEOUT_MS must be an integer from 1000 to 1800000'],
+  ])('fails naming the variable for %j', (env, message) => {
+    expect(() => loadConfig(NotificationServiceConfig, { ...OWN_SECRETS, ...env })).toThrow(message);
+  });
+});

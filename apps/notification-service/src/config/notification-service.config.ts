@@ -39,13 +39,42 @@ export class NotificationServiceConfig extends CommonConfig {
   @IntVariable('DISPATCH_CONCURRENCY', 1, 5000)
   dispatchConcurrency: number = 256;
 
-  /** Deliveries in flight per instance to one target host, so one slow receiver cannot take every slot. */
+  /**
+   * Deliveries in flight per instance to one merchant's endpoint (merchant and target origin), so one
+   * merchant's slow receiver cannot take the slots of anyone else; as many more wait for a slot in memory.
+   */
   @IntVariable('PER_TARGET_CONCURRENCY', 1, 1000)
   perTargetConcurrency: number = 64;
 
-  /** How long a claimed row stays reserved for its dispatcher; a crashed dispatcher's rows are picked up after it. */
+  /** Deliveries in flight per instance to one host name, whatever the merchant or port: protects the receiver. */
+  @IntVariable('PER_HOST_CONCURRENCY', 1, 5000)
+  perHostConcurrency: number = 128;
+
+  /**
+   * How long a claimed row stays reserved for its dispatcher. Held rows are renewed every quarter of it,
+   * so it bounds only how long a row stays stuck when its holder hangs without dying; a dead holder's
+   * rows are released sooner, by its heartbeat (INSTANCE_TIMEOUT_MS).
+   */
   @IntVariable('LEASE_MS', 1000, 3_600_000)
   leaseMs: number = 120_000;
+
+  /** How often an instance writes its heartbeat and looks for instances whose heartbeat stopped. */
+  @IntVariable('INSTANCE_HEARTBEAT_MS', 100, 60_000)
+  instanceHeartbeatMs: number = 1000;
+
+  /**
+   * Silence after which an instance counts as dead and any live one releases its leases. An instance
+   * sends nothing once its own last heartbeat is half this old, so it never sends a row it may have lost.
+   */
+  @IntVariable('INSTANCE_TIMEOUT_MS', 500, 600_000)
+  @ValidateBy({
+    name: 'timeoutAboveHeartbeat',
+    validator: {
+      validate: (value: unknown, args) => typeof value === 'number' && value >= 3 * (args?.object as NotificationServiceConfig).instanceHeartbeatMs,
+      defaultMessage: () => 'INSTANCE_TIMEOUT_MS must be at least three times INSTANCE_HEARTBEAT_MS',
+    },
+  })
+  instanceTimeoutMs: number = 5000;
 
   /** Safety-net polling for due rows; new rows are handed to the local dispatcher directly. */
   @IntVariable('DISPATCH_POLL_MS', 10, 60_000)
@@ -55,17 +84,31 @@ export class NotificationServiceConfig extends CommonConfig {
   @IntVariable('RESULT_FLUSH_MS', 1, 5000)
   resultFlushMs: number = 20;
 
-  /** Consecutive failures of one target host that open its circuit. */
+  /** Consecutive failures (5xx, redirects, timeouts, refused connections; never 4xx) of one merchant's endpoint that open its circuit. */
   @IntVariable('CIRCUIT_FAILURE_THRESHOLD', 1, 10_000)
   circuitFailureThreshold: number = 5;
 
-  /** How long an open circuit holds deliveries to its host back before one probe is let through. */
+  /**
+   * Merchants whose endpoints on one host must each fail CIRCUIT_FAILURE_THRESHOLD times in a row
+   * without an answer (timeouts, refused connections) before the whole host is paused for everyone.
+   */
+  @IntVariable('CIRCUIT_HOST_MERCHANTS', 2, 1000)
+  circuitHostMerchants: number = 3;
+
+  /** How long an open circuit holds deliveries to its endpoint (or host) back before one probe is let through. */
   @IntVariable('CIRCUIT_COOLDOWN_MS', 10, 3_600_000)
   circuitCooldownMs: number = 30_000;
 
   /** Upper bound for a receiver's `Retry-After`. */
   @IntVariable('RETRY_AFTER_MAX_MS', 0, 86_400_000)
   retryAfterMaxMs: number = 3_600_000;
+
+  /**
+   * How soon Kafka hands a dead instance's partitions to the others (its change events wait that long).
+   * Between the broker's group.min.session.timeout.ms and group.max.session.timeout.ms (6 s and 30 min by default).
+   */
+  @IntVariable('KAFKA_SESSION_TIMEOUT_MS', 1000, 1_800_000)
+  kafkaSessionTimeoutMs: number = 10_000;
 
   @IntVariable('DATABASE_POOL_SIZE', 2, 200)
   databasePoolSize: number = 20;

@@ -16,8 +16,8 @@ interface Circuit {
 }
 
 /**
- * One circuit per target host. After `failureThreshold` consecutive failures the host is left
- * alone for `cooldownMs`; then one probe goes through (half-open): its success closes the
+ * One circuit per key (a merchant endpoint or a host, see EndpointBreakers). After `failureThreshold`
+ * consecutive failures the key is left alone for `cooldownMs`; then one probe goes through (half-open): its success closes the
  * circuit, its failure opens it again. Callers hold back what is not allowed until `retryAt`
  * instead of failing it, so a paused target loses nothing.
  *
@@ -28,8 +28,8 @@ export class CircuitBreaker {
 
   constructor(private readonly options: CircuitBreakerOptions) {}
 
-  decide(host: string, now: number): CircuitDecision {
-    const circuit = this.circuits.get(host);
+  decide(key: string, now: number): CircuitDecision {
+    const circuit = this.circuits.get(key);
     if (!circuit || circuit.openUntil === null) return { allowed: true };
     if (now < circuit.openUntil) return { allowed: false, retryAt: circuit.openUntil };
     // A probe that never reported (its dispatcher crashed mid-call) must not hold the circuit forever.
@@ -40,28 +40,28 @@ export class CircuitBreaker {
   }
 
   /** When an open circuit lets deliveries through again, or null; unlike {@link decide} it never starts a probe. */
-  openUntil(host: string, now: number): number | null {
-    const openUntil = this.circuits.get(host)?.openUntil ?? null;
+  openUntil(key: string, now: number): number | null {
+    const openUntil = this.circuits.get(key)?.openUntil ?? null;
     return openUntil !== null && now < openUntil ? openUntil : null;
   }
 
-  recordSuccess(host: string): void {
-    this.circuits.delete(host);
+  recordSuccess(key: string): void {
+    this.circuits.delete(key);
   }
 
-  recordFailure(host: string, now: number): void {
-    const circuit = this.circuits.get(host) ?? { failures: 0, openUntil: null, probeStartedAt: null };
+  recordFailure(key: string, now: number): void {
+    const circuit = this.circuits.get(key) ?? { failures: 0, openUntil: null, probeStartedAt: null };
     circuit.failures += 1;
     const probeFailed = circuit.probeStartedAt !== null;
     if (probeFailed || (circuit.openUntil === null && circuit.failures >= this.options.failureThreshold)) {
       circuit.openUntil = now + this.options.cooldownMs;
       circuit.probeStartedAt = null;
     }
-    this.circuits.set(host, circuit);
+    this.circuits.set(key, circuit);
   }
 
-  state(host: string, now: number): CircuitState {
-    const circuit = this.circuits.get(host);
+  state(key: string, now: number): CircuitState {
+    const circuit = this.circuits.get(key);
     if (!circuit || circuit.openUntil === null) return 'closed';
     return now < circuit.openUntil ? 'open' : 'half-open';
   }

@@ -10,6 +10,7 @@ const input = {
   type: 'order.state.changed',
   scope: 'state.completed',
   occurredAt: '2025-01-01T11:00:00.000Z',
+  sequence: 4,
   merchant: order.merchant,
   channel: order.channel,
   orderId: order.id,
@@ -21,11 +22,12 @@ const input = {
 describe('delivery body', () => {
   it('has the fields of the design, in order, with the message id as id', () => {
     const body = buildDeliveryBody({ ...input, payload: 'full' });
-    expect(Object.keys(body)).toEqual(['id', 'type', 'scope', 'occurredAt', 'merchant', 'channel', 'orderId', 'notification', 'change', 'order']);
+    expect(Object.keys(body)).toEqual(['id', 'type', 'scope', 'occurredAt', 'sequence', 'lastModified', 'merchant', 'channel', 'orderId', 'notification', 'change', 'order']);
     expect(body).toMatchObject({
       id: 'msg-1',
       type: 'order.state.changed',
       scope: 'state.completed',
+      sequence: 4,
       orderId: order.id,
       notification: { id: registration.id, reference: 'erp-export', description: 'Send completed orders to the ERP' },
       change: { kind: 'state', from: 'accepted', to: 'completed' },
@@ -33,10 +35,11 @@ describe('delivery body', () => {
     expect(body.order?.cart).toEqual(order.cart);
   });
 
-  it('leaves the order out for payload: metadata', () => {
-    const body = buildDeliveryBody({ ...input, payload: 'metadata' });
+  it('leaves the order out for payload: metadata, but keeps its lastModified', () => {
+    const later = { ...input.order, lastModified: '2025-01-01T11:00:00.250Z' };
+    const body = buildDeliveryBody({ ...input, order: later, payload: 'metadata' });
     expect(body).not.toHaveProperty('order');
-    expect(body.orderId).toBe(order.id);
+    expect(body).toMatchObject({ orderId: order.id, occurredAt: '2025-01-01T11:00:00.000Z', lastModified: '2025-01-01T11:00:00.250Z' });
   });
 
   it('masks registration headers and removes signing secrets from the order', () => {

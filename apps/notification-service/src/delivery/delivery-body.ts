@@ -14,12 +14,19 @@ export interface NotificationRef {
   description: string | null;
 }
 
-/** The JSON body of a webhook, as in DESIGN section 5. */
+/**
+ * The JSON body of a webhook, as in DESIGN section 5. Beside `occurredAt` it carries the order's
+ * `lastModified` (DESIGN section 1), also when `payload: metadata` leaves the order out: deliveries
+ * are not ordered across retries, and receivers drop stale ones by it.
+ */
 export interface DeliveryBody {
   id: string;
   type: string;
   scope: string;
   occurredAt: string;
+  /** The order's version after the change (see OrderChangeEvent.sequence); the same on every attempt. */
+  sequence: number;
+  lastModified: string;
   merchant: string;
   channel: string;
   orderId: string;
@@ -28,7 +35,7 @@ export interface DeliveryBody {
   order?: PublicOrder;
 }
 
-export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'order'> & {
+export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'lastModified' | 'order'> & {
   messageId: string;
   order: PublicOrder;
   payload: PayloadKind;
@@ -52,6 +59,8 @@ export function buildDeliveryBody(input: DeliveryBodyInput): DeliveryBody {
     type: input.type,
     scope: input.scope,
     occurredAt: input.occurredAt,
+    sequence: input.sequence,
+    lastModified: input.order.lastModified,
     merchant: input.merchant,
     channel: input.channel,
     orderId: input.orderId,

@@ -8,6 +8,7 @@ import { DispatchSignal } from './dispatch-signal';
 import { DispatchRepository } from './dispatch.repository';
 import { Dispatcher } from './dispatcher';
 import { HTTP_INVOKER } from './http-invoker';
+import { InstanceHeartbeat } from './instance-heartbeat';
 import { MAILER } from './mailer.port';
 import { NodeHttpInvoker } from './node-http-invoker';
 import { ResultWriter } from './result-writer';
@@ -17,11 +18,12 @@ import { ResultWriter } from './result-writer';
   providers: [
     DispatchSignal,
     DispatchRepository,
+    InstanceHeartbeat,
     ResultWriter,
     Dispatcher,
     {
       provide: HTTP_INVOKER,
-      useFactory: (guard: TargetGuard, config: NotificationServiceConfig) => new NodeHttpInvoker(guard, { maxSocketsPerHost: config.perTargetConcurrency }),
+      useFactory: (guard: TargetGuard, config: NotificationServiceConfig) => new NodeHttpInvoker(guard, { maxSocketsPerHost: config.perHostConcurrency }),
       inject: [TargetGuard, NotificationServiceConfig],
     },
     { provide: SIGNER, useExisting: DeliverySigner },

@@ -10,6 +10,7 @@ import { TARGET_DISABLED_ERROR } from './attempt-verdict';
 export interface ClaimedAttempt {
   id: string;
   messageId: string;
+  merchant: string;
   attempt: number;
   trigger: EventTrigger;
   delivery: DeliveryKind;
@@ -61,26 +62,133 @@ const COMPLETE_ATTEMPTS = preparedStatement(
      next_attempt_at = v.next_attempt_at, lease_until = NULL
    FROM json_to_recordset($1::json) AS v(id uuid, status text, status_code int, response_body text, response_truncated boolean, error text,
                                           duration_ms int, completed_at timestamptz, request_headers jsonb, next_attempt_at timestamptz)
-   WHERE e.id = v.id AND e.status = 'pending'
+   WHERE e.id = v.id AND e.status = 'pending' AND e.lease_owner = $2
    RETURNING e.id`,
 );
 
-// Poll deliveries are never pending: they are queued when created. The delivery condition matches events_due_idx.
-const DUE = `status = 'pending' AND delivery IN ('webhook', 'email') AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())`;
+// Poll deliveries are never pending: they are queued when created. The condition matches events_merchant_due_idx.
+const PENDING = `status = 'pending' AND delivery IN ('webhook', 'email')`;
+const DUE = `${PENDING} AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())`;
 
-/** The dispatch table operations: lease due rows, record results, hold rows back. */
+/**
+ * Due rows, a fair share per merchant: the merchants with pending rows are walked through the index
+ * (one probe each, however many rows they have), those with a due row each give up to
+ * limit/merchants of their oldest due rows, and the rows are taken turn by turn: every merchant's
+ * oldest first, then every merchant's second... So a merchant's backlog of thousands is claimed
+ * alongside another's single fresh row instead of ahead of it. $2: the limit.
+ *
+ * A merchant with fewer due rows than its share leaves that part of the batch unclaimed; the
+ * dispatcher claims again at once while claims bring rows, and by then that merchant has nothing
+ * due, so the others' shares are larger. Cost: one index probe per merchant with pending rows,
+ * plus the rows claimed (about 4 ms for 200 rows of 52 merchants among 520,000 Events).
+ */
+const FAIR_DUE_IDS = `
+  WITH RECURSIVE merchants(merchant) AS (
+    (SELECT merchant FROM "notifications"."events" WHERE ${PENDING} ORDER BY merchant LIMIT 1)
+    UNION ALL
+    SELECT (SELECT e.merchant FROM "notifications"."events" e WHERE ${PENDING} AND e.merchant > m.merchant ORDER BY e.merchant LIMIT 1)
+    FROM merchants m WHERE m.merchant IS NOT NULL
+  ), due_merchants AS (
+    SELECT m.merchant FROM merchants m
+    WHERE m.merchant IS NOT NULL AND EXISTS (SELECT 1 FROM "notifications"."events" e WHERE e.merchant = m.merchant AND ${DUE})
+  ), share AS (
+    SELECT greatest(1, ceil($2::numeric / greatest(count(*), 1)))::int AS rows FROM due_merchants
+  )
+  SELECT ranked.id FROM (
+    SELECT due.id, due.next_attempt_at, row_number() OVER (PARTITION BY m.merchant ORDER BY due.next_attempt_at) AS turn
+    FROM due_merchants m CROSS JOIN LATERAL (
+      SELECT e.id, e.next_attempt_at FROM "notifications"."events" e
+      WHERE e.merchant = m.merchant AND ${DUE}
+      ORDER BY e.next_attempt_at LIMIT (SELECT rows FROM share)
+      FOR UPDATE SKIP LOCKED
+    ) due
+  ) ranked
+  ORDER BY ranked.turn, ranked.next_attempt_at
+  LIMIT $2`;
+
+/** The dispatch table operations: lease due rows, record results, hold rows back, and the instances' heartbeats. */
 @Injectable()
 export class DispatchRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Leases up to `limit` due rows, oldest due first; rows other dispatchers hold are skipped, not waited for. */
-  claimDue(limit: number, leaseMs: number): Promise<ClaimedAttempt[]> {
-    return this.claim(`SELECT id FROM "notifications"."events" WHERE ${DUE} ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED`, [leaseMs, limit]);
+  /** Leases up to `limit` due rows to `owner`, a fair share per merchant; rows other dispatchers hold are skipped, not waited for. */
+  claimDue(limit: number, leaseMs: number, owner: string): Promise<ClaimedAttempt[]> {
+    return this.claim(FAIR_DUE_IDS, [leaseMs, limit, owner]);
   }
 
-  /** Leases the given rows if they are still due and free (rows just committed by the local ingest). */
-  claimByIds(ids: string[], leaseMs: number): Promise<ClaimedAttempt[]> {
-    return this.claim(`SELECT id FROM "notifications"."events" WHERE id = ANY($2::uuid[]) AND ${DUE} FOR UPDATE SKIP LOCKED`, [leaseMs, ids]);
+  /** Leases the given rows to `owner` if they are still due and free (rows just committed by the local ingest). */
+  claimByIds(ids: string[], leaseMs: number, owner: string): Promise<ClaimedAttempt[]> {
+    return this.claim(`SELECT id FROM "notifications"."events" WHERE id = ANY($2::uuid[]) AND ${DUE} FOR UPDATE SKIP LOCKED`, [leaseMs, ids, owner]);
+  }
+
+  /**
+   * Extends the leases `owner` still holds among `ids` and returns those ids; a row missing from
+   * the answer was completed or its lease moved on (released or taken by another instance), and
+   * must not be sent from here.
+   */
+  async renew(ids: string[], leaseMs: number, owner: string): Promise<Set<string>> {
+    // A SELECT around the UPDATE: TypeORM answers a bare UPDATE with [rows, count].
+    const rows = await this.dataSource.query<Array<{ id: string }>>(
+      `WITH renewed AS (
+         UPDATE "notifications"."events" SET lease_until = now() + $2::int * interval '1 millisecond'
+         WHERE id = ANY($1::uuid[]) AND lease_owner = $3 AND status = 'pending'
+         RETURNING id
+       )
+       SELECT id FROM renewed`,
+      [ids, leaseMs, owner],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Writes `instance`'s heartbeat. False when its row was gone: another instance took it for dead
+   * and released its leases, so nothing it holds in memory may be sent any more. (The row is
+   * written again, so it is alive from now on.)
+   */
+  async heartbeat(instance: string): Promise<boolean> {
+    const [row] = await this.dataSource.query<Array<{ fresh: boolean }>>(
+      `INSERT INTO "notifications"."dispatch_instances" (id) VALUES ($1)
+       ON CONFLICT (id) DO UPDATE SET last_seen = now()
+       RETURNING (xmax = 0) AS fresh`,
+      [instance],
+    );
+    return !row.fresh;
+  }
+
+  /**
+   * Forgets the instances silent for `timeoutMs` and releases their leases, in one statement: an
+   * instance writing its heartbeat meanwhile waits for the DELETE and then finds its row gone, so
+   * it learns that its leases were released. Returns how many rows were released. The usual case,
+   * nobody silent, costs one look at the small instances table.
+   */
+  async releaseSilent(timeoutMs: number): Promise<{ instances: number; rows: number }> {
+    const silent = `last_seen < now() - $1::int * interval '1 millisecond'`;
+    const [{ any }] = await this.dataSource.query<Array<{ any: boolean }>>(
+      `SELECT EXISTS (SELECT 1 FROM "notifications"."dispatch_instances" WHERE ${silent}) AS any`,
+      [timeoutMs],
+    );
+    if (!any) return { instances: 0, rows: 0 };
+    const [released] = await this.dataSource.query<Array<{ instances: number; rows: number }>>(
+      `WITH dead AS (
+         DELETE FROM "notifications"."dispatch_instances" WHERE ${silent} RETURNING id
+       ), released AS (
+         UPDATE "notifications"."events" e SET lease_until = NULL, lease_owner = NULL
+         FROM dead WHERE e.lease_owner = dead.id AND ${PENDING}
+         RETURNING e.id
+       )
+       SELECT (SELECT count(*) FROM dead)::int AS instances, (SELECT count(*) FROM released)::int AS rows`,
+      [timeoutMs],
+    );
+    return released;
+  }
+
+  /** At shutdown, after the last result was written: removes the heartbeat and releases whatever is still leased to `instance`. */
+  async unregister(instance: string): Promise<void> {
+    await this.dataSource.query(
+      `WITH gone AS (DELETE FROM "notifications"."dispatch_instances" WHERE id = $1)
+       UPDATE "notifications"."events" SET lease_until = NULL, lease_owner = NULL WHERE lease_owner = $1 AND ${PENDING}`,
+      [instance],
+    );
   }
 
   /**
@@ -89,19 +197,22 @@ export class DispatchRepository {
    * dispatcher completed in the meantime (expired lease) is left as it is, and so is its retry.
    * The usual batch, completions that schedule and disable nothing, is the UPDATE alone,
    * autocommitted: one round trip instead of three.
+   *
+   * Only the lease holder `owner` writes: a row whose lease was released or moved to another
+   * instance (which sends it, or has) is left as it is, and so is its retry.
    */
-  async record(results: AttemptResult[], deferrals: Deferral[]): Promise<void> {
+  async record(results: AttemptResult[], deferrals: Deferral[], owner: string): Promise<void> {
     if (deferrals.length === 0 && results.every((result) => result.retry === null && !result.disableTarget)) {
-      if (results.length > 0) await this.complete(this.dataSource, results);
+      if (results.length > 0) await this.complete(this.dataSource, results, owner);
       return;
     }
     await this.dataSource.transaction(async (manager) => {
-      const completed = results.length > 0 ? await this.complete(manager, results) : new Set<string>();
+      const completed = results.length > 0 ? await this.complete(manager, results, owner) : new Set<string>();
       const retries = results.filter((result) => result.retry !== null && completed.has(result.eventId));
       if (retries.length > 0) await this.insertRetries(manager, retries);
       const gone = results.filter((result) => result.disableTarget && completed.has(result.eventId)).map((result) => result.eventId);
       if (gone.length > 0) await this.disableTargets(manager, gone);
-      if (deferrals.length > 0) await this.defer(manager, deferrals);
+      if (deferrals.length > 0) await this.defer(manager, deferrals, owner);
     });
   }
 
@@ -109,11 +220,11 @@ export class DispatchRepository {
     // Columns named as ClaimedAttempt's fields, so the rows are the attempts.
     return this.dataSource.query(
       `WITH claimed AS (
-         UPDATE "notifications"."events" e SET lease_until = now() + $1::int * interval '1 millisecond'
+         UPDATE "notifications"."events" e SET lease_until = now() + $1::int * interval '1 millisecond', lease_owner = $3::uuid
          WHERE e.id IN (${selectIds})
          RETURNING e.id, e.message_id, e.merchant, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
        )
-       SELECT c.id, c.message_id AS "messageId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
+       SELECT c.id, c.message_id AS "messageId", c.merchant, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
               m.secret AS "sealedSecret", m.body::text AS body, m.body_canonical AS "bodyCanonical", m.trace_context AS "traceContext",
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
                    WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
@@ -126,7 +237,7 @@ export class DispatchRepository {
     );
   }
 
-  private async complete(executor: DataSource | EntityManager, results: AttemptResult[]): Promise<Set<string>> {
+  private async complete(executor: DataSource | EntityManager, results: AttemptResult[], owner: string): Promise<Set<string>> {
     const rows = await runPrepared<{ id: string }>(executor, COMPLETE_ATTEMPTS, [
       JSON.stringify(
         results.map((r) => ({
@@ -142,6 +253,7 @@ export class DispatchRepository {
           next_attempt_at: r.retry?.at ?? null,
         })),
       ),
+      owner,
     ]);
     return new Set(rows.map((row) => row.id));
   }
@@ -178,13 +290,13 @@ export class DispatchRepository {
     );
   }
 
-  /** Gives rows back without attempting them (open circuit): pending, due again at `until`. */
-  private async defer(manager: EntityManager, deferrals: Deferral[]): Promise<void> {
+  /** Gives rows `owner` holds back without attempting them (open circuit, full queue, shutdown): pending, due again at `until`, for any instance. */
+  private async defer(manager: EntityManager, deferrals: Deferral[], owner: string): Promise<void> {
     await manager.query(
-      `UPDATE "notifications"."events" e SET next_attempt_at = v.until, lease_until = NULL
+      `UPDATE "notifications"."events" e SET next_attempt_at = v.until, lease_until = NULL, lease_owner = NULL
        FROM unnest($1::uuid[], $2::timestamptz[]) AS v(id, until)
-       WHERE e.id = v.id AND e.status = 'pending'`,
-      [deferrals.map((d) => d.eventId), deferrals.map((d) => d.until)],
+       WHERE e.id = v.id AND e.status = 'pending' AND e.lease_owner = $3`,
+      [deferrals.map((d) => d.eventId), deferrals.map((d) => d.until), owner],
     );
   }
 }

@@ -6,23 +6,47 @@ import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { renderEmail } from '../email/render-email';
 import { AttemptVerdict, judgeAttempt } from './attempt-verdict';
-import { CircuitBreaker } from './circuit-breaker';
 import type { DeliveryBody } from './delivery-body';
 import { SIGNER, MessageSigner } from './delivery-signer.port';
+import { DispatchQueue } from './dispatch-queue';
 import { DispatchSignal } from './dispatch-signal';
 import { AttemptResult, ClaimedAttempt, DispatchRepository } from './dispatch.repository';
 import { EmailOutcome, judgeEmail } from './email-verdict';
-import { HostLimiter } from './host-limiter';
+import { emailEndpoint, Endpoint, webhookEndpoint } from './endpoint';
+import { callOutcome, EndpointBreakers } from './endpoint-breakers';
 import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
+import { InstanceHeartbeat } from './instance-heartbeat';
 import { MAILER, Mailer } from './mailer.port';
 import { ResultWriter } from './result-writer';
 import type { RetryPolicy } from './retry-schedule';
 import { USER_AGENT } from './user-agent';
 
 /**
- * Delivers pending webhook and email Events. Rows are leased from the database in batches (so several
- * instances share the work and a crashed one's rows come back when the lease expires), called
- * with bounded concurrency overall and per host, and their results written in batches.
+ * A full endpoint line gives further rows back for this long, rather than to the very next claim.
+ * Claims stop when a batch went back whole, so a backlog behind a busy endpoint costs at most a batch
+ * of such writes per poll, however large it is.
+ */
+const FULL_LINE_HOLD_MS = 1000;
+
+/** A leased attempt this instance holds in memory, waiting for a slot or being sent. */
+interface Held {
+  attempt: ClaimedAttempt;
+  endpoint: Endpoint;
+  /** Epoch ms, counted from before the statement that set or renewed the lease, so never later than the database's. */
+  leasedUntil: number;
+}
+
+/**
+ * Delivers pending webhook and email Events. Rows are leased from the database in batches, a fair
+ * share per merchant, so several instances share the work; each lease names its holder, whose
+ * heartbeat keeps it (a dead instance's rows are released within seconds). Calls run with bounded
+ * concurrency overall, per merchant endpoint and per host, and their results are written in batches.
+ *
+ * Leased rows wait in a {@link DispatchQueue}, one line per merchant endpoint served round-robin;
+ * a row takes one of the DISPATCH_CONCURRENCY slots only when its endpoint and host have room, so a
+ * slow endpoint's backlog never holds the slots others need. Breakers are per endpoint too
+ * ({@link EndpointBreakers}). Held leases are renewed every quarter lease, which is also the check
+ * that a waiting row is still this instance's before it is sent.
  *
  * Work arrives two ways: the ids the local ingest just committed (no polling delay), and a poll
  * every DISPATCH_POLL_MS for everything else that is due (retries, other instances' leftovers).
@@ -30,19 +54,21 @@ import { USER_AGENT } from './user-agent';
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(Dispatcher.name);
-  private readonly breaker: CircuitBreaker;
-  private readonly hosts: HostLimiter;
+  private readonly breakers: EndpointBreakers;
+  private readonly queue: DispatchQueue<Held>;
   private readonly policy: RetryPolicy;
   private readonly signalled = new Set<string>();
-  /** Attempts ingest inserted already leased to this instance, waiting for a slot. */
-  private readonly handedOver: Array<{ attempt: ClaimedAttempt; leasedUntil: number }> = [];
+  /** Every attempt leased to this instance that is in memory: waiting in the queue or being sent. */
+  private readonly held = new Map<string, Held>();
   private readonly running = new Set<Promise<void>>();
   private poller: NodeJS.Timeout | null = null;
+  private renewer: NodeJS.Timeout | null = null;
+  private renewing: Promise<void> | null = null;
   private filling: Promise<void> | null = null;
   private fillAgain = false;
   /** The poll timer asked for due rows (retries, rows of other instances, signals lost). */
   private pollDue = true;
-  /** The last poll found a full batch, so more rows may be due right now. */
+  /** The last poll queued rows, so more may be due right now. */
   private backlog = false;
   private stopped = true;
 
@@ -50,6 +76,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly repository: DispatchRepository,
     private readonly results: ResultWriter,
     private readonly signal: DispatchSignal,
+    private readonly heartbeat: InstanceHeartbeat,
     private readonly config: NotificationServiceConfig,
     @Inject(HTTP_INVOKER) private readonly invoker: HttpInvoker,
     @Inject(SIGNER) private readonly signer: MessageSigner,
@@ -57,12 +84,28 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    this.breaker = new CircuitBreaker({ failureThreshold: config.circuitFailureThreshold, cooldownMs: config.circuitCooldownMs });
-    this.hosts = new HostLimiter(config.perTargetConcurrency);
+    this.breakers = new EndpointBreakers({
+      failureThreshold: config.circuitFailureThreshold,
+      cooldownMs: config.circuitCooldownMs,
+      hostMerchants: config.circuitHostMerchants,
+    });
+    this.queue = new DispatchQueue({
+      perEndpoint: config.perTargetConcurrency,
+      perHost: config.perHostConcurrency,
+      waitingPerEndpoint: config.perTargetConcurrency,
+    });
     this.policy = { delaysMs: config.retryDelaysMs, retryAfterMaxMs: config.retryAfterMaxMs };
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.heartbeat.start({
+      beat: () => this.pump(),
+      leasesLost: () => this.dropHeld(),
+      released: () => {
+        this.pollDue = true;
+        this.fill();
+      },
+    });
     this.stopped = false;
     this.signal.listen({
       notify: (ids) => {
@@ -70,28 +113,40 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         for (const id of ids) this.signalled.add(id);
         this.fill();
       },
-      capacity: () => (this.stopped ? 0 : Math.max(0, this.config.dispatchConcurrency + this.config.dispatchBatch - this.running.size - this.handedOver.length)),
+      lease: () => ({
+        count: this.stopped ? 0 : Math.max(0, this.config.dispatchConcurrency + this.config.dispatchBatch - this.running.size - this.queue.size),
+        owner: this.heartbeat.id,
+      }),
       accept: (attempts, leasedUntil) => {
         if (this.stopped) return this.release(attempts);
-        for (const attempt of attempts) this.handedOver.push({ attempt, leasedUntil });
-        this.startHandedOver();
+        this.admit(attempts, leasedUntil);
       },
     });
     this.poller = setInterval(() => {
       this.pollDue = true;
       this.fill();
     }, this.config.dispatchPollMs);
+    this.renewer = setInterval(() => {
+      this.renewing ??= this.renew().finally(() => (this.renewing = null));
+    }, Math.max(100, Math.floor(this.config.leaseMs / 4)));
     this.fill();
   }
 
-  /** Stops claiming, gives back what was handed over but not started, lets the calls in flight finish and writes their results. */
+  /**
+   * Stops claiming, gives back what waits in the queue, lets the calls in flight finish, writes
+   * their results, and removes the heartbeat (releasing any lease still held).
+   */
   async onModuleDestroy(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.poller) clearInterval(this.poller);
-    this.release(this.handedOver.splice(0).map(({ attempt }) => attempt));
+    if (this.renewer) clearInterval(this.renewer);
+    this.release(this.queue.remove().map((held) => this.forget(held)));
     await this.filling;
+    await this.renewing;
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
     await this.results.drain();
+    await this.heartbeat.stop();
   }
 
   private fill(): void {
@@ -116,41 +171,114 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * steady stream of new deliveries.
    */
   private async claimWhileFree(): Promise<void> {
+    const owner = this.heartbeat.id;
     while (!this.stopped) {
       if (this.signalled.size > 0 && this.free() > 0) {
         const ids = [...this.signalled].slice(0, Math.min(this.free(), this.config.dispatchBatch));
         for (const id of ids) this.signalled.delete(id);
-        this.startAll(await this.repository.claimByIds(ids, this.config.leaseMs));
+        const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
+        this.admit(await this.repository.claimByIds(ids, this.config.leaseMs, owner), leasedUntil);
       }
       if ((this.pollDue || this.backlog) && this.free() > 0) {
         this.pollDue = false;
         const limit = Math.min(this.free(), this.config.dispatchBatch);
-        const rows = await this.repository.claimDue(limit, this.config.leaseMs);
-        this.backlog = rows.length === limit;
-        this.startAll(rows);
+        const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
+        const rows = await this.repository.claimDue(limit, this.config.leaseMs, owner);
+        // Rows that all went back (full lines, open circuits) mean the due rows are for busy endpoints:
+        // claiming on at once would only give the next batch back too, so the next poll or free slot claims again.
+        this.backlog = this.admit(rows, leasedUntil) > 0;
       }
       if (this.free() <= 0 || (this.signalled.size === 0 && !this.backlog)) return;
     }
   }
 
+  /** Room for claims: rows waiting in the queue count, so memory and leases held stay bounded. */
   private free(): number {
-    return this.config.dispatchConcurrency - this.running.size;
+    return this.config.dispatchConcurrency - this.running.size - this.queue.size;
   }
 
   /**
-   * Starts handed-over attempts while there are free slots. One whose lease is half gone is
-   * dropped instead: it could expire mid-call and another instance send it too; once it has
-   * expired, polling finds the row.
+   * Takes leased attempts in: what needs no call is recorded at once, a row for a paused endpoint
+   * or host is given back until its circuit lets calls through, and one whose endpoint line is full
+   * is given back for a moment; the rest wait in the queue. Returns how many were queued.
    */
-  private startHandedOver(): void {
+  private admit(attempts: ClaimedAttempt[], leasedUntil: number): number {
     const now = this.clock.now().getTime();
-    const margin = this.config.leaseMs / 2;
-    const starting: ClaimedAttempt[] = [];
-    while (this.handedOver.length > 0 && this.free() - starting.length > 0) {
-      const next = this.handedOver.shift()!;
-      if (next.leasedUntil - now > margin) starting.push(next.attempt);
+    let queued = 0;
+    for (const attempt of attempts) {
+      if (attempt.skipReason !== null) {
+        this.recordWithoutCall(attempt, attempt.skipReason);
+        continue;
+      }
+      if (attempt.delivery === 'email' ? attempt.email === null : attempt.url === null) {
+        this.recordWithoutCall(attempt, attempt.delivery === 'email' ? 'no email address' : 'no target URL');
+        continue;
+      }
+      const endpoint = attempt.delivery === 'email' ? emailEndpoint(attempt.merchant) : webhookEndpoint(attempt.merchant, attempt.url as string);
+      const openUntil = attempt.delivery === 'email' ? null : this.breakers.openUntil(endpoint, now);
+      if (openUntil !== null) {
+        this.results.defer({ eventId: attempt.id, until: new Date(openUntil) });
+        continue;
+      }
+      const held: Held = { attempt, endpoint, leasedUntil };
+      if (!this.queue.push(endpoint, held)) {
+        this.results.defer({ eventId: attempt.id, until: new Date(now + FULL_LINE_HOLD_MS) });
+        continue;
+      }
+      this.held.set(attempt.id, held);
+      queued += 1;
     }
-    this.startAll(starting);
+    this.pump();
+    return queued;
+  }
+
+  /**
+   * Starts waiting rows while there are free slots, in the queue's fair order. Nothing starts
+   * while this instance's heartbeat is overdue (others may have released its leases); the next
+   * beat resumes. A row whose lease is half gone is given back rather than risk it expiring
+   * mid-call while another instance sends it too.
+   */
+  private pump(): void {
+    if (this.stopped || !this.heartbeat.alive()) return;
+    while (this.running.size < this.config.dispatchConcurrency) {
+      const next = this.queue.next();
+      if (next === null) return;
+      const { endpoint, item: held } = next;
+      const now = this.clock.now().getTime();
+      if (held.leasedUntil - now <= this.config.leaseMs / 2) {
+        this.queue.done(endpoint);
+        this.release([this.forget(held)]);
+        continue;
+      }
+      if (held.attempt.delivery !== 'email') {
+        const decision = this.breakers.decide(endpoint, now);
+        if (!decision.allowed) {
+          this.queue.done(endpoint);
+          this.forget(held);
+          this.results.defer({ eventId: held.attempt.id, until: new Date(decision.retryAt) });
+          continue;
+        }
+      }
+      this.start(held);
+    }
+  }
+
+  private start(held: Held): void {
+    const task = (held.attempt.delivery === 'email' ? this.sendEmail(held.attempt) : this.attempt(held.attempt, held.endpoint))
+      .catch((error: Error) => this.logger.error({ msg: 'delivery attempt crashed; its lease will expire and it is retried', eventId: held.attempt.id, reason: error.message }))
+      .finally(() => {
+        this.forget(held);
+        this.queue.done(held.endpoint);
+        this.running.delete(task);
+        this.pump();
+        this.onSlotFreed();
+      });
+    this.running.add(task);
+  }
+
+  private forget(held: Held): ClaimedAttempt {
+    this.held.delete(held.attempt.id);
+    return held.attempt;
   }
 
   /** Gives leased attempts back unattempted: pending, due at once, for any instance. */
@@ -159,53 +287,52 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     for (const attempt of attempts) this.results.defer({ eventId: attempt.id, until: now });
   }
 
-  private startAll(rows: ClaimedAttempt[]): void {
-    for (const row of rows) {
-      const task = this.deliver(row)
-        .catch((error: Error) => this.logger.error({ msg: 'delivery attempt crashed; its lease will expire and it is retried', eventId: row.id, reason: error.message }))
-        .finally(() => {
-          this.running.delete(task);
-          this.onSlotFreed();
-        });
-      this.running.add(task);
+  /**
+   * Extends every lease held in memory (waiting or in flight: a long call keeps its row). A row the
+   * answer leaves out is no longer this instance's: if it still waits, it is dropped unsent.
+   */
+  private async renew(): Promise<void> {
+    const ids = [...this.held.keys()];
+    if (ids.length === 0) return;
+    const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
+    let kept: Set<string>;
+    try {
+      kept = await this.repository.renew(ids, this.config.leaseMs, this.heartbeat.id);
+    } catch (error) {
+      this.logger.error({ msg: 'could not renew leases; rows whose lease runs low are given back', rows: ids.length, reason: (error as Error).message });
+      return;
     }
+    const lost = new Set<string>();
+    for (const id of ids) {
+      const held = this.held.get(id);
+      if (!held) continue;
+      if (kept.has(id)) held.leasedUntil = leasedUntil;
+      else lost.add(id);
+    }
+    if (lost.size === 0) return;
+    for (const id of lost) this.held.delete(id);
+    const dropped = this.queue.remove((held) => lost.has(held.attempt.id));
+    this.logger.warn({ msg: 'leases lost (completed, released or taken by another instance); not sending those rows', rows: lost.size, waiting: dropped.length });
+  }
+
+  /** This instance was taken for dead: everything waiting is dropped unsent (calls in flight cannot be recalled; their results will not be written). */
+  private dropHeld(): void {
+    this.queue.remove();
+    this.held.clear();
   }
 
   /** Refills in batches rather than one row per completion, which would cost a query per delivery. */
   private onSlotFreed(): void {
-    if (this.handedOver.length > 0) this.startHandedOver();
     const free = this.free();
     const worthAQuery = free >= Math.min(this.config.dispatchBatch, Math.ceil(this.config.dispatchConcurrency / 4)) || this.running.size === 0;
     if ((this.backlog || this.signalled.size > 0) && worthAQuery) this.fill();
   }
 
-  private async deliver(row: ClaimedAttempt): Promise<void> {
-    if (row.skipReason !== null) return this.recordWithoutCall(row, row.skipReason);
-    if (row.delivery === 'email') return this.sendEmail(row);
-    if (row.url === null) return this.recordWithoutCall(row, 'no target URL');
-    const host = hostOf(row.url);
-    // A row for a host whose circuit is open is given back at once rather than holding a dispatch
-    // slot while it queues behind that host's calls; decide() below still rules once it has a host slot.
-    const openUntil = this.breaker.openUntil(host, this.clock.now().getTime());
-    if (openUntil !== null) return this.results.defer({ eventId: row.id, until: new Date(openUntil) });
-    await this.hosts.acquire(host);
-    try {
-      // Shutting down: a row still waiting for its host is given back rather than started, so the
-      // process stops within one call's time instead of working through everything it had claimed.
-      if (this.stopped) return this.results.defer({ eventId: row.id, until: this.clock.now() });
-      const decision = this.breaker.decide(host, this.clock.now().getTime());
-      if (!decision.allowed) return this.results.defer({ eventId: row.id, until: new Date(decision.retryAt) });
-      await this.attempt(row, host);
-    } finally {
-      this.hosts.release(host);
-    }
-  }
-
   /** Traced, the attempt is a client span, child of the message's trace context, and the target gets its `traceparent`. */
-  private async attempt(row: ClaimedAttempt, host: string): Promise<void> {
+  private async attempt(row: ClaimedAttempt, endpoint: Endpoint): Promise<void> {
     const now = this.clock.now();
     const span = startSpan('notification-service', row.method, SpanKind.CLIENT, row.traceContext, {
-      'http.request.method': row.method, 'server.address': host, 'ordercast.event_id': row.id, 'ordercast.webhook_id': row.messageId, 'ordercast.attempt': row.attempt,
+      'http.request.method': row.method, 'server.address': endpoint.host, 'ordercast.event_id': row.id, 'ordercast.webhook_id': row.messageId, 'ordercast.attempt': row.attempt,
     });
     let prepared: { request: HttpRequest; maskedHeaders: Record<string, string> };
     try {
@@ -218,9 +345,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const result = await this.invoker.invoke(prepared.request);
     if (span) endAttemptSpan(span, result);
-    const succeeded = result.kind === 'response' && result.statusCode >= 200 && result.statusCode < 300;
-    if (succeeded) this.breaker.recordSuccess(host);
-    else this.breaker.recordFailure(host, this.clock.now().getTime());
+    this.breakers.record(endpoint, callOutcome(result), this.clock.now().getTime());
     this.recordResult(row, result, prepared.maskedHeaders);
   }
 
@@ -247,19 +372,18 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Email goes to one SMTP server, whose connection pool bounds the concurrency; the per-host
-   * limit and circuit breaker are for the many webhook hosts. The Event keeps the SMTP reply as
-   * its response, and To and Subject as its request headers.
+   * Email goes to one SMTP server, whose connection pool bounds the concurrency; circuit breakers
+   * are for the many webhook hosts. The Event keeps the SMTP reply as its response, and To and
+   * Subject as its request headers.
    */
   private async sendEmail(row: ClaimedAttempt): Promise<void> {
-    if (row.email === null) return this.recordWithoutCall(row, 'no email address');
     const started = Date.now();
     let headers: Record<string, string> | null = null;
     let outcome: EmailOutcome;
     try {
       const { subject, text } = renderEmail(JSON.parse(row.body) as DeliveryBody);
-      headers = { To: row.email, Subject: subject };
-      outcome = { kind: 'reply', ...(await this.mailer.send({ to: row.email, subject, text, messageId: row.messageId })) };
+      headers = { To: row.email as string, Subject: subject };
+      outcome = { kind: 'reply', ...(await this.mailer.send({ to: row.email as string, subject, text, messageId: row.messageId })) };
     } catch (error) {
       outcome = { kind: 'error', error: (error as Error).message };
     }
@@ -317,14 +441,6 @@ function endAttemptSpan(span: TraceSpan, result: HttpResult): void {
 
 function sendsBody(method: HttpMethod): boolean {
   return method !== 'GET' && method !== 'DELETE';
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host.toLowerCase();
-  } catch {
-    return url;
-  }
 }
 
 /** Registered headers minus those Ordercast sets itself, compared case-insensitively. */

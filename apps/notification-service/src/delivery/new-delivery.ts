@@ -12,6 +12,8 @@ export interface DeliveryCause {
   changeId: string | null;
   type: string;
   occurredAt: string;
+  /** The order's version the cause describes: the change's, or the latest snapshot's for manual sends. */
+  sequence: number;
   merchant: string;
   channel: string;
   orderId: string;
@@ -60,6 +62,7 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
     type: cause.type,
     scope,
     occurredAt: cause.occurredAt,
+    sequence: cause.sequence,
     merchant: cause.merchant,
     channel: cause.channel,
     orderId: cause.orderId,

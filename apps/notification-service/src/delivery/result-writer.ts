@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { NotificationMetrics } from '../metrics/notification-metrics';
 import { AttemptResult, Deferral, DispatchRepository } from './dispatch.repository';
+import { InstanceHeartbeat } from './instance-heartbeat';
 
 /** Results written per transaction at most; more wait for the next flush. */
 const MAX_FLUSH = 500;
@@ -14,7 +15,8 @@ const MAX_BUFFERED = 20_000;
  * Write-behind buffer for attempt results. Thousands of deliveries a second cannot each have
  * their own transaction, so completions wait up to RESULT_FLUSH_MS (or until MAX_FLUSH have
  * gathered) and are written together. A result lost in a crash only means the row's lease
- * expires and it is delivered again: at-least-once, as promised.
+ * expires and it is delivered again: at-least-once, as promised. Results are written as this
+ * instance's (the lease holder's), so one for a row whose lease moved on changes nothing.
  */
 @Injectable()
 export class ResultWriter {
@@ -29,6 +31,7 @@ export class ResultWriter {
     private readonly repository: DispatchRepository,
     private readonly config: NotificationServiceConfig,
     private readonly metrics: NotificationMetrics,
+    private readonly instance: InstanceHeartbeat,
   ) {}
 
   record(result: AttemptResult): void {
@@ -71,7 +74,7 @@ export class ResultWriter {
     const results = this.results.splice(0, MAX_FLUSH);
     const deferrals = this.deferrals.splice(0, MAX_FLUSH);
     this.flushing = this.repository
-      .record(results, deferrals)
+      .record(results, deferrals, this.instance.id)
       .then(() => {
         this.lastFlushFailed = false;
         this.metrics.recordAttempts(results);

@@ -11,6 +11,7 @@ function body(overrides: { scope?: string; type?: string; change?: unknown; orde
     type: overrides.type ?? 'order.state.changed',
     scope: overrides.scope ?? 'state.completed',
     occurredAt: '2025-01-01T11:00:00.000Z',
+    sequence: 4,
     merchant: 'acme',
     channel: 'web-se',
     orderId: 'order-1',

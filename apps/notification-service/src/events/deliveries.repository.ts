@@ -3,6 +3,7 @@ import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ClaimedAttempt } from '../delivery/dispatch.repository';
 import type { NewDelivery } from '../delivery/new-delivery';
+import { roundRobin } from '../delivery/round-robin';
 import { SnapshotRow, upsertSnapshots } from '../orders/order-snapshot.store';
 import { POLL_RETENTION_DAYS } from '../polling/poll-options';
 import { insertPollMessages, PollQueue } from '../polling/poll-queue';
@@ -22,8 +23,11 @@ export interface InsertedDeliveries {
 export interface InsertOptions {
   /** Order snapshots to keep, in the same statement (ingest). */
   snapshots?: SnapshotRow[];
-  /** Lease the first `count` webhook and email attempts for `ms` to the caller's dispatcher, which then needs no claim. */
-  lease?: { count: number; ms: number };
+  /**
+   * Lease `count` webhook and email attempts for `ms` to the caller's dispatcher `owner`, which then
+   * needs no claim; taken round-robin over merchants, so one merchant's burst leaves room for the others.
+   */
+  lease?: { count: number; ms: number; owner: string };
 }
 
 /**
@@ -45,10 +49,11 @@ export class DeliveriesRepository {
     const snapshots = options.snapshots ?? [];
     if (deliveries.length === 0 && snapshots.length === 0) return { eventIds: [], pendingIds: [], leased: [], queuedMerchants: [] };
     const leaseCount = options.lease?.count ?? 0;
-    const leased = new Set(deliveries.filter((d) => d.target.delivery !== 'poll').slice(0, leaseCount).map((d) => d.eventId));
+    const dispatched = deliveries.filter((d) => d.target.delivery !== 'poll');
+    const leased = new Set(roundRobin(dispatched, leaseCount, (d) => d.merchant).map((d) => d.eventId));
     const [rows, bodies] = insertParameters(deliveries, leased);
     const created = await runPrepared<{ id: string; skip_reason: string | null }>(executor, INSERT_DELIVERIES, [
-      rows, POLL_QUEUED_RESPONSE, bodies, JSON.stringify(snapshots), options.lease?.ms ?? 0, POLL_RETENTION_DAYS,
+      rows, POLL_QUEUED_RESPONSE, bodies, JSON.stringify(snapshots), options.lease?.ms ?? 0, POLL_RETENTION_DAYS, options.lease?.owner ?? null,
     ]);
     const skipReasons = new Map(created.map((row) => [row.id, row.skip_reason]));
     const inserted = deliveries.filter((d) => skipReasons.has(d.eventId));
@@ -69,7 +74,7 @@ export class DeliveriesRepository {
 
 /**
  * $1: the rows, $2: the poll attempt's response text, $3: the bodies (see insertParameters), $4: order
- * snapshots, $5: lease in ms, $6: days a poll message is kept. The leased attempts come back with the
+ * snapshots, $5: lease in ms, $6: days a poll message is kept, $7: the lease holder. The leased attempts come back with the
  * reason their target is disabled, if it is, as a claim would tell.
  */
 const INSERT_DELIVERIES = preparedStatement(
@@ -98,9 +103,9 @@ const INSERT_DELIVERIES = preparedStatement(
      )}
    ), created AS (
      INSERT INTO "notifications"."events" (id, message_id, merchant, order_id, channel, notification_id, subscription_id, reference, scope, type, delivery,
-                                           attempt, trigger, created_at, lease_until, ${NEW_ATTEMPT_OUTCOME_COLUMNS})
+                                           attempt, trigger, created_at, lease_until, lease_owner, ${NEW_ATTEMPT_OUTCOME_COLUMNS})
      SELECT i.event_id, i.message_id, i.merchant, i.order_id, i.channel, i.notification_id, i.subscription_id, i.reference, i.scope, i.type, i.delivery,
-            1, i.trigger, i.created_at, CASE WHEN i.leased THEN now() + $5::int * interval '1 millisecond' END,
+            1, i.trigger, i.created_at, CASE WHEN i.leased THEN now() + $5::int * interval '1 millisecond' END, CASE WHEN i.leased THEN $7::uuid END,
             ${newAttemptOutcome('i.delivery', 'i.created_at', '$2')}
      FROM input i JOIN inserted m ON m.id = i.message_id
      RETURNING id, merchant, notification_id
@@ -114,6 +119,7 @@ function leasedAttempt(d: NewDelivery, skipReason: string | null): ClaimedAttemp
   return {
     id: d.eventId,
     messageId: d.messageId,
+    merchant: d.merchant,
     attempt: 1,
     trigger: d.trigger,
     delivery: d.target.delivery,

@@ -87,4 +87,8 @@ export class EventEntity {
   /** A dispatcher's claim; an expired lease makes the row claimable again. */
   @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
   leaseUntil!: Date | null;
+
+  /** The dispatcher instance holding the lease; only it may record the attempt's result. */
+  @Column({ name: 'lease_owner', type: 'uuid', nullable: true })
+  leaseOwner!: string | null;
 }

@@ -31,8 +31,9 @@ export class ManualTrigger {
   ) {}
 
   async trigger(merchant: string, orderId: string, request: TriggerDto): Promise<EventRecord[]> {
-    const sealedOrder = await this.snapshots.findLatest(merchant, orderId);
-    if (!sealedOrder) throw new NotFoundException(`order ${orderId} not found`);
+    const latest = await this.snapshots.findLatest(merchant, orderId);
+    if (!latest) throw new NotFoundException(`order ${orderId} not found`);
+    const sealedOrder = latest.order;
     const registrations = sealedOrder.notifications.filter(
       (r) => (request.notificationId === undefined || r.id === request.notificationId) && (request.reference === undefined || r.reference === request.reference),
     );
@@ -45,6 +46,7 @@ export class ManualTrigger {
       changeId: null,
       type: MANUAL_TYPE,
       occurredAt: now.toISOString(),
+      sequence: latest.sequence,
       merchant,
       channel: sealedOrder.channel,
       orderId,

@@ -7,39 +7,49 @@ import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { publicOrder } from '../delivery/delivery-body';
-import { registrationTarget } from '../delivery/delivery-target';
+import { DeliveryTarget, registrationTarget } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import { deliveryCause, newDelivery, NewDelivery } from '../delivery/new-delivery';
 import { DeliveriesRepository } from '../events/deliveries.repository';
-import { ScopeMatcher } from '../matching/scope-matcher';
+import { Refusal, ScopeMatcher } from '../matching/scope-matcher';
 import { NotificationMetrics } from '../metrics/notification-metrics';
 import { latestSnapshots, SealedChange } from '../orders/order-snapshot.store';
 import { coversChannel, EnabledSubscription, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { IngestAttempts, MAX_INGEST_ATTEMPTS } from './ingest-attempts';
 
-/** A change of the batch with its ingest span (null when tracing is off). */
-interface IngestedChange extends SealedChange {
+/** A readable change, the message it came in and its ingest span (null when tracing is off). */
+interface ReceivedChange extends SealedChange {
+  message: IncomingMessage;
   span: TraceSpan | null;
 }
 
 /**
  * Turns a batch of change events into pending Events in two round trips: read the merchants'
- * enabled subscriptions, then one statement writing the latest order snapshots and one message
+ * enabled subscriptions (while the batch's attempts are counted, see below), then one statement writing the latest order snapshots and one message
  * and first attempt per match. Resolving only after that statement committed is what lets the
  * bus commit offsets safely; the unique key makes a redelivered batch harmless.
  *
  * As many attempts as the local dispatcher can take now are inserted already leased to it and
  * handed over with what to send: each saves the dispatcher a claim, and the delivery a round trip.
+ * They are chosen round-robin over merchants, so one merchant's burst does not take every place.
+ *
+ * Every attempt at a change is counted durably first (see {@link IngestAttempts}). When an earlier
+ * delivery of a batch did not finish, its changes are ingested one at a time, so only the change
+ * that fails keeps counting; after {@link MAX_INGEST_ATTEMPTS} it is parked and the rest of its
+ * partition moves on.
  *
  * Traced, each change gets a consumer span, child of the producer span in its message's headers,
- * ending once the batch committed; its deliveries keep that span's context for their attempts.
+ * ending once the batch settled (committed, parked or failed); its deliveries keep that span's
+ * context for their attempts.
  */
 @Injectable()
 export class OrderEventsIngest {
   private readonly logger = new Logger(OrderEventsIngest.name);
-  private readonly matcher = new ScopeMatcher();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly matcher: ScopeMatcher,
+    private readonly attempts: IngestAttempts,
     private readonly subscriptions: SubscriptionsRepository,
     private readonly deliveries: DeliveriesRepository,
     private readonly signal: DispatchSignal,
@@ -50,36 +60,89 @@ export class OrderEventsIngest {
   ) {}
 
   async handleBatch(messages: IncomingMessage[]): Promise<void> {
-    const changes = messages.flatMap((message) => this.parse(message));
-    if (changes.length === 0) return;
-    await endWhenSettled(changes.map((change) => change.span), this.ingest(changes));
+    const received = messages.flatMap((message) => this.parse(message));
+    if (received.length === 0) return;
+    await endWhenSettled(received.map((change) => change.span), this.handleChanges(received));
   }
 
-  private async ingest(changes: IngestedChange[]): Promise<void> {
-    const subscriptions = await this.subscriptions.findEnabled([...new Set(changes.map((change) => change.event.merchant))]);
+  private async handleChanges(received: ReceivedChange[]): Promise<void> {
+    // Independent of each other, so counting the attempts costs no time on top of reading the subscriptions.
+    const [earlier, subscriptions] = await Promise.all([
+      this.attempts.begin(received.map((change) => change.event)),
+      this.subscriptions.findEnabled([...new Set(received.map((change) => change.event.merchant))]),
+    ]);
+    const todo = received.filter((change) => !this.isParked(change, earlier));
+    if (todo.length === 0) return;
+    if (todo.every((change) => !earlier.has(change.event.id))) return this.ingestBatch(todo, subscriptions);
+    // An earlier delivery of these changes did not finish: one at a time, so only the failing one keeps counting.
+    for (const change of todo) {
+      const unfinished = earlier.get(change.event.id)?.attempts ?? 0;
+      if (unfinished >= MAX_INGEST_ATTEMPTS) await this.park(change, unfinished);
+      else {
+        if (unfinished > 0) await this.attempts.retry(change.event);
+        await this.ingestBatch([change], subscriptions);
+        await this.attempts.finish(change.event);
+      }
+    }
+  }
+
+  private async ingestBatch(changes: ReceivedChange[], subscriptions: EnabledSubscription[]): Promise<void> {
+    const events = changes.map((change) => change.event);
+    try {
+      await this.ingest(changes, subscriptions);
+    } catch (error) {
+      await this.attempts.recordFailure(events, (error as Error).message).catch(() => undefined);
+      throw error;
+    }
+    this.attempts.finishLater(events);
+  }
+
+  private isParked(change: ReceivedChange, earlier: ReadonlyMap<string, { parked: boolean }>): boolean {
+    if (!earlier.get(change.event.id)?.parked) return false;
+    this.logger.warn({ msg: 'skipping a parked change delivered again', changeId: change.event.id, orderId: change.event.orderId, merchant: change.event.merchant });
+    return true;
+  }
+
+  private async park(change: ReceivedChange, attempts: number): Promise<void> {
+    const { event, message } = change;
+    const reason = (await this.attempts.lastError(event)) ?? `ingest did not finish in ${attempts} attempts: the service stopped or crashed while ingesting it`;
+    change.span?.fail(`parked after ${attempts} attempts: ${reason}`);
+    // Registrations as ingest keeps them: sealed, the malformed ones left out.
+    await this.attempts.park({ event: { ...event, order: change.sealedOrder }, message, attempts, reason });
+    this.metrics.parkedChanges.inc();
+    this.logger.error({
+      msg: 'parked a change whose ingest keeps failing; its partition moves on', changeId: event.id, orderId: event.orderId, merchant: event.merchant,
+      type: event.type, topic: message.topic, partition: message.partition, offset: message.offset, attempts, reason,
+    });
+  }
+
+  private async ingest(changes: ReceivedChange[], subscriptions: EnabledSubscription[]): Promise<void> {
     const now = this.clock.now();
     const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
-    const lease = { count: this.signal.capacity(), ms: this.config.leaseMs };
+    const offer = this.signal.lease();
+    const lease = offer === null ? undefined : { count: offer.count, ms: this.config.leaseMs, owner: offer.owner };
     const inserted = await this.deliveries.insert(this.dataSource, deliveries, { snapshots: latestSnapshots(changes), lease });
     // Counted from before the statement, so never later than the lease the database set.
-    this.signal.accept(inserted.leased, now.getTime() + lease.ms);
+    this.signal.accept(inserted.leased, now.getTime() + this.config.leaseMs);
     this.signal.notify(inserted.pendingIds);
     this.deliveries.announce(inserted);
     this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));
   }
 
-  private deliveriesFor(change: IngestedChange, subscriptions: EnabledSubscription[], now: Date): NewDelivery[] {
+  private deliveriesFor(change: ReceivedChange, subscriptions: EnabledSubscription[], now: Date): NewDelivery[] {
     const { event, sealedOrder } = change;
     const targets = [
       ...sealedOrder.notifications.map(registrationTarget),
       ...subscriptions.filter((s) => s.merchant === event.merchant && coversChannel(s, event.channel)).map(subscriptionTarget),
     ];
-    const matches = this.matcher.match(targets, event.previous, event.order);
+    const { matches, refusals } = this.matcher.evaluate(targets, event.previous, event.order);
+    for (const refusal of refusals) this.recordRefusal(event, refusal);
     if (matches.length === 0) return [];
     const cause = deliveryCause({
       changeId: event.id,
       type: event.type,
       occurredAt: event.occurredAt,
+      sequence: event.sequence,
       merchant: event.merchant,
       channel: event.channel,
       orderId: event.orderId,
@@ -90,8 +153,19 @@ export class OrderEventsIngest {
     return matches.map((match) => newDelivery(cause, match.target, match.label, 'automatic', now));
   }
 
+  /** A watch not evaluated within the matching budget is a non-match; the merchant's operators find out from this line and the metric. */
+  private recordRefusal(event: OrderChangeEvent, refusal: Refusal<DeliveryTarget>): void {
+    this.metrics.matchRefusals.inc({ kind: refusal.kind });
+    const { target } = refusal;
+    this.logger.warn({
+      msg: 'watch recorded as a non-match: over the matching budget', changeId: event.id, orderId: event.orderId, merchant: event.merchant,
+      [target.kind === 'registration' ? 'notificationId' : 'subscriptionId']: target.id, reference: target.reference, pointer: refusal.pointer,
+      kind: refusal.kind, reason: refusal.reason,
+    });
+  }
+
   /** A message that can never be ingested is logged and skipped rather than blocking its partition forever. */
-  private parse(message: IncomingMessage): IngestedChange[] {
+  private parse(message: IncomingMessage): ReceivedChange[] {
     let event: OrderChangeEvent;
     try {
       event = parseOrderChangeEvent(message.value);
@@ -101,12 +175,11 @@ export class OrderEventsIngest {
       this.logger.error({ msg: 'skipping unreadable change event', topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, reason: (error as Error).message });
       return [];
     }
-    const usable = event.order.notifications.filter((registration) => isUsableRegistration(registration, this.box));
-    if (usable.length < event.order.notifications.length) {
-      this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored: event.order.notifications.length - usable.length });
-    }
+    const sealedOrder = { ...event.order, notifications: event.order.notifications.filter((registration) => isUsableRegistration(registration, this.box)) };
+    const ignored = event.order.notifications.length - sealedOrder.notifications.length;
+    if (ignored > 0) this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored });
     // Sealed by order-service with the shared key: kept as they came, opened only to call the target.
-    return [{ event, sealedOrder: { ...event.order, notifications: usable }, span: startProcessSpan('notification-service', message, event.id) }];
+    return [{ event, sealedOrder, message, span: startProcessSpan('notification-service', message, event.id) }];
   }
 }
 

@@ -1,38 +1,51 @@
-import Ajv, { ValidateFunction } from 'ajv';
-import { JsonSchema, regexKeywords } from '@ordercast/contracts';
+import type { ValidateFunction } from 'ajv';
+import { analyseScopeSchema, createScopeAjv, regexKeywords } from '@ordercast/contracts';
 
 const MAX_CACHED = 5000;
 
+/** A schema ready to run: its validator and the bound on schema applications per value node. */
+export interface PreparedSchema {
+  validate: ValidateFunction;
+  cost: number;
+}
+
+/** Why a schema is never run: registration refuses it, but a change event from before that rule, or from another producer, may carry it. */
+export interface RefusedSchema {
+  refused: string;
+}
+
 /**
- * Compiles each distinct watch schema once. Registrations repeat the same few schemas on
- * thousands of orders, and compiling is far slower than validating. A schema that does not
- * compile (it was validated at registration, so only a newer Ajv could reject it), or that uses
- * a regular expression (which could backtrack for minutes on an order value), never matches.
+ * Compiles each distinct watch schema once, with the same Ajv configuration registration
+ * validates with. Registrations repeat the same few schemas on thousands of orders, and
+ * compiling is far slower than validating. A schema registration would refuse (a regular
+ * expression, which could backtrack for minutes on an order value; an evaluation cost without
+ * bound; one that does not compile) is remembered as refused with the reason, never compiled.
  */
 export class SchemaCache {
-  private readonly ajv = new Ajv({ strict: false, allErrors: false });
-  private readonly compiled = new Map<string, ValidateFunction | null>();
+  private readonly ajv = createScopeAjv();
+  private readonly prepared = new Map<string, PreparedSchema | RefusedSchema>();
 
-  isValid(schema: JsonSchema, value: unknown): boolean {
-    if (schema === true) return true;
-    if (schema === false) return false;
-    const validate = this.validatorFor(schema);
-    return validate !== null && validate(value) === true;
+  prepare(schema: Record<string, unknown>): PreparedSchema | RefusedSchema {
+    const key = JSON.stringify(schema);
+    const cached = this.prepared.get(key);
+    if (cached !== undefined) return cached;
+    if (this.prepared.size >= MAX_CACHED) this.prepared.clear();
+    const entry = this.compile(schema);
+    this.prepared.set(key, entry);
+    return entry;
   }
 
-  private validatorFor(schema: Record<string, unknown>): ValidateFunction | null {
-    const key = JSON.stringify(schema);
-    const cached = this.compiled.get(key);
-    if (cached !== undefined) return cached;
-    if (this.compiled.size >= MAX_CACHED) this.compiled.clear();
-    let validate: ValidateFunction | null;
+  private compile(schema: Record<string, unknown>): PreparedSchema | RefusedSchema {
+    const analysis = analyseScopeSchema(schema);
+    if (analysis.errors.length > 0) return { refused: analysis.errors.join('; ') };
+    if (regexKeywords(schema).length > 0) return { refused: 'schema uses a regular expression (pattern, patternProperties)' };
     try {
-      // Refused at registration; a change event from before that rule, or from another producer, may still carry one.
-      validate = regexKeywords(schema).length > 0 ? null : this.ajv.compile(schema);
-    } catch {
-      validate = null;
+      return { validate: this.ajv.compile(schema), cost: analysis.cost };
+    } catch (error) {
+      return { refused: `schema does not compile: ${(error as Error).message}` };
+    } finally {
+      // The validator stays usable; Ajv's own cache, keyed by the object, would otherwise keep every schema seen.
+      this.ajv.removeSchema(schema);
     }
-    this.compiled.set(key, validate);
-    return validate;
   }
 }

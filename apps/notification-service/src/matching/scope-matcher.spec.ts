@@ -229,16 +229,69 @@ describe('SchemaCache', () => {
     const compile = jest.spyOn(Ajv.prototype, 'compile');
     const cache = new SchemaCache();
     for (let i = 0; i < 5; i++) {
-      expect(cache.isValid({ enum: ['a'] }, 'a')).toBe(true);
-      expect(cache.isValid({ enum: ['b'] }, 'a')).toBe(false);
+      expect(cache.prepare({ enum: ['a'] })).toEqual({ validate: expect.any(Function), cost: 2 });
+      expect(cache.prepare({ enum: ['b'] })).toEqual({ validate: expect.any(Function), cost: 2 });
     }
     expect(compile).toHaveBeenCalledTimes(2);
     compile.mockRestore();
   });
 
-  it('never matches a schema with a regular expression, instead of backtracking on the value', () => {
-    const cache = new SchemaCache();
-    expect(cache.isValid({ type: 'string', pattern: '^(a+)+$' }, `${'a'.repeat(40)}!`)).toBe(false);
-    expect(cache.isValid({ type: 'string', pattern: '^a+$' }, 'aaa')).toBe(false);
+  it('runs schemas with local $refs, which stay functions of their own', () => {
+    const prepared = new SchemaCache().prepare({ $defs: { status: { enum: ['accepted', 'completed'] } }, anyOf: [{ $ref: '#/$defs/status' }, { const: 'declined' }] });
+    if ('refused' in prepared) throw new Error(prepared.refused);
+    expect([prepared.validate('completed'), prepared.validate('declined'), prepared.validate('checkout')]).toEqual([true, true, false]);
+  });
+
+  it('never compiles a schema with a regular expression, instead of backtracking on the value', () => {
+    const compile = jest.spyOn(Ajv.prototype, 'compile');
+    expect(new SchemaCache().prepare({ type: 'string', pattern: '^(a+)+$' })).toEqual({ refused: expect.stringMatching(/regular expression/) });
+    expect(compile).not.toHaveBeenCalled();
+    compile.mockRestore();
+  });
+});
+
+describe('ScopeMatcher: the matching budget', () => {
+  const checkout = anOrder();
+  const order = (customer: Record<string, unknown>) => ({ ...withState(checkout, 'processing'), customer });
+  const watcher = (pointer: string, schema: Record<string, unknown>) => ({ scope: [{ pointer, schema }] });
+  const anyOfChain = (levels: number) => {
+    const $defs: Record<string, unknown> = { [`l${levels}`]: { type: 'string' } };
+    for (let level = 0; level < levels; level++) $defs[`l${level}`] = { anyOf: [{ $ref: `#/$defs/l${level + 1}` }, { $ref: `#/$defs/l${level + 1}` }] };
+    return { $defs, $ref: '#/$defs/l0' };
+  };
+
+  it('refuses a schema registration would refuse, without compiling or running it, and still matches the other watches', () => {
+    const bomb = { scope: [{ pointer: '/customer/name', schema: anyOfChain(22) }, ...state('processing')] };
+    const outcome = matcher.evaluate([bomb], checkout, order({ name: 42 }));
+    expect(outcome.matches).toEqual([{ target: bomb, label: 'state.processing' }]);
+    expect(outcome.refusals).toEqual([{ target: bomb, pointer: '/customer/name', kind: 'schema', reason: expect.stringMatching(/22 levels deep/) }]);
+    const uniqueItems = watcher('/customer/tags', { type: 'array', uniqueItems: true });
+    expect(matcher.evaluate([uniqueItems], checkout, order({ tags: [1, 2] })).refusals).toEqual([
+      expect.objectContaining({ kind: 'schema', reason: expect.stringMatching(/uniqueItems at \/ needs maxItems/) }),
+    ]);
+  });
+
+  it('does not run a schema on a value with more nodes than the budget allows', () => {
+    const small = new ScopeMatcher({ maxValueNodes: 100, maxStepsPerChange: 1_000_000 });
+    const items = watcher('/customer/tags', { type: 'array', items: { type: 'integer' } });
+    expect(small.evaluate([items], checkout, order({ tags: [...Array(99).keys()] })).matches).toHaveLength(1);
+    const outcome = small.evaluate([items], checkout, order({ tags: [...Array(100).keys()] }));
+    expect(outcome).toEqual({ matches: [], refusals: [expect.objectContaining({ target: items, kind: 'value', reason: expect.stringMatching(/more than 100 nodes/) })] });
+  });
+
+  it('refuses what would exceed the change\'s step budget, the same targets on every evaluation', () => {
+    const tight = new ScopeMatcher({ maxValueNodes: 1000, maxStepsPerChange: 250 });
+    const targets = [1, 2, 3].map(() => watcher('/customer/tags', { type: 'array', items: { type: 'integer' } }));
+    const next = order({ tags: [...Array(59).keys()] });
+    const first = tight.evaluate(targets, checkout, next);
+    expect(first.matches.map((m) => m.target)).toEqual([targets[0], targets[1]]);
+    expect(first.refusals).toEqual([expect.objectContaining({ target: targets[2], kind: 'budget', reason: expect.stringMatching(/takes up to 120 steps; the change has 10 of its 250 left/) })]);
+    expect(tight.evaluate(targets, checkout, next)).toEqual(first);
+  });
+
+  it('honours format', () => {
+    const email = watcher('/customer/email', { type: 'string', format: 'email' });
+    expect(matcher.match([email], checkout, order({ email: 'erp-buyer@shop.example' }))).toHaveLength(1);
+    expect(matcher.match([email], checkout, order({ email: 'not an address' }))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { STATE_POINTER, watchesRegistrations, type Order, type PreviousOrder, type Watch } from '@ordercast/contracts';
+import { STATE_POINTER, watchesRegistrations, type JsonSchema, type Order, type PreviousOrder, type Watch } from '@ordercast/contracts';
 import { deepEqual } from './deep-equal';
 import { valueAtPointer } from './json-pointer';
 import { SchemaCache } from './schema-cache';
@@ -13,6 +13,49 @@ export interface ScopeMatch<T extends Watcher> {
   /** The Event's scope label: `state.<status>`, `payment.<state>`, `shipping.<state>` or the pointer. */
   label: string;
 }
+
+/**
+ * Why a watch's schema was not run, which makes it a non-match: `schema` (registration would
+ * refuse it), `value` (the value at the pointer is larger than a schema may be run on) or
+ * `budget` (the change has spent its matching budget).
+ */
+export type RefusalKind = 'schema' | 'value' | 'budget';
+
+interface WatchRefusal {
+  kind: RefusalKind;
+  reason: string;
+}
+
+export interface Refusal<T extends Watcher> extends WatchRefusal {
+  target: T;
+  pointer: string;
+}
+
+export interface MatchOutcome<T extends Watcher> {
+  matches: ScopeMatch<T>[];
+  refusals: Refusal<T>[];
+}
+
+/**
+ * What one change may cost to match. A schema's cost (schema applications per value node, from
+ * its analysis) times the nodes of the value it runs on bounds the work of running it, so both
+ * limits are counted before anything runs and the result does not depend on timing: a
+ * redelivered change matches the same way.
+ */
+export interface MatchBudget {
+  /** Nodes (objects, arrays, scalars) of the largest value a schema is run on. */
+  maxValueNodes: number;
+  /** Schema applications (cost × nodes) over every schema run for one change. */
+  maxStepsPerChange: number;
+}
+
+/**
+ * Validation runs on the event loop, so a change's budget is what every other merchant may wait
+ * for: a schema application costs up to about half a microsecond here (when branches fail, Ajv
+ * builds an error object for each), so 200,000 of them are about 100 ms at worst, and the common
+ * watches (a state enum: a few applications) never come near it.
+ */
+export const DEFAULT_MATCH_BUDGET: MatchBudget = { maxValueNodes: 10_000, maxStepsPerChange: 200_000 };
 
 const COLLECTIONS = { '/payments': 'payment', '/shippings': 'shipping' } as const;
 type CollectionPointer = keyof typeof COLLECTIONS;
@@ -34,32 +77,90 @@ interface CollectionItem {
  * watches gives two matches and a watch listed twice gives one.
  */
 export class ScopeMatcher {
-  constructor(private readonly schemas = new SchemaCache()) {}
+  constructor(
+    private readonly budget: MatchBudget = DEFAULT_MATCH_BUDGET,
+    private readonly schemas = new SchemaCache(),
+  ) {}
 
   match<T extends Watcher>(targets: readonly T[], previous: PreviousOrder | null, order: Order): ScopeMatch<T>[] {
-    return targets.flatMap((target) => this.labels(target.scope, previous, order).map((label) => ({ target, label })));
+    return this.evaluate(targets, previous, order).matches;
+  }
+
+  /**
+   * The matches of one change, and the watches whose schema was not run because it would exceed
+   * the budget (see {@link MatchBudget}): those are non-matches the caller records. Targets are
+   * evaluated in the order given, so a change that runs out of budget refuses the same ones on
+   * every delivery.
+   */
+  evaluate<T extends Watcher>(targets: readonly T[], previous: PreviousOrder | null, order: Order): MatchOutcome<T> {
+    const steps = { remaining: this.budget.maxStepsPerChange };
+    const outcome: MatchOutcome<T> = { matches: [], refusals: [] };
+    for (const target of targets) {
+      const labels = new Set<string>();
+      for (const watch of target.scope) {
+        const fired = this.fire(watch, previous, order, steps);
+        if (Array.isArray(fired)) for (const label of fired) labels.add(label);
+        else outcome.refusals.push({ target, pointer: watch.pointer, ...fired });
+      }
+      for (const label of labels) outcome.matches.push({ target, label });
+    }
+    return outcome;
   }
 
   /** The distinct labels of the watches that fire, in watch order. */
   labels(watches: readonly Watch[], previous: PreviousOrder | null, order: Order): string[] {
-    const labels = new Set<string>();
-    for (const watch of watches) for (const label of this.fire(watch, previous, order)) labels.add(label);
-    return [...labels];
+    return this.match([{ scope: [...watches] }], previous, order).map((match) => match.label);
   }
 
-  private fire(watch: Watch, previous: PreviousOrder | null, order: Order): string[] {
+  private fire(watch: Watch, previous: PreviousOrder | null, order: Order, steps: { remaining: number }): string[] | WatchRefusal {
     // Refused at registration; one stored before the rule must not fire on every change.
     if (watchesRegistrations(watch.pointer)) return [];
     const before = previous === null ? undefined : valueAtPointer(previous, watch.pointer);
     const after = valueAtPointer(order, watch.pointer);
     if (deepEqual(before, after)) return [];
-    if ('schema' in watch && watch.schema !== undefined && !this.schemas.isValid(watch.schema, after)) return [];
+    if ('schema' in watch && watch.schema !== undefined) {
+      const verdict = this.check(watch.schema, after, steps);
+      if (verdict !== true) return verdict === false ? [] : verdict;
+    }
     if (isCollectionPointer(watch.pointer)) {
       const states = 'states' in watch ? watch.states : undefined;
       return collectionLabels(COLLECTIONS[watch.pointer], before, after, states);
     }
     return [watch.pointer === STATE_POINTER ? `state.${String(after)}` : watch.pointer];
   }
+
+  /** Whether the value is valid against the schema, or why the schema is not run on it. */
+  private check(schema: JsonSchema, value: unknown, steps: { remaining: number }): boolean | WatchRefusal {
+    if (typeof schema === 'boolean') return schema;
+    const prepared = this.schemas.prepare(schema);
+    if ('refused' in prepared) return { kind: 'schema', reason: prepared.refused };
+    const nodes = countNodes(value, this.budget.maxValueNodes);
+    if (nodes > this.budget.maxValueNodes) {
+      return { kind: 'value', reason: `the value has more than ${this.budget.maxValueNodes} nodes, the most a schema is run on` };
+    }
+    const cost = prepared.cost * nodes;
+    if (cost > steps.remaining) {
+      return { kind: 'budget', reason: `running the schema takes up to ${cost} steps; the change has ${steps.remaining} of its ${this.budget.maxStepsPerChange} left` };
+    }
+    steps.remaining -= cost;
+    try {
+      return prepared.validate(value) === true;
+    } catch (error) {
+      return { kind: 'schema', reason: `the schema failed on the value: ${(error as Error).message}` };
+    }
+  }
+}
+
+/** Nodes of a JSON value (every object, array and scalar), counted up to `limit + 1` without recursion. */
+export function countNodes(value: unknown, limit: number): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0 && count <= limit) {
+    const node = pending.pop();
+    count += 1;
+    if (node !== null && typeof node === 'object') for (const child of Object.values(node)) pending.push(child);
+  }
+  return count;
 }
 
 function isCollectionPointer(pointer: string): pointer is CollectionPointer {

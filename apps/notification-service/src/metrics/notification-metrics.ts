@@ -16,6 +16,9 @@ export class NotificationMetrics {
   readonly ingestLag: Histogram;
   readonly ingested: Counter;
   readonly consumerLag: Gauge<'partition'>;
+  readonly matchRefusals: Counter<'kind'>;
+  readonly parkedChanges: Counter;
+  readonly retentionDeleted: Counter<'table'>;
 
   constructor(metrics: MetricsRegistry, @InjectDataSource() dataSource: DataSource) {
     const registers = [metrics.registry];
@@ -37,6 +40,19 @@ export class NotificationMetrics {
       name: 'ordercast_consumer_lag_messages',
       help: 'Consumer lag in messages: change events in a partition after the last batch ingested from it',
       labelNames: ['partition'],
+      registers,
+    });
+    this.matchRefusals = new Counter({
+      name: 'ordercast_match_refusals_total',
+      help: 'Watches recorded as non-matches without running their schema: kind schema (over the limits or not compiling), value (too large) or budget (the change spent its matching budget)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.parkedChanges = new Counter({ name: 'ordercast_parked_changes_total', help: 'Change events parked after repeated ingest failures', registers });
+    this.retentionDeleted = new Counter({
+      name: 'ordercast_retention_deleted_total',
+      help: 'Rows deleted past their retention, by table',
+      labelNames: ['table'],
       registers,
     });
     new Gauge({

@@ -25,6 +25,10 @@ export class OrderSnapshotEntity {
   @Column({ name: 'last_modified', type: 'timestamptz' })
   lastModified!: Date;
 
+  /** The snapshot's order version (OrderChangeEvent.sequence); 0 for snapshots stored before versions were carried. */
+  @Column({ type: 'integer' })
+  sequence!: number;
+
   @Column({ name: 'change_id', type: 'text' })
   changeId!: string;
 

@@ -17,6 +17,7 @@ export interface SnapshotRow {
   snapshot: Order;
   occurred_at: string;
   last_modified: string;
+  sequence: number;
   change_id: string;
   change_type: string;
 }
@@ -36,6 +37,7 @@ export function latestSnapshots(changes: SealedChange[]): SnapshotRow[] {
     snapshot: sealedOrder,
     occurred_at: event.occurredAt,
     last_modified: event.order.lastModified,
+    sequence: event.sequence,
     change_id: event.id,
     change_type: event.type,
   }));
@@ -46,14 +48,20 @@ export function latestSnapshots(changes: SealedChange[]): SnapshotRow[] {
  * snapshot per order, so a late redelivery of an old change never overwrites a newer one.
  */
 export function upsertSnapshots(parameter: string): string {
-  return `INSERT INTO "notifications"."order_snapshots" (merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, updated_at)
-     SELECT merchant, order_id, channel, snapshot, occurred_at, last_modified, change_id, change_type, now()
+  return `INSERT INTO "notifications"."order_snapshots" (merchant, order_id, channel, snapshot, occurred_at, last_modified, sequence, change_id, change_type, updated_at)
+     SELECT merchant, order_id, channel, snapshot, occurred_at, last_modified, sequence, change_id, change_type, now()
      FROM json_to_recordset(${parameter}::json)
-       AS t(merchant text, order_id text, channel text, snapshot jsonb, occurred_at timestamptz, last_modified timestamptz, change_id text, change_type text)
+       AS t(merchant text, order_id text, channel text, snapshot jsonb, occurred_at timestamptz, last_modified timestamptz, sequence integer, change_id text, change_type text)
      ON CONFLICT (merchant, order_id) DO UPDATE SET
        channel = EXCLUDED.channel, snapshot = EXCLUDED.snapshot, occurred_at = EXCLUDED.occurred_at, last_modified = EXCLUDED.last_modified,
-       change_id = EXCLUDED.change_id, change_type = EXCLUDED.change_type, updated_at = now()
+       sequence = EXCLUDED.sequence, change_id = EXCLUDED.change_id, change_type = EXCLUDED.change_type, updated_at = now()
      WHERE (order_snapshots.occurred_at, order_snapshots.last_modified) <= (EXCLUDED.occurred_at, EXCLUDED.last_modified)`;
+}
+
+/** An order's latest snapshot (registrations sealed) and its version. */
+export interface LatestSnapshot {
+  order: Order;
+  sequence: number;
 }
 
 /** The latest snapshot of every order seen on the change stream (for manual sends). */
@@ -61,13 +69,13 @@ export function upsertSnapshots(parameter: string): string {
 export class OrderSnapshotStore {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The latest snapshot with sealed registrations, or null for an order this service never saw (or another merchant's). */
-  async findLatest(merchant: string, orderId: string): Promise<Order | null> {
-    const rows: { snapshot: Order }[] = await this.dataSource.query(
-      `SELECT snapshot FROM "notifications"."order_snapshots" WHERE merchant = $1 AND order_id = $2`,
+  /** The latest snapshot, or null for an order this service never saw (or another merchant's). */
+  async findLatest(merchant: string, orderId: string): Promise<LatestSnapshot | null> {
+    const rows: { snapshot: Order; sequence: number }[] = await this.dataSource.query(
+      `SELECT snapshot, sequence FROM "notifications"."order_snapshots" WHERE merchant = $1 AND order_id = $2`,
       [merchant, orderId],
     );
-    return rows[0]?.snapshot ?? null;
+    return rows[0] ? { order: rows[0].snapshot, sequence: rows[0].sequence } : null;
   }
 }
 

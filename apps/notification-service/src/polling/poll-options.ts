@@ -6,6 +6,8 @@ export interface PollingOptions {
   visibilityMs?: number;
   /** How often expired messages are purged; 1 hour by default, 0 turns the background purge off. */
   purgeIntervalMs?: number;
+  /** RETENTION_DAYS: messages older than this are purged even before their 30 days are up. */
+  retentionDays?: number;
 }
 
 export const DEFAULT_POLL_VISIBILITY_MS = 30_000;

@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { DEFAULT_POLL_PURGE_INTERVAL_MS, POLLING_OPTIONS, PollingOptions } from './poll-options';
+import { DEFAULT_POLL_PURGE_INTERVAL_MS, POLL_RETENTION_DAYS, POLLING_OPTIONS, PollingOptions } from './poll-options';
+import { NotificationMetrics } from '../metrics/notification-metrics';
 import { PollQueue } from './poll-queue';
 
-/** Deletes poll messages past their 30 days in the background; every instance may run it (SKIP LOCKED). */
+/** Deletes poll messages past their 30 days, or past RETENTION_DAYS when shorter, in the background; every instance may run it (SKIP LOCKED). */
 @Injectable()
 export class PollPurger implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PollPurger.name);
   private readonly intervalMs: number;
+  private readonly retentionDays: number;
   private timer: NodeJS.Timeout | null = null;
   private firstRun: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -14,14 +16,19 @@ export class PollPurger implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly queue: PollQueue,
     @Optional() @Inject(POLLING_OPTIONS) options: PollingOptions | null = null,
+    // Absent where the poll queue runs without the service's metrics (feature tests).
+    @Optional() @Inject(NotificationMetrics) private readonly metrics: NotificationMetrics | null = null,
   ) {
     this.intervalMs = options?.purgeIntervalMs ?? DEFAULT_POLL_PURGE_INTERVAL_MS;
+    this.retentionDays = Math.min(options?.retentionDays ?? POLL_RETENTION_DAYS, POLL_RETENTION_DAYS);
   }
 
   onApplicationBootstrap(): void {
     if (this.intervalMs <= 0) return;
     const run = () => {
-      this.running ??= this.purge().finally(() => (this.running = null));
+      this.running ??= this.purge()
+        .then(() => undefined, (error: unknown) => this.logger.error(`purging expired poll messages failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => (this.running = null));
     };
     // A first purge soon after start, so instances restarted more often than the interval still purge.
     this.firstRun = setTimeout(run, Math.min(60_000, this.intervalMs)).unref();
@@ -34,12 +41,13 @@ export class PollPurger implements OnApplicationBootstrap, OnApplicationShutdown
     await this.running;
   }
 
-  private async purge(): Promise<void> {
-    try {
-      const deleted = await this.queue.purgeExpired();
-      if (deleted > 0) this.logger.log(`purged ${deleted} expired poll messages`);
-    } catch (error) {
-      this.logger.error(`purging expired poll messages failed: ${error instanceof Error ? error.message : String(error)}`);
+  /** One purge now; returns how many messages it deleted. */
+  async purge(): Promise<number> {
+    const deleted = await this.queue.purgeExpired(undefined, this.retentionDays);
+    if (deleted > 0) {
+      this.metrics?.retentionDeleted.inc({ table: 'poll_messages' }, deleted);
+      this.logger.log(`purged ${deleted} expired poll messages`);
     }
+    return deleted;
   }
 }

@@ -191,15 +191,18 @@ export class PollQueue {
     };
   }
 
-  /** Deletes expired messages, `batchSize` rows per statement so no statement holds many locks; returns how many. */
-  async purgeExpired(batchSize = 1000): Promise<number> {
+  /**
+   * Deletes messages past their 30 days, and those older than `retentionDays` when given
+   * (RETENTION_DAYS when shorter: they hold order and customer data), `batchSize` rows per
+   * statement so no statement holds many locks; returns how many.
+   */
+  async purgeExpired(batchSize = 1000, retentionDays?: number): Promise<number> {
+    const expired = retentionDays === undefined ? `"expires_at" <= now()` : `("expires_at" <= now() OR "created_at" < now() - $2::int * interval '1 day')`;
     let total = 0;
     for (;;) {
       const [, deleted]: [unknown, number] = await this.dataSource.query(
-        `DELETE FROM ${TABLE} WHERE "id" IN (
-           SELECT "id" FROM ${TABLE} WHERE "expires_at" <= now() LIMIT $1 FOR UPDATE SKIP LOCKED
-         )`,
-        [batchSize],
+        `DELETE FROM ${TABLE} WHERE "id" IN (SELECT "id" FROM ${TABLE} WHERE ${expired} LIMIT $1 FOR UPDATE SKIP LOCKED)`,
+        retentionDays === undefined ? [batchSize] : [batchSize, retentionDays],
       );
       total += deleted;
       if (deleted < batchSize) return total;

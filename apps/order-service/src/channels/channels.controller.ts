@@ -1,10 +1,11 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registration, RegistrationDto } from '@ordercast/contracts';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget } from '../common/api-docs';
 import { MAX_REGISTRATIONS_PER_ORDER } from '../notifications/order-registrations';
 import { ParseRegistrationListPipe } from '../notifications/parse-registration-list.pipe';
+import { RegistrationResponse } from '../notifications/dto/registration.response';
 import { REGISTRATION_LIST_SCHEMA } from '../notifications/registration.openapi';
 import { ChannelNotificationsService } from './channel-notifications.service';
 import { ParseChannelPipe } from './channel-name';
@@ -17,16 +18,17 @@ export class ChannelsController {
 
   @Get()
   @ApiOperation({ summary: "The channel's configured notifications (headers and secrets masked)" })
-  @ApiOkResponse({ schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ description: 'The channel notifications', type: [RegistrationResponse] })
   list(@Merchant() merchant: string, @Param('channel', ParseChannelPipe) channel: string): Promise<Registration[]> {
     return this.channels.list(merchant, channel);
   }
 
   @Put()
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Replace the channel notifications; orders created afterwards in the channel get copies' })
   @ApiBody({ schema: REGISTRATION_LIST_SCHEMA })
-  @ApiOkResponse({ schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ description: 'The channel notifications as stored', type: [RegistrationResponse] })
   replace(
     @Merchant() merchant: string,
     @Param('channel', ParseChannelPipe) channel: string,

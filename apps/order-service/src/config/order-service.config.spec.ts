@@ -18,13 +18,13 @@ describe('OrderServiceConfig', () => {
   });
 
   it('defaults to topics for one broker and a message budget inside Kafka\'s default 1,048,588 bytes', () => {
-    const config = loadConfig(OrderServiceConfig, {});
+    const config = loadConfig(OrderServiceConfig, OWN_SECRETS);
     expect(config.kafkaTopics).toEqual({ partitions: 3, replicationFactor: 1, minInsyncReplicas: 1 });
     expect(config.kafkaMaxMessageBytes).toBe(1_000_000);
   });
 
   it('reads the topic layout of a three-broker cluster', () => {
-    const config = loadConfig(OrderServiceConfig, { KAFKA_PARTITIONS: '12', KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2', KAFKA_MAX_MESSAGE_BYTES: '4000000' });
+    const config = loadConfig(OrderServiceConfig, { ...OWN_SECRETS, KAFKA_PARTITIONS: '12', KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2', KAFKA_MAX_MESSAGE_BYTES: '4000000' });
     expect(config.kafkaTopics).toEqual({ partitions: 12, replicationFactor: 3, minInsyncReplicas: 2 });
     expect(config.kafkaMaxMessageBytes).toBe(4_000_000);
   });

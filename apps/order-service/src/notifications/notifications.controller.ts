@@ -2,13 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registration, RegistrationDto } from '@ordercast/contracts';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { OrderQueries } from '../orders/order-queries';
 import { RegisterNotificationCommand } from './commands/register-notification.command';
 import { RemoveNotificationCommand } from './commands/remove-notification.command';
-import { REGISTRATION_LIST_SCHEMA, REGISTRATION_SCHEMA } from './registration.openapi';
+import { RegistrationResponse } from './dto/registration.response';
+import { REGISTRATION_SCHEMA } from './registration.openapi';
 
 @ApiTags('notifications')
 @ApiMerchantRoute()
@@ -21,10 +22,11 @@ export class NotificationsController {
   ) {}
 
   @Post()
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Register a notification on the order (at most 50 per order)' })
   @ApiBody({ schema: REGISTRATION_SCHEMA })
-  @ApiCreatedResponse({ description: 'The registration with its id; headers and secret masked', schema: REGISTRATION_SCHEMA })
+  @ApiCreatedResponse({ description: 'The registration with its id; headers and secret masked', type: RegistrationResponse })
   register(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,
@@ -34,7 +36,7 @@ export class NotificationsController {
   }
 
   @Get()
-  @ApiOkResponse({ description: "The order's notifications; headers and secrets masked", schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ description: "The order's notifications; headers and secrets masked", type: [RegistrationResponse] })
   list(@Merchant() merchant: string, @Param('id', new ParseIdPipe('order')) orderId: string): Promise<Registration[]> {
     return this.queries.notifications(merchant, orderId);
   }

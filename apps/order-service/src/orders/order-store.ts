@@ -58,7 +58,7 @@ export class OrderStore {
    * Returns the order as stored.
    */
   async create(order: Order): Promise<Order> {
-    const event = changeEvent('order.created', { kind: 'created' }, null, order, new Date(order.created));
+    const event = changeEvent('order.created', { kind: 'created' }, null, order, new Date(order.created), 1);
     const document = JSON.stringify(order);
     const serialized = JSON.stringify(event);
     const ownBytes = Buffer.byteLength(document);
@@ -112,7 +112,7 @@ export class OrderStore {
       const outcome = apply(row.document, now);
       if (!outcome) return row.document;
       const next: Order = { ...outcome.order, lastModified: now.toISOString() };
-      const event = changeEvent(outcome.type, outcome.change, row.document, next, now);
+      const event = changeEvent(outcome.type, outcome.change, row.document, next, now, row.version + 1);
       const document = JSON.stringify(next);
       const serialized = JSON.stringify(event);
       this.assertWithinBudget({
@@ -187,12 +187,13 @@ function orderNotFound(orderId: string): NotFoundException {
 }
 
 /**
- * The one place a change event is built. `previous` leaves the registrations out: matching
+ * The one place a change event is built. `sequence` is the order's version as the write leaves it
+ * (1 on create; the version read plus one on a change). `previous` leaves the registrations out: matching
  * compares watched order values only, and `order` carries the registrations (sealed) already.
  */
-function changeEvent(type: ChangeType, change: Change, previous: Order | null, order: Order, now: Date): OrderChangeEvent {
+function changeEvent(type: ChangeType, change: Change, previous: Order | null, order: Order, now: Date, sequence: number): OrderChangeEvent {
   return {
-    id: randomUUID(), type, occurredAt: now.toISOString(), merchant: order.merchant, channel: order.channel,
+    id: randomUUID(), type, occurredAt: now.toISOString(), sequence, merchant: order.merchant, channel: order.channel,
     orderId: order.id, change, previous: previous && withoutRegistrations(previous), order,
   };
 }

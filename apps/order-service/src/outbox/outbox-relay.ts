@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ORDER_EVENTS_TOPIC, OrderChangeEvent } from '@ordercast/contracts';
 import { EVENT_BUS, EventBus, MessageRejectedError, OutgoingMessage } from '@ordercast/messaging';
-import { endPublishSpans, poolOf, preparedStatement, PublishSpans, startPublishSpans, TraceHeaders } from '@ordercast/platform';
+import { endPublishSpans, poolOf, preparedStatement, PublishSpans, purgeExpiredIdempotencyKeys, startPublishSpans, TraceHeaders } from '@ordercast/platform';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { OrderServiceConfig } from '../config/order-service.config';
@@ -257,7 +257,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     }
   }
 
-  /** Published rows are kept for a while to help investigations, then deleted. */
+  /**
+   * Published rows are kept for a while to help investigations, then deleted; so are
+   * Idempotency-Keys past their 24 hours. Every instance purges, outside the relay lock: the
+   * deletes are idempotent and short.
+   */
   private async purgeIfDue(): Promise<void> {
     if (Date.now() - this.lastPurge < PURGE_INTERVAL_MS) return;
     this.lastPurge = Date.now();
@@ -269,6 +273,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     } catch (error) {
       this.logger.warn({ msg: 'could not purge published outbox rows', error: errorMessage(error) });
     }
+    await purgeExpiredIdempotencyKeys(this.dataSource).catch((error: unknown) => {
+      this.logger.warn({ msg: 'could not purge expired idempotency keys', error: errorMessage(error) });
+    });
   }
 
   /** Sleeps without reacting to new commits (they cannot help while the bus is failing); shutdown ends it. */

@@ -2,12 +2,13 @@ import { Body, Controller, Param, Patch, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Payment } from '@ordercast/contracts';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AddPaymentCommand } from './commands/add-payment.command';
 import { UpdatePaymentCommand } from './commands/update-payment.command';
 import { AddPaymentDto } from './dto/add-payment.dto';
+import { PaymentResponse, RegisteredPaymentResponse } from './dto/payment.response';
 import { UpdatePaymentDto } from './dto/update-payment.dto';
 import type { RegisteredPayment } from './payment-lookup';
 
@@ -19,9 +20,10 @@ export class PaymentsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Add a payment, optionally registering notifications with it (in the same change)' })
-  @ApiCreatedResponse({ description: 'The payment, with the notifications registered along with it (masked)' })
+  @ApiCreatedResponse({ description: 'The payment, with the notifications registered along with it (masked)', type: RegisteredPaymentResponse })
   add(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,
@@ -31,9 +33,10 @@ export class PaymentsController {
   }
 
   @Patch(':paymentId')
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: "Update a payment's state or amount; a request that changes nothing publishes nothing" })
-  @ApiOkResponse({ description: 'The payment' })
+  @ApiOkResponse({ description: 'The payment', type: PaymentResponse })
   update(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,

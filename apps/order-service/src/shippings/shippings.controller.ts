@@ -2,12 +2,13 @@ import { Body, Controller, Param, Patch, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Shipping } from '@ordercast/contracts';
-import { Merchant } from '@ordercast/platform';
+import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AddShippingCommand } from './commands/add-shipping.command';
 import { UpdateShippingCommand } from './commands/update-shipping.command';
 import { AddShippingDto } from './dto/add-shipping.dto';
+import { RegisteredShippingResponse, ShippingResponse } from './dto/shipping.response';
 import { UpdateShippingDto } from './dto/update-shipping.dto';
 import type { RegisteredShipping } from './shipping-lookup';
 
@@ -19,9 +20,10 @@ export class ShippingsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Add a shipping, optionally registering notifications with it (in the same change)' })
-  @ApiCreatedResponse({ description: 'The shipping, with the notifications registered along with it (masked)' })
+  @ApiCreatedResponse({ description: 'The shipping, with the notifications registered along with it (masked)', type: RegisteredShippingResponse })
   add(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,
@@ -31,9 +33,10 @@ export class ShippingsController {
   }
 
   @Patch(':shippingId')
+  @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: "Update a shipping's state, price or address; a request that changes nothing publishes nothing" })
-  @ApiOkResponse({ description: 'The shipping' })
+  @ApiOkResponse({ description: 'The shipping', type: ShippingResponse })
   update(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,

@@ -28,6 +28,12 @@ export interface KafkaEventBusOptions {
    * because a batch never mixes partitions and each partition's batches still run one after the other.
    */
   partitionsConsumedConcurrently?: number;
+  /**
+   * How long the group coordinator waits for a silent consumer before giving its partitions to the others
+   * (10 s by default; the broker's group.min.session.timeout.ms, 6 s by default, is the floor). A consumer
+   * that stops cleanly leaves the group at once: disconnect() sends LeaveGroup.
+   */
+  sessionTimeoutMs?: number;
 }
 
 const CONNECTION_TIMEOUT_MS = 1_000;
@@ -38,7 +44,7 @@ const REQUEST_TIMEOUT_MS = 10_000;
  */
 const CLIENT_RETRY = { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 };
 const HEALTH_TIMEOUT_MS = 1_500;
-const SESSION_TIMEOUT_MS = 10_000;
+const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
 const MAX_WAIT_TIME_MS = 50;
 
 /** Event bus on Apache Kafka through kafkajs; this folder is the only code that knows kafkajs. */
@@ -49,6 +55,7 @@ export class KafkaEventBus implements EventBus {
   private readonly replicationFactor: number;
   private readonly minInsyncReplicas: number;
   private readonly partitionsConsumedConcurrently: number;
+  private readonly sessionTimeoutMs: number;
   private producer: Promise<Producer> | null = null;
   private admin: Promise<Admin> | null = null;
   private readonly knownTopics = new Set<string>();
@@ -61,6 +68,7 @@ export class KafkaEventBus implements EventBus {
     this.replicationFactor = options.replicationFactor ?? 1;
     this.minInsyncReplicas = options.minInsyncReplicas ?? 1;
     this.partitionsConsumedConcurrently = options.partitionsConsumedConcurrently ?? this.numPartitions;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -120,7 +128,7 @@ export class KafkaEventBus implements EventBus {
     this.assertOpen();
     const consumer = this.kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: SESSION_TIMEOUT_MS,
+      sessionTimeout: this.sessionTimeoutMs,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       maxWaitTimeInMs: MAX_WAIT_TIME_MS,
       // Never give up: once these retries are spent kafkajs crashes the consumer and restartOnFailure rejoins.

@@ -13,7 +13,9 @@ export type SecretPurpose =
   /** The private JWKs of the JWS signing keys. */
   | 'signing-keys'
   /** Credential query parameters of target URLs (`?token=`, `?api_key=`, ...). */
-  | 'url-credentials';
+  | 'url-credentials'
+  /** Responses kept for Idempotency-Key replays: they carry customer data, and `POST /secrets` a secret shown once. */
+  | 'idempotent-responses';
 
 /**
  * `ocs1.<key id>.<base64url(iv | tag | ciphertext)>`: the key id says which key of the ring

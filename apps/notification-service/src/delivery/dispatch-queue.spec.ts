@@ -1,0 +1,83 @@
+import { DispatchQueue } from './dispatch-queue';
+import { Endpoint, webhookEndpoint } from './endpoint';
+
+const noisy = webhookEndpoint('noisy', 'http://hooks.example.com:1/slow');
+const noisyFast = webhookEndpoint('noisy', 'http://hooks.example.com:2/fast');
+const quiet = webhookEndpoint('quiet', 'http://hooks.example.com:1/quiet');
+const elsewhere = webhookEndpoint('quiet', 'http://other.example.com/');
+
+function queue(limits: Partial<{ perEndpoint: number; perHost: number; waitingPerEndpoint: number }> = {}) {
+  return new DispatchQueue<string>({ perEndpoint: 100, perHost: 100, waitingPerEndpoint: 100, ...limits });
+}
+
+function drain(target: DispatchQueue<string>): string[] {
+  const started: string[] = [];
+  for (let next = target.next(); next !== null; next = target.next()) started.push(next.item);
+  return started;
+}
+
+function fill(target: DispatchQueue<string>, endpoint: Endpoint, prefix: string, count: number) {
+  for (let i = 1; i <= count; i++) expect(target.push(endpoint, `${prefix}${i}`)).toBe(true);
+}
+
+describe('DispatchQueue', () => {
+  it('takes turns over the endpoints: a backlog of thousands does not go ahead of a single fresh item', () => {
+    const target = queue({ waitingPerEndpoint: 5000 });
+    fill(target, noisy, 'n', 3000);
+    target.push(quiet, 'q1');
+    const started = drain(target).slice(0, 4);
+    expect(started).toEqual(['n1', 'q1', 'n2', 'n3']);
+  });
+
+  it('round-robins every endpoint with waiting items, each in its own order', () => {
+    const target = queue();
+    fill(target, noisy, 'n', 3);
+    fill(target, noisyFast, 'f', 2);
+    fill(target, quiet, 'q', 1);
+    expect(drain(target)).toEqual(['n1', 'f1', 'q1', 'n2', 'f2', 'n3']);
+    expect(target.size).toBe(0);
+  });
+
+  it("holds an endpoint's items back while its calls are in flight, without holding back the other endpoints", () => {
+    const target = queue({ perEndpoint: 2 });
+    fill(target, noisy, 'n', 5);
+    fill(target, quiet, 'q', 3);
+    expect(drain(target)).toEqual(['n1', 'q1', 'n2', 'q2']);
+    expect(target.size).toBe(4);
+    target.done(quiet);
+    expect(drain(target)).toEqual(['q3']);
+    target.done(noisy);
+    expect(drain(target)).toEqual(['n3']);
+    expect(target.size).toBe(2);
+  });
+
+  it('bounds the calls per host over all merchants and ports, and other hosts go on', () => {
+    const target = queue({ perEndpoint: 10, perHost: 3 });
+    fill(target, noisy, 'n', 5);
+    fill(target, quiet, 'q', 5);
+    fill(target, elsewhere, 'e', 2);
+    expect(drain(target)).toEqual(['n1', 'q1', 'e1', 'n2', 'e2']);
+    target.done(noisy);
+    expect(drain(target)).toHaveLength(1);
+    expect(target.next()).toBeNull();
+  });
+
+  it('refuses items past the waiting bound of their endpoint only', () => {
+    const target = queue({ waitingPerEndpoint: 2 });
+    fill(target, noisy, 'n', 2);
+    expect(target.push(noisy, 'n3')).toBe(false);
+    expect(target.push(quiet, 'q1')).toBe(true);
+    expect(target.size).toBe(3);
+  });
+
+  it('removes waiting items on request, keeping the others in turn', () => {
+    const target = queue();
+    fill(target, noisy, 'n', 3);
+    fill(target, quiet, 'q', 2);
+    expect(target.remove((item) => item.startsWith('n') && item !== 'n3')).toEqual(['n1', 'n2']);
+    expect(drain(target)).toEqual(['n3', 'q1', 'q2']);
+    fill(target, quiet, 'r', 2);
+    expect(target.remove()).toEqual(['r1', 'r2']);
+    expect(target.next()).toBeNull();
+  });
+});

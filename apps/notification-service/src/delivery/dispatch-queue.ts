@@ -1,0 +1,107 @@
+import type { Endpoint } from './endpoint';
+
+export interface DispatchQueueLimits {
+  /** Calls in flight per endpoint (merchant and origin). */
+  perEndpoint: number;
+  /** Calls in flight per host, over all merchants and ports. */
+  perHost: number;
+  /** Items waiting per endpoint; {@link DispatchQueue.push} refuses more. */
+  waitingPerEndpoint: number;
+}
+
+interface Line<T> {
+  endpoint: Endpoint;
+  waiting: T[];
+  active: number;
+}
+
+/**
+ * The dispatcher's in-memory queue: one line per merchant endpoint, served round-robin, each
+ * bounded in flight per endpoint and per host. An item waiting for its endpoint or host holds no
+ * dispatch slot, so a slow endpoint's backlog stays in its own line while the next endpoint's
+ * items start; and a merchant with thousands of deliveries takes one turn per round like a
+ * merchant with one.
+ *
+ * Its lines are bounded too: past `waitingPerEndpoint`, {@link push} refuses, and the caller gives
+ * the row back to the database, where it waits without holding this instance's memory.
+ */
+export class DispatchQueue<T> {
+  private readonly lines = new Map<string, Line<T>>();
+  private readonly hosts = new Map<string, number>();
+  /** Endpoint keys with waiting items, in turn order; the next turn starts at `turn`. */
+  private ring: string[] = [];
+  private turn = 0;
+  private waitingCount = 0;
+
+  constructor(private readonly limits: DispatchQueueLimits) {}
+
+  /** Items waiting (not started). */
+  get size(): number {
+    return this.waitingCount;
+  }
+
+  /** Queues `item` on its endpoint's line; false when the line is full. */
+  push(endpoint: Endpoint, item: T): boolean {
+    const line = this.lines.get(endpoint.key) ?? { endpoint, waiting: [], active: 0 };
+    if (line.waiting.length >= this.limits.waitingPerEndpoint) return false;
+    this.lines.set(endpoint.key, line);
+    if (line.waiting.length === 0) this.ring.push(endpoint.key);
+    line.waiting.push(item);
+    this.waitingCount += 1;
+    return true;
+  }
+
+  /**
+   * The next item whose endpoint and host have a free slot, taking turns over the endpoints;
+   * the slot is taken until {@link done}. Null when nothing can start.
+   */
+  next(): { endpoint: Endpoint; item: T } | null {
+    for (let tried = 0; tried < this.ring.length; tried++) {
+      const index = (this.turn + tried) % this.ring.length;
+      const line = this.lines.get(this.ring[index])!;
+      const hostActive = this.hosts.get(line.endpoint.host) ?? 0;
+      if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
+      const item = line.waiting.shift()!;
+      this.waitingCount -= 1;
+      line.active += 1;
+      this.hosts.set(line.endpoint.host, hostActive + 1);
+      if (line.waiting.length === 0) {
+        this.ring.splice(index, 1);
+        this.turn = this.ring.length === 0 ? 0 : index % this.ring.length;
+      } else {
+        this.turn = (index + 1) % this.ring.length;
+      }
+      return { endpoint: line.endpoint, item };
+    }
+    return null;
+  }
+
+  /** Frees the slot {@link next} took. */
+  done(endpoint: Endpoint): void {
+    const line = this.lines.get(endpoint.key);
+    if (line) {
+      line.active -= 1;
+      if (line.active === 0 && line.waiting.length === 0) this.lines.delete(endpoint.key);
+    }
+    const hostActive = (this.hosts.get(endpoint.host) ?? 1) - 1;
+    if (hostActive > 0) this.hosts.set(endpoint.host, hostActive);
+    else this.hosts.delete(endpoint.host);
+  }
+
+  /** Removes and returns the waiting items that `drop` selects (all of them without it). */
+  remove(drop: (item: T) => boolean = () => true): T[] {
+    const removed: T[] = [];
+    for (const [key, line] of this.lines) {
+      const kept: T[] = [];
+      for (const item of line.waiting) (drop(item) ? removed : kept).push(item);
+      line.waiting = kept;
+      if (kept.length === 0) {
+        this.ring = this.ring.filter((other) => other !== key);
+        if (line.active === 0) this.lines.delete(key);
+      }
+    }
+    this.waitingCount -= removed.length;
+    this.turn = this.ring.length === 0 ? 0 : this.turn % this.ring.length;
+    return removed;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Where one merchant's deliveries go: the unit of concurrency limits, circuit breakers and fair
+ * dispatch. Two merchants on one receiver are two endpoints, so one's failures or backlog never hold
+ * back the other; `host` groups every merchant and port of one receiver, for the limits that protect it.
+ */
+export interface Endpoint {
+  /** Merchant and target origin (scheme, host, port). */
+  key: string;
+  merchant: string;
+  /** The host name alone: one receiver, whichever port or merchant. */
+  host: string;
+}
+
+/** Emails all go to the one SMTP server, whose connection pool bounds them; per merchant all the same. */
+const SMTP_HOST = 'smtp:';
+
+export function webhookEndpoint(merchant: string, url: string): Endpoint {
+  let origin = url;
+  let host = url;
+  try {
+    const parsed = new URL(url);
+    origin = parsed.origin.toLowerCase();
+    host = parsed.hostname.toLowerCase();
+  } catch {
+    // A malformed URL fails at the call; it still gets an endpoint of its own.
+  }
+  return { key: `${merchant} ${origin}`, merchant, host };
+}
+
+export function emailEndpoint(merchant: string): Endpoint {
+  return { key: `${merchant} ${SMTP_HOST}`, merchant, host: SMTP_HOST };
+}

@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Operator } from '@ordercast/platform';
+import { ListParkedChangesQuery } from './dto/list-parked-changes.query';
+import { ParkedChangePage, ParkedChanges } from './parked-changes';
+
+@ApiTags('operator')
+@Controller('api/v0/checkout/notifications/operator/parked-changes')
+export class ParkedChangesController {
+  constructor(private readonly parked: ParkedChanges) {}
+
+  /** Every merchant's parked changes in one list, so an operator's, never a merchant's. */
+  @Operator()
+  @Get()
+  @ApiOperation({ summary: 'Operator only (ADMIN_TOKENS): change events whose ingest kept failing or crashing, parked so their partition moves on; newest first' })
+  @ApiOkResponse({ description: '`{ data: [{ changeId, orderId, merchant, channel, type, occurredAt, topic, partition, offset, attempts, reason, parkedAt }], pagination }`' })
+  list(@Query() { limit, offset }: ListParkedChangesQuery): Promise<ParkedChangePage> {
+    return this.parked.list(limit, offset);
+  }
+}
