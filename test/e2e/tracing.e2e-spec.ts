@@ -1,4 +1,4 @@
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ORDER_EVENTS_TOPIC } from '@ordercast/contracts';
 import { startTracing, TracingHandle, tracingActive } from '@ordercast/platform';
@@ -7,6 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
+import { MAX_INGEST_ATTEMPTS } from '../../apps/notification-service/src/ingest/ingest-attempts';
+import { ScopeMatcher } from '../../apps/notification-service/src/matching/scope-matcher';
 import { createTestDatabase } from '../support/database';
 import { TEST_SERVICE_ENV } from '../support/env';
 import { kafkaBrokers } from '../support/kafka';
@@ -42,6 +44,17 @@ describe('tracing through order-service, Kafka and notification-service', () => 
       const ended = exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === webhookId);
       if (ended.length >= attempts) return exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === ended[0].spanContext().traceId);
       if (Date.now() > deadline) throw new Error(`no attempt span for webhook-id ${webhookId}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
+  /** The finished spans once `done` holds for them. */
+  async function finishedSpansWhen(done: (spans: ReadableSpan[]) => boolean, what: string): Promise<ReadableSpan[]> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const spans = exporter.getFinishedSpans();
+      if (done(spans)) return spans;
+      if (Date.now() > deadline) throw new Error(`no ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   }
@@ -107,6 +120,40 @@ describe('tracing through order-service, Kafka and notification-service', () => 
     expect(attempts.map((span) => span.parentSpanContext?.spanId)).toEqual([ingest.spanContext().spanId, ingest.spanContext().spanId]);
     expect(attempts.map((span) => span.attributes['http.response.status_code'])).toEqual([500, 200]);
     expect([first, second].map((received) => received.headers.traceparent)).toEqual(attempts.map((span) => `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`));
+  });
+
+  it('ends every ingest span of a change whose ingest keeps failing failed, the last one saying it was parked, and traces the change after it to the receiver', async () => {
+    const order = await system.createOrder({ notifications: [{ url: system.sink.url('/parked/{order.id}'), scope: { state: ['processing', 'accepted'] } }] });
+    const matcher = system.notifications.get(ScopeMatcher);
+    const evaluate = matcher.evaluate.bind(matcher);
+    const poison = jest.spyOn(matcher, 'evaluate').mockImplementation((targets, previous, current) => {
+      if (current.id === order.id && current.state.currentStatus === 'processing') throw new Error(`injected failure for order ${order.id}`);
+      return evaluate(targets, previous, current);
+    });
+    try {
+      await system.setState(order.id, 'processing');
+      await system.setState(order.id, 'accepted');
+      const [received] = await system.sink.waitFor(1, 30_000, `/parked/${order.id}`);
+
+      const parkedReason = `parked after ${MAX_INGEST_ATTEMPTS} attempts: injected failure for order ${order.id}`;
+      const spans = await finishedSpansWhen((all) => all.some((span) => span.kind === SpanKind.CONSUMER && span.status.message === parkedReason), 'parked ingest span');
+      const attempt = spans.find((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === received.headers['webhook-id']);
+      const ingest = spans.find((span) => span.spanContext().spanId === attempt?.parentSpanContext?.spanId);
+      expect(ingest).toMatchObject({ kind: SpanKind.CONSUMER, status: { code: SpanStatusCode.UNSET } });
+      expect(received.headers.traceparent).toBe(`00-${attempt?.spanContext().traceId}-${attempt?.spanContext().spanId}-01`);
+
+      // Every delivery of the poison change (children of its message's producer span) failed; the last one parked it.
+      const parked = spans.find((span) => span.kind === SpanKind.CONSUMER && span.status.message === parkedReason);
+      const poisonPublish = spans.find((span) => span.spanContext().spanId === parked?.parentSpanContext?.spanId);
+      expect(poisonPublish).toMatchObject({ kind: SpanKind.PRODUCER, attributes: { 'ordercast.order_id': order.id } });
+      expect(poisonPublish?.spanContext().spanId).not.toBe(ingest?.parentSpanContext?.spanId);
+      const poisonIngests = spans.filter((span) => span.kind === SpanKind.CONSUMER && span.parentSpanContext?.spanId === poisonPublish?.spanContext().spanId);
+      expect(poisonIngests.length).toBeGreaterThanOrEqual(MAX_INGEST_ATTEMPTS + 1);
+      expect(poisonIngests.every((span) => span.status.code === SpanStatusCode.ERROR)).toBe(true);
+      expect(poisonIngests.filter((span) => span.status.message === parkedReason)).toHaveLength(1);
+    } finally {
+      poison.mockRestore();
+    }
   });
 
   it("continues the operator's trace in a manual send", async () => {
