@@ -9,7 +9,8 @@ const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/(Bearer\s+)[^\s"',]+/gi, '$1********'],
   [/whsec_[A-Za-z0-9+/=]+/g, 'whsec_********'],
-  [/("(?:authorization|x-api-key|api-key|secret|password|token)"\s*:\s*")[^"]*(")/gi, '$1********$2'],
+  [/("(?:authorization|x-api-key|api-key|secret|password|token|clientSecret|privateKey|access_token)"\s*:\s*")[^"]*(")/gi, '$1********$2'],
+  [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, '-----BEGIN $1PRIVATE KEY-----********-----END $1PRIVATE KEY-----'],
   [CREDENTIAL_QUERY_PATTERN, '$1********'],
 ];
 

@@ -6,8 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * delivery, whichever instance makes it and however late, is a span of that trace. Null when
  * tracing is off. Adding a nullable column without a default rewrites nothing.
  */
-export class MessageTraceContext1796200000000 implements MigrationInterface {
-  name = 'MessageTraceContext1796200000000';
+export class MessageTraceContext1796300000000 implements MigrationInterface {
+  name = 'MessageTraceContext1796300000000';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`ALTER TABLE "notifications"."messages" ADD COLUMN "trace_context" jsonb`);
