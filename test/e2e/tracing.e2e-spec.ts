@@ -11,7 +11,7 @@ import { MAX_INGEST_ATTEMPTS } from '../../apps/notification-service/src/ingest/
 import { ScopeMatcher } from '../../apps/notification-service/src/matching/scope-matcher';
 import { createTestDatabase } from '../support/database';
 import { TEST_SERVICE_ENV } from '../support/env';
-import { kafkaBrokers } from '../support/kafka';
+import { createTopic, kafkaBrokers, readTopic, uniqueTopic } from '../support/kafka';
 import { ALPHA, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
 import { ReceivedRequest, WebhookSink } from '../support/webhook-sink';
 import { ensureBuilt, ServiceProcess } from '../trust/support/service-process';
@@ -120,6 +120,25 @@ describe('tracing through order-service, Kafka and notification-service', () => 
     expect(attempts.map((span) => span.parentSpanContext?.spanId)).toEqual([ingest.spanContext().spanId, ingest.spanContext().spanId]);
     expect(attempts.map((span) => span.attributes['http.response.status_code'])).toEqual([500, 200]);
     expect([first, second].map((received) => received.headers.traceparent)).toEqual(attempts.map((span) => `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`));
+  });
+
+  it('makes an attempt to a Kafka destination a producer span, child of the ingest span, whose traceparent the record carries', async () => {
+    const topic = uniqueTopic('merchant.traced');
+    await createTopic(kafkaBrokers(), topic, 1);
+    const order = await system.createOrder({ notifications: [{ delivery: 'kafka', kafka: { brokers: kafkaBrokers(), topic }, scope: { state: ['processing'] } }] });
+    await system.setState(order.id, 'processing');
+    const [record] = await readTopic(kafkaBrokers(), topic, { expected: 1 });
+
+    const isAttempt = (span: ReadableSpan) => span.kind === SpanKind.PRODUCER && span.attributes['ordercast.webhook_id'] === record.headers['webhook-id'];
+    const spans = await finishedSpansWhen((all) => all.some(isAttempt), 'attempt span of the Kafka record');
+    const attempt = spans.find(isAttempt) as ReadableSpan;
+    const trace = spans.filter((span) => span.spanContext().traceId === attempt.spanContext().traceId);
+    const ingest = only(trace, SpanKind.CONSUMER);
+    expect(attempt.parentSpanContext?.spanId).toBe(ingest.spanContext().spanId);
+    expect(attempt.attributes).toMatchObject({ 'messaging.system': 'kafka', 'ordercast.attempt': 1 });
+    expect(attempt.status.code).toBe(SpanStatusCode.UNSET);
+    expect(only(trace, SpanKind.SERVER).name).toBe('PUT /api/v0/checkout/orders/:id/state');
+    expect(record.headers.traceparent).toBe(`00-${attempt.spanContext().traceId}-${attempt.spanContext().spanId}-01`);
   });
 
   it('ends every ingest span of a change whose ingest keeps failing failed, the last one saying it was parked, and traces the change after it to the receiver', async () => {
