@@ -122,7 +122,7 @@ const INSERT_DELIVERIES = preparedStatement(
      SELECT * FROM json_to_recordset($1::json) AS t(
        event_id uuid, message_id uuid, merchant text, order_id text, channel text, change_id text, notification_id text, subscription_id uuid,
        target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text, auth jsonb, kafka jsonb,
-       trigger text, created_at timestamptz, body_start int, body_length int, leased boolean, ordered boolean, sequence bigint)
+       trigger text, created_at timestamptz, body_start int, body_length int, leased boolean, trace_context jsonb, ordered boolean, sequence bigint)
    ), fresh AS (
      SELECT i.message_id, i.merchant, i.target_id, i.order_id, i.sequence, i.scope FROM input i
      WHERE i.sequence IS NOT NULL
@@ -143,12 +143,12 @@ const INSERT_DELIVERIES = preparedStatement(
      ${upsertSnapshots('$4')}
    ), inserted AS (
      INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, auth, kafka, body, body_canonical,
-                                             created_at, ordered, sequence)
+                                             created_at, trace_context, ordered, sequence)
      SELECT i.message_id, i.merchant, i.order_id, i.change_id, i.target_id, i.scope, i.delivery, i.url, i.method, i.headers, i.secret, i.email, i.auth, i.kafka,
             -- "after" sorts before every other key, so the body stays canonical with it first.
             (CASE WHEN l.after IS NULL THEN '' ELSE '{"after":"' || l.after || '",' END
              || substring(convert_from(substring($3::bytea FROM i.body_start FOR i.body_length), 'UTF8') FROM CASE WHEN l.after IS NULL THEN 1 ELSE 2 END))::json,
-            true, i.created_at, i.ordered, i.sequence
+            true, i.created_at, i.trace_context, i.ordered, i.sequence
      FROM input i LEFT JOIN links l ON l.message_id = i.message_id
      ON CONFLICT (change_id, target_id, scope) DO NOTHING
      RETURNING id
@@ -195,6 +195,7 @@ function leasedAttempt(d: NewDelivery, skipReason: string | null): ClaimedAttemp
     bodyCanonical: true,
     inSequence: false,
     skipReason,
+    traceContext: d.trace,
   };
 }
 
@@ -235,6 +236,7 @@ function insertParameters(deliveries: NewDelivery[], leased: ReadonlySet<string>
       body_start: start,
       body_length: bodies[index].length,
       leased: leased.has(d.eventId),
+      trace_context: d.trace,
       ordered: d.target.ordered,
       sequence: d.sequence,
     });
