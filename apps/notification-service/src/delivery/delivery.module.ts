@@ -3,6 +3,7 @@ import { TargetGuard } from '@ordercast/platform';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { EmailSender } from '../email/email-sender';
 import { DeliverySigner } from '../signing';
+import { DeliveryAlertSignal } from './delivery-alert-signal';
 import { SIGNER } from './delivery-signer.port';
 import { DispatchSignal } from './dispatch-signal';
 import { DispatchRepository } from './dispatch.repository';
@@ -17,6 +18,7 @@ import { ResultWriter } from './result-writer';
 @Module({
   providers: [
     DispatchSignal,
+    DeliveryAlertSignal,
     DispatchRepository,
     InstanceHeartbeat,
     ResultWriter,
@@ -29,6 +31,6 @@ import { ResultWriter } from './result-writer';
     { provide: SIGNER, useExisting: DeliverySigner },
     { provide: MAILER, useExisting: EmailSender },
   ],
-  exports: [DispatchSignal],
+  exports: [DispatchSignal, DeliveryAlertSignal],
 })
 export class DeliveryModule {}

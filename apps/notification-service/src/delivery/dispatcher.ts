@@ -6,6 +6,7 @@ import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { renderEmail } from '../email/render-email';
 import { AttemptVerdict, judgeAttempt } from './attempt-verdict';
+import { breakerTransition, DeliveryAlertSignal } from './delivery-alert-signal';
 import type { DeliveryBody } from './delivery-body';
 import { SIGNER, MessageSigner } from './delivery-signer.port';
 import { DispatchQueue } from './dispatch-queue';
@@ -77,6 +78,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly results: ResultWriter,
     private readonly signal: DispatchSignal,
     private readonly heartbeat: InstanceHeartbeat,
+    private readonly alerts: DeliveryAlertSignal,
     private readonly config: NotificationServiceConfig,
     @Inject(HTTP_INVOKER) private readonly invoker: HttpInvoker,
     @Inject(SIGNER) private readonly signer: MessageSigner,
@@ -338,7 +340,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       return this.recordResult(row, { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 }, null);
     }
     const result = await this.invoker.invoke(prepared.request);
-    this.breakers.record(endpoint, callOutcome(result), this.clock.now().getTime());
+    const answeredAt = this.clock.now().getTime();
+    const before = this.breakers.endpointState(endpoint, answeredAt);
+    this.breakers.record(endpoint, callOutcome(result), answeredAt);
+    const transition = breakerTransition(before, this.breakers.endpointState(endpoint, answeredAt));
+    if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, endpoint, ...incidentOutcome(result) });
     this.recordResult(row, result, prepared.maskedHeaders);
   }
 
@@ -419,7 +425,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       retry: verdict.retryInMs === null ? null : { eventId: randomUUID(), at: new Date(now.getTime() + verdict.retryInMs) },
       disableTarget: verdict.disableTarget,
     });
+    if (verdict.status === 'dead' || verdict.disableTarget) {
+      this.alerts.raise({ kind: verdict.disableTarget ? 'disabled' : 'dead', eventId: row.id, statusCode: outcome.statusCode, error: verdict.error });
+    }
   }
+}
+
+function incidentOutcome(result: HttpResult): { statusCode: number | null; error: string | null } {
+  return result.kind === 'response' ? { statusCode: result.statusCode, error: null } : { statusCode: null, error: result.error };
 }
 
 function sendsBody(method: HttpMethod): boolean {

@@ -44,6 +44,10 @@ export class SubscriptionEntity {
   @Column({ type: 'text', nullable: true })
   secret!: string | null;
 
+  /** The alert types it receives (see alerts/alert.ts); empty: an order subscription. */
+  @Column({ type: 'text', array: true, default: () => `'{}'` })
+  events!: string[];
+
   @Column({ type: 'boolean', default: true })
   enabled!: boolean;
 

@@ -11,11 +11,11 @@ export type EnabledSubscription = Pick<
   'id' | 'merchant' | 'name' | 'channels' | 'scope' | 'delivery' | 'payload' | 'url' | 'method' | 'headers' | 'email' | 'secret'
 >;
 
-/** Run for every batch ingest takes, so prepared rather than built by TypeORM each time. */
+/** Run for every batch ingest takes, so prepared rather than built by TypeORM each time. Alert subscriptions (events listed) never match order changes. */
 const FIND_ENABLED = preparedStatement(
   'notifications.enabled-subscriptions',
   `SELECT id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret
-   FROM "notifications"."subscriptions" WHERE merchant = ANY($1::text[]) AND enabled`,
+   FROM "notifications"."subscriptions" WHERE merchant = ANY($1::text[]) AND enabled AND events = '{}'`,
 );
 
 /** The read matching needs: the enabled subscriptions of some merchants. */

@@ -16,6 +16,8 @@ export interface SubscriptionView {
   name: string;
   channels: string[];
   scope: Watch[];
+  /** Alert types of an alert subscription; empty for an order subscription. */
+  events: string[];
   delivery: DeliveryKind;
   payload: PayloadKind;
   url: string | null;
@@ -61,6 +63,14 @@ function targetErrors(target: Target, given: { url?: unknown; email?: unknown; m
   return errors;
 }
 
+/** An alert subscription receives alerts, not order changes: what selects order changes has no place on it. */
+function alertErrors(alerts: boolean, given: { scope?: unknown; schema?: unknown; channels?: unknown; payload?: unknown }): string[] {
+  if (!alerts) return [];
+  return (['scope', 'schema', 'channels', 'payload'] as const)
+    .filter((field) => given[field] !== undefined)
+    .map((field) => `${field} is not used by an alert subscription (one with events)`);
+}
+
 /**
  * Merchant-wide subscriptions (Verifone Central's notifications). Ingest reads the enabled ones
  * from the table for every batch, so a change applies from the next change event on; it is also
@@ -94,7 +104,7 @@ export class SubscriptionsService {
       email: request.email ?? null,
       secret: request.secret ?? null,
     };
-    const errors = targetErrors(target, request);
+    const errors = [...targetErrors(target, request), ...alertErrors(request.events !== undefined, request)];
     if (errors.length > 0) throw badRequest(errors);
     if (target.url !== null) await this.targets.assertAllowed(target.url, 'url');
 
@@ -109,7 +119,9 @@ export class SubscriptionsService {
         merchant,
         name: request.name,
         channels: request.channels ?? [],
-        scope: normaliseScope(request.scope, request.schema),
+        // Validation requires a scope unless events are given.
+        scope: request.scope === undefined ? [] : normaliseScope(request.scope, request.schema),
+        events: request.events ?? [],
         payload: request.payload ?? 'full',
         enabled: request.enabled ?? true,
         disabledReason: null,
@@ -136,7 +148,7 @@ export class SubscriptionsService {
     if (request.headers !== undefined) target.headers = this.keepMasked(request.headers, stored.headers);
     if (request.email !== undefined) target.email = request.email;
     if (request.secret !== undefined) target.secret = request.secret;
-    const errors = targetErrors(target, request);
+    const errors = [...targetErrors(target, request), ...alertErrors(row.events.length > 0, request)];
     if (errors.length > 0) throw badRequest(errors);
     if (request.url !== undefined && target.url !== null) await this.targets.assertAllowed(target.url, 'url');
 
@@ -204,6 +216,7 @@ export class SubscriptionsService {
       name: row.name,
       channels: row.channels,
       scope: row.scope,
+      events: row.events,
       delivery: row.delivery,
       payload: row.payload,
       url: maskUrlCredentials(row.url),

@@ -1,0 +1,36 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Operational alerts. `subscriptions.events` lists the alert types a subscription receives; an
+ * alert subscription (events not empty) never receives order changes and an order subscription
+ * never receives alerts. `alert_states` is the durable debounce shared by every instance (breakers
+ * live in each instance's memory): per merchant, endpoint and alert type, when it last happened and
+ * when it was last sent. A merchant table, under the same row-level security as the others.
+ */
+export class EndpointAlerts1796200000000 implements MigrationInterface {
+  name = 'EndpointAlerts1796200000000';
+
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.query(`ALTER TABLE "notifications"."subscriptions" ADD COLUMN "events" text[] NOT NULL DEFAULT '{}'`);
+    await runner.query(`
+      CREATE TABLE "notifications"."alert_states" (
+        "merchant" text NOT NULL,
+        "endpoint" text NOT NULL,
+        "type" text NOT NULL,
+        "last_seen_at" timestamptz NOT NULL,
+        "last_sent_at" timestamptz,
+        PRIMARY KEY ("merchant", "endpoint", "type")
+      )`);
+    await runner.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON "notifications"."alert_states" TO ordercast_tenant`);
+    await runner.query(`ALTER TABLE "notifications"."alert_states" ENABLE ROW LEVEL SECURITY`);
+    await runner.query(`
+      CREATE POLICY "tenant_isolation" ON "notifications"."alert_states" TO ordercast_tenant
+      USING ("merchant" = current_setting('ordercast.merchant', true))
+      WITH CHECK ("merchant" = current_setting('ordercast.merchant', true))`);
+  }
+
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.query(`DROP TABLE "notifications"."alert_states"`);
+    await runner.query(`ALTER TABLE "notifications"."subscriptions" DROP COLUMN "events"`);
+  }
+}
