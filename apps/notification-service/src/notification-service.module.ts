@@ -3,6 +3,7 @@ import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, postgresOptions, TenantScopeInterceptor } from '@ordercast/platform';
+import { AlertsModule } from './alerts/alerts.module';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -38,6 +39,7 @@ export class NotificationServiceModule {
         SubscriptionsApiModule,
         DeliveryModule,
         EventsModule,
+        AlertsModule,
         IngestModule,
         HealthModule,
         NotificationMetricsModule,
