@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { verifyStandardWebhook } from '../../apps/notification-service/src/signing/standard-webhooks';
+import { EndpointAlerts } from '../../apps/notification-service/src/alerts/endpoint-alerts';
 import type { EndpointHealthReport } from '../../apps/notification-service/src/alerts/endpoint-health';
 import type { EventRecord } from '../../apps/notification-service/src/events/event-record';
 import { ALPHA, BETA, EVENTS, NOTIFICATIONS, startSystem, System } from '../support/system';
@@ -144,5 +145,27 @@ describe('operational alerts through the kafka bus', () => {
     expect(beta).toMatchObject({ data: [], alerts: [] });
     await api().get(ENDPOINTS).query({ windowMinutes: 0 }).set(ALPHA).expect(400);
     await api().get(ENDPOINTS).query({ windowMinutes: 1441 }).set(ALPHA).expect(400);
+  });
+
+  it('raises no alert about an alert delivery that dies: a broken alert endpoint does not loop', async () => {
+    receivers.respond('/beta/alerts', 500);
+    system.sink.respond('/beta/gone', 410);
+    const betaOrder = await request(system.ordersHttp).post('/api/v0/checkout/orders').set({ ...BETA, 'x-channel': 'web' })
+      .send({ currency: 'SEK', cart: { items: [{ reference: 'sku-1', name: 'Mug', quantity: 1, unitPrice: 50 }], total: 50 }, notifications: [{ url: system.sink.url('/beta/gone'), scope: { state: ['processing'] } }] })
+      .expect(201);
+    await request(system.ordersHttp).put(`/api/v0/checkout/orders/${betaOrder.body.id as string}/state`).set(BETA).send({ currentStatus: 'processing' }).expect(200);
+
+    const deadline = Date.now() + 60_000;
+    let alerts: EventRecord[] = [];
+    while (!alerts.some((e) => e.scope === 'endpoint.disabled' && e.status === 'dead')) {
+      if (Date.now() > deadline) throw new Error('the endpoint.disabled alert to the broken alert endpoint did not die within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      alerts = (await api().get(EVENTS).query({ scope: 'endpoint', limit: 500 }).set(BETA).expect(200)).body.data as EventRecord[];
+    }
+    const dead = alerts.find((e) => e.scope === 'endpoint.disabled' && e.status === 'dead') as EventRecord;
+    expect(receivers.received('/beta/alerts').length).toBeGreaterThanOrEqual(7);
+    // The dispatcher raised this incident when the alert died; raised again, it still creates nothing.
+    await expect(system.notifications.get(EndpointAlerts).raise({ kind: 'dead', eventId: dead.id, statusCode: 500, error: 'HTTP 500' })).resolves.toEqual([]);
+    expect((await api().get(EVENTS).query({ scope: 'delivery.dead' }).set(BETA).expect(200)).body.data).toEqual([]);
   });
 });

@@ -43,8 +43,10 @@ interface AttemptRow {
  * Keys: `endpoint.failing` and `endpoint.recovered` are about a breaker, so per target origin (the
  * breaker's key); `endpoint.disabled` and `delivery.dead` per registration or subscription.
  *
- * Alerts never loop: an incident of an alert delivery raises nothing, so an alert endpoint that
- * fails is seen only in its Events and in the endpoints health view.
+ * Alerts never loop: an alert delivery that dies or is refused with 410 raises nothing (it would
+ * only go where the last one failed). A breaker is about an origin, which order deliveries may
+ * share with an alert endpoint, so its transitions count whichever delivery caused them; debounced,
+ * they are at most one `endpoint.failing` per period even for a broken alert endpoint.
  */
 @Injectable()
 export class EndpointAlerts implements OnModuleInit {
@@ -72,7 +74,7 @@ export class EndpointAlerts implements OnModuleInit {
        FROM "notifications"."events" e JOIN "notifications"."messages" m ON m.id = e.message_id WHERE e.id = $1`,
       [incident.eventId],
     );
-    if (!row || isAlertType(row.type)) return [];
+    if (!row || (isAlertType(row.type) && (incident.kind === 'dead' || incident.kind === 'disabled'))) return [];
     const type = INCIDENT_ALERTS[incident.kind];
     const origin = endpointOrigin(row.url);
     const key = incident.kind === 'breaker-opened' || incident.kind === 'breaker-closed' ? origin ?? '' : row.notification_id ?? row.subscription_id ?? '';
