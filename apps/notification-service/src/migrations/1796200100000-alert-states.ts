@@ -1,17 +1,14 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Operational alerts. `subscriptions.events` lists the alert types a subscription receives; an
- * alert subscription (events not empty) never receives order changes and an order subscription
- * never receives alerts. `alert_states` is the durable debounce shared by every instance (breakers
+ * `alert_states` is the durable debounce of operational alerts, shared by every instance (breakers
  * live in each instance's memory): per merchant, endpoint and alert type, when it last happened and
  * when it was last sent. A merchant table, under the same row-level security as the others.
  */
-export class EndpointAlerts1796200000000 implements MigrationInterface {
-  name = 'EndpointAlerts1796200000000';
+export class AlertStates1796200100000 implements MigrationInterface {
+  name = 'AlertStates1796200100000';
 
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`ALTER TABLE "notifications"."subscriptions" ADD COLUMN "events" text[] NOT NULL DEFAULT '{}'`);
     await runner.query(`
       CREATE TABLE "notifications"."alert_states" (
         "merchant" text NOT NULL,
@@ -31,6 +28,5 @@ export class EndpointAlerts1796200000000 implements MigrationInterface {
 
   async down(runner: QueryRunner): Promise<void> {
     await runner.query(`DROP TABLE "notifications"."alert_states"`);
-    await runner.query(`ALTER TABLE "notifications"."subscriptions" DROP COLUMN "events"`);
   }
 }
