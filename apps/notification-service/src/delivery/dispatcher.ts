@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import type { HttpMethod } from '@ordercast/contracts';
 import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
+import type { AlertBody } from '../alerts/alert';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { renderEmail } from '../email/render-email';
@@ -380,7 +381,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     let headers: Record<string, string> | null = null;
     let outcome: EmailOutcome;
     try {
-      const { subject, text } = renderEmail(JSON.parse(row.body) as DeliveryBody);
+      const { subject, text } = renderEmail(JSON.parse(row.body) as DeliveryBody | AlertBody);
       headers = { To: row.email as string, Subject: subject };
       outcome = { kind: 'reply', ...(await this.mailer.send({ to: row.email as string, subject, text, messageId: row.messageId })) };
     } catch (error) {
