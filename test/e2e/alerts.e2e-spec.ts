@@ -40,6 +40,7 @@ describe('operational alerts through the kafka bus', () => {
     alphaAlerts = ((await api.post(SUBSCRIPTIONS).set(ALPHA).send({ name: 'Ops alerts', events: EVERY_ALERT, url: receivers.url('/alpha/alerts'), secret: SECRET }).expect(201)).body as { id: string }).id;
     await request(system.notificationsHttp).post(SUBSCRIPTIONS).set(BETA).send({ name: 'Ops alerts', events: EVERY_ALERT, url: receivers.url('/beta/alerts') }).expect(201);
     await request(system.notificationsHttp).post(SUBSCRIPTIONS).set(ALPHA).send({ name: 'Orders', scope: { state: ['processing'] }, url: receivers.url('/alpha/orders') }).expect(201);
+    await request(system.notificationsHttp).post(SUBSCRIPTIONS).set(ALPHA).send({ name: 'Disabled targets, polled', events: ['endpoint.disabled'], delivery: 'poll' }).expect(201);
   });
 
   afterAll(async () => {
@@ -129,6 +130,10 @@ describe('operational alerts through the kafka bus', () => {
     const events = await system.eventsOf(orderId, { until: (e) => e.notificationId !== null && e.statusCode === 410 });
     const gone = events.find((e) => e.notificationId !== null && e.statusCode === 410) as EventRecord;
     expect(received).toMatchObject({ endpoint: { notificationId: gone.notificationId }, details: { statusCode: 410, orderId } });
+    const polled = await api().get(`${NOTIFICATIONS}/receive`).query({ maxNumberMessages: 10, timeoutMs: 5000 }).set(ALPHA).expect(200);
+    expect(polled.body.messages.map((m: { orderNotification: AlertDelivery }) => m.orderNotification)).toEqual([
+      expect.objectContaining({ type: 'endpoint.disabled', endpoint: received.endpoint, details: received.details }),
+    ]);
   });
 
   it('keeps alerts and order changes apart, and tells another merchant nothing', async () => {
