@@ -94,12 +94,18 @@ describe('operational alerts through the kafka bus', () => {
     const open = (await api().get(ENDPOINTS).set(ALPHA).expect(200)).body as EndpointHealthReport;
     expect(open.data.find((e) => e.url === new URL(system.sink.url()).origin)).toMatchObject({ breaker: 'open', lastFailure: { statusCode: 500 } });
 
+    // A probe after the cool-down fails too (half-open, open again): still the same outage, no second alert.
+    const failed = (e: EventRecord) => e.notificationId !== null && (e.status === 'failed' || e.status === 'dead');
+    const failuresOf = async () => (await Promise.all(orders.map((orderId) => system.eventsOf(orderId, { until: () => true })))).flat().filter(failed);
+    for (const started = Date.now(); (await failuresOf()).length < 3;) {
+      if (Date.now() - started > 30_000) throw new Error('no third failed attempt within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     system.sink.respond('/erp/broken', 200);
     await waitForAlert('endpoint.recovered');
     for (const orderId of orders) await system.eventsOf(orderId, { count: 2, until: (e) => e.status === 'succeeded' });
-    const failures = (await Promise.all(orders.map((orderId) => system.eventsOf(orderId, { until: () => true }))))
-      .flat().filter((e) => e.notificationId !== null && e.status === 'failed');
-    expect(failures.length).toBeGreaterThanOrEqual(2);
+    const failures = await failuresOf();
+    expect(failures.length).toBeGreaterThanOrEqual(3);
     expect(alertsOf('endpoint.failing')).toHaveLength(1);
     expect(alertsOf('endpoint.recovered')).toHaveLength(1);
 
