@@ -77,6 +77,15 @@ describe('operational alerts through the kafka bus', () => {
     expect((await api().get(SUBSCRIPTIONS).set(ALPHA).expect(200)).body).toEqual(before);
   });
 
+  it('describes alert subscriptions and the endpoints view in OpenAPI', async () => {
+    const docs = (await api().get('/api/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>; components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+    };
+    expect(docs.paths[ENDPOINTS].get.responses['200']).toEqual(expect.objectContaining({ content: expect.anything() }));
+    expect(docs.components.schemas.CreateSubscriptionDto.properties.events).toMatchObject({ type: 'array', items: { enum: EVERY_ALERT } });
+    expect(docs.components.schemas.EndpointHealthResponse.properties).toHaveProperty('breaker');
+  });
+
   it('sends one signed endpoint.failing when the breaker opens, however many deliveries fail, and one endpoint.recovered when it closes', async () => {
     system.sink.respond('/erp/broken', 500);
     const orders = await Promise.all([1, 2, 3].map(() => processingOrder('/erp/broken')));

@@ -3,7 +3,7 @@ import { ALLOW_PRIVATE_TARGETS, MASK, openUrlCredentials, SECRET_BOX, SecretBox,
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769600000-create-notification-tables';
-import { AlertSubscriptions1796200000000 } from '../src/migrations/1796200000000-alert-subscriptions';
+import { AlertSubscriptions1796300000000 } from '../src/migrations/1796300000000-alert-subscriptions';
 import {
   MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
 } from '../src/subscriptions';
@@ -39,7 +39,7 @@ describe('subscriptions API (real PostgreSQL)', () => {
     feature = await startFeatureApp({
       feature: SubscriptionsApiModule,
       entities: [SubscriptionEntity],
-      migrations: [CreateNotificationTables1763769600000, AlertSubscriptions1796200000000],
+      migrations: [CreateNotificationTables1763769600000, AlertSubscriptions1796300000000],
       tokens: { 'token-a': 'merchant-a', 'token-b': 'merchant-b' },
       globals: [{ provide: SECRET_BOX, useValue: box }, { provide: ALLOW_PRIVATE_TARGETS, useValue: false }, TargetGuard],
     });

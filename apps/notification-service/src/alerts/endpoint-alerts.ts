@@ -11,7 +11,7 @@ import { DeliveriesRepository } from '../events/deliveries.repository';
 import type { DeliveryTarget } from '../delivery/delivery-target';
 import { renderTargetUrl } from '../delivery/target-url';
 import { canonicalJson } from '../signing/detached-jws';
-import { subscriptionTarget, type EnabledSubscription } from '../subscriptions/subscriptions.repository';
+import { EnabledSubscription, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { AlertBody, AlertState, AlertType, endpointOrigin, isAlertType, shouldSend } from './alert';
 
 const INCIDENT_ALERTS: Record<DeliveryIncident['kind'], AlertType> = {
@@ -56,6 +56,7 @@ export class EndpointAlerts implements OnModuleInit {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly incidents: DeliveryAlertSignal,
     private readonly deliveries: DeliveriesRepository,
+    private readonly subscriptions: SubscriptionsRepository,
     private readonly signal: DispatchSignal,
     private readonly config: NotificationServiceConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -81,11 +82,7 @@ export class EndpointAlerts implements OnModuleInit {
     const inserted = await this.dataSource.transaction(async (manager) => {
       const now = this.clock.now();
       if (!(await this.debounce(manager, row.merchant, key, type, now))) return null;
-      const subscriptions = await manager.query<EnabledSubscription[]>(
-        `SELECT id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret
-         FROM "notifications"."subscriptions" WHERE merchant = $1 AND enabled AND $2 = ANY(events) ORDER BY created_at, id`,
-        [row.merchant, type],
-      );
+      const subscriptions = await this.subscriptions.findAlertSubscribers(manager, row.merchant, type);
       const deliveries = subscriptions.map((subscription) => alertDelivery(subscription, {
         type,
         occurredAt: now.toISOString(),

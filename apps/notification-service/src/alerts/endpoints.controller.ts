@@ -2,6 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Merchant } from '@ordercast/platform';
 import { EndpointHealthQuery } from './dto/endpoint-health.query';
+import { EndpointHealthReportResponse } from './dto/endpoint-health.response';
 import { EndpointHealthQueries, EndpointHealthReport, MAX_HEALTH_ATTEMPTS } from './endpoint-health';
 
 @ApiTags('alerts')
@@ -11,10 +12,7 @@ export class EndpointsController {
 
   @Get('endpoints')
   @ApiOperation({ summary: `Health of the merchant's endpoints over a recent window (at most the ${MAX_HEALTH_ATTEMPTS} newest attempts), and the latest alerts sent` })
-  @ApiOkResponse({
-    description: '`{ window: { from, to, minutes, truncated }, data: [{ url (origin only), attempts, succeeded, failed, dead, successRate, lastSuccessAt, '
-      + 'lastFailure: { at, eventId, statusCode, error } | null, breaker: "open" | "closed", breakerChangedAt }], alerts: [{ eventId, messageId, type, subscriptionId, status, createdAt }] }`',
-  })
+  @ApiOkResponse({ type: EndpointHealthReportResponse })
   endpoints(@Merchant() merchant: string, @Query() query: EndpointHealthQuery): Promise<EndpointHealthReport> {
     return this.health.report(merchant, query.windowMinutes);
   }

@@ -5,8 +5,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * live in each instance's memory): per merchant, endpoint and alert type, when it last happened and
  * when it was last sent. A merchant table, under the same row-level security as the others.
  */
-export class AlertStates1796200100000 implements MigrationInterface {
-  name = 'AlertStates1796200100000';
+export class AlertStates1796300100000 implements MigrationInterface {
+  name = 'AlertStates1796300100000';
 
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(`
