@@ -136,6 +136,9 @@ describe('operational alerts through the kafka bus', () => {
     const dead = events.find((e) => e.status === 'dead') as EventRecord;
     expect(received).toMatchObject({ endpoint: { notificationId: dead.notificationId }, details: { eventId: dead.id, orderId, statusCode: 500 } });
     expect(alertsOf('endpoint.failing')).toHaveLength(1);
+    const metrics = (await api().get('/metrics').expect(200)).text;
+    expect(metrics).toContain('ordercast_alerts_total{type="endpoint.failing",outcome="sent"} 1');
+    expect(metrics).toMatch(/ordercast_alerts_total\{type="endpoint.failing",outcome="debounced"\} [1-9]/);
   });
 
   it('sends endpoint.disabled when a target answers 410 Gone', async () => {

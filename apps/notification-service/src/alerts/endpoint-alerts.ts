@@ -8,6 +8,7 @@ import { DeliveryAlertSignal, DeliveryIncident } from '../delivery/delivery-aler
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import type { NewDelivery } from '../delivery/new-delivery';
 import { DeliveriesRepository } from '../events/deliveries.repository';
+import { NotificationMetrics } from '../metrics/notification-metrics';
 import type { DeliveryTarget } from '../delivery/delivery-target';
 import { renderTargetUrl } from '../delivery/target-url';
 import { canonicalJson } from '../signing/detached-jws';
@@ -59,6 +60,7 @@ export class EndpointAlerts implements OnModuleInit {
     private readonly subscriptions: SubscriptionsRepository,
     private readonly signal: DispatchSignal,
     private readonly config: NotificationServiceConfig,
+    private readonly metrics: NotificationMetrics,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -92,6 +94,7 @@ export class EndpointAlerts implements OnModuleInit {
       }, row, now));
       return this.deliveries.insert(manager, deliveries);
     });
+    this.metrics.alerts.inc({ type, outcome: inserted === null ? 'debounced' : 'sent' });
     if (inserted === null) return [];
     this.signal.notify(inserted.pendingIds);
     this.deliveries.announce(inserted);
