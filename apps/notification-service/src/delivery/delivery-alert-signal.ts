@@ -1,11 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { CircuitState } from './circuit-breaker';
-import type { Endpoint } from './endpoint';
 
-/** What the dispatcher saw that may be worth an alert; `eventId` is the attempt that caused it. */
-export type DeliveryIncident =
-  | { kind: 'breaker-opened' | 'breaker-closed'; eventId: string; endpoint: Endpoint; statusCode: number | null; error: string | null }
-  | { kind: 'dead' | 'disabled'; eventId: string; statusCode: number | null; error: string | null };
+/**
+ * What the dispatcher saw that may be worth an alert: a merchant endpoint's breaker opened or
+ * closed, or a delivery went dead or was refused with 410. `eventId` is the attempt that showed it.
+ */
+export interface DeliveryIncident {
+  kind: 'breaker-opened' | 'breaker-closed' | 'dead' | 'disabled';
+  eventId: string;
+  statusCode: number | null;
+  error: string | null;
+}
 
 export type DeliveryIncidentListener = (incident: DeliveryIncident) => void;
 

@@ -345,7 +345,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const before = this.breakers.endpointState(endpoint, answeredAt);
     this.breakers.record(endpoint, callOutcome(result), answeredAt);
     const transition = breakerTransition(before, this.breakers.endpointState(endpoint, answeredAt));
-    if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, endpoint, ...incidentOutcome(result) });
+    if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, ...incidentOutcome(result) });
     this.recordResult(row, result, prepared.maskedHeaders);
   }
 
