@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CeilingResult } from './ceiling';
-import { Panel, renderChart, Rgba, Series } from './png';
+import { Panel, renderChart, Series } from './svg-chart';
 import type { StatementCost } from './pg-stats';
 import type { PhaseUsage } from './procstat';
 
@@ -335,10 +335,9 @@ export function formatReport(result: BenchResult): string {
   ].join('\n');
 }
 
-const RED: Rgba = [214, 39, 40, 255];
-const BLUE: Rgba = [31, 119, 180, 255];
-const GREEN: Rgba = [44, 160, 44, 255];
-const DOTS: Rgba = [31, 119, 180, 70];
+const RED = '#d62728';
+const BLUE = '#1f77b4';
+const GREEN = '#2ca02c';
 
 /** [second, p50, p99] per whole second of x. */
 export function percentilesPerSecond(points: Array<[number, number]>): Array<[number, number, number]> {
@@ -371,7 +370,7 @@ export function chartPanels(result: BenchResult): Panel[] {
       // Clip a few extreme outliers so the bulk of the distribution stays readable.
       yMax: Math.max(10, Math.min(Math.max(...p99s) * 1.5, Math.max(...timelines.latency.map(([, y]) => y)))),
       series: [
-        { name: 'each delivery', colour: DOTS, style: 'dots', points: timelines.latency },
+        { name: 'each delivery', colour: BLUE, opacity: 0.27, style: 'dots', points: timelines.latency },
         { name: 'p50', colour: GREEN, style: 'line', points: perSecond.map(([x, p50]) => [x, p50]) },
         { name: 'p99', colour: RED, style: 'line', points: perSecond.map(([x, , p99]) => [x, p99]) },
       ],
@@ -384,15 +383,15 @@ export function chartPanels(result: BenchResult): Panel[] {
   return panels;
 }
 
-/** Writes latest.json and latency.png into `dir`; returns their paths. */
-export function writeResults(dir: string, result: BenchResult): { json: string; png: string | null } {
+/** Writes latest.json and latency.svg into `dir`; returns their paths. */
+export function writeResults(dir: string, result: BenchResult): { json: string; chart: string | null } {
   mkdirSync(dir, { recursive: true });
   const { timelines, ...serialisable } = result;
   const json = join(dir, 'latest.json');
   writeFileSync(json, JSON.stringify(serialisable, (_, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), 2) + '\n');
   const panels = chartPanels({ ...result, timelines });
-  if (panels.length === 0) return { json, png: null };
-  const png = join(dir, 'latency.png');
-  writeFileSync(png, renderChart(panels));
-  return { json, png };
+  if (panels.length === 0) return { json, chart: null };
+  const chart = join(dir, 'latency.svg');
+  writeFileSync(chart, renderChart(panels));
+  return { json, chart };
 }

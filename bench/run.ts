@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: starts PostgreSQL (DATABASE_URL or embedded), Kafka (the test harness broker, when Java and
  * Maven are present), the webhook sink and both services as separate processes, then runs the workloads and
- * writes bench/results/latest.json and bench/results/latency.png.
+ * writes bench/results/latest.json and bench/results/latency.svg.
  *
  * Knobs (environment): BENCH_QUICK=1 (about a minute), BENCH_ORDERS, BENCH_WARMUP_ORDERS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS,
  * BENCH_EVENT_ROWS, BENCH_QUERIES, BENCH_CEILING_SECONDS, BENCH_DRAIN_SECONDS, BENCH_SLOW_MS, BENCH_BODY_BYTES,
@@ -450,7 +450,7 @@ async function main(): Promise<void> {
   result.seconds = (Date.now() - started) / 1000;
   const written = writeResults(RESULTS_DIR, result);
   process.stdout.write(`\n${formatReport(result)}\n`);
-  process.stdout.write(`wrote ${written.json}${written.png ? ` and ${written.png}` : ''} (${result.seconds.toFixed(0)} s)\n`);
+  process.stdout.write(`wrote ${written.json}${written.chart ? ` and ${written.chart}` : ''} (${result.seconds.toFixed(0)} s)\n`);
   // The services write their profiles when they exit, so this comes after the cleanup stopped them.
   if (profileDir) process.stdout.write(`\nCPU profiles (${profileDir}):\n${summariseProfiles(profileDir)}\n`);
   process.exitCode = failed ? 1 : 0;

@@ -20,7 +20,7 @@ export async function createNotificationServiceApp(config: NotificationServiceCo
   configureHttpApp(app, logger);
   const document = new DocumentBuilder()
     .setTitle('Ordercast notification-service')
-    .setDescription('Events (delivery attempts) of order notifications: query, retry, manual send. Every /api route needs X-Merchant and a Bearer token; signing-key rotation needs an operator token (ADMIN_TOKENS) instead.')
+    .setDescription('Events (delivery attempts) of order notifications: query, retry, manual send; merchant-wide subscriptions; the poll queue; signing keys and secrets. Every /api route needs X-Merchant and a Bearer token, except the JWKS; signing-key rotation needs an operator token (ADMIN_TOKENS) instead.')
     .setVersion(USER_AGENT.slice('Ordercast/'.length))
     .addBearerAuth()
     .addGlobalParameters({ name: 'X-Merchant', in: 'header', required: true, schema: { type: 'string' } })

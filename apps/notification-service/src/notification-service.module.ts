@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
-import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, postgresOptions, TenantScopeInterceptor } from '@ordercast/platform';
+import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, ServiceDatabaseModule, TenantScopeInterceptor } from '@ordercast/platform';
 import { AlertsModule } from './alerts/alerts.module';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -26,7 +25,7 @@ export class NotificationServiceModule {
       module: NotificationServiceModule,
       imports: [
         NotificationCoreModule.forRoot(config),
-        TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
+        ServiceDatabaseModule.forRoot(notificationDatabase(databaseUrl, config.databasePoolSize)),
         MessagingModule.forRoot({
           brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics,
           sessionTimeoutMs: config.kafkaSessionTimeoutMs,

@@ -2,11 +2,14 @@ import {
   IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, Validate, ValidationArguments,
   ValidatorConstraint, ValidatorConstraintInterface, ValidateIf,
 } from 'class-validator';
+import { KafkaDestination, kafkaDestinationErrors, toKafkaDestination } from './kafka-destination';
 import { JsonSchema, normaliseScope, ScopeObject, scopeErrors, Watch } from './scope';
+import { TargetAuth, targetAuthErrors, toTargetAuth } from './target-auth';
+import { targetUrlErrors } from './target-url';
 
 export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
-export const DELIVERY_KINDS = ['webhook', 'poll', 'email'] as const;
+export const DELIVERY_KINDS = ['webhook', 'poll', 'email', 'kafka'] as const;
 export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 export const PAYLOAD_KINDS = ['full', 'metadata'] as const;
 export type PayloadKind = (typeof PAYLOAD_KINDS)[number];
@@ -28,6 +31,10 @@ export interface Registration {
   delivery: DeliveryKind;
   email: string | null;
   secret: string | null;
+  /** How a webhook target is authenticated; null (or absent, in snapshots made before it existed) for none. */
+  auth?: TargetAuth | null;
+  /** The topic of a `kafka` delivery; null (or absent) for the other kinds. */
+  kafka?: KafkaDestination | null;
   source: RegistrationSource;
   createdAt: string;
 }
@@ -61,19 +68,6 @@ export function headerErrors(headers: unknown): string[] {
   if (errors.length > 0) return errors;
   const bytes = entries.reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value as string), 0);
   return bytes > MAX_HEADER_BYTES ? [`headers must take at most ${MAX_HEADER_BYTES} bytes in all (names and values); these take ${bytes}`] : [];
-}
-
-export function targetUrlErrors(url: unknown, field: string): string[] {
-  if (typeof url !== 'string' || url.length > 2048) return [`${field} must be a URL of at most 2048 characters`];
-  let parsed: URL;
-  try {
-    parsed = new URL(url.replace(/\{[a-z_.]+\}/g, 'x'));
-  } catch {
-    return [`${field} must be an absolute http(s) URL`];
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return [`${field} must use http or https`];
-  if (parsed.username || parsed.password) return [`${field} must not carry credentials; use headers`];
-  return [];
 }
 
 @ValidatorConstraint({ name: 'scope' })
@@ -112,6 +106,30 @@ class TargetConstraint implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'auth' })
+class TargetAuthConstraint implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  validate(value: unknown): boolean {
+    this.errors = targetAuthErrors(value);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
+@ValidatorConstraint({ name: 'kafka' })
+class KafkaDestinationConstraint implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  validate(value: unknown): boolean {
+    this.errors = kafkaDestinationErrors(value);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
 @ValidatorConstraint({ name: 'delivery' })
 class DeliveryTargetConstraint implements ValidatorConstraintInterface {
   validate(_: unknown, args: ValidationArguments): boolean {
@@ -127,6 +145,10 @@ function deliveryTargetError(dto: RegistrationDto): string | null {
   if (dto.url !== undefined && dto.invoke !== undefined) return 'give either url or invoke, not both';
   if (delivery === 'webhook' && dto.url === undefined && dto.invoke === undefined) return 'a webhook registration needs url (or invoke)';
   if (delivery === 'email' && dto.email === undefined) return 'an email registration needs email';
+  if (delivery === 'kafka' && dto.kafka === undefined) return 'a kafka registration needs kafka: { brokers, topic }';
+  if (delivery !== 'kafka' && dto.kafka !== undefined) return 'kafka is only for delivery "kafka"';
+  if (delivery !== 'webhook' && dto.auth !== undefined) return 'auth is only for delivery "webhook"';
+  if (dto.auth?.type === 'mtls' && !/^https:/i.test(dto.url ?? dto.invoke ?? '')) return 'a client certificate (auth type mtls) needs an https target';
   return null;
 }
 
@@ -173,6 +195,14 @@ export class RegistrationDto {
 
   @IsOptional() @IsString() @Matches(/^whsec_[A-Za-z0-9+/=]{24,256}$/, { message: 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)' })
   secret?: string;
+
+  /** Target authentication: `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`. */
+  @IsOptional() @Validate(TargetAuthConstraint)
+  auth?: Record<string, unknown>;
+
+  /** The topic of a `kafka` delivery: `{ brokers, topic, sasl?: { mechanism, username, password }, ssl? }`. */
+  @IsOptional() @Validate(KafkaDestinationConstraint)
+  kafka?: Record<string, unknown>;
 }
 
 /** Builds the stored registration from a validated DTO. */
@@ -190,6 +220,8 @@ export function toRegistration(dto: RegistrationDto, id: string, source: Registr
     delivery: dto.delivery ?? 'webhook',
     email: dto.email ?? null,
     secret: dto.secret ?? null,
+    auth: dto.auth === undefined ? null : toTargetAuth(dto.auth),
+    kafka: dto.kafka === undefined ? null : toKafkaDestination(dto.kafka),
     source,
     createdAt: now.toISOString(),
   };

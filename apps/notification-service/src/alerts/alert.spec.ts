@@ -26,6 +26,7 @@ describe('endpointOrigin', () => {
   it('keeps scheme, host and port, and drops credentials, path and query', () => {
     expect(endpointOrigin('https://user:pw@ERP.example.com:8443/hooks/{order.id}?token=x')).toBe('https://erp.example.com:8443');
     expect(endpointOrigin('mailto:ops@example.com')).toBe('mailto:');
+    expect(endpointOrigin('kafka://Kafka-1:9092,kafka-2:9092/orders')).toBe('kafka://kafka-1:9092,kafka-2:9092');
     expect(endpointOrigin(null)).toBeNull();
     expect(endpointOrigin('not a url')).toBeNull();
   });

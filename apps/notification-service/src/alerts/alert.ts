@@ -58,11 +58,13 @@ export function shouldSend(
 
 /**
  * The origin of a target URL, lower-cased and without credentials (`https://erp.example.com:8443`);
- * `mailto:` for email targets; null when there is no URL.
+ * `mailto:` for email targets; `kafka://brokers` for kafka destinations; null when there is no URL.
  */
 export function endpointOrigin(url: string | null): string | null {
   if (url === null) return null;
   if (url.startsWith('mailto:')) return 'mailto:';
+  // A kafka destination's breaker is its cluster: `kafka://brokers`, as the URL has no WHATWG origin.
+  if (url.startsWith('kafka://')) return `kafka://${url.slice('kafka://'.length).split('/')[0].toLowerCase()}`;
   try {
     const origin = new URL(url).origin;
     return origin === 'null' ? null : origin.toLowerCase();

@@ -7,17 +7,20 @@ import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { renderEmail } from '../email/render-email';
 import { AttemptVerdict, judgeAttempt } from './attempt-verdict';
-import { breakerTransition, DeliveryAlertSignal } from './delivery-alert-signal';
+import { maskedAuthHeaders, openTargetAuth } from './authenticating-invoker';
+import { breakerTransition, DeliveryAlertSignal, DeliveryIncident } from './delivery-alert-signal';
 import type { DeliveryBody } from './delivery-body';
 import { SIGNER, MessageSigner } from './delivery-signer.port';
 import { DispatchQueue } from './dispatch-queue';
 import { DispatchSignal } from './dispatch-signal';
 import { AttemptResult, ClaimedAttempt, DispatchRepository } from './dispatch.repository';
 import { EmailOutcome, judgeEmail } from './email-verdict';
-import { emailEndpoint, Endpoint, webhookEndpoint } from './endpoint';
-import { callOutcome, EndpointBreakers } from './endpoint-breakers';
+import { emailEndpoint, Endpoint, kafkaEndpoint, webhookEndpoint } from './endpoint';
+import { CallOutcome, callOutcome, EndpointBreakers } from './endpoint-breakers';
 import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
 import { InstanceHeartbeat } from './instance-heartbeat';
+import { KafkaSender } from './kafka-sender';
+import { judgeKafka, producedResponseBody } from './kafka-verdict';
 import { MAILER, Mailer } from './mailer.port';
 import { ResultWriter } from './result-writer';
 import type { RetryPolicy } from './retry-schedule';
@@ -39,7 +42,7 @@ interface Held {
 }
 
 /**
- * Delivers pending webhook and email Events. Rows are leased from the database in batches, a fair
+ * Delivers pending webhook, email and kafka Events. Rows are leased from the database in batches, a fair
  * share per merchant, so several instances share the work; each lease names its holder, whose
  * heartbeat keeps it (a dead instance's rows are released within seconds). Calls run with bounded
  * concurrency overall, per merchant endpoint and per host, and their results are written in batches.
@@ -81,6 +84,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly heartbeat: InstanceHeartbeat,
     private readonly alerts: DeliveryAlertSignal,
     private readonly config: NotificationServiceConfig,
+    private readonly kafka: KafkaSender,
     @Inject(HTTP_INVOKER) private readonly invoker: HttpInvoker,
     @Inject(SIGNER) private readonly signer: MessageSigner,
     @Inject(MAILER) private readonly mailer: Mailer,
@@ -217,7 +221,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.recordWithoutCall(attempt, attempt.delivery === 'email' ? 'no email address' : 'no target URL');
         continue;
       }
-      const endpoint = attempt.delivery === 'email' ? emailEndpoint(attempt.merchant) : webhookEndpoint(attempt.merchant, attempt.url as string);
+      const endpoint = attempt.delivery === 'email' ? emailEndpoint(attempt.merchant)
+        : attempt.delivery === 'kafka' ? kafkaEndpoint(attempt.merchant, attempt.url as string)
+        : webhookEndpoint(attempt.merchant, attempt.url as string);
       const openUntil = attempt.delivery === 'email' ? null : this.breakers.openUntil(endpoint, now);
       if (openUntil !== null) {
         this.results.defer({ eventId: attempt.id, until: new Date(openUntil) });
@@ -267,7 +273,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private start(held: Held): void {
-    const task = (held.attempt.delivery === 'email' ? this.sendEmail(held.attempt) : this.attempt(held.attempt, held.endpoint))
+    const task = this.send(held)
       .catch((error: Error) => this.logger.error({ msg: 'delivery attempt crashed; its lease will expire and it is retried', eventId: held.attempt.id, reason: error.message }))
       .finally(() => {
         this.forget(held);
@@ -277,6 +283,12 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.onSlotFreed();
       });
     this.running.add(task);
+  }
+
+  private send(held: Held): Promise<void> {
+    if (held.attempt.delivery === 'email') return this.sendEmail(held.attempt);
+    if (held.attempt.delivery === 'kafka') return this.sendToKafka(held.attempt, held.endpoint);
+    return this.attempt(held.attempt, held.endpoint);
   }
 
   private forget(held: Held): ClaimedAttempt {
@@ -341,12 +353,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       return this.recordResult(row, { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 }, null);
     }
     const result = await this.invoker.invoke(prepared.request);
-    const answeredAt = this.clock.now().getTime();
-    const before = this.breakers.endpointState(endpoint, answeredAt);
-    this.breakers.record(endpoint, callOutcome(result), answeredAt);
-    const transition = breakerTransition(before, this.breakers.endpointState(endpoint, answeredAt));
-    if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, ...incidentOutcome(result) });
+    this.recordCall(row, endpoint, callOutcome(result), this.clock.now().getTime(), incidentOutcome(result));
     this.recordResult(row, result, prepared.maskedHeaders);
+  }
+
+  /** Counts a call against its endpoint's breaker; an opened or closed breaker is an incident for the alerts. */
+  private recordCall(row: ClaimedAttempt, endpoint: Endpoint, outcome: CallOutcome, at: number, incident: Pick<DeliveryIncident, 'statusCode' | 'error'>): void {
+    const before = this.breakers.endpointState(endpoint, at);
+    this.breakers.record(endpoint, outcome, at);
+    const transition = breakerTransition(before, this.breakers.endpointState(endpoint, at));
+    if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, ...incident });
   }
 
   private async prepare(row: ClaimedAttempt, url: string, now: Date): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
@@ -365,9 +381,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const signatures = await this.signer.sign({ messageId: row.messageId, timestamp, body: body ?? '', canonical: row.bodyCanonical, secret });
     const own = { ...ordercast, ...signatures };
     const registeredOnly = withoutNames(registered, Object.keys(own));
+    const auth = openTargetAuth(row.sealedAuth, this.box);
     return {
-      request: { url: target, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs },
-      maskedHeaders: { ...maskHeaders(registeredOnly), ...own },
+      request: {
+        url: target, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs,
+        ...(auth === null ? {} : { auth: { merchant: row.merchant, credentials: auth } }),
+      },
+      maskedHeaders: { ...maskHeaders(registeredOnly), ...maskedAuthHeaders(auth), ...own },
     };
   }
 
@@ -394,6 +414,29 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       responseTruncated: false,
       durationMs: Date.now() - started,
       requestHeaders: headers,
+    });
+  }
+
+  /**
+   * Kafka destinations get the webhook's body and headers as a record (see KafkaSender). The Event's
+   * status code stays null, as Kafka has none; its response body is the record's partition and offset.
+   * A cluster that cannot take records is unreachable to the breakers, like a webhook host without an answer.
+   */
+  private async sendToKafka(row: ClaimedAttempt, endpoint: Endpoint): Promise<void> {
+    const started = Date.now();
+    const now = this.clock.now();
+    const sent = await this.kafka.send(row, () => this.prepare({ ...row, method: 'POST' }, row.url ?? '', now));
+    const completed = this.clock.now();
+    if (sent.askedCluster) {
+      const error = sent.outcome.kind === 'produced' ? null : sent.outcome.error;
+      this.recordCall(row, endpoint, error === null ? 'answered' : 'unreachable', completed.getTime(), { statusCode: null, error });
+    }
+    this.record(row, judgeKafka(row, sent.outcome, this.policy, completed), completed, {
+      statusCode: null,
+      responseBody: producedResponseBody(sent.outcome),
+      responseTruncated: false,
+      durationMs: Date.now() - started,
+      requestHeaders: sent.maskedHeaders,
     });
   }
 

@@ -83,9 +83,10 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
   };
 }
 
-/** Where the Event shows the delivery going: the webhook URL with placeholders filled, `mailto:` for email, none for poll. */
+/** Where the Event shows the delivery going: the webhook URL with placeholders filled, `mailto:` for email, `kafka://brokers/topic` for kafka, none for poll. */
 function deliveryUrl(cause: DeliveryCause, target: DeliveryTarget): string | null {
   if (target.delivery === 'poll') return null;
   if (target.delivery === 'email') return target.email === null ? null : `mailto:${target.email}`;
+  if (target.delivery === 'kafka') return target.sealedKafka === null ? null : `kafka://${target.sealedKafka.brokers.join(',')}/${target.sealedKafka.topic}`;
   return target.url === null ? null : renderTargetUrl(target.url, { orderId: cause.orderId, orderReference: cause.orderReference, merchant: cause.merchant, channel: cause.channel });
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { OrderChangeEvent, parseOrderChangeEvent, Registration } from '@ordercast/contracts';
+import { OrderChangeEvent, parseOrderChangeEvent, Registration, withTargetSecrets } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
 import { SECRET_BOX, SecretBox, urlCredentialsSealed } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
@@ -175,8 +175,8 @@ export class OrderEventsIngest {
 
 /**
  * One bad registration must not block its partition (the batch would fail on every redelivery) nor
- * hide the others. Header values, the secret and URL credentials must be sealed: a plaintext one is refused here
- * rather than stored where only sealed values belong.
+ * hide the others. Header values, the secret, URL credentials and target credentials must be sealed: a
+ * plaintext one is refused here rather than stored where only sealed values belong.
  */
 function isUsableRegistration(registration: unknown, box: SecretBox): registration is Registration {
   if (typeof registration !== 'object' || registration === null) return false;
@@ -184,5 +184,22 @@ function isUsableRegistration(registration: unknown, box: SecretBox): registrati
   return typeof id === 'string' && Array.isArray(scope) && (url === null || (typeof url === 'string' && urlCredentialsSealed(url, box)))
     && typeof headers === 'object' && headers !== null
     && Object.values(headers).every((value) => typeof value === 'string' && box.isSealed(value))
-    && (secret === null || (typeof secret === 'string' && box.isSealed(secret)));
+    && (secret === null || (typeof secret === 'string' && box.isSealed(secret)))
+    && targetCredentialsSealed(registration as Registration, box);
+}
+
+/** Every credential of `auth` and `kafka` (absent in snapshots made before they existed) is a sealed value. */
+function targetCredentialsSealed(registration: Registration, box: SecretBox): boolean {
+  const { kafka } = registration;
+  if (kafka && (!Array.isArray(kafka.brokers) || typeof kafka.topic !== 'string')) return false;
+  let sealed = true;
+  try {
+    withTargetSecrets(registration, (value) => {
+      if (typeof value !== 'string' || !box.isSealed(value)) sealed = false;
+      return value;
+    });
+  } catch {
+    return false;
+  }
+  return sealed;
 }

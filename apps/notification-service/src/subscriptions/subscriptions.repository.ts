@@ -8,11 +8,11 @@ import { SubscriptionEntity } from './subscription.entity';
 /** What matching and delivery need of a subscription. */
 export type EnabledSubscription = Pick<
   SubscriptionEntity,
-  'id' | 'merchant' | 'name' | 'channels' | 'scope' | 'delivery' | 'payload' | 'url' | 'method' | 'headers' | 'email' | 'secret'
+  'id' | 'merchant' | 'name' | 'channels' | 'scope' | 'delivery' | 'payload' | 'url' | 'method' | 'headers' | 'email' | 'secret' | 'auth' | 'kafka'
 >;
 
 /** The columns of an {@link EnabledSubscription}. */
-const ENABLED_COLUMNS = 'id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret';
+const ENABLED_COLUMNS = 'id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret, auth, kafka';
 
 /** Run for every batch ingest takes, so prepared rather than built by TypeORM each time. Alert subscriptions (events listed) never match order changes. */
 const FIND_ENABLED = preparedStatement(
@@ -58,5 +58,7 @@ export function subscriptionTarget(subscription: EnabledSubscription): DeliveryT
     payload: subscription.payload,
     delivery: subscription.delivery,
     email: subscription.email,
+    sealedAuth: subscription.auth,
+    sealedKafka: subscription.kafka,
   };
 }

@@ -1,6 +1,8 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DeliveryKind, HttpMethod, normaliseScope, PayloadKind, Watch } from '@ordercast/contracts';
+import {
+  brokerHost, DeliveryKind, HttpMethod, KafkaDestination, normaliseScope, PayloadKind, TargetAuth, toKafkaDestination, toTargetAuth, Watch, withTargetSecrets,
+} from '@ordercast/contracts';
 import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard } from '@ordercast/platform';
 import { Repository } from 'typeorm';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
@@ -25,6 +27,10 @@ export interface SubscriptionView {
   headers: Record<string, string>;
   email: string | null;
   secret: string | null;
+  /** Credentials masked; an mTLS certificate shown with its subject, fingerprint and expiry. */
+  auth: TargetAuth | null;
+  /** The SASL password masked. */
+  kafka: KafkaDestination | null;
   enabled: boolean;
   /** Why Ordercast disabled it (the target answered 410 Gone); null otherwise. */
   disabledReason: string | null;
@@ -40,22 +46,27 @@ interface Target {
   headers: Record<string, string>;
   email: string | null;
   secret: string | null;
+  auth: TargetAuth | null;
+  kafka: KafkaDestination | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NO_WEBHOOK: Pick<Target, 'url' | 'method' | 'headers' | 'secret'> = { url: null, method: 'POST', headers: {}, secret: null };
+const NO_WEBHOOK: Pick<Target, 'url' | 'method' | 'headers' | 'secret' | 'auth'> = { url: null, method: 'POST', headers: {}, secret: null, auth: null };
 
 function badRequest(messages: string[]): BadRequestException {
   return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: messages });
 }
 
 /** What is wrong with where a subscription would deliver: each delivery kind has its own fields. */
-function targetErrors(target: Target, given: { url?: unknown; email?: unknown; method?: unknown; headers?: unknown; secret?: unknown }): string[] {
+function targetErrors(target: Target, given: { url?: unknown; email?: unknown; method?: unknown; headers?: unknown; secret?: unknown; auth?: unknown; kafka?: unknown }): string[] {
   const errors: string[] = [];
   if (target.delivery === 'webhook' && target.url === null) errors.push('a webhook subscription needs url');
   if (target.delivery === 'email' && target.email === null) errors.push('an email subscription needs email');
+  if (target.delivery === 'kafka' && target.kafka === null) errors.push('a kafka subscription needs kafka: { brokers, topic }');
+  if (target.delivery !== 'kafka' && given.kafka !== undefined) errors.push(`kafka is only used by kafka delivery, not ${target.delivery}`);
+  if (target.auth?.type === 'mtls' && !/^https:/i.test(target.url ?? '')) errors.push('a client certificate (auth type mtls) needs an https target');
   if (target.delivery !== 'webhook') {
-    for (const field of ['url', 'method', 'headers', 'secret'] as const) {
+    for (const field of ['url', 'method', 'headers', 'secret', 'auth'] as const) {
       if (given[field] !== undefined && given[field] !== null) errors.push(`${field} is only used by webhook delivery, not ${target.delivery}`);
     }
   }
@@ -69,6 +80,24 @@ function alertErrors(alerts: boolean, given: { scope?: unknown; schema?: unknown
   return (['scope', 'schema', 'channels', 'payload'] as const)
     .filter((field) => given[field] !== undefined)
     .map((field) => `${field} is not used by an alert subscription (one with events)`);
+}
+
+/**
+ * An `auth` sent back as shown (client secret masked) keeps the stored secret, like a masked header;
+ * an mTLS key cannot be sent back masked (it would not parse), so it is always given anew.
+ */
+function keepMaskedAuth(given: Record<string, unknown>, stored: TargetAuth | null): TargetAuth {
+  const auth = toTargetAuth(given);
+  if (auth.type !== 'oauth2_client_credentials' || auth.clientSecret !== MASK) return auth;
+  if (stored?.type !== 'oauth2_client_credentials') throw badRequest(['auth.clientSecret is masked but there is no stored secret to keep']);
+  return { ...auth, clientSecret: stored.clientSecret };
+}
+
+/** A SASL password sent back masked keeps the stored one. */
+function keepMaskedPassword(kafka: KafkaDestination, stored: KafkaDestination | null): KafkaDestination {
+  if (kafka.sasl === null || kafka.sasl.password !== MASK) return kafka;
+  if (!stored?.sasl) throw badRequest(['kafka.sasl.password is masked but there is no stored password to keep']);
+  return { ...kafka, sasl: { ...kafka.sasl, password: stored.sasl.password } };
 }
 
 /**
@@ -103,10 +132,13 @@ export class SubscriptionsService {
       headers: request.headers ?? {},
       email: request.email ?? null,
       secret: request.secret ?? null,
+      auth: request.auth === undefined ? null : toTargetAuth(request.auth),
+      kafka: request.kafka === undefined ? null : toKafkaDestination(request.kafka),
     };
     const errors = [...targetErrors(target, request), ...alertErrors(request.events !== undefined, request)];
     if (errors.length > 0) throw badRequest(errors);
     if (target.url !== null) await this.targets.assertAllowed(target.url, 'url');
+    await this.assertConnectionAllowed(target);
 
     const saved = await this.subscriptions.manager.transaction(async (manager) => {
       // Serialises creates of one merchant, so two at once cannot both pass the limit.
@@ -140,6 +172,7 @@ export class SubscriptionsService {
       ...stored,
       ...(delivery === 'webhook' ? {} : NO_WEBHOOK),
       ...(delivery === 'email' ? {} : { email: null }),
+      ...(delivery === 'kafka' ? {} : { kafka: null }),
       delivery,
     };
     // A URL sent back as shown (credentials masked) keeps the stored one, like a masked header.
@@ -148,9 +181,12 @@ export class SubscriptionsService {
     if (request.headers !== undefined) target.headers = this.keepMasked(request.headers, stored.headers);
     if (request.email !== undefined) target.email = request.email;
     if (request.secret !== undefined) target.secret = request.secret;
+    if (request.auth !== undefined) target.auth = request.auth === null ? null : keepMaskedAuth(request.auth, stored.auth);
+    if (request.kafka !== undefined) target.kafka = keepMaskedPassword(toKafkaDestination(request.kafka), stored.kafka);
     const errors = [...targetErrors(target, request), ...alertErrors(row.events.length > 0, request)];
     if (errors.length > 0) throw badRequest(errors);
     if (request.url !== undefined && target.url !== null) await this.targets.assertAllowed(target.url, 'url');
+    if (request.auth !== undefined || request.kafka !== undefined) await this.assertConnectionAllowed(target);
 
     if (request.name !== undefined) row.name = request.name;
     if (request.channels !== undefined) row.channels = request.channels;
@@ -190,9 +226,15 @@ export class SubscriptionsService {
     return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, value === MASK ? stored[name] : value]));
   }
 
+  /** The token URL and the brokers pass the same SSRF rules as a URL (and again when connecting). */
+  private async assertConnectionAllowed(target: Target): Promise<void> {
+    if (target.auth?.type === 'oauth2_client_credentials') await this.targets.assertAllowed(target.auth.tokenUrl, 'auth.tokenUrl');
+    for (const broker of target.kafka?.brokers ?? []) await this.targets.assertHostAllowed(brokerHost(broker), 'kafka.brokers');
+  }
+
   private seal(target: Target): Target {
     return {
-      ...target,
+      ...withTargetSecrets(target, (value) => this.box.encrypt(value, 'target-credentials')),
       url: sealUrlCredentials(target.url, this.box),
       headers: this.box.encryptValues(target.headers, 'header-values'),
       secret: target.secret === null ? null : this.box.encrypt(target.secret, 'signing-secrets'),
@@ -207,6 +249,7 @@ export class SubscriptionsService {
       headers: this.box.decryptValues(row.headers, 'header-values'),
       email: row.email,
       secret: row.secret === null ? null : this.box.decrypt(row.secret, 'signing-secrets'),
+      ...withTargetSecrets({ auth: row.auth, kafka: row.kafka }, (value) => this.box.decrypt(value, 'target-credentials')),
     };
   }
 
@@ -224,6 +267,7 @@ export class SubscriptionsService {
       headers: maskSealedHeaders(row.headers, (value) => this.box.decrypt(value, 'header-values')),
       email: row.email,
       secret: maskSecret(row.secret),
+      ...withTargetSecrets({ auth: row.auth, kafka: row.kafka }, () => MASK),
       enabled: row.enabled,
       disabledReason: row.disabledReason,
       createdAt: row.createdAt.toISOString(),

@@ -5,6 +5,7 @@ import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget } from '../common/api-docs';
 import { MAX_REGISTRATIONS_PER_ORDER } from '../notifications/order-registrations';
 import { ParseRegistrationListPipe } from '../notifications/parse-registration-list.pipe';
+import { RegistrationResponse } from '../notifications/dto/registration.response';
 import { REGISTRATION_LIST_SCHEMA } from '../notifications/registration.openapi';
 import { ChannelNotificationsService } from './channel-notifications.service';
 import { ParseChannelPipe } from './channel-name';
@@ -17,7 +18,7 @@ export class ChannelsController {
 
   @Get()
   @ApiOperation({ summary: "The channel's configured notifications (headers and secrets masked)" })
-  @ApiOkResponse({ schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ description: 'The channel notifications', type: [RegistrationResponse] })
   list(@Merchant() merchant: string, @Param('channel', ParseChannelPipe) channel: string): Promise<Registration[]> {
     return this.channels.list(merchant, channel);
   }
@@ -27,7 +28,7 @@ export class ChannelsController {
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Replace the channel notifications; orders created afterwards in the channel get copies' })
   @ApiBody({ schema: REGISTRATION_LIST_SCHEMA })
-  @ApiOkResponse({ schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ description: 'The channel notifications as stored', type: [RegistrationResponse] })
   replace(
     @Merchant() merchant: string,
     @Param('channel', ParseChannelPipe) channel: string,

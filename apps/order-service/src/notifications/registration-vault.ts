@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Order, Registration } from '@ordercast/contracts';
-import { maskSealedHeaders, maskSecret, maskUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
+import { Order, Registration, withTargetSecrets } from '@ordercast/contracts';
+import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
 
 /**
- * Registrations are sealed once, when they are made: header values, the signing secret and the
- * credentials in the target URL's query stay encrypted in the order document, the channel
+ * Registrations are sealed once, when they are made: header values, the signing secret, the
+ * credentials in the target URL's query and the target credentials (OAuth2 client secret, mTLS
+ * private key, Kafka SASL password) stay encrypted in the order document, the channel
  * configuration, the outbox and on the bus. order-service opens only the visible header values,
  * to show them in a response; notification-service (sharing the key) opens the rest to call the target.
  */
@@ -14,7 +15,7 @@ export class RegistrationVault {
 
   seal(registration: Registration): Registration {
     return {
-      ...registration,
+      ...withTargetSecrets(registration, (value) => this.box.encrypt(value, 'target-credentials')),
       url: sealUrlCredentials(registration.url, this.box),
       headers: this.box.encryptValues(registration.headers, 'header-values'),
       secret: registration.secret === null ? null : this.box.encrypt(registration.secret, 'signing-secrets'),
@@ -24,7 +25,7 @@ export class RegistrationVault {
   /** The registration as every response shows it. */
   mask(registration: Registration): Registration {
     return {
-      ...registration,
+      ...withTargetSecrets(registration, () => MASK),
       url: maskUrlCredentials(registration.url),
       headers: maskSealedHeaders(registration.headers, (value) => this.box.decrypt(value, 'header-values')),
       secret: maskSecret(registration.secret),

@@ -1,2 +1,3 @@
 export * from './configure-http-app';
+export * from './api-error.response';
 export * from './strict-express-adapter';

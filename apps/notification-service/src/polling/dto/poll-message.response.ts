@@ -1,0 +1,124 @@
+import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { AlertBodyResponse } from '../../alerts/dto/alert-body.response';
+import type { AckFailureReason } from '../poll-queue';
+
+const ACK_FAILURE_REASONS: AckFailureReason[] = ['unknown message', 'message expired'];
+
+export class NotificationRefResponse {
+  @ApiProperty()
+  id!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  reference!: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  description!: string | null;
+}
+
+/** The body a webhook gets, queued as it is. */
+export class DeliveryBodyResponse {
+  @ApiProperty({ format: 'uuid', description: 'The message id (webhook-id)' })
+  id!: string;
+
+  @ApiProperty({ example: 'order.state.changed' })
+  type!: string;
+
+  @ApiProperty({ example: 'state.completed' })
+  scope!: string;
+
+  @ApiProperty({ format: 'date-time' })
+  occurredAt!: string;
+
+  @ApiProperty()
+  merchant!: string;
+
+  @ApiProperty()
+  channel!: string;
+
+  @ApiProperty()
+  orderId!: string;
+
+  @ApiProperty({ type: NotificationRefResponse })
+  notification!: NotificationRefResponse;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'What changed: `kind` and its details', example: { kind: 'state', from: 'accepted', to: 'completed' } })
+  change!: Record<string, unknown>;
+
+  @ApiProperty({ required: false, type: Object, additionalProperties: true, description: 'The order after the change, as order-service returns it (left out with payload: metadata)' })
+  order?: Record<string, unknown>;
+}
+
+/** What a queued message holds: an order notification, or an alert on an alert subscription's queue. */
+const QUEUED_BODY = {
+  oneOf: [{ $ref: getSchemaPath(DeliveryBodyResponse) }, { $ref: getSchemaPath(AlertBodyResponse) }],
+  description: 'The body a webhook gets: an order notification, or an alert for an alert subscription (one with events)',
+};
+
+export class ReceivedMessageInfoResponse {
+  @ApiProperty({ format: 'uuid' })
+  messageId!: string;
+
+  @ApiProperty({ description: 'Changes on every receive' })
+  receiptHandle!: string;
+}
+
+@ApiExtraModels(DeliveryBodyResponse, AlertBodyResponse)
+export class ReceivedMessageResponse {
+  @ApiProperty({ type: ReceivedMessageInfoResponse })
+  messageInfo!: ReceivedMessageInfoResponse;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty(QUEUED_BODY)
+  orderNotification!: DeliveryBodyResponse | AlertBodyResponse;
+}
+
+export class ReceiveResponse {
+  @ApiProperty({ type: [ReceivedMessageResponse] })
+  messages!: ReceivedMessageResponse[];
+
+  @ApiProperty({ type: [Object], description: 'Always empty: autoAck is applied in the statement that claims the messages' })
+  autoAckFailedMessages!: never[];
+}
+
+export class AckFailureResponse {
+  @ApiProperty({ format: 'uuid' })
+  messageIdentifier!: string;
+
+  @ApiProperty({ enum: ACK_FAILURE_REASONS })
+  reason!: AckFailureReason;
+}
+
+export class AckResponse {
+  @ApiProperty({ type: [AckFailureResponse] })
+  ackFailedMessages!: AckFailureResponse[];
+}
+
+export class ListedMessageInfoResponse {
+  @ApiProperty({ format: 'uuid' })
+  messageId!: string;
+}
+
+@ApiExtraModels(DeliveryBodyResponse, AlertBodyResponse)
+export class ListedMessageResponse {
+  @ApiProperty({ type: ListedMessageInfoResponse })
+  messageInfo!: ListedMessageInfoResponse;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty()
+  acknowledged!: boolean;
+
+  @ApiProperty(QUEUED_BODY)
+  orderNotification!: DeliveryBodyResponse | AlertBodyResponse;
+}
+
+export class MessagePeriodResponse {
+  @ApiProperty({ type: [ListedMessageResponse] })
+  messagesResponses!: ListedMessageResponse[];
+
+  @ApiProperty({ description: 'More messages fall in the period than one answer lists; ask for a shorter one' })
+  truncated!: boolean;
+}
