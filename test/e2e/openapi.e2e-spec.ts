@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import type { OpenAPIV3 } from 'openapi-types';
 import request from 'supertest';
 import ts from 'typescript';
-import { ALPHA, CHANNELS, EVENTS, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
+import { ALPHA, BETA, CHANNELS, EVENTS, NOTIFICATIONS, OPERATOR, ORDERS, startSystem, System } from '../support/system';
+import { createTestPki, TestPki } from '../support/tls-certificates';
 
 jest.setTimeout(120_000);
 
@@ -34,6 +35,7 @@ interface Captured {
  */
 describe('OpenAPI descriptions a typed client can be generated from', () => {
   let system: System;
+  let pki: TestPki;
   let dir: string;
   const documents = {} as Record<Service, OpenAPIV3.Document>;
   const captured: Captured[] = [];
@@ -52,6 +54,7 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
 
   beforeAll(async () => {
     system = await startSystem('in-process');
+    pki = createTestPki();
     dir = mkdtempSync(join(tmpdir(), 'ordercast-openapi-'));
     for (const service of ['orders', 'notifications'] as const) {
       documents[service] = (await request(http(service)).get('/api/docs-json').expect(200)).body as OpenAPIV3.Document;
@@ -60,6 +63,7 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
 
   afterAll(async () => {
     await system?.close();
+    pki?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -111,11 +115,14 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
     await capture('orders', 'post', `${ORDERS}/${order.id}/notifications`, '/api/v0/checkout/orders/{id}/notifications', 201,
       { reference: 'api-form', invoke: system.sink.url('/api-form'), scope: '/state/currentStatus', schema: { enum: ['accepted'] } });
     await capture('orders', 'get', `${ORDERS}/${order.id}/notifications`, '/api/v0/checkout/orders/{id}/notifications', 200);
-    await capture('orders', 'put', `${CHANNELS}/web/notifications`, '/api/v0/checkout/channels/{channel}/notifications', 200, [registration]);
+    // The channel's notifications carry each kind of target credential (masked in the answer); only orders created later get them.
+    await capture('orders', 'put', `${CHANNELS}/web/notifications`, '/api/v0/checkout/channels/{channel}/notifications', 200, [registration, ...authenticatedTargets()]);
     await capture('orders', 'get', `${CHANNELS}/web/notifications`, '/api/v0/checkout/channels/{channel}/notifications', 200);
     await capture('orders', 'get', `${ORDERS}/00000000-0000-4000-8000-000000000000`, '/api/v0/checkout/orders/{id}', 404);
     await capture('orders', 'post', ORDERS, '/api/v0/checkout/orders', 400, { currency: 'SEK', cart: {}, unknown: true }, { 'x-channel': 'web' });
     await capture('orders', 'get', '/health', '/health', 200);
+    await capture('orders', 'get', '/api/v0/checkout/operator/parked-changes', '/api/v0/checkout/operator/parked-changes', 200, undefined, OPERATOR);
+    await capture('orders', 'get', '/api/v0/checkout/operator/parked-changes', '/api/v0/checkout/operator/parked-changes', 403, undefined, BETA);
 
     // notification-service: Events, retries, the manual trigger, subscriptions (an alert one too), endpoint health, the poll queue, signing, errors.
     const [event] = await system.eventsOf(order.id, { until: (e) => e.scope === 'state.processing' && e.status === 'succeeded' });
@@ -127,6 +134,9 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
     await capture('notifications', 'get', `${EVENTS}/00000000-0000-4000-8000-000000000000`, '/api/v0/checkout/notifications/events/{eventId}', 404);
     const subscription = await capture('notifications', 'post', `${NOTIFICATIONS}/subscriptions`, '/api/v0/checkout/notifications/subscriptions', 201,
       { name: 'ERP completions', channels: ['web'], scope: { state: ['completed'] }, delivery: 'webhook', url: system.sink.url('/sub'), headers: { 'X-API-Key': 'k' }, secret });
+    for (const { reference, ...target } of authenticatedTargets()) {
+      await capture('notifications', 'post', `${NOTIFICATIONS}/subscriptions`, '/api/v0/checkout/notifications/subscriptions', 201, { name: `ERP ${reference}`, channels: ['web'], ...target });
+    }
     await capture('notifications', 'get', `${NOTIFICATIONS}/subscriptions`, '/api/v0/checkout/notifications/subscriptions', 200);
     await capture('notifications', 'patch', `${NOTIFICATIONS}/subscriptions/${subscription.id}`, '/api/v0/checkout/notifications/subscriptions/{id}', 200, { enabled: false });
     await capture('notifications', 'get', `${NOTIFICATIONS}/subscriptions/${subscription.id}`, '/api/v0/checkout/notifications/subscriptions/{id}', 200);
@@ -143,6 +153,8 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
     await capture('notifications', 'post', `${NOTIFICATIONS}/secrets`, '/api/v0/checkout/notifications/secrets', 201);
     await capture('notifications', 'get', `${NOTIFICATIONS}/.well-known/jwks.json`, '/api/v0/checkout/notifications/.well-known/jwks.json', 200);
     await capture('notifications', 'get', '/health', '/health', 200);
+    await capture('notifications', 'get', `${NOTIFICATIONS}/operator/parked-changes`, '/api/v0/checkout/notifications/operator/parked-changes', 200, undefined, OPERATOR);
+    await capture('notifications', 'get', `${NOTIFICATIONS}/operator/parked-changes`, '/api/v0/checkout/notifications/operator/parked-changes', 401, undefined, { authorization: 'Bearer unknown' });
 
     expect(typeCheck(captured)).toEqual([]);
   });
@@ -154,6 +166,20 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
     expect(typeCheck([{ ...(order as Captured), body: withoutId }]).join('\n')).toMatch(/Property 'id' is missing/);
     expect(typeCheck([{ ...(order as Captured), body: { ...(order?.body as object), undocumented: true } }]).join('\n')).toMatch(/undocumented.* does not exist in type/);
   });
+
+  /**
+   * Targets with an OAuth2 client, a client certificate and a Kafka topic with SASL, on completed
+   * orders (which this suite never makes): their answers show each credential kind's masked form.
+   */
+  function authenticatedTargets() {
+    const client = pki.issue('erp.example.com');
+    const scope = { state: ['completed'] };
+    return [
+      { reference: 'oauth2', url: system.sink.url('/oauth2'), scope, auth: { type: 'oauth2_client_credentials', tokenUrl: system.sink.url('/token'), clientId: 'erp', clientSecret: 'client-s3cret', scope: 'orders.write' } },
+      { reference: 'mtls', url: 'https://127.0.0.1:9/mtls', scope, auth: { type: 'mtls', ...client } },
+      { reference: 'kafka', delivery: 'kafka', scope, kafka: { brokers: ['127.0.0.1:9092'], topic: 'erp.orders', sasl: { mechanism: 'scram-sha-512', username: 'erp', password: 'sasl-s3cret' }, ssl: true } },
+    ];
+  }
 
   /** Writes a file assigning each answer to its generated response type and compiles it strictly; returns the errors. */
   function typeCheck(answers: Captured[]): string[] {

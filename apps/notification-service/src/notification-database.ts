@@ -15,6 +15,7 @@ import { ParkedChanges1795500100000 } from './migrations/1795500100000-parked-ch
 import { IdempotencyKeys1796100000000 } from './migrations/1796100000000-idempotency-keys';
 import { SnapshotSequence1796100100000 } from './migrations/1796100100000-snapshot-sequence';
 import { TargetConnections1796200000000 } from './migrations/1796200000000-target-connections';
+import { MessageTraceContext1796300000000 } from './migrations/1796300000000-message-trace-context';
 import { AlertSubscriptions1796300000000 } from './migrations/1796300000000-alert-subscriptions';
 import { AlertStates1796300100000 } from './migrations/1796300100000-alert-states';
 import { OrderSnapshotEntity } from './orders/order-snapshot.entity';
@@ -31,7 +32,8 @@ export function notificationDatabase(url: string, poolSize?: number): ServiceDat
     schema: NOTIFICATIONS_SCHEMA,
     entities: [EventEntity, MessageEntity, OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, ...SIGNING_ENTITIES, ...POLLING_ENTITIES],
     migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000, EventsFillfactor1795400000000, CanonicalBodies1795400100000, PartialStatusIndex1795400200000, MessageBodyLz41795400300000, EventsFillfactor501795400400000, DispatchInstances1795400500000, TenantRowLevelSecurity1795500000000, ParkedChanges1795500100000,
-      IdempotencyKeys1796100000000, SnapshotSequence1796100100000, TargetConnections1796200000000, AlertSubscriptions1796300000000, AlertStates1796300100000],
+      IdempotencyKeys1796100000000, SnapshotSequence1796100100000, TargetConnections1796200000000, MessageTraceContext1796300000000,
+      AlertSubscriptions1796300000000, AlertStates1796300100000],
     poolSize,
   };
 }

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { MessagingModule } from '@ordercast/messaging';
-import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, ServiceDatabaseModule, TenantScopeInterceptor } from '@ordercast/platform';
+import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, ServiceDatabaseModule, TenantScopeInterceptor, TracingModule } from '@ordercast/platform';
 import { AlertsModule } from './alerts/alerts.module';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
@@ -24,6 +24,7 @@ export class NotificationServiceModule {
     return {
       module: NotificationServiceModule,
       imports: [
+        TracingModule.forService('notification-service', config.tracing),
         NotificationCoreModule.forRoot(config),
         ServiceDatabaseModule.forRoot(notificationDatabase(databaseUrl, config.databasePoolSize)),
         MessagingModule.forRoot({

@@ -4,7 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { MessagingModule } from '@ordercast/messaging';
 import {
   ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, IdempotencyInterceptor, MetricsModule, parseAdminTokens, parseApiTokens,
-  SECRET_BOX, SecretBox, ServiceDatabaseModule, TargetGuard, TenantScopeInterceptor,
+  SECRET_BOX, SecretBox, ServiceDatabaseModule, TargetGuard, TenantScopeInterceptor, TracingModule,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
@@ -27,6 +27,7 @@ export class OrderServiceModule {
       module: OrderServiceModule,
       global: true,
       imports: [
+        TracingModule.forService('order-service', config.tracing),
         CqrsModule.forRoot(),
         ServiceDatabaseModule.forRoot(orderServiceDatabase(databaseUrl, config.databasePoolSize)),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { TraceHeaders } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
@@ -33,6 +34,8 @@ interface AttemptRow {
   type: string;
   url: string | null;
   attempt: number;
+  /** The causing message's trace context, which the alert continues. */
+  trace_context: TraceHeaders | null;
 }
 
 /**
@@ -73,7 +76,7 @@ export class EndpointAlerts implements OnModuleInit {
   /** Resolves with the alert deliveries created (none when debounced, about an alert delivery, or with no subscriber). */
   async raise(incident: DeliveryIncident): Promise<string[]> {
     const [row] = await this.dataSource.query<AttemptRow[]>(
-      `SELECT e.merchant, e.order_id, e.channel, e.message_id, e.notification_id, e.subscription_id, e.type, e.attempt, m.url
+      `SELECT e.merchant, e.order_id, e.channel, e.message_id, e.notification_id, e.subscription_id, e.type, e.attempt, m.url, m.trace_context
        FROM "notifications"."events" e JOIN "notifications"."messages" m ON m.id = e.message_id WHERE e.id = $1`,
       [incident.eventId],
     );
@@ -150,6 +153,7 @@ function alertDelivery(subscription: EnabledSubscription, alert: Omit<AlertBody,
     body: canonicalJson({ id: messageId, ...alert }),
     trigger: 'automatic',
     createdAt: now,
+    trace: row.trace_context,
   };
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DeliveryKind, HttpMethod, KafkaDestination, TargetAuth } from '@ordercast/contracts';
-import { preparedStatement, runPrepared } from '@ordercast/platform';
+import { preparedStatement, runPrepared, TraceHeaders } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import type { EventStatus, EventTrigger } from '../events/event-types';
 import { TARGET_DISABLED_ERROR } from './attempt-verdict';
@@ -31,6 +31,8 @@ export interface ClaimedAttempt {
   bodyCanonical: boolean;
   /** Set when the registration or subscription was disabled after the row was created. */
   skipReason: string | null;
+  /** The message's trace context: the attempt's span is its child. */
+  traceContext: TraceHeaders | null;
 }
 
 export interface AttemptResult {
@@ -230,6 +232,7 @@ export class DispatchRepository {
        )
        SELECT c.id, c.message_id AS "messageId", c.merchant, c.order_id AS "orderId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
               m.secret AS "sealedSecret", m.auth AS "sealedAuth", m.kafka AS "sealedKafka", m.body::text AS body, m.body_canonical AS "bodyCanonical",
+              m.trace_context AS "traceContext",
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
                    WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
        FROM claimed c

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { HttpMethod } from '@ordercast/contracts';
-import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import type { AlertBody } from '../alerts/alert';
 import { CLOCK, Clock } from '../clock';
@@ -20,7 +20,7 @@ import { CallOutcome, callOutcome, EndpointBreakers } from './endpoint-breakers'
 import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
 import { InstanceHeartbeat } from './instance-heartbeat';
 import { KafkaSender } from './kafka-sender';
-import { judgeKafka, producedResponseBody } from './kafka-verdict';
+import { judgeKafka, KafkaOutcome, producedResponseBody } from './kafka-verdict';
 import { MAILER, Mailer } from './mailer.port';
 import { ResultWriter } from './result-writer';
 import type { RetryPolicy } from './retry-schedule';
@@ -343,16 +343,23 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if ((this.backlog || this.signalled.size > 0) && worthAQuery) this.fill();
   }
 
+  /** Traced, the attempt is a client span, child of the message's trace context, and the target gets its `traceparent`. */
   private async attempt(row: ClaimedAttempt, endpoint: Endpoint): Promise<void> {
     const now = this.clock.now();
+    const span = startSpan('notification-service', row.method, SpanKind.CLIENT, row.traceContext, {
+      'http.request.method': row.method, 'server.address': endpoint.host, 'ordercast.event_id': row.id, 'ordercast.webhook_id': row.messageId, 'ordercast.attempt': row.attempt,
+    });
     let prepared: { request: HttpRequest; maskedHeaders: Record<string, string> };
     try {
-      prepared = await this.prepare(row, row.url as string, now);
+      prepared = await this.prepare(row, row.url as string, now, span?.headers);
     } catch (error) {
       // Not the target's fault (key store unreachable, undecryptable secret): no circuit failure.
-      return this.recordResult(row, { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 }, null);
+      const result: HttpResult = { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 };
+      if (span) endAttemptSpan(span, result);
+      return this.recordResult(row, result, null);
     }
     const result = await this.invoker.invoke(prepared.request);
+    if (span) endAttemptSpan(span, result);
     this.recordCall(row, endpoint, callOutcome(result), this.clock.now().getTime(), incidentOutcome(result));
     this.recordResult(row, result, prepared.maskedHeaders);
   }
@@ -365,7 +372,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, ...incident });
   }
 
-  private async prepare(row: ClaimedAttempt, url: string, now: Date): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
+  private async prepare(row: ClaimedAttempt, url: string, now: Date, trace: TraceHeaders | undefined): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
     // Only the target itself gets the URL's credentials and the header values in the clear.
     const target = openUrlCredentials(url, this.box);
     const registered = this.box.decryptValues(row.sealedHeaders, 'header-values');
@@ -379,7 +386,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       'webhook-timestamp': String(timestamp),
     };
     const signatures = await this.signer.sign({ messageId: row.messageId, timestamp, body: body ?? '', canonical: row.bodyCanonical, secret });
-    const own = { ...ordercast, ...signatures };
+    const own = { ...ordercast, ...signatures, ...trace };
     const registeredOnly = withoutNames(registered, Object.keys(own));
     const auth = openTargetAuth(row.sealedAuth, this.box);
     return {
@@ -421,11 +428,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * Kafka destinations get the webhook's body and headers as a record (see KafkaSender). The Event's
    * status code stays null, as Kafka has none; its response body is the record's partition and offset.
    * A cluster that cannot take records is unreachable to the breakers, like a webhook host without an answer.
+   * Traced, the attempt is a producer span, child of the message's trace context, whose `traceparent` the record carries.
    */
   private async sendToKafka(row: ClaimedAttempt, endpoint: Endpoint): Promise<void> {
     const started = Date.now();
     const now = this.clock.now();
-    const sent = await this.kafka.send(row, () => this.prepare({ ...row, method: 'POST' }, row.url ?? '', now));
+    const span = startSpan('notification-service', 'send', SpanKind.PRODUCER, row.traceContext, {
+      'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'server.address': endpoint.host, 'ordercast.event_id': row.id, 'ordercast.webhook_id': row.messageId, 'ordercast.attempt': row.attempt,
+    });
+    const sent = await this.kafka.send(row, () => this.prepare({ ...row, method: 'POST' }, row.url ?? '', now, span?.headers));
+    if (span) endKafkaSpan(span, sent.outcome);
     const completed = this.clock.now();
     if (sent.askedCluster) {
       const error = sent.outcome.kind === 'produced' ? null : sent.outcome.error;
@@ -477,6 +489,21 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
 function incidentOutcome(result: HttpResult): { statusCode: number | null; error: string | null } {
   return result.kind === 'response' ? { statusCode: result.statusCode, error: null } : { statusCode: null, error: result.error };
+}
+
+function endAttemptSpan(span: TraceSpan, result: HttpResult): void {
+  if (result.kind === 'response') {
+    span.setAttributes({ 'http.response.status_code': result.statusCode });
+    if (result.statusCode < 200 || result.statusCode >= 300) span.fail(`answered ${result.statusCode}`);
+  } else {
+    span.fail(result.error);
+  }
+  span.end();
+}
+
+function endKafkaSpan(span: TraceSpan, outcome: KafkaOutcome): void {
+  if (outcome.kind === 'error') span.fail(outcome.error);
+  span.end();
 }
 
 function sendsBody(method: HttpMethod): boolean {

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { DeliveryKind, HttpMethod, KafkaDestination, TargetAuth } from '@ordercast/contracts';
+import type { TraceHeaders } from '@ordercast/platform';
 
 /**
  * One delivery: what is sent and where, stored once and shared by every attempt (Event) of it.
@@ -68,4 +69,8 @@ export class MessageEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** The trace context of its cause (the change's ingest span, a manual send's request); each attempt is a span of it. Null when tracing is off. */
+  @Column({ name: 'trace_context', type: 'jsonb', nullable: true })
+  traceContext!: TraceHeaders | null;
 }

@@ -22,3 +22,10 @@ export const ApiRequestErrors = () => applyDecorators(
   ApiUnauthorizedResponse({ description: 'Missing or unknown bearer token', type: ApiErrorResponse }),
   ApiForbiddenResponse({ description: 'The token belongs to another merchant', type: ApiErrorResponse }),
 );
+
+/** The 400, 401 and 403 of an operator route (`@Operator()`): invalid input, no or unknown operator token, a merchant's token. */
+export const ApiOperatorErrors = () => applyDecorators(
+  ApiBadRequestResponse({ description: 'Invalid input; `message` lists every problem', type: ApiErrorResponse }),
+  ApiUnauthorizedResponse({ description: 'Missing or unknown operator token (ADMIN_TOKENS)', type: ApiErrorResponse }),
+  ApiForbiddenResponse({ description: "A merchant's token: this is a service-wide route", type: ApiErrorResponse }),
+);

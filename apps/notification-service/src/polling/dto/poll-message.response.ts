@@ -29,6 +29,12 @@ export class DeliveryBodyResponse {
   @ApiProperty({ format: 'date-time' })
   occurredAt!: string;
 
+  @ApiProperty({ type: 'integer', minimum: 0, description: "The order's version after the change (1 when created), strictly increasing per order: drop a message whose sequence is below the highest one applied; 0 for a manual send from a snapshot stored before versions were carried" })
+  sequence!: number;
+
+  @ApiProperty({ format: 'date-time', description: "The order's lastModified after the change, also when the order is left out (payload: metadata)" })
+  lastModified!: string;
+
   @ApiProperty()
   merchant!: string;
 

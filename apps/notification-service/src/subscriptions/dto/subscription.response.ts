@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind } from '@ordercast/contracts';
+import { ApiTargetAuthProperty, KafkaDestinationResponse, MutualTlsResponse, OAuth2ClientCredentialsResponse } from '@ordercast/platform';
 import { ALERT_TYPES, AlertType } from '../../alerts/alert';
 
 /** One watch of a scope, as stored: a JSON pointer into the order and what its new value must be. */
@@ -51,6 +52,12 @@ export class SubscriptionResponse {
 
   @ApiProperty({ type: String, nullable: true, description: 'Masked when set' })
   secret!: string | null;
+
+  @ApiTargetAuthProperty('How a webhook target is authenticated, its client secret or private key masked; null for none')
+  auth!: OAuth2ClientCredentialsResponse | MutualTlsResponse | null;
+
+  @ApiProperty({ type: KafkaDestinationResponse, nullable: true, description: 'The topic of a kafka delivery, its SASL password masked; null for the other kinds' })
+  kafka!: KafkaDestinationResponse | null;
 
   @ApiProperty()
   enabled!: boolean;

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind, RegistrationSource } from '@ordercast/contracts';
+import { ApiTargetAuthProperty, KafkaDestinationResponse, MutualTlsResponse, OAuth2ClientCredentialsResponse } from '@ordercast/platform';
 
 const REGISTRATION_SOURCES: RegistrationSource[] = ['order', 'channel', 'payment', 'shipping'];
 
@@ -52,6 +53,12 @@ export class RegistrationResponse {
 
   @ApiProperty({ type: String, nullable: true, description: 'Masked when set', example: 'whsec_********' })
   secret!: string | null;
+
+  @ApiTargetAuthProperty('How a webhook target is authenticated, its client secret or private key masked; null for none')
+  auth!: OAuth2ClientCredentialsResponse | MutualTlsResponse | null;
+
+  @ApiProperty({ type: KafkaDestinationResponse, nullable: true, description: 'The topic of a kafka delivery, its SASL password masked; null for the other kinds' })
+  kafka!: KafkaDestinationResponse | null;
 
   @ApiProperty({ enum: REGISTRATION_SOURCES, description: 'Where it was registered: on the order, copied from the channel, or with a payment or shipping' })
   source!: RegistrationSource;
