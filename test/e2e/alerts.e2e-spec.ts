@@ -152,6 +152,12 @@ describe('operational alerts through the kafka bus', () => {
     expect(polled.body.messages.map((m: { orderNotification: AlertDelivery }) => m.orderNotification)).toEqual([
       expect.objectContaining({ type: 'endpoint.disabled', endpoint: received.endpoint, details: received.details }),
     ]);
+    // The queued alert is what the OpenAPI description documents for the poll queue's alert bodies, field for field.
+    const schemas = (await api().get('/api/docs-json').expect(200)).body.components.schemas as Record<string, { properties: object; required: string[] }>;
+    const documented = (name: string) => ({ fields: Object.keys(schemas[name].properties).sort(), required: [...schemas[name].required].sort() });
+    const queued = polled.body.messages[0].orderNotification as AlertDelivery;
+    expect(documented('AlertBodyResponse')).toEqual({ fields: Object.keys(queued).sort(), required: Object.keys(queued).sort() });
+    expect(documented('AlertEndpointResponse')).toEqual({ fields: Object.keys(queued.endpoint).sort(), required: Object.keys(queued.endpoint).sort() });
   });
 
   it('keeps alerts and order changes apart, and tells another merchant nothing', async () => {
