@@ -1,3 +1,4 @@
+import { idempotencyKeysDown, idempotencyKeysUp } from '@ordercast/platform';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
@@ -10,26 +11,10 @@ export class IdempotencyKeys1796100000000 implements MigrationInterface {
   name = 'IdempotencyKeys1796100000000';
 
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`
-      CREATE TABLE "notifications"."idempotency_keys" (
-        "merchant" text NOT NULL,
-        "key" text NOT NULL,
-        "fingerprint" text NOT NULL,
-        "status" smallint NOT NULL,
-        "body" text,
-        "created_at" timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY ("merchant", "key")
-      )`);
-    await runner.query(`CREATE INDEX "idempotency_keys_created_at" ON "notifications"."idempotency_keys" ("created_at")`);
-    await runner.query(`GRANT SELECT, INSERT, UPDATE ON "notifications"."idempotency_keys" TO ordercast_tenant`);
-    await runner.query(`ALTER TABLE "notifications"."idempotency_keys" ENABLE ROW LEVEL SECURITY`);
-    await runner.query(`
-      CREATE POLICY "tenant_isolation" ON "notifications"."idempotency_keys" TO ordercast_tenant
-      USING ("merchant" = current_setting('ordercast.merchant', true))
-      WITH CHECK ("merchant" = current_setting('ordercast.merchant', true))`);
+    for (const statement of idempotencyKeysUp('notifications')) await runner.query(statement);
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    await runner.query(`DROP TABLE "notifications"."idempotency_keys"`);
+    for (const statement of idempotencyKeysDown('notifications')) await runner.query(statement);
   }
 }

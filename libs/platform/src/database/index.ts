@@ -5,3 +5,4 @@ export * from './query-logger';
 export * from './service-database.module';
 export * from './tenant-scope';
 export * from './tenant-scope.interceptor';
+export * from './tenant-isolation.sql';
