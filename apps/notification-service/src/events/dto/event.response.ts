@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { HTTP_METHODS, HttpMethod } from '@ordercast/contracts';
+import { PaginationResponse } from '@ordercast/platform';
 import { EVENT_STATUSES, EVENT_TRIGGERS, EventStatus, EventTrigger } from '../event-types';
 
 export class EventRequestResponse {
@@ -83,20 +84,6 @@ export class EventResponse {
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   nextAttemptAt!: string | null;
-}
-
-export class PaginationResponse {
-  @ApiProperty()
-  offset!: number;
-
-  @ApiProperty()
-  limit!: number;
-
-  @ApiProperty({ description: 'Events in this page' })
-  size!: number;
-
-  @ApiProperty({ description: 'Events matching the filters' })
-  totalSize!: number;
 }
 
 export class EventPageResponse {
