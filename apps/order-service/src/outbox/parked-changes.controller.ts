@@ -1,8 +1,10 @@
 import { Controller, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { OperatorList, PageQuery } from '@ordercast/platform';
 import { ParkedChangePageResponse } from './dto/parked-change.response';
 import { ParkedChangePage, ParkedChanges } from './parked-changes';
 
+@ApiTags('operator')
 @Controller('api/v0/checkout/operator/parked-changes')
 export class ParkedChangesController {
   constructor(private readonly parked: ParkedChanges) {}
