@@ -1,5 +1,5 @@
-import { tenantIsolationDown, tenantIsolationUp, TenantIsolation } from '@ordercast/platform';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { runStatements, tenantIsolationDown, tenantIsolationUp, TenantIsolation } from '@ordercast/platform';
+import type { MigrationInterface } from 'typeorm';
 
 const ISOLATION: TenantIsolation = {
   schema: 'orders',
@@ -18,11 +18,6 @@ const ISOLATION: TenantIsolation = {
 export class TenantRowLevelSecurity1795500000000 implements MigrationInterface {
   name = 'TenantRowLevelSecurity1795500000000';
 
-  async up(runner: QueryRunner): Promise<void> {
-    for (const statement of tenantIsolationUp(ISOLATION)) await runner.query(statement);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    for (const statement of tenantIsolationDown(ISOLATION)) await runner.query(statement);
-  }
+  up = runStatements(tenantIsolationUp(ISOLATION));
+  down = runStatements(tenantIsolationDown(ISOLATION));
 }

@@ -1,5 +1,5 @@
-import { idempotencyKeysDown, idempotencyKeysUp } from '@ordercast/platform';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { idempotencyKeysDown, idempotencyKeysUp, runStatements } from '@ordercast/platform';
+import type { MigrationInterface } from 'typeorm';
 
 /**
  * The Idempotency-Key of every write that sent one, with the request's fingerprint and the sealed
@@ -10,11 +10,6 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 export class IdempotencyKeys1796100000000 implements MigrationInterface {
   name = 'IdempotencyKeys1796100000000';
 
-  async up(runner: QueryRunner): Promise<void> {
-    for (const statement of idempotencyKeysUp('orders')) await runner.query(statement);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    for (const statement of idempotencyKeysDown('orders')) await runner.query(statement);
-  }
+  up = runStatements(idempotencyKeysUp('orders'));
+  down = runStatements(idempotencyKeysDown('orders'));
 }

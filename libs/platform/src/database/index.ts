@@ -3,6 +3,7 @@ export * from './embedded-postgres';
 export * from './page-query';
 export * from './prepared-statement';
 export * from './query-logger';
+export * from './run-statements';
 export * from './service-database.module';
 export * from './tenant-isolation.sql';
 export * from './tenant-scope';
