@@ -1,3 +1,4 @@
+import type { Type as Class } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -43,4 +44,19 @@ export class PaginationResponse implements Pagination {
 
   @ApiProperty({ description: 'Items in the whole listing (matching its filters)' })
   totalSize!: number;
+}
+
+/**
+ * The body of a paged list of `item`s, for a named subclass to document:
+ * `export class OrderPageResponse extends PageResponse(OrderResponse) {}` (the schema takes the subclass's name).
+ */
+export function PageResponse<T>(item: Class<T>): Class<Page<T>> {
+  class PageOf implements Page<T> {
+    @ApiProperty({ type: [item] })
+    data!: T[];
+
+    @ApiProperty({ type: PaginationResponse })
+    pagination!: PaginationResponse;
+  }
+  return PageOf;
 }

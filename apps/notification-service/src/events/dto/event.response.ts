@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { HTTP_METHODS, HttpMethod } from '@ordercast/contracts';
-import { PaginationResponse } from '@ordercast/platform';
+import { PageResponse } from '@ordercast/platform';
 import { EVENT_STATUSES, EVENT_TRIGGERS, EventStatus, EventTrigger } from '../event-types';
 
 export class EventRequestResponse {
@@ -86,13 +86,7 @@ export class EventResponse {
   nextAttemptAt!: string | null;
 }
 
-export class EventPageResponse {
-  @ApiProperty({ type: [EventResponse] })
-  data!: EventResponse[];
-
-  @ApiProperty({ type: PaginationResponse })
-  pagination!: PaginationResponse;
-}
+export class EventPageResponse extends PageResponse(EventResponse) {}
 
 export class EventListResponse {
   @ApiProperty({ type: [EventResponse] })

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { CHANGE_TYPES, ChangeType } from '@ordercast/contracts';
-import { PaginationResponse } from '@ordercast/platform';
+import { PageResponse } from '@ordercast/platform';
 
 /** A change event ingest gave up on, with where it was read, without its snapshots. */
 export class ParkedChangeResponse {
@@ -41,10 +41,4 @@ export class ParkedChangeResponse {
   parkedAt!: string;
 }
 
-export class ParkedChangePageResponse {
-  @ApiProperty({ type: [ParkedChangeResponse] })
-  data!: ParkedChangeResponse[];
-
-  @ApiProperty({ type: PaginationResponse })
-  pagination!: PaginationResponse;
-}
+export class ParkedChangePageResponse extends PageResponse(ParkedChangeResponse) {}

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { CHANGE_TYPES, ChangeType } from '@ordercast/contracts';
-import { PaginationResponse } from '@ordercast/platform';
+import { PageResponse } from '@ordercast/platform';
 
 /** A change event the bus refused for good, without its snapshots. */
 export class ParkedChangeResponse {
@@ -32,10 +32,4 @@ export class ParkedChangeResponse {
   bytes!: number;
 }
 
-export class ParkedChangePageResponse {
-  @ApiProperty({ type: [ParkedChangeResponse] })
-  data!: ParkedChangeResponse[];
-
-  @ApiProperty({ type: PaginationResponse })
-  pagination!: PaginationResponse;
-}
+export class ParkedChangePageResponse extends PageResponse(ParkedChangeResponse) {}
