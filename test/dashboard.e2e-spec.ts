@@ -160,6 +160,20 @@ describe('operator dashboard (real notification-service, headless Chromium)', ()
     await page.close();
   });
 
+  it("shows each endpoint's health: success rate, attempts, last failure and breaker, and that no alert was sent", async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    await signIn(page, TOKEN);
+    const health = page.getByRole('region', { name: /Endpoint health/ });
+    const row = health.getByRole('row', { name: new URL(sink.url()).origin });
+    await row.waitFor();
+    // The previous test's two orders: one delivered, one failed, dead and then retried by the operator.
+    const cells = await row.locator('th, td').allTextContents();
+    expect(cells.map((cell) => cell.trim())).toEqual([new URL(sink.url()).origin, '50%', '2 / 4', expect.stringMatching(/HTTP 503$/), 'closed']);
+    await health.getByText('No alerts sent.').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-health.png'), fullPage: true });
+    await page.close();
+  });
+
   it('shows a delivery of an ordered target waiting for the earlier one of its order, and which one', async () => {
     const registration = aRegistration({ url: sink.url('/ordered/{order.id}'), scope: [{ pointer: '/state/currentStatus' }], ordered: true });
     const checkout = anOrder({ merchant: MERCHANT, notifications: [registration] });

@@ -99,9 +99,21 @@ describe('kafka destinations on a merchant broker', () => {
     expect(stored.body).toHaveLength(1);
   });
 
-  it('retries on the schedule while the broker is down, and delivers once it is back', async () => {
+  /** Alerts from alpha's poll queue until one of `type` has come (received messages stay hidden, so each comes once). */
+  const polledAlerts: Array<{ type: string; endpoint: { url: string | null } }> = [];
+  async function waitForPolledAlert(type: string) {
+    while (!polledAlerts.some((alert) => alert.type === type)) {
+      const polled = await request(system.notificationsHttp).get(`${NOTIFICATIONS}/receive`).query({ maxNumberMessages: 10, timeoutMs: 2000 }).set(ALPHA).expect(200);
+      polledAlerts.push(...polled.body.messages.map((m: { orderNotification: (typeof polledAlerts)[number] }) => m.orderNotification));
+    }
+    return polledAlerts.filter((alert) => alert.type === type);
+  }
+
+  it('retries on the schedule while the broker is down, and delivers once it is back; the cluster is alerted as failing, then recovered', async () => {
     const topic = uniqueTopic('merchant.outage');
     await createTopic(merchantBroker.brokers, topic, 1);
+    await request(system.notificationsHttp).post(`${NOTIFICATIONS}/subscriptions`).set(ALPHA)
+      .send({ name: 'cluster alerts', events: ['endpoint.failing', 'endpoint.recovered'], delivery: 'poll' }).expect(201);
     await merchantBroker.stop();
     const order = await completeOrder([{ delivery: 'kafka', kafka: destination(topic), scope: { state: ['completed'] } }]);
 
@@ -109,13 +121,20 @@ describe('kafka destinations on a merchant broker', () => {
     const first = failing.find((event) => event.attempt === 1) as EventRecord;
     expect(first.error).toMatch(/^kafka: /);
     expect(first.responseBody).toBeNull();
+    // A cluster that cannot take records opens the merchant endpoint's breaker, named by its brokers.
+    const cluster = `kafka://${merchantBroker.brokers.join(',')}`;
+    expect((await waitForPolledAlert('endpoint.failing')).map((alert) => alert.endpoint.url)).toEqual([cluster]);
 
     await merchantBroker.restart();
-    const events = await system.eventsOf(order.id, { until: (event) => event.status === 'succeeded', timeoutMs: 60_000 });
-    const succeeded = events.find((event) => event.status === 'succeeded') as EventRecord;
+    // The order's Events include the alerts it caused (delivered at once to the poll queue): the kafka delivery is first's message.
+    const delivered = (event: EventRecord) => event.messageId === first.messageId && event.status === 'succeeded';
+    const events = await system.eventsOf(order.id, { until: delivered, timeoutMs: 60_000 });
+    const succeeded = events.find(delivered) as EventRecord;
     expect(succeeded.attempt).toBeGreaterThan(2);
     expect(succeeded.messageId).toBe(first.messageId);
     const [record] = await readTopic(merchantBroker.brokers, topic, { expected: 1 });
     expect(record.headers['webhook-id']).toBe(first.messageId);
+    expect((await waitForPolledAlert('endpoint.recovered')).map((alert) => alert.endpoint.url)).toEqual([cluster]);
+    expect(polledAlerts.filter((alert) => alert.type === 'endpoint.failing')).toHaveLength(1);
   });
 });

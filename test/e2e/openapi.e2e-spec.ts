@@ -124,7 +124,7 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
     await capture('orders', 'get', '/api/v0/checkout/operator/parked-changes', '/api/v0/checkout/operator/parked-changes', 200, undefined, OPERATOR);
     await capture('orders', 'get', '/api/v0/checkout/operator/parked-changes', '/api/v0/checkout/operator/parked-changes', 403, undefined, BETA);
 
-    // notification-service: Events, retries, the manual trigger, subscriptions, the poll queue, signing, errors.
+    // notification-service: Events, retries, the manual trigger, subscriptions (an alert one too), endpoint health, the poll queue, signing, errors.
     const [event] = await system.eventsOf(order.id, { until: (e) => e.scope === 'state.processing' && e.status === 'succeeded' });
     await capture('notifications', 'get', `${EVENTS}?orderId=${order.id}`, '/api/v0/checkout/notifications/events', 200);
     await capture('notifications', 'get', `${EVENTS}/${event.id}`, '/api/v0/checkout/notifications/events/{eventId}', 200);
@@ -140,6 +140,9 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
     await capture('notifications', 'get', `${NOTIFICATIONS}/subscriptions`, '/api/v0/checkout/notifications/subscriptions', 200);
     await capture('notifications', 'patch', `${NOTIFICATIONS}/subscriptions/${subscription.id}`, '/api/v0/checkout/notifications/subscriptions/{id}', 200, { enabled: false });
     await capture('notifications', 'get', `${NOTIFICATIONS}/subscriptions/${subscription.id}`, '/api/v0/checkout/notifications/subscriptions/{id}', 200);
+    await capture('notifications', 'post', `${NOTIFICATIONS}/subscriptions`, '/api/v0/checkout/notifications/subscriptions', 201,
+      { name: 'ops alerts', events: ['endpoint.failing', 'delivery.dead'], delivery: 'webhook', url: system.sink.url('/alerts'), secret });
+    await capture('notifications', 'get', `${NOTIFICATIONS}/endpoints`, '/api/v0/checkout/notifications/endpoints', 200);
     const received = await capture<{ messages: { messageInfo: { messageId: string } }[] }>('notifications', 'get', `${NOTIFICATIONS}/receive?timeoutMs=10000`, '/api/v0/checkout/notifications/receive', 200);
     // The poll registration made with the payment: its captured payment, and the manual trigger above.
     expect(received.messages).toHaveLength(2);

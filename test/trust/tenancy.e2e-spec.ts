@@ -148,6 +148,7 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
     'GET /api/v0/checkout/notifications/subscriptions/:id': { expect: { kind: 'foreign' } },
     'PATCH /api/v0/checkout/notifications/subscriptions/:id': { body: { enabled: false }, expect: { kind: 'foreign' } },
     'DELETE /api/v0/checkout/notifications/subscriptions/:id': { expect: { kind: 'foreign' } },
+    'GET /api/v0/checkout/notifications/endpoints': { expect: { kind: 'own-view' } },
     'GET /api/v0/checkout/notifications/receive': { query: { maxNumberMessages: '10', timeoutMs: '0', autoAck: 'true' }, expect: { kind: 'own-view' } },
     'POST /api/v0/checkout/notifications/ack': { expect: { kind: 'own-view' } },
     'GET /api/v0/checkout/notifications': { expect: { kind: 'own-view' } },
@@ -202,6 +203,7 @@ describe('tenancy: one merchant cannot reach another merchant\'s data through an
         if (route.endsWith('/events')) expect(response.body.data).toEqual([]);
         if (route.endsWith('/events/retry')) expect(response.body).toEqual({ count: 0 });
         if (route.endsWith('/receive')) expect(response.body.messages).toEqual([]);
+        if (route.endsWith('/endpoints')) expect(response.body).toMatchObject({ data: [], alerts: [] });
         if (route.endsWith('/ack')) expect(response.body.ackFailedMessages).toEqual([{ messageIdentifier: ids.messageId, reason: 'unknown message' }]);
         if (route === 'GET /api/v0/checkout/notifications') expect(response.body.messagesResponses).toEqual([]);
         if (route.endsWith('/subscriptions') && route.startsWith('GET')) expect(response.body).toEqual([]);

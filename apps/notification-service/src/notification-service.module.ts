@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { MessagingModule } from '@ordercast/messaging';
 import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, ServiceDatabaseModule, TenantScopeInterceptor, TracingModule } from '@ordercast/platform';
+import { AlertsModule } from './alerts/alerts.module';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -38,6 +39,7 @@ export class NotificationServiceModule {
         SubscriptionsApiModule,
         DeliveryModule,
         EventsModule,
+        AlertsModule,
         IngestModule,
         HealthModule,
         NotificationMetricsModule,

@@ -14,7 +14,7 @@ import { ALPHA, EVENTS, NOTIFICATIONS, startSuite, Suite } from './notification-
 
 const MERCHANT_TABLES = [
   'notifications.order_snapshots', 'notifications.subscriptions', 'notifications.disabled_registrations',
-  'notifications.messages', 'notifications.events', 'notifications.poll_messages',
+  'notifications.messages', 'notifications.events', 'notifications.poll_messages', 'notifications.alert_states',
 ];
 const ENTITIES: Array<EntityTarget<ObjectLiteral>> = [
   OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, MessageEntity, EventEntity, PollMessageEntity,
@@ -51,6 +51,7 @@ describe('row-level security on notification-service tables', () => {
       INSERT INTO notifications.events (id, message_id, merchant, order_id, channel, scope, type, delivery, attempt, trigger, status, created_at)
       VALUES ('${eventId}', '${messageId}', 'beta', 'o-beta', 'web', 'state.completed', 'order.state.changed', 'webhook', 1, 'automatic', 'failed', now());
       INSERT INTO notifications.poll_messages (id, merchant, order_id, body, expires_at) VALUES (gen_random_uuid(), 'beta', 'o-beta', '{}', now() + interval '1 day');
+      INSERT INTO notifications.alert_states (merchant, endpoint, type, last_seen_at, last_sent_at) VALUES ('beta', 'https://erp.example.com', 'endpoint.failing', now(), now());
     `);
   });
   afterAll(() => suite.close());
@@ -126,6 +127,7 @@ describe('row-level security on notification-service tables', () => {
       VALUES (gen_random_uuid(), 'beta', 'o-beta', 't-2', 'manual', 'webhook', 'POST', '{}', now())`)).toMatch(violation);
     expect(await refused(`INSERT INTO notifications.events (id, message_id, merchant, order_id, channel, scope, type, delivery, attempt, trigger, status, created_at)
       VALUES (gen_random_uuid(), '${messageId}', 'beta', 'o-beta', 'web', 'manual', 'manual', 'webhook', 9, 'manual', 'pending', now())`)).toMatch(violation);
+    expect(await refused(`INSERT INTO notifications.alert_states (merchant, endpoint, type, last_seen_at) VALUES ('beta', 'https://evil.example.com', 'endpoint.failing', now())`)).toMatch(violation);
 
     expect(await betaRows()).toEqual(before);
     expect(before).toEqual(everyTable(1));

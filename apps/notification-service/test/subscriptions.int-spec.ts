@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769600000-create-notification-tables';
 import { DispatchInstances1795400500000 } from '../src/migrations/1795400500000-dispatch-instances';
 import { TargetConnections1796200000000 } from '../src/migrations/1796200000000-target-connections';
+import { AlertSubscriptions1796300000000 } from '../src/migrations/1796300000000-alert-subscriptions';
 import { OrderedDelivery1796400000000 } from '../src/migrations/1796400000000-ordered-delivery';
 import {
   MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
@@ -41,7 +42,8 @@ describe('subscriptions API (real PostgreSQL)', () => {
     feature = await startFeatureApp({
       feature: SubscriptionsApiModule,
       entities: [SubscriptionEntity],
-      migrations: [CreateNotificationTables1763769600000, DispatchInstances1795400500000, TargetConnections1796200000000, OrderedDelivery1796400000000],
+      migrations: [CreateNotificationTables1763769600000, DispatchInstances1795400500000, TargetConnections1796200000000, AlertSubscriptions1796300000000,
+        OrderedDelivery1796400000000],
       tokens: { 'token-a': 'merchant-a', 'token-b': 'merchant-b' },
       globals: [{ provide: SECRET_BOX, useValue: box }, { provide: ALLOW_PRIVATE_TARGETS, useValue: false }, TargetGuard],
     });
@@ -63,6 +65,7 @@ describe('subscriptions API (real PostgreSQL)', () => {
       name: 'Completed orders to the ERP',
       channels: [],
       scope: [{ pointer: '/state/currentStatus', schema: { enum: ['completed'] } }],
+      events: [],
       delivery: 'webhook',
       payload: 'full',
       url: 'https://erp.example.com/orders/{order.id}',
@@ -235,6 +238,18 @@ describe('subscriptions API (real PostgreSQL)', () => {
     expect((await repository.findEnabled(['merchant-a'])).map((s) => s.id)).toEqual([created.id]);
     await patch(created.id, { enabled: false }).expect(200);
     expect(await repository.findEnabled(['merchant-a'])).toEqual([]);
+  });
+
+  it('creates an alert subscription, which order matching never reads and whose order selectors cannot be set', async () => {
+    const alerts = await create({ name: 'Ops', events: ['endpoint.failing', 'delivery.dead'], url: 'https://ops.example.com/alerts', secret: SECRET }).expect(201);
+    expect(alerts.body).toMatchObject({ events: ['endpoint.failing', 'delivery.dead'], scope: [], secret: `whsec_${MASK}` });
+    const orders = await create(erp).expect(201);
+    const repository = new SubscriptionsRepository(dataSource);
+    expect((await repository.findEnabled(['merchant-a'])).map((s) => s.id)).toEqual([orders.body.id]);
+    const refused = await patch(alerts.body.id, { scope: { state: ['completed'] }, channels: ['web'] }).expect(400);
+    expect(refused.body.message).toEqual(['scope is not used by an alert subscription (one with events)', 'channels is not used by an alert subscription (one with events)']);
+    await patch(alerts.body.id, { events: ['endpoint.recovered'] }).expect(400);
+    expect((await http().get(`${BASE}/${alerts.body.id}`).set(merchantA).expect(200)).body).toMatchObject({ events: ['endpoint.failing', 'delivery.dead'], scope: [], channels: [] });
   });
 
   it(`allows at most ${MAX_SUBSCRIPTIONS_PER_MERCHANT} subscriptions per merchant, even when created at once`, async () => {

@@ -50,3 +50,14 @@ describe('NotificationServiceConfig: dispatch isolation and leases', () => {
     expect(() => loadConfig(NotificationServiceConfig, { ...OWN_SECRETS, ...env })).toThrow(message);
   });
 });
+
+describe('NotificationServiceConfig: alerts', () => {
+  it('debounces an alert for an hour unless ALERT_DEBOUNCE_MS says otherwise', () => {
+    expect(loadConfig(NotificationServiceConfig, OWN_SECRETS).alertDebounceMs).toBe(3_600_000);
+    expect(loadConfig(NotificationServiceConfig, { ...OWN_SECRETS, ALERT_DEBOUNCE_MS: '60000' }).alertDebounceMs).toBe(60_000);
+  });
+
+  it.each(['-1', '604800001', 'hourly'])('fails naming ALERT_DEBOUNCE_MS for %s', (value) => {
+    expect(() => loadConfig(NotificationServiceConfig, { ...OWN_SECRETS, ALERT_DEBOUNCE_MS: value })).toThrow('ALERT_DEBOUNCE_MS must be an integer from 0 to 604800000');
+  });
+});

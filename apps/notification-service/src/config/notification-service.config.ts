@@ -99,6 +99,10 @@ export class NotificationServiceConfig extends CommonConfig {
   @IntVariable('CIRCUIT_COOLDOWN_MS', 10, 3_600_000)
   circuitCooldownMs: number = 30_000;
 
+  /** One alert of a type per merchant endpoint in this period at most (`endpoint.recovered` only follows a sent `endpoint.failing`). */
+  @IntVariable('ALERT_DEBOUNCE_MS', 0, 604_800_000)
+  alertDebounceMs: number = 3_600_000;
+
   /** Upper bound for a receiver's `Retry-After`. */
   @IntVariable('RETRY_AFTER_MAX_MS', 0, 86_400_000)
   retryAfterMaxMs: number = 3_600_000;

@@ -5,6 +5,7 @@ import { NotificationServiceConfig } from '../config/notification-service.config
 import { EmailSender } from '../email/email-sender';
 import { DeliverySigner } from '../signing';
 import { AuthenticatingInvoker } from './authenticating-invoker';
+import { DeliveryAlertSignal } from './delivery-alert-signal';
 import { SIGNER } from './delivery-signer.port';
 import { DispatchSignal } from './dispatch-signal';
 import { DispatchRepository } from './dispatch.repository';
@@ -24,6 +25,7 @@ import { targetCertificateAuthorities } from './target-ca';
 @Module({
   providers: [
     DispatchSignal,
+    DeliveryAlertSignal,
     DispatchRepository,
     InstanceHeartbeat,
     ResultWriter,
@@ -45,6 +47,6 @@ import { targetCertificateAuthorities } from './target-ca';
     { provide: SIGNER, useExisting: DeliverySigner },
     { provide: MAILER, useExisting: EmailSender },
   ],
-  exports: [DispatchSignal],
+  exports: [DispatchSignal, DeliveryAlertSignal],
 })
 export class DeliveryModule {}

@@ -2,11 +2,13 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import type { HttpMethod } from '@ordercast/contracts';
 import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
+import type { AlertBody } from '../alerts/alert';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { renderEmail } from '../email/render-email';
 import { AttemptVerdict, judgeAttempt } from './attempt-verdict';
 import { maskedAuthHeaders, openTargetAuth } from './authenticating-invoker';
+import { breakerTransition, DeliveryAlertSignal, DeliveryIncident } from './delivery-alert-signal';
 import type { DeliveryBody } from './delivery-body';
 import { SIGNER, MessageSigner } from './delivery-signer.port';
 import { DispatchQueue } from './dispatch-queue';
@@ -14,7 +16,7 @@ import { DispatchSignal } from './dispatch-signal';
 import { AttemptResult, ClaimedAttempt, DispatchRepository } from './dispatch.repository';
 import { EmailOutcome, judgeEmail } from './email-verdict';
 import { emailEndpoint, Endpoint, kafkaEndpoint, webhookEndpoint } from './endpoint';
-import { callOutcome, EndpointBreakers } from './endpoint-breakers';
+import { CallOutcome, callOutcome, EndpointBreakers } from './endpoint-breakers';
 import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
 import { InstanceHeartbeat } from './instance-heartbeat';
 import { KafkaSender } from './kafka-sender';
@@ -80,6 +82,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly results: ResultWriter,
     private readonly signal: DispatchSignal,
     private readonly heartbeat: InstanceHeartbeat,
+    private readonly alerts: DeliveryAlertSignal,
     private readonly config: NotificationServiceConfig,
     private readonly kafka: KafkaSender,
     @Inject(HTTP_INVOKER) private readonly invoker: HttpInvoker,
@@ -357,8 +360,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const result = await this.invoker.invoke(prepared.request);
     if (span) endAttemptSpan(span, result);
-    this.breakers.record(endpoint, callOutcome(result), this.clock.now().getTime());
+    this.recordCall(row, endpoint, callOutcome(result), this.clock.now().getTime(), incidentOutcome(result));
     this.recordResult(row, result, prepared.maskedHeaders);
+  }
+
+  /** Counts a call against its endpoint's breaker; an opened or closed breaker is an incident for the alerts. */
+  private recordCall(row: ClaimedAttempt, endpoint: Endpoint, outcome: CallOutcome, at: number, incident: Pick<DeliveryIncident, 'statusCode' | 'error'>): void {
+    const before = this.breakers.endpointState(endpoint, at);
+    this.breakers.record(endpoint, outcome, at);
+    const transition = breakerTransition(before, this.breakers.endpointState(endpoint, at));
+    if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, ...incident });
   }
 
   private async prepare(row: ClaimedAttempt, url: string, now: Date, trace: TraceHeaders | undefined): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
@@ -397,7 +408,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     let headers: Record<string, string> | null = null;
     let outcome: EmailOutcome;
     try {
-      const { subject, text } = renderEmail(JSON.parse(row.body) as DeliveryBody);
+      const { subject, text } = renderEmail(JSON.parse(row.body) as DeliveryBody | AlertBody);
       headers = { To: row.email as string, Subject: subject };
       outcome = { kind: 'reply', ...(await this.mailer.send({ to: row.email as string, subject, text, messageId: row.messageId })) };
     } catch (error) {
@@ -428,7 +439,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const sent = await this.kafka.send(row, () => this.prepare({ ...row, method: 'POST' }, row.url ?? '', now, span?.headers));
     if (span) endKafkaSpan(span, sent.outcome);
     const completed = this.clock.now();
-    if (sent.askedCluster) this.breakers.record(endpoint, sent.outcome.kind === 'produced' ? 'answered' : 'unreachable', completed.getTime());
+    if (sent.askedCluster) {
+      const error = sent.outcome.kind === 'produced' ? null : sent.outcome.error;
+      this.recordCall(row, endpoint, error === null ? 'answered' : 'unreachable', completed.getTime(), { statusCode: null, error });
+    }
     this.record(row, judgeKafka(row, sent.outcome, this.policy, completed), completed, {
       statusCode: null,
       responseBody: producedResponseBody(sent.outcome),
@@ -468,7 +482,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       disableTarget: verdict.disableTarget,
       inSequence: row.inSequence,
     });
+    if (verdict.status === 'dead' || verdict.disableTarget) {
+      this.alerts.raise({ kind: verdict.disableTarget ? 'disabled' : 'dead', eventId: row.id, statusCode: outcome.statusCode, error: verdict.error });
+    }
   }
+}
+
+function incidentOutcome(result: HttpResult): { statusCode: number | null; error: string | null } {
+  return result.kind === 'response' ? { statusCode: result.statusCode, error: null } : { statusCode: null, error: result.error };
 }
 
 function endAttemptSpan(span: TraceSpan, result: HttpResult): void {

@@ -106,3 +106,19 @@ describe('renderEmail', () => {
     expect(renderEmail(body()).text).not.toContain('secret-key');
   });
 });
+
+describe('renderEmail of an alert', () => {
+  it('names the alert and the endpoint origin, with the details that are set', () => {
+    const { subject, text } = renderEmail({
+      id: 'msg-1', type: 'delivery.dead', occurredAt: '2026-01-01T10:00:00.000Z', merchant: 'alpha',
+      endpoint: { url: 'https://erp.example.com', notificationId: 'n-1', subscriptionId: null },
+      details: { eventId: 'e-1', orderId: 'o-1\nBcc: x@evil.example', statusCode: 500, error: null },
+    });
+    expect(subject).toBe('Ordercast alert: delivery.dead https://erp.example.com');
+    expect(text).toContain('Endpoint:        https://erp.example.com');
+    expect(text).toContain('Notification:    n-1');
+    expect(text).toContain('statusCode:      500');
+    expect(text).toContain('orderId:         o-1 Bcc: x@evil.example');
+    expect(text).not.toContain('error:');
+  });
+});

@@ -1,4 +1,5 @@
 import type { Change, Payment, Shipping } from '@ordercast/contracts';
+import { AlertBody, isAlertType } from '../alerts/alert';
 import type { DeliveryBody, PublicOrder } from '../delivery/delivery-body';
 
 export interface RenderedEmail {
@@ -64,7 +65,8 @@ function changeLines(change: unknown, order: PublicOrder | undefined): Array<[st
  * the same facts as the webhook body, for a person. A metadata payload has no order snapshot,
  * so reference, states and total are left out rather than guessed.
  */
-export function renderEmail(body: DeliveryBody): RenderedEmail {
+export function renderEmail(body: DeliveryBody | AlertBody): RenderedEmail {
+  if (isAlertBody(body)) return renderAlertEmail(body);
   const order = body.order;
   const rows: Array<[string, string]> = [
     ['Order', body.orderId],
@@ -79,11 +81,38 @@ export function renderEmail(body: DeliveryBody): RenderedEmail {
     ['Notification', body.notification.reference ?? body.notification.id],
     ['Message id', body.id],
   ];
-  const table = rows.map(([label, value]) => `${`${label}:`.padEnd(LABEL_WIDTH)}${clean(value)}`);
+  const table = tableLines(rows);
   const footer = order ? [] : ['', 'This notification carries metadata only; fetch the order for its details.'];
-  const subject = clean(`Order ${body.orderId}: ${body.scope}`);
   return {
-    subject: subject.length > SUBJECT_MAX ? `${subject.slice(0, SUBJECT_MAX - 1)}…` : subject,
+    subject: subjectLine(`Order ${body.orderId}: ${body.scope}`),
     text: [`Order ${clean(body.orderId)} changed (${clean(body.scope)}).`, '', ...table, ...footer, ''].join('\n'),
   };
+}
+
+function isAlertBody(body: DeliveryBody | AlertBody): body is AlertBody {
+  return isAlertType(body.type);
+}
+
+/** An operational alert for a person: what happened to which endpoint, and the attempt that showed it. */
+function renderAlertEmail(body: AlertBody): RenderedEmail {
+  const target = body.endpoint.notificationId ?? body.endpoint.subscriptionId ?? '-';
+  const rows: Array<[string, string]> = [
+    ['Alert', body.type],
+    ['Endpoint', body.endpoint.url ?? '-'],
+    ['Notification', target],
+    ['Merchant', body.merchant],
+    ['Occurred at', body.occurredAt],
+    ...Object.entries(body.details).filter(([, value]) => value !== null).map(([name, value]) => [name, String(value)] as [string, string]),
+    ['Message id', body.id],
+  ];
+  return { subject: subjectLine(`Ordercast alert: ${body.type} ${body.endpoint.url ?? ''}`), text: [`Ordercast alert: ${clean(body.type)}.`, '', ...tableLines(rows), ''].join('\n') };
+}
+
+function tableLines(rows: Array<[string, string]>): string[] {
+  return rows.map(([label, value]) => `${`${label}:`.padEnd(LABEL_WIDTH)}${clean(value)}`);
+}
+
+function subjectLine(text: string): string {
+  const subject = clean(text);
+  return subject.length > SUBJECT_MAX ? `${subject.slice(0, SUBJECT_MAX - 1)}…` : subject;
 }

@@ -1,16 +1,13 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { Page, pageOf, SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { ListEventsQuery } from './dto/list-events.query';
 import { EventFilter, eventListQuery } from './event-list-query';
 import { EVENT_COLUMNS, EventRecord, EventRow, toEventRecord } from './event-record';
 
-export interface EventPage {
-  data: EventRecord[];
-  pagination: { offset: number; limit: number; size: number; totalSize: number };
-}
+export type EventPage = Page<EventRecord>;
 
 /** Reads Events of one merchant. */
 @Injectable()
@@ -26,7 +23,7 @@ export class EventQueries {
     const rows = await this.dataSource.query<EventRow[]>(list.sql, list.params);
     const totals = await this.dataSource.query<{ total: number }[]>(count.sql, count.params);
     const data = rows.map((row) => toEventRecord(row, this.box));
-    return { data, pagination: { offset: query.offset, limit: query.limit, size: data.length, totalSize: totals[0].total } };
+    return pageOf(data, query, totals[0].total);
   }
 
   /** 404 for an unknown id and for another merchant's Event alike. */

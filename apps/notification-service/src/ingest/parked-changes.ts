@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ChangeType } from '@ordercast/contracts';
+import { Page, queryPage } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 
 /** A change event ingest gave up on, as operators see it: what it was and where to find it, never its snapshots. */
@@ -21,10 +22,7 @@ export interface ParkedChange {
   parkedAt: string;
 }
 
-export interface ParkedChangePage {
-  data: ParkedChange[];
-  pagination: { offset: number; limit: number; size: number; totalSize: number };
-}
+export type ParkedChangePage = Page<ParkedChange>;
 
 /**
  * The changes ingest parked, newest first, across merchants: a service-wide view for operators.
@@ -35,16 +33,13 @@ export class ParkedChanges {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async list(limit: number, offset: number): Promise<ParkedChangePage> {
-    const [rows, [{ total }]] = await Promise.all([
-      this.dataSource.query<(Omit<ParkedChange, 'occurredAt' | 'parkedAt'> & { occurredAt: Date; parkedAt: Date })[]>(
-        `SELECT change_id AS "changeId", order_id AS "orderId", merchant, channel, type, occurred_at AS "occurredAt",
+    const page = await queryPage<Omit<ParkedChange, 'occurredAt' | 'parkedAt'> & { occurredAt: Date; parkedAt: Date }>(this.dataSource, {
+      page: `SELECT change_id AS "changeId", order_id AS "orderId", merchant, channel, type, occurred_at AS "occurredAt",
                 topic, partition, "offset", attempts, reason, parked_at AS "parkedAt"
            FROM notifications.parked_changes ORDER BY parked_at DESC, change_id LIMIT $1 OFFSET $2`,
-        [limit, offset],
-      ),
-      this.dataSource.query<{ total: number }[]>('SELECT count(*)::int AS total FROM notifications.parked_changes'),
-    ]);
-    const data = rows.map((row) => ({ ...row, occurredAt: row.occurredAt.toISOString(), parkedAt: row.parkedAt.toISOString() }));
-    return { data, pagination: { offset, limit, size: data.length, totalSize: total } };
+      count: 'SELECT count(*)::int AS total FROM notifications.parked_changes',
+    }, { limit, offset });
+    const data = page.data.map((row) => ({ ...row, occurredAt: row.occurredAt.toISOString(), parkedAt: row.parkedAt.toISOString() }));
+    return { ...page, data };
   }
 }

@@ -19,6 +19,7 @@ export class NotificationMetrics {
   readonly matchRefusals: Counter<'kind'>;
   readonly parkedChanges: Counter;
   readonly retentionDeleted: Counter<'table'>;
+  readonly alerts: Counter<'type' | 'outcome'>;
 
   constructor(metrics: MetricsRegistry, @InjectDataSource() dataSource: DataSource) {
     const registers = [metrics.registry];
@@ -53,6 +54,12 @@ export class NotificationMetrics {
       name: 'ordercast_retention_deleted_total',
       help: 'Rows deleted past their retention, by table',
       labelNames: ['table'],
+      registers,
+    });
+    this.alerts = new Counter({
+      name: 'ordercast_alerts_total',
+      help: 'Operational alerts raised, by type and outcome: sent (to every alert subscription of the type, maybe none) or debounced',
+      labelNames: ['type', 'outcome'],
       registers,
     });
     new Gauge({

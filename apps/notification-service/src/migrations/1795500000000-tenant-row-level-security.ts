@@ -1,9 +1,13 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { runStatements, tenantIsolationDown, tenantIsolationUp, TenantIsolation } from '@ordercast/platform';
+import type { MigrationInterface } from 'typeorm';
 
-const MERCHANT_TABLES = [
-  '"notifications"."order_snapshots"', '"notifications"."subscriptions"', '"notifications"."disabled_registrations"',
-  '"notifications"."messages"', '"notifications"."events"', '"notifications"."poll_messages"',
-];
+const ISOLATION: TenantIsolation = {
+  schema: 'notifications',
+  tables: [
+    '"notifications"."order_snapshots"', '"notifications"."subscriptions"', '"notifications"."disabled_registrations"',
+    '"notifications"."messages"', '"notifications"."events"', '"notifications"."poll_messages"',
+  ],
+};
 
 /**
  * Row-level security on the merchant tables: a request's transaction runs as `ordercast_tenant`
@@ -12,48 +16,11 @@ const MERCHANT_TABLES = [
  * subject to the policies (ENABLE, not FORCE), so ingest, dispatch, retention and the poll purger
  * keep working on every merchant's rows. The signing keys are service-wide: the tenant role gets
  * nothing on them (JWKS and dispatch run as the login role; rotation leaves the tenant scope).
- * The role is cluster-wide; several databases of one cluster may migrate at once, so creating it
- * tolerates losing the race. See docs/database-roles.md for production, where a DBA creates it.
+ * The statements are libs/platform's tenant-isolation.sql.ts, shared with order-service.
  */
 export class TenantRowLevelSecurity1795500000000 implements MigrationInterface {
   name = 'TenantRowLevelSecurity1795500000000';
 
-  async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`
-      DO $$
-      BEGIN
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'ordercast_tenant') THEN
-          CREATE ROLE ordercast_tenant NOLOGIN NOBYPASSRLS;
-        END IF;
-      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-      END $$`);
-    await runner.query(`
-      DO $$
-      BEGIN
-        IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AND NOT pg_has_role(current_user, 'ordercast_tenant', 'MEMBER') THEN
-          EXECUTE format('GRANT ordercast_tenant TO %I', current_user);
-        END IF;
-      EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-      END $$`);
-    await runner.query(`GRANT USAGE ON SCHEMA "notifications" TO ordercast_tenant`);
-    await runner.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${MERCHANT_TABLES.join(', ')} TO ordercast_tenant`);
-    await runner.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA "notifications" TO ordercast_tenant`);
-    for (const table of MERCHANT_TABLES) {
-      await runner.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
-      await runner.query(`
-        CREATE POLICY "tenant_isolation" ON ${table} TO ordercast_tenant
-        USING ("merchant" = current_setting('ordercast.merchant', true))
-        WITH CHECK ("merchant" = current_setting('ordercast.merchant', true))`);
-    }
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    for (const table of MERCHANT_TABLES) {
-      await runner.query(`DROP POLICY "tenant_isolation" ON ${table}`);
-      await runner.query(`ALTER TABLE ${table} DISABLE ROW LEVEL SECURITY`);
-    }
-    await runner.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA "notifications" FROM ordercast_tenant`);
-    await runner.query(`REVOKE ALL ON ${MERCHANT_TABLES.join(', ')} FROM ordercast_tenant`);
-    await runner.query(`REVOKE USAGE ON SCHEMA "notifications" FROM ordercast_tenant`);
-  }
+  up = runStatements(tenantIsolationUp(ISOLATION));
+  down = runStatements(tenantIsolationDown(ISOLATION));
 }

@@ -52,6 +52,10 @@ export class SubscriptionEntity {
   @Column({ type: 'jsonb', nullable: true })
   kafka!: KafkaDestination | null;
 
+  /** The alert types it receives (see alerts/alert.ts); empty: an order subscription. */
+  @Column({ type: 'text', array: true, default: () => `'{}'` })
+  events!: string[];
+
   /** One order's deliveries go one at a time, in change order. */
   @Column({ type: 'boolean', default: false })
   ordered!: boolean;

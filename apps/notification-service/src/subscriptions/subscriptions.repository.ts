@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { preparedStatement, runPrepared } from '@ordercast/platform';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryTarget } from '../delivery/delivery-target';
 import { SubscriptionEntity } from './subscription.entity';
 
@@ -11,11 +11,13 @@ export type EnabledSubscription = Pick<
   'id' | 'merchant' | 'name' | 'channels' | 'scope' | 'delivery' | 'payload' | 'url' | 'method' | 'headers' | 'email' | 'secret' | 'auth' | 'kafka' | 'ordered'
 >;
 
-/** Run for every batch ingest takes, so prepared rather than built by TypeORM each time. */
+/** The columns of an {@link EnabledSubscription}. */
+const ENABLED_COLUMNS = 'id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret, auth, kafka, ordered';
+
+/** Run for every batch ingest takes, so prepared rather than built by TypeORM each time. Alert subscriptions (events listed) never match order changes. */
 const FIND_ENABLED = preparedStatement(
   'notifications.enabled-subscriptions',
-  `SELECT id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret, auth, kafka, ordered
-   FROM "notifications"."subscriptions" WHERE merchant = ANY($1::text[]) AND enabled`,
+  `SELECT ${ENABLED_COLUMNS} FROM "notifications"."subscriptions" WHERE merchant = ANY($1::text[]) AND enabled AND events = '{}'`,
 );
 
 /** The read matching needs: the enabled subscriptions of some merchants. */
@@ -26,6 +28,14 @@ export class SubscriptionsRepository {
   async findEnabled(merchants: string[]): Promise<EnabledSubscription[]> {
     if (merchants.length === 0) return [];
     return runPrepared<EnabledSubscription>(this.dataSource, FIND_ENABLED, [merchants]);
+  }
+
+  /** A merchant's enabled alert subscriptions that receive alerts of `type`, read in the caller's transaction. */
+  findAlertSubscribers(manager: EntityManager, merchant: string, type: string): Promise<EnabledSubscription[]> {
+    return manager.query(
+      `SELECT ${ENABLED_COLUMNS} FROM "notifications"."subscriptions" WHERE merchant = $1 AND enabled AND $2 = ANY(events) ORDER BY created_at, id`,
+      [merchant, type],
+    );
   }
 }
 

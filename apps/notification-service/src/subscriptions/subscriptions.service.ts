@@ -18,6 +18,8 @@ export interface SubscriptionView {
   name: string;
   channels: string[];
   scope: Watch[];
+  /** Alert types of an alert subscription; empty for an order subscription. */
+  events: string[];
   delivery: DeliveryKind;
   payload: PayloadKind;
   url: string | null;
@@ -73,6 +75,14 @@ function targetErrors(target: Target, given: { url?: unknown; email?: unknown; m
   return errors;
 }
 
+/** An alert subscription receives alerts, not order changes: what selects order changes has no place on it. */
+function alertErrors(alerts: boolean, given: { scope?: unknown; schema?: unknown; channels?: unknown; payload?: unknown }): string[] {
+  if (!alerts) return [];
+  return (['scope', 'schema', 'channels', 'payload'] as const)
+    .filter((field) => given[field] !== undefined)
+    .map((field) => `${field} is not used by an alert subscription (one with events)`);
+}
+
 /**
  * An `auth` sent back as shown (client secret masked) keeps the stored secret, like a masked header;
  * an mTLS key cannot be sent back masked (it would not parse), so it is always given anew.
@@ -126,7 +136,7 @@ export class SubscriptionsService {
       auth: request.auth === undefined ? null : toTargetAuth(request.auth),
       kafka: request.kafka === undefined ? null : toKafkaDestination(request.kafka),
     };
-    const errors = targetErrors(target, request);
+    const errors = [...targetErrors(target, request), ...alertErrors(request.events !== undefined, request)];
     if (errors.length > 0) throw badRequest(errors);
     if (target.url !== null) await this.targets.assertAllowed(target.url, 'url');
     await this.assertConnectionAllowed(target);
@@ -142,7 +152,9 @@ export class SubscriptionsService {
         merchant,
         name: request.name,
         channels: request.channels ?? [],
-        scope: normaliseScope(request.scope, request.schema),
+        // Validation requires a scope unless events are given.
+        scope: request.scope === undefined ? [] : normaliseScope(request.scope, request.schema),
+        events: request.events ?? [],
         payload: request.payload ?? 'full',
         ordered: request.ordered ?? false,
         enabled: request.enabled ?? true,
@@ -173,7 +185,7 @@ export class SubscriptionsService {
     if (request.secret !== undefined) target.secret = request.secret;
     if (request.auth !== undefined) target.auth = request.auth === null ? null : keepMaskedAuth(request.auth, stored.auth);
     if (request.kafka !== undefined) target.kafka = keepMaskedPassword(toKafkaDestination(request.kafka), stored.kafka);
-    const errors = targetErrors(target, request);
+    const errors = [...targetErrors(target, request), ...alertErrors(row.events.length > 0, request)];
     if (errors.length > 0) throw badRequest(errors);
     if (request.url !== undefined && target.url !== null) await this.targets.assertAllowed(target.url, 'url');
     if (request.auth !== undefined || request.kafka !== undefined) await this.assertConnectionAllowed(target);
@@ -250,6 +262,7 @@ export class SubscriptionsService {
       name: row.name,
       channels: row.channels,
       scope: row.scope,
+      events: row.events,
       delivery: row.delivery,
       payload: row.payload,
       url: maskUrlCredentials(row.url),

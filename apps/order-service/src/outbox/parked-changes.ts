@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ChangeType } from '@ordercast/contracts';
+import { Page, queryPage } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 
 /** A change event the bus refused for good, as operators see it: what it was, never its snapshots. */
@@ -18,10 +19,7 @@ export interface ParkedChange {
   bytes: number;
 }
 
-export interface ParkedChangePage {
-  data: ParkedChange[];
-  pagination: { offset: number; limit: number; size: number; totalSize: number };
-}
+export type ParkedChangePage = Page<ParkedChange>;
 
 /**
  * The outbox rows the relay parked, newest first, across merchants: a service-wide view for
@@ -33,16 +31,12 @@ export class ParkedChanges {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async list(limit: number, offset: number): Promise<ParkedChangePage> {
-    const [rows, [{ total }]] = await Promise.all([
-      this.dataSource.query<ParkedChange[]>(
-        `SELECT id, order_id AS "orderId", payload->>'merchant' AS merchant, payload->>'channel' AS channel, payload->>'type' AS type,
+    return queryPage<ParkedChange>(this.dataSource, {
+      page: `SELECT id, order_id AS "orderId", payload->>'merchant' AS merchant, payload->>'channel' AS channel, payload->>'type' AS type,
                 payload->>'occurredAt' AS "occurredAt", to_json(parked_at)#>>'{}' AS "parkedAt", park_reason AS reason,
                 octet_length(payload::text) AS bytes
            FROM orders.outbox WHERE parked_at IS NOT NULL ORDER BY parked_at DESC, seq DESC LIMIT $1 OFFSET $2`,
-        [limit, offset],
-      ),
-      this.dataSource.query<{ total: number }[]>('SELECT count(*)::int AS total FROM orders.outbox WHERE parked_at IS NOT NULL'),
-    ]);
-    return { data: rows, pagination: { offset, limit, size: rows.length, totalSize: total } };
+      count: 'SELECT count(*)::int AS total FROM orders.outbox WHERE parked_at IS NOT NULL',
+    }, { limit, offset });
   }
 }

@@ -80,6 +80,7 @@ export function createClient({ merchant, token }) {
     bulkRetry: (body) => request('POST', '/events/retry', { body }),
     trigger: (orderId, body) => request('POST', `/orders/${id(orderId)}/trigger`, { body }),
     subscriptions: () => request('GET', '/subscriptions'),
+    endpoints: () => request('GET', '/endpoints'),
     setSubscriptionEnabled: (subscriptionId, enabled) => request('PATCH', `/subscriptions/${id(subscriptionId)}`, { body: { enabled } }),
   };
 }

@@ -5,7 +5,7 @@ import { ApiError, clearSession, createClient, itemsOf, loadSession, recentEvent
 import { drawLatencyChart, drawRateChart, latencyPoints, perMinute } from './charts.js';
 import { byId, h, isoToLocalInput, localInputToIso, setText } from './dom.js';
 import { chainOf, notificationsOf } from './model.js';
-import { chainItem, eventRow, notificationRow, requestView, responseView, subscriptionRow, summaryFacts } from './views.js';
+import { alertItem, chainItem, endpointRow, eventRow, notificationRow, requestView, responseView, subscriptionRow, summaryFacts } from './views.js';
 
 const POLL_MS = 4000;
 // Right after an action the operator waits for its outcome, so the page looks more often.
@@ -90,10 +90,10 @@ function signOut(message = '') {
   clearSession();
   clearTimeout(state.timer);
   Object.assign(state, { client: null, selectedId: null, shown: { table: '', detail: '', notifications: '' } });
-  for (const id of ['events-body', 'detail-summary', 'detail-request', 'detail-response', 'detail-chain', 'order-notifications-body', 'subscriptions-body', 'rate-chart', 'latency-chart', 'rate-summary', 'latency-summary']) {
+  for (const id of ['events-body', 'detail-summary', 'detail-request', 'detail-response', 'detail-chain', 'order-notifications-body', 'subscriptions-body', 'endpoints-body', 'alerts-list', 'rate-chart', 'latency-chart', 'rate-summary', 'latency-summary']) {
     byId(id).replaceChildren();
   }
-  for (const id of ['bulk-result', 'retry-result', 'trigger-result', 'order-notifications-result', 'subscriptions-result', 'page-info', 'events-total', 'last-updated', 'session-merchant']) setText(id, '');
+  for (const id of ['bulk-result', 'retry-result', 'trigger-result', 'order-notifications-result', 'subscriptions-result', 'health-note', 'page-info', 'events-total', 'last-updated', 'session-merchant']) setText(id, '');
   byId('app').hidden = true;
   byId('session').hidden = true;
   byId('detail').hidden = true;
@@ -157,7 +157,7 @@ function refresh() {
     try {
       const work = [loadEvents(), loadOrderNotifications(eventsOfOrder)];
       if (state.selectedId) work.push(loadDetail(state.selectedId, eventsOfOrder));
-      if (Date.now() < state.fastUntil || Date.now() - state.chartsAt > CHARTS_EVERY_MS) work.push(loadCharts());
+      if (Date.now() < state.fastUntil || Date.now() - state.chartsAt > CHARTS_EVERY_MS) work.push(loadCharts(), loadHealth());
       await Promise.all(work);
       if (client !== state.client) return;
       setBanner('');
@@ -401,6 +401,19 @@ async function loadCharts() {
   if (client !== state.client) return;
   drawRateChart(byId('rate-chart'), byId('rate-summary'), perMinute(events, now));
   drawLatencyChart(byId('latency-chart'), byId('latency-summary'), latencyPoints(events, now), now);
+}
+
+// ---- endpoint health ---------------------------------------------------------------------
+
+async function loadHealth() {
+  const { client } = state;
+  const report = await client.endpoints();
+  if (client !== state.client) return;
+  byId('endpoints').hidden = report.data.length === 0;
+  setText('health-note', report.data.length ? '' : 'No deliveries in the last hour.');
+  byId('endpoints-body').replaceChildren(...report.data.map(endpointRow));
+  byId('alerts-list').replaceChildren(...report.alerts.map(alertItem));
+  byId('alerts-empty').hidden = report.alerts.length > 0;
 }
 
 // ---- wiring ------------------------------------------------------------------------------

@@ -136,8 +136,25 @@ export function subscriptionRow(subscription, onToggle) {
   return h('tr', {},
     h('th', { scope: 'row' }, name),
     h('td', {}, channels),
-    h('td', {}, describeScope(subscription.scope)),
+    h('td', {}, Array.isArray(subscription.events) && subscription.events.length ? `alerts: ${subscription.events.join(', ')}` : describeScope(subscription.scope)),
     h('td', { class: 'target' }, describeDelivery(delivery)),
     h('td', {}, h('label', { class: 'switch' }, toggle, h('span', { 'aria-hidden': 'true' }, subscription.enabled ? 'On' : 'Off'))),
   );
+}
+
+/** One endpoint's health: success rate over the window, the last failure, and its breaker as the instances last reported it. */
+export function endpointRow(endpoint) {
+  const rate = endpoint.attempts ? `${Math.round(endpoint.successRate * 1000) / 10}%` : '—';
+  const failure = endpoint.lastFailure;
+  return h('tr', { dataset: { endpoint: endpoint.url } },
+    h('th', { scope: 'row', class: 'target' }, endpoint.url),
+    h('td', { class: 'num' }, rate),
+    h('td', { class: 'num' }, `${endpoint.succeeded} / ${endpoint.attempts}`),
+    h('td', {}, failure ? [timeElement(failure.at), ' ', mono(failure.statusCode === null ? failure.error ?? 'error' : `HTTP ${failure.statusCode}`)] : '—'),
+    h('td', {}, h('span', { class: `status status-${endpoint.breaker === 'open' ? 'dead' : 'succeeded'}` }, endpoint.breaker)),
+  );
+}
+
+export function alertItem(alert) {
+  return h('li', { dataset: { alertType: alert.type } }, timeElement(alert.createdAt), ' ', mono(alert.type), ' ', statusBadge(alert.status));
 }

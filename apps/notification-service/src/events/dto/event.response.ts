@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { HTTP_METHODS, HttpMethod } from '@ordercast/contracts';
+import { PageResponse } from '@ordercast/platform';
 import { EVENT_STATUSES, EVENT_TRIGGERS, EventStatus, EventTrigger } from '../event-types';
 
 export class EventRequestResponse {
@@ -100,27 +101,7 @@ export class EventResponse {
   heldBack!: string[];
 }
 
-export class PaginationResponse {
-  @ApiProperty()
-  offset!: number;
-
-  @ApiProperty()
-  limit!: number;
-
-  @ApiProperty({ description: 'Events in this page' })
-  size!: number;
-
-  @ApiProperty({ description: 'Events matching the filters' })
-  totalSize!: number;
-}
-
-export class EventPageResponse {
-  @ApiProperty({ type: [EventResponse] })
-  data!: EventResponse[];
-
-  @ApiProperty({ type: PaginationResponse })
-  pagination!: PaginationResponse;
-}
+export class EventPageResponse extends PageResponse(EventResponse) {}
 
 export class EventListResponse {
   @ApiProperty({ type: [EventResponse] })

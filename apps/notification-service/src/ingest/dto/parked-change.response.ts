@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { CHANGE_TYPES, ChangeType } from '@ordercast/contracts';
+import { PageResponse } from '@ordercast/platform';
 
 /** A change event ingest gave up on, with where it was read, without its snapshots. */
 export class ParkedChangeResponse {
@@ -40,24 +41,4 @@ export class ParkedChangeResponse {
   parkedAt!: string;
 }
 
-export class ParkedChangesPaginationResponse {
-  @ApiProperty()
-  offset!: number;
-
-  @ApiProperty()
-  limit!: number;
-
-  @ApiProperty({ description: 'Parked changes in this page' })
-  size!: number;
-
-  @ApiProperty({ description: 'Parked changes in all' })
-  totalSize!: number;
-}
-
-export class ParkedChangePageResponse {
-  @ApiProperty({ type: [ParkedChangeResponse] })
-  data!: ParkedChangeResponse[];
-
-  @ApiProperty({ type: ParkedChangesPaginationResponse })
-  pagination!: ParkedChangesPaginationResponse;
-}
+export class ParkedChangePageResponse extends PageResponse(ParkedChangeResponse) {}

@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, getSchemaPath } from '@nestjs/swagger';
+import { AlertBodyResponse } from '../../alerts/dto/alert-body.response';
 import type { AckFailureReason } from '../poll-queue';
 
 const ACK_FAILURE_REASONS: AckFailureReason[] = ['unknown message', 'message expired'];
@@ -53,6 +54,12 @@ export class DeliveryBodyResponse {
   order?: Record<string, unknown>;
 }
 
+/** What a queued message holds: an order notification, or an alert on an alert subscription's queue. */
+const QUEUED_BODY = {
+  oneOf: [{ $ref: getSchemaPath(DeliveryBodyResponse) }, { $ref: getSchemaPath(AlertBodyResponse) }],
+  description: 'The body a webhook gets: an order notification, or an alert for an alert subscription (one with events)',
+};
+
 export class ReceivedMessageInfoResponse {
   @ApiProperty({ format: 'uuid' })
   messageId!: string;
@@ -61,6 +68,7 @@ export class ReceivedMessageInfoResponse {
   receiptHandle!: string;
 }
 
+@ApiExtraModels(DeliveryBodyResponse, AlertBodyResponse)
 export class ReceivedMessageResponse {
   @ApiProperty({ type: ReceivedMessageInfoResponse })
   messageInfo!: ReceivedMessageInfoResponse;
@@ -68,8 +76,8 @@ export class ReceivedMessageResponse {
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
-  @ApiProperty({ type: DeliveryBodyResponse })
-  orderNotification!: DeliveryBodyResponse;
+  @ApiProperty(QUEUED_BODY)
+  orderNotification!: DeliveryBodyResponse | AlertBodyResponse;
 }
 
 export class ReceiveResponse {
@@ -98,6 +106,7 @@ export class ListedMessageInfoResponse {
   messageId!: string;
 }
 
+@ApiExtraModels(DeliveryBodyResponse, AlertBodyResponse)
 export class ListedMessageResponse {
   @ApiProperty({ type: ListedMessageInfoResponse })
   messageInfo!: ListedMessageInfoResponse;
@@ -108,8 +117,8 @@ export class ListedMessageResponse {
   @ApiProperty()
   acknowledged!: boolean;
 
-  @ApiProperty({ type: DeliveryBodyResponse })
-  orderNotification!: DeliveryBodyResponse;
+  @ApiProperty(QUEUED_BODY)
+  orderNotification!: DeliveryBodyResponse | AlertBodyResponse;
 }
 
 export class MessagePeriodResponse {

@@ -2,8 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
 } from '@ordercast/contracts';
+import { ALERT_TYPES, AlertType } from '../../alerts/alert';
 import {
-  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate,
+  ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
 import {
   CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
@@ -23,9 +24,19 @@ export class CreateSubscriptionDto {
   @Matches(CHANNEL_PATTERN, { each: true, message: 'each channel must be 1 to 100 letters, digits, ".", "_" or "-"' })
   channels?: string[];
 
-  @ApiProperty({ description: SCOPE_DESCRIPTION, oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }, { type: 'string' }], example: { state: ['completed'] } })
-  @Validate(ScopeConstraint)
-  scope!: ScopeObject | Watch[] | string;
+  @ApiPropertyOptional({
+    description: `${SCOPE_DESCRIPTION}. Required, except on an alert subscription (with \`events\`), which has none`,
+    oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }, { type: 'string' }], example: { state: ['completed'] },
+  })
+  @ValidateIf((dto: CreateSubscriptionDto) => dto.events === undefined || dto.scope !== undefined) @Validate(ScopeConstraint)
+  scope?: ScopeObject | Watch[] | string;
+
+  @ApiPropertyOptional({
+    type: [String], enum: ALERT_TYPES, example: ['endpoint.failing', 'endpoint.recovered'],
+    description: "Makes an alert subscription: it receives Ordercast's operational alerts of these types (debounced), never order changes; then scope, schema, channels and payload are not allowed",
+  })
+  @IsOptional() @IsArray() @ArrayNotEmpty() @ArrayUnique() @IsIn(ALERT_TYPES, { each: true, message: `each event must be one of ${ALERT_TYPES.join(', ')}` })
+  events?: AlertType[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON Schema the new value must match (with a JSON pointer scope)', example: { enum: ['completed'] } })
   @IsOptional()

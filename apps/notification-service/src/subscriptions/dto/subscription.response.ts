@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind } from '@ordercast/contracts';
 import { ApiTargetAuthProperty, KafkaDestinationResponse, MutualTlsResponse, OAuth2ClientCredentialsResponse } from '@ordercast/platform';
+import { ALERT_TYPES, AlertType } from '../../alerts/alert';
 
 /** One watch of a scope, as stored: a JSON pointer into the order and what its new value must be. */
 export class SubscriptionWatchResponse {
@@ -27,6 +28,9 @@ export class SubscriptionResponse {
 
   @ApiProperty({ type: [SubscriptionWatchResponse] })
   scope!: SubscriptionWatchResponse[];
+
+  @ApiProperty({ type: [String], enum: ALERT_TYPES, description: 'The alerts an alert subscription receives; empty: an order subscription' })
+  events!: AlertType[];
 
   @ApiProperty({ enum: DELIVERY_KINDS })
   delivery!: DeliveryKind;
