@@ -41,6 +41,12 @@ export const MAX_HEADER_VALUE = 4096;
  */
 export const MAX_HEADER_BYTES = 16 * 1024;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+/**
+ * An HTTP field value as Node sends it (RFC 9110 field-vchar, obs-text and inner whitespace): Latin-1
+ * without control characters. Anything else would be accepted here and then fail every delivery
+ * with "Invalid character in header content".
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Headers Ordercast sets itself or that HTTP owns; a registration cannot override them. */
 const RESERVED_HEADERS = new Set([
   'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
@@ -55,7 +61,8 @@ export function headerErrors(headers: unknown): string[] {
     if (!HEADER_NAME.test(name)) return [`header name "${name.slice(0, 64)}" is not a valid HTTP header name`];
     if (RESERVED_HEADERS.has(name.toLowerCase())) return [`header "${name}" is set by Ordercast and cannot be registered`];
     if (typeof value !== 'string') return [`header "${name}" must have a string value`];
-    if (value.length > MAX_HEADER_VALUE || /[\r\n\0]/.test(value)) return [`header "${name}" value must be at most ${MAX_HEADER_VALUE} characters without line breaks`];
+    if (value.length > MAX_HEADER_VALUE) return [`header "${name}" value must be at most ${MAX_HEADER_VALUE} characters`];
+    if (!HEADER_VALUE.test(value)) return [`header "${name}" value must be a valid HTTP field value: Latin-1 characters without control characters or line breaks`];
     return [];
   });
   if (errors.length > 0) return errors;
@@ -63,6 +70,14 @@ export function headerErrors(headers: unknown): string[] {
   return bytes > MAX_HEADER_BYTES ? [`headers must take at most ${MAX_HEADER_BYTES} bytes in all (names and values); these take ${bytes}`] : [];
 }
 
+/**
+ * What is wrong with a target URL template:
+ * - a placeholder outside the path and query (`http://{order.reference}/x`) would make a URL that
+ *   is valid here invalid at delivery, on every retry;
+ * - a fragment is never sent over HTTP, so a secret in it would only be shown around;
+ * - `;` parameters in the path (matrix parameters) are where credentials hide from masking, which
+ *   covers the query; nothing a webhook receiver needs.
+ */
 export function targetUrlErrors(url: unknown, field: string): string[] {
   if (typeof url !== 'string' || url.length > 2048) return [`${field} must be a URL of at most 2048 characters`];
   let parsed: URL;
@@ -73,6 +88,10 @@ export function targetUrlErrors(url: unknown, field: string): string[] {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return [`${field} must use http or https`];
   if (parsed.username || parsed.password) return [`${field} must not carry credentials; use headers`];
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0] ?? '';
+  if (origin.includes('{')) return [`${field} may have placeholders only in its path and query, not in its host`];
+  if (url.includes('#')) return [`${field} must not have a fragment (#...): it is never sent to the target`];
+  if (url.split('?')[0].includes(';')) return [`${field} must not have ; parameters in its path; put parameters in the query`];
   return [];
 }
 

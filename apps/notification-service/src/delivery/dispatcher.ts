@@ -18,6 +18,7 @@ import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invok
 import { InstanceHeartbeat } from './instance-heartbeat';
 import { MAILER, Mailer } from './mailer.port';
 import { ResultWriter } from './result-writer';
+import { maskSentSecrets, sentSecrets } from './sent-secrets';
 import type { RetryPolicy } from './retry-schedule';
 import { USER_AGENT } from './user-agent';
 
@@ -27,6 +28,13 @@ import { USER_AGENT } from './user-agent';
  * of such writes per poll, however large it is.
  */
 const FULL_LINE_HOLD_MS = 1000;
+
+/** A webhook request ready to send, with what the Event may show of it and the secrets it carries. */
+interface PreparedRequest {
+  request: HttpRequest;
+  maskedHeaders: Record<string, string>;
+  secrets: string[];
+}
 
 /** A leased attempt this instance holds in memory, waiting for a slot or being sent. */
 interface Held {
@@ -330,19 +338,19 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async attempt(row: ClaimedAttempt, endpoint: Endpoint): Promise<void> {
     const now = this.clock.now();
-    let prepared: { request: HttpRequest; maskedHeaders: Record<string, string> };
+    let prepared: PreparedRequest;
     try {
       prepared = await this.prepare(row, row.url as string, now);
     } catch (error) {
       // Not the target's fault (key store unreachable, undecryptable secret): no circuit failure.
-      return this.recordResult(row, { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 }, null);
+      return this.recordResult(row, { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 }, null, []);
     }
     const result = await this.invoker.invoke(prepared.request);
     this.breakers.record(endpoint, callOutcome(result), this.clock.now().getTime());
-    this.recordResult(row, result, prepared.maskedHeaders);
+    this.recordResult(row, result, prepared.maskedHeaders, prepared.secrets);
   }
 
-  private async prepare(row: ClaimedAttempt, url: string, now: Date): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
+  private async prepare(row: ClaimedAttempt, url: string, now: Date): Promise<PreparedRequest> {
     // Only the target itself gets the URL's credentials and the header values in the clear.
     const target = openUrlCredentials(url, this.box);
     const registered = this.box.decryptValues(row.sealedHeaders, 'header-values');
@@ -358,9 +366,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const signatures = await this.signer.sign({ messageId: row.messageId, timestamp, body: body ?? '', canonical: row.bodyCanonical, secret });
     const own = { ...ordercast, ...signatures };
     const registeredOnly = withoutNames(registered, Object.keys(own));
+    const maskedHeaders = { ...maskHeaders(registeredOnly), ...own };
     return {
       request: { url: target, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs },
-      maskedHeaders: { ...maskHeaders(registeredOnly), ...own },
+      maskedHeaders,
+      secrets: sentSecrets({ maskedHeaders, sentHeaders: registeredOnly, url: target, secret }),
     };
   }
 
@@ -398,11 +408,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  private recordResult(row: ClaimedAttempt, result: HttpResult, maskedHeaders: Record<string, string> | null): void {
+  /** The one point where a webhook attempt's outcome is stored: what the target said goes through {@link maskSentSecrets} first. */
+  private recordResult(row: ClaimedAttempt, result: HttpResult, maskedHeaders: Record<string, string> | null, secrets: readonly string[]): void {
     const now = this.clock.now();
-    this.record(row, judgeAttempt(row, result, this.policy, now), now, {
+    const verdict = judgeAttempt(row, result, this.policy, now);
+    this.record(row, { ...verdict, error: maskSentSecrets(verdict.error, secrets) }, now, {
       statusCode: result.kind === 'response' ? result.statusCode : null,
-      responseBody: result.kind === 'response' ? result.body : null,
+      responseBody: result.kind === 'response' ? maskSentSecrets(result.body, secrets) : null,
       responseTruncated: result.kind === 'response' && result.truncated,
       durationMs: result.durationMs,
       requestHeaders: maskedHeaders,

@@ -50,7 +50,7 @@ export class NodeHttpInvoker implements HttpInvoker {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const target = this.target(request.url);
-    if (typeof target === 'string') return Promise.resolve({ kind: 'error', error: target, durationMs: 0 });
+    if (typeof target === 'string') return Promise.resolve({ kind: 'error', error: target, durationMs: 0, permanent: true });
 
     return new Promise<HttpResult>((resolve) => {
       let settled = false;
@@ -108,8 +108,8 @@ export class NodeHttpInvoker implements HttpInvoker {
           },
         );
       } catch (error) {
-        // Invalid header names or values are refused before anything is sent.
-        return fail(error);
+        // Invalid header names or values are refused before anything is sent, and would be on every retry.
+        return finish({ kind: 'error', error: describe(error, request.timeoutMs), durationMs: elapsed(), permanent: true });
       }
       outgoing.on('error', fail);
       if (request.body === null) outgoing.end();

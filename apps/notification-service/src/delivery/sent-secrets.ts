@@ -1,0 +1,37 @@
+import { MASK, maskUrlsInText, urlCredentialValues } from '@ordercast/platform';
+
+/**
+ * Every secret value one request carried: registered header values that responses mask, the
+ * target URL's credentials (as written and decoded) and the signing secret. A target's answer and
+ * the error texts about it are stored and shown to operators, and a target that echoes its
+ * request (or quotes it in an error) must not make them show what the API promises never to show.
+ */
+export function sentSecrets(input: { maskedHeaders: Record<string, string>; sentHeaders: Record<string, string>; url: string; secret: string | null }): string[] {
+  const values = new Set<string>();
+  for (const [name, value] of Object.entries(input.sentHeaders)) if (input.maskedHeaders[name] === MASK) values.add(value);
+  for (const value of urlCredentialValues(input.url)) {
+    values.add(value);
+    values.add(decoded(value));
+  }
+  if (input.secret !== null) values.add(input.secret);
+  values.delete('');
+  values.delete(MASK);
+  // Longest first, so a secret that contains another is masked whole.
+  return [...values].sort((a, b) => b.length - a.length);
+}
+
+/** A text to store about a request (response body, error) with every secret it sent, and every URL's credentials, masked. */
+export function maskSentSecrets(text: string, secrets: readonly string[]): string;
+export function maskSentSecrets(text: string | null, secrets: readonly string[]): string | null;
+export function maskSentSecrets(text: string | null, secrets: readonly string[]): string | null {
+  if (text === null) return null;
+  return maskUrlsInText(secrets.reduce((masked, secret) => masked.split(secret).join(MASK), text));
+}
+
+function decoded(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
+}
