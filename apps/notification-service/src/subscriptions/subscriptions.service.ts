@@ -1,7 +1,9 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DeliveryKind, HttpMethod, normaliseScope, PayloadKind, Watch } from '@ordercast/contracts';
-import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard } from '@ordercast/platform';
+import {
+  keepMaskedValues, maskHeaders, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard,
+} from '@ordercast/platform';
 import { Repository } from 'typeorm';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
@@ -62,7 +64,12 @@ function targetErrors(target: Target, given: { url?: unknown; email?: unknown; m
 }
 
 /**
- * Merchant-wide subscriptions (Verifone Central's notifications). Ingest reads the enabled ones
+ * Merchant-wide subscriptions (Verifone Central's notifications). A PATCH may send header values and
+ * URL credentials back masked, as a GET showed them, to keep the stored ones, but only while the
+ * target's origin stays the same (see {@link keepMaskedValues}); moving the URL to another origin
+ * needs every secret header and credential given again. The signing secret stays across a move, as
+ * Svix keeps an endpoint's: no receiver is ever sent the secret, only signatures, and a receiver
+ * that moved keeps verifying; whoever wants a new one sets `secret`. Ingest reads the enabled ones
  * from the table for every batch, so a change applies from the next change event on; it is also
  * announced on {@link SubscriptionEvents} for anything that keeps them in memory.
  */
@@ -94,7 +101,7 @@ export class SubscriptionsService {
       email: request.email ?? null,
       secret: request.secret ?? null,
     };
-    const errors = targetErrors(target, request);
+    const errors = [...targetErrors(target, request), ...keepMaskedValues(target, null).problems];
     if (errors.length > 0) throw badRequest(errors);
     if (target.url !== null) await this.targets.assertAllowed(target.url, 'url');
 
@@ -130,10 +137,15 @@ export class SubscriptionsService {
       ...(delivery === 'email' ? {} : { email: null }),
       delivery,
     };
-    // A URL sent back as shown (credentials masked) keeps the stored one, like a masked header.
-    if (request.url !== undefined && request.url !== maskUrlCredentials(stored.url)) target.url = request.url;
+    if (delivery === 'webhook' && (request.url !== undefined || request.headers !== undefined)) {
+      // Headers left out are the stored ones as shown: like masked ones, they follow the target only within its origin.
+      const given = { url: request.url ?? stored.url, headers: request.headers ?? maskHeaders(stored.headers) };
+      const kept = keepMaskedValues(given, stored.delivery === 'webhook' ? stored : null);
+      if (kept.problems.length > 0) throw badRequest(kept.problems);
+      target.url = kept.target.url;
+      target.headers = kept.target.headers;
+    }
     if (request.method !== undefined) target.method = request.method;
-    if (request.headers !== undefined) target.headers = this.keepMasked(request.headers, stored.headers);
     if (request.email !== undefined) target.email = request.email;
     if (request.secret !== undefined) target.secret = request.secret;
     const errors = targetErrors(target, request);
@@ -169,13 +181,6 @@ export class SubscriptionsService {
     const row = UUID.test(id) ? await this.subscriptions.findOneBy({ merchant, id }) : null;
     if (!row) throw new NotFoundException(`subscription ${id} not found`);
     return row;
-  }
-
-  /** A header sent back as shown (masked) keeps its stored value, so an edited copy of a GET response is safe to PATCH. */
-  private keepMasked(headers: Record<string, string>, stored: Record<string, string>): Record<string, string> {
-    const missing = Object.entries(headers).filter(([name, value]) => value === MASK && stored[name] === undefined).map(([name]) => name);
-    if (missing.length > 0) throw badRequest(missing.map((name) => `header "${name}" is masked but has no stored value to keep`));
-    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, value === MASK ? stored[name] : value]));
   }
 
   private seal(target: Target): Target {

@@ -28,10 +28,11 @@ export class ChannelNotificationsService {
   /**
    * Replaces the channel's notifications; orders that already exist keep the ones they got.
    * Notifications that alone would take an order past its byte budget are refused (413): no
-   * order could ever be created in the channel.
+   * order could ever be created in the channel. A notification put back as a GET showed it keeps
+   * its masked values, matched by reference and target origin (see {@link RegistrationFactory.create}).
    */
   async replace(merchant: string, channel: string, requests: RegistrationDto[]): Promise<Registration[]> {
-    const registrations = await this.registrations.create(requests, 'channel');
+    const registrations = await this.registrations.create(requests, 'channel', undefined, await this.stored(merchant, channel));
     const serialized = JSON.stringify(registrations);
     const problem = this.budget.channelProblem(Buffer.byteLength(serialized));
     if (problem !== null) throw orderTooLarge(problem, this.budget);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Order, Registration } from '@ordercast/contracts';
-import { maskSealedHeaders, maskSecret, maskUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
+import { maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
 
 /**
  * Registrations are sealed once, when they are made: header values, the signing secret and the
@@ -18,6 +18,14 @@ export class RegistrationVault {
       url: sealUrlCredentials(registration.url, this.box),
       headers: this.box.encryptValues(registration.headers, 'header-values'),
       secret: registration.secret === null ? null : this.box.encrypt(registration.secret, 'signing-secrets'),
+    };
+  }
+
+  /** The header values and URL credentials of a sealed registration in the clear, to keep the ones a request sent back masked. */
+  openTarget(registration: Registration): { url: string | null; headers: Record<string, string> } {
+    return {
+      url: registration.url === null ? null : openUrlCredentials(registration.url, this.box),
+      headers: this.box.decryptValues(registration.headers, 'header-values'),
     };
   }
 
