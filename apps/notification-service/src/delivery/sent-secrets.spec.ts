@@ -1,0 +1,21 @@
+import { MASK } from '@ordercast/platform';
+import { maskSentSecrets, sentSecrets } from './sent-secrets';
+
+describe('sent secrets', () => {
+  const secrets = sentSecrets({
+    maskedHeaders: { 'X-Api-Key': MASK, Accept: 'application/json', 'webhook-id': 'msg_1' },
+    sentHeaders: { 'X-Api-Key': 'k3y-value', Accept: 'application/json' },
+    url: 'https://erp.example/o?token=a%2Fb+c&ref=',
+    secret: 'whsec_c2VjcmV0',
+  });
+
+  it('lists the masked header values, URL credentials as written and decoded, and the signing secret, longest first', () => {
+    expect(secrets).toEqual(['whsec_c2VjcmV0', 'k3y-value', 'a%2Fb+c', 'a/b c']);
+  });
+
+  it('masks each of them in a stored text, and the credentials of every URL in it', () => {
+    expect(maskSentSecrets('got k3y-value and a/b c; see http://h.example/x?session=abc', secrets))
+      .toBe(`got ${MASK} and ${MASK}; see http://h.example/x?session=${MASK}`);
+    expect(maskSentSecrets(null, secrets)).toBeNull();
+  });
+});
