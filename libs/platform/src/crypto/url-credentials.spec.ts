@@ -1,8 +1,8 @@
 import { MASK } from './masking';
 import { SecretBox } from './secret-box';
 import {
-  hasMaskedUrlCredential, maskUrlCredentials, maskUrlsInText, openUrlCredentials, restoreMaskedUrlCredentials, sealUrlCredentials,
-  urlCredentialsSealed,
+  maskUrlCredentials, maskUrlsInText, openUrlCredentials, restoreMaskedUrlCredentials, sealRemainingUrlCredentials,
+  sealUrlCredentials, urlCredentialsSealed,
 } from './url-credentials';
 
 const box = new SecretBox('QVDcfeNXbwM4UboRvanSPgD6X5T6ai4lduzHvGjUI1k=');
@@ -41,6 +41,14 @@ describe('URL credentials', () => {
     expect(maskUrlCredentials(sealed)).toBe(`https://erp.example/orders/{order.id}?access_token=${MASK}&Sig=${MASK}&order={order.id}&${MASK}#${MASK}`);
   });
 
+  it('seals only what is not sealed yet, for URLs stored before every value counted', () => {
+    const legacy = `https://h.example/?token=${box.encrypt('t', 'url-credentials')}&format=json`;
+    const sealed = sealRemainingUrlCredentials(legacy, box);
+    expect(sealed.startsWith(legacy.split('&')[0])).toBe(true);
+    expect(urlCredentialsSealed(sealed, box)).toBe(true);
+    expect(openUrlCredentials(sealed, box)).toBe('https://h.example/?token=t&format=json');
+  });
+
   it('opens a value stored before it counted as a credential as written', () => {
     expect(openUrlCredentials('https://h.example/?format=json', box)).toBe('https://h.example/?format=json');
   });
@@ -49,9 +57,7 @@ describe('URL credentials', () => {
     const stored = 'https://h.example/p?a=1&b=2&a=3#f';
     expect(restoreMaskedUrlCredentials(`https://h.example/p?a=${MASK}&b=new&a=${MASK}#${MASK}`, stored)).toEqual({ url: 'https://h.example/p?a=1&b=new&a=3#f', missing: [] });
     const result = restoreMaskedUrlCredentials(`https://h.example/p?c=${MASK}`, stored);
-    expect(result.missing).toEqual(['query parameter "c"']);
-    expect(hasMaskedUrlCredential(result.url)).toBe(true);
-    expect(hasMaskedUrlCredential(stored)).toBe(false);
+    expect(result).toEqual({ url: `https://h.example/p?c=${MASK}`, missing: ['query parameter "c"'] });
   });
 
   it('masks the credentials of every URL in a text', () => {

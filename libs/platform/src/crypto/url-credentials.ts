@@ -46,6 +46,15 @@ export function sealUrlCredentials(url: string | null, box: SecretBox): string |
 }
 
 /**
+ * The URL with every credential sealed, keeping those already sealed: how notification-service takes
+ * a registration stored before every query value counted as a credential (its `format=json` was kept
+ * as written), so that it is still delivered and stored sealed from then on.
+ */
+export function sealRemainingUrlCredentials(url: string, box: SecretBox): string {
+  return mapCredentials(url, (value) => (box.isSealed(value) ? value : box.encrypt(value, 'url-credentials')));
+}
+
+/**
  * The URL as only the target itself gets it. A value that is not a sealed envelope goes as written:
  * it was stored when only a list of names counted as credentials, and sending it is what was asked.
  */
@@ -92,11 +101,6 @@ export function restoreMaskedUrlCredentials(given: string, stored: string | null
     return restored ?? value;
   });
   return { url, missing };
-}
-
-/** Whether a URL still carries a masked credential, which must never be stored or sent. */
-export function hasMaskedUrlCredential(url: string): boolean {
-  return urlCredentialValues(url).includes(MASK);
 }
 
 /** Every URL in a text (an error message quoting a redirect's Location) with its credentials masked. */
