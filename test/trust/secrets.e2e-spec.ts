@@ -1,6 +1,6 @@
 import { DEMO_API_TOKENS, DEMO_ENCRYPTION_KEY } from '@ordercast/platform';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -280,24 +280,30 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
 
   it('keeps the secrets of channel notifications read and put back, and never stores a masked value', async () => {
     const [KEY, URL_KEY] = ['channel-key', 'channel-url-key'].map(token);
+    const SIGNING = randomBytes(24).toString('base64');
     const path = `${CHANNELS}/round-trip/notifications`;
-    await call(request(orders.url).put(path).set(ALPHA)
-      .send([hook(`${sink.url('/channel-round-trip')}?key=${URL_KEY}`, { state: ['processing'] }, { reference: 'erp', headers: { 'x-api-key': KEY } })]), 200);
+    await call(request(orders.url).put(path).set(ALPHA).send([
+      hook(`${sink.url('/channel-round-trip')}?key=${URL_KEY}`, { state: ['processing'] }, { reference: 'erp', headers: { 'x-api-key': KEY }, secret: `whsec_${SIGNING}` }),
+    ]), 200);
     const shown = (await call(request(orders.url).get(path).set(ALPHA), 200)).body as Record<string, unknown>[];
-    expect(shown[0]).toMatchObject({ url: `${sink.url('/channel-round-trip')}?key=********`, headers: { 'x-api-key': '********' } });
-    const edited = shown.map(({ reference, url, method, headers, scope, payload, delivery }) => ({ reference, url, method, headers, scope, payload, delivery, description: 'edited' }));
-    // Put back elsewhere, the masked values have nothing to keep; put back as shown, they keep the stored ones.
-    const moved = await call(request(orders.url).put(path).set(ALPHA).send([{ ...edited[0], url: `http://127.0.0.1:1/x?key=********` }]), 400);
+    expect(shown[0]).toMatchObject({ url: `${sink.url('/channel-round-trip')}?key=********`, headers: { 'x-api-key': '********' }, secret: 'whsec_********' });
+    // Put back elsewhere, or as another notification, the masked values have nothing to keep.
+    const moved = await call(request(orders.url).put(path).set(ALPHA).send([{ ...shown[0], url: 'http://127.0.0.1:1/x?key=********' }]), 400);
     expect(moved.body.message.join()).toMatch(/x-api-key.*origin changed/);
-    await call(request(orders.url).put(path).set(ALPHA).send([{ ...edited[0], reference: 'other' }]), 400);
-    expect((await call(request(orders.url).put(path).set(ALPHA).send(edited), 200)).body[0].description).toBe('edited');
+    await call(request(orders.url).put(path).set(ALPHA).send([{ ...shown[0], id: undefined, reference: 'other' }]), 400);
+    // Put back as shown, edited: the stored values stay, and so does the id.
+    const saved = (await call(request(orders.url).put(path).set(ALPHA).send([{ ...shown[0], description: 'edited' }]), 200)).body;
+    expect(saved[0]).toMatchObject({ id: shown[0].id, description: 'edited' });
 
     const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'round-trip' })
       .send({ currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] } }), 201)).body;
     await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }), 200);
     await sink.until(() => sink.received('/channel-round-trip').length > 0, 30_000, () => 'delivery of the channel notification');
-    expect(sink.received('/channel-round-trip')[0].headers['x-api-key']).toBe(KEY);
-    expect(sink.received('/channel-round-trip')[0].url).toBe(`/channel-round-trip?key=${URL_KEY}`);
+    const [delivered] = sink.received('/channel-round-trip');
+    expect(delivered.headers['x-api-key']).toBe(KEY);
+    expect(delivered.url).toBe(`/channel-round-trip?key=${URL_KEY}`);
+    const signed = `${delivered.headers['webhook-id']}.${delivered.headers['webhook-timestamp']}.${delivered.body}`;
+    expect(delivered.headers['webhook-signature']).toBe(`v1,${createHmac('sha256', Buffer.from(SIGNING, 'base64')).update(signed).digest('base64')}`);
   });
 });
 

@@ -21,11 +21,12 @@ export class RegistrationVault {
     };
   }
 
-  /** The header values and URL credentials of a sealed registration in the clear, to keep the ones a request sent back masked. */
-  openTarget(registration: Registration): { url: string | null; headers: Record<string, string> } {
+  /** The header values, URL credentials and secret of a sealed registration in the clear, to keep the ones a request sent back masked. */
+  openSecrets(registration: Registration): { url: string | null; headers: Record<string, string>; secret: string | null } {
     return {
       url: registration.url === null ? null : openUrlCredentials(registration.url, this.box),
       headers: this.box.decryptValues(registration.headers, 'header-values'),
+      secret: registration.secret === null ? null : this.box.decrypt(registration.secret, 'signing-secrets'),
     };
   }
 
