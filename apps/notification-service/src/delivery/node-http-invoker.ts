@@ -50,7 +50,10 @@ export class NodeHttpInvoker implements HttpInvoker {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const target = this.target(request.url);
-    if (typeof target === 'string') return Promise.resolve({ kind: 'error', error: target, durationMs: 0, permanent: true });
+    if (typeof target === 'string') {
+      const refused: HttpResult = { kind: 'error', error: target, durationMs: 0 };
+      return Promise.resolve(target === NETWORK_ERRORS.ETARGETBLOCKED ? refused : { ...refused, permanent: true });
+    }
 
     return new Promise<HttpResult>((resolve) => {
       let settled = false;
@@ -123,7 +126,7 @@ export class NodeHttpInvoker implements HttpInvoker {
     this.httpsAgent.destroy();
   }
 
-  /** The parsed URL, or why it is refused. */
+  /** The parsed URL, or why it is refused: for good, but for a private address (allowed again by configuration, like a host name that resolves to one). */
   private target(url: string): URL | string {
     let parsed: URL;
     try {
@@ -133,7 +136,7 @@ export class NodeHttpInvoker implements HttpInvoker {
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'refused: only http and https targets are allowed';
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
-    if (!this.guard.allowPrivate && isIP(host) && isForbiddenAddress(host)) return 'refused: private address';
+    if (!this.guard.allowPrivate && isIP(host) && isForbiddenAddress(host)) return NETWORK_ERRORS.ETARGETBLOCKED;
     return parsed;
   }
 }
