@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { HttpMethod } from '@ordercast/contracts';
-import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { maskHeaders, maskUrlsInText, openUrlCredentials, SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
@@ -408,11 +408,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  /** The one point where a webhook attempt's outcome is stored: what the target said goes through {@link maskSentSecrets} first. */
+  /**
+   * The one point where a webhook attempt's outcome is stored: what the target said goes through
+   * {@link maskSentSecrets} first, and the error (which may quote a URL the target named) has the
+   * query values of every URL in it masked too.
+   */
   private recordResult(row: ClaimedAttempt, result: HttpResult, maskedHeaders: Record<string, string> | null, secrets: readonly string[]): void {
     const now = this.clock.now();
     const verdict = judgeAttempt(row, result, this.policy, now);
-    this.record(row, { ...verdict, error: maskSentSecrets(verdict.error, secrets) }, now, {
+    const error = verdict.error === null ? null : maskUrlsInText(maskSentSecrets(verdict.error, secrets));
+    this.record(row, { ...verdict, error }, now, {
       statusCode: result.kind === 'response' ? result.statusCode : null,
       responseBody: result.kind === 'response' ? maskSentSecrets(result.body, secrets) : null,
       responseTruncated: result.kind === 'response' && result.truncated,

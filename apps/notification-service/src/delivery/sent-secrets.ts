@@ -1,4 +1,4 @@
-import { MASK, maskUrlsInText, urlCredentialValues } from '@ordercast/platform';
+import { MASK, urlCredentialValues } from '@ordercast/platform';
 
 /**
  * Every secret value one request carried: registered header values that responses mask, the
@@ -20,12 +20,12 @@ export function sentSecrets(input: { maskedHeaders: Record<string, string>; sent
   return [...values].sort((a, b) => b.length - a.length);
 }
 
-/** A text to store about a request (response body, error) with every secret it sent, and every URL's credentials, masked. */
+/** A text to store about a request (response body, error) with every secret it sent masked. */
 export function maskSentSecrets(text: string, secrets: readonly string[]): string;
 export function maskSentSecrets(text: string | null, secrets: readonly string[]): string | null;
 export function maskSentSecrets(text: string | null, secrets: readonly string[]): string | null {
   if (text === null) return null;
-  return maskUrlsInText(secrets.reduce((masked, secret) => masked.split(secret).join(MASK), text));
+  return secrets.reduce((masked, secret) => masked.split(secret).join(MASK), text);
 }
 
 function decoded(value: string): string {
