@@ -62,16 +62,6 @@ export function openUrlCredentials(url: string, box: SecretBox): string {
   return mapCredentials(url, (value) => (box.isSealed(value) ? box.decrypt(value, 'url-credentials') : value));
 }
 
-/** Whether every credential of a URL is sealed, as a change event must carry it. */
-export function urlCredentialsSealed(url: string, box: SecretBox): boolean {
-  let sealed = true;
-  mapCredentials(url, (value) => {
-    sealed &&= box.isSealed(value);
-    return value;
-  });
-  return sealed;
-}
-
 /** The credentials of a URL in the order they appear (as {@link mapCredentials} finds them), e.g. to mask them in texts. */
 export function urlCredentialValues(url: string): string[] {
   const values: string[] = [];
