@@ -151,6 +151,7 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: 'NUL in notificationId', service: 'notifications', method: 'get', path: `${EVENTS}?notificationId=%00`, status: 400, says: /NUL/ },
     { name: 'NUL in reference', service: 'notifications', method: 'get', path: `${EVENTS}?reference=a%00`, status: 400, says: /NUL/ },
     { name: 'NUL in channel', service: 'notifications', method: 'get', path: `${EVENTS}?channel=%00`, status: 400, says: /NUL/ },
+    { name: 'channel filter that no channel can have', service: 'notifications', method: 'get', path: EVENTS, query: { channel: 'web shop' }, status: 400, says: /channel must be/ },
     { name: 'NUL in a poll period', service: 'notifications', method: 'get', path: `${NOTIFICATIONS}?periodStart=%00`, status: 400, says: /NUL/ },
     { name: 'NUL in a query (order-service)', service: 'orders', method: 'get', path: `${ORDERS}/${order.id}?x=%00`, status: 400, says: /NUL/ },
     { name: 'status that does not exist', service: 'notifications', method: 'get', path: EVENTS, query: { status: 'everything' }, status: 400, says: /status/ },
