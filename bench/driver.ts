@@ -9,6 +9,8 @@ import { now } from './clock';
 export const MERCHANT = 'bench';
 export const TOKEN = 'bench-token-1';
 export const CHANNEL = 'bench';
+/** The channel of the order-service-alone workloads: never configured, so its orders have no registrations. */
+export const ALONE_CHANNEL = 'bench-alone';
 /** The other merchant of the noisy-neighbour phase, whose backlog must not slow the bench merchant down. */
 export const NOISY_MERCHANT = 'noisy';
 export const NOISY_TOKEN = 'noisy-token-1';
@@ -83,10 +85,11 @@ export function emptyAccepted(): Accepted {
   return { expected: new Map(), calls: [], changes: 0, errors: 0, errorSamples: [] };
 }
 
-interface BenchOrder {
+export interface BenchOrder {
   id: string;
   next: number;
   paymentId?: string;
+  paymentState?: string;
   shippingId?: string;
 }
 
@@ -157,6 +160,7 @@ export class OrderDriver {
     private readonly plan: RegistrationPlan,
     private readonly accepted: Accepted,
     as: MerchantCredentials = { merchant: MERCHANT, token: TOKEN },
+    private readonly channel: string = CHANNEL,
   ) {
     this.http = new JsonClient(new URL(`${baseUrl}/api/v0/checkout`), maxSockets, { 'X-Merchant': as.merchant, Authorization: `Bearer ${as.token}` });
   }
@@ -166,7 +170,7 @@ export class OrderDriver {
   }
 
   async configureChannel(): Promise<void> {
-    await this.http.request('PUT', `/channels/${CHANNEL}/notifications`, this.plan.channel.map(registrationBody));
+    await this.http.request('PUT', `/channels/${this.channel}/notifications`, this.plan.channel.map(registrationBody));
   }
 
   /** Creates an order (one change); null if the API refused it. */
@@ -186,7 +190,7 @@ export class OrderDriver {
       customer: { email: `customer-${index}@example.com`, firstName: 'Bench', lastName: `Customer ${index}` },
       notifications: this.plan.order.map(registrationBody),
     };
-    const result = await this.call<{ id: string }>(() => this.http.request('POST', '/orders', body, { 'X-Channel': CHANNEL }), []);
+    const result = await this.call<{ id: string }>(() => this.http.request('POST', '/orders', body, { 'X-Channel': this.channel }), []);
     return result ? { id: result.id, next: 0 } : null;
   }
 
@@ -214,6 +218,28 @@ export class OrderDriver {
       : await this.call<{ id: string }>(() => this.http.request('POST', `${base}/shippings`, { adapterId: 'bench-ship', name: 'Post', price: 49, state: step.state }), keys);
     order.shippingId ??= shipping?.id;
     return shipping !== null;
+  }
+
+  /**
+   * One payment change: the order's first call adds a payment, every later one moves it between
+   * authorized and captured (payment states may follow each other freely), so each call is a change
+   * that writes the order and an outbox row. False when the API refused it.
+   */
+  async changePayment(order: BenchOrder): Promise<boolean> {
+    const state = order.paymentState === 'authorized' ? 'captured' : 'authorized';
+    const base = `/orders/${order.id}/payments`;
+    const payment = order.paymentId
+      ? await this.call<{ id: string }>(() => this.http.request('PATCH', `${base}/${order.paymentId}`, { state }), [])
+      : await this.call<{ id: string }>(() => this.http.request('POST', base, { adapterId: 'bench-pay', name: 'Card', amount: 249, currency: 'SEK', state }), []);
+    if (!payment) return false;
+    order.paymentId ??= payment.id;
+    order.paymentState = state;
+    return true;
+  }
+
+  /** `GET /orders/{id}`; false when it failed. */
+  async readOrder(order: BenchOrder): Promise<boolean> {
+    return (await this.call(() => this.http.request('GET', `/orders/${order.id}`), [])) !== null;
   }
 
   private keys(orderId: string, watch: 'state' | 'payment' | 'shipping', scope: string): string[] {

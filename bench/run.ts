@@ -1,14 +1,14 @@
 /**
  * `npm run bench`: starts PostgreSQL (DATABASE_URL or embedded), Kafka (the test harness broker, when Java and
  * Maven are present), the webhook sink and both services as separate processes, then runs the workloads and
- * writes bench/results/latest.json and bench/results/latency.png.
+ * writes bench/results/latest.json and bench/results/latency.svg.
  *
  * Knobs (environment): BENCH_QUICK=1 (about a minute), BENCH_ORDERS, BENCH_WARMUP_ORDERS, BENCH_CONCURRENCY, BENCH_RATE, BENCH_SECONDS,
  * BENCH_EVENT_ROWS, BENCH_QUERIES, BENCH_CEILING_SECONDS, BENCH_DRAIN_SECONDS, BENCH_SLOW_MS, BENCH_BODY_BYTES,
  * BENCH_BUS=kafka|in-process, BENCH_PROFILE=1 (CPU profiles of both services under bench/results/profiles),
  * BENCH_PG_TRACE=1 (count each service's database round trips through a proxy; slows the pipeline),
  * BENCH_PG_STATS=1 (a private PostgreSQL with pg_stat_statements: server time per statement and phase),
- * BENCH_NOISY_ORDERS, BENCH_KEEP_DB=1, BENCH_SKIP=throughput,latency,slow,noisy,query. Variables the services read (DISPATCH_CONCURRENCY,
+ * BENCH_NOISY_ORDERS, BENCH_ALONE_SECONDS, BENCH_KEEP_DB=1, BENCH_SKIP=alone,throughput,latency,slow,noisy,query. Variables the services read (DISPATCH_CONCURRENCY,
  * DATABASE_POOL_SIZE, ...) pass through to them.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,7 @@ import { loadConfig, startEmbeddedPostgres } from '@ordercast/platform';
 import { NotificationServiceConfig } from '../apps/notification-service/src/config/notification-service.config';
 import { KafkaBroker } from '../test/harness/kafka-broker';
 import { measureCeiling } from './ceiling';
+import { AloneWorkload, measureOrderServiceAlone } from './order-service-alone';
 import { CHANGES_PER_ORDER, driveClosedLoop, driveFixedRate, MERCHANT, NOISY_MERCHANT, NOISY_TOKEN, RegistrationPlan, TOKEN } from './driver';
 import { insertSyntheticEvents } from './events-fixture';
 import { PgCounter } from './pg-counter';
@@ -58,6 +59,7 @@ function readOptions() {
     drainSeconds: numberEnv('BENCH_DRAIN_SECONDS', quick ? 20 : 60),
     slowMs: numberEnv('BENCH_SLOW_MS', 3000),
     noisyOrders: numberEnv('BENCH_NOISY_ORDERS', quick ? 300 : 1000),
+    aloneSeconds: numberEnv('BENCH_ALONE_SECONDS', quick ? 4 : 15),
     deliveryTimeoutMs: numberEnv('DELIVERY_TIMEOUT_MS', 2000),
     bodyBytes: numberEnv('BENCH_BODY_BYTES', 600),
     bus: process.env.BENCH_BUS ?? (hasCommand('java') && hasCommand('mvn') ? 'kafka' : 'in-process'),
@@ -78,6 +80,9 @@ function hasCommand(command: string): boolean {
     return false;
   }
 }
+
+/** Orders per driver worker in the order-service-alone workloads: enough that one order's row is not the hot spot. */
+const ALONE_ORDERS_PER_WORKER = 4;
 
 const log = (message: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -277,6 +282,23 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
   result.ceiling = await measureCeiling(sink.url('/ceiling/raw'), body, headers, dispatchConcurrency, options.ceilingSeconds);
   log(`raw ceiling: ${result.ceiling.perSecond.toFixed(0)}/s`);
 
+  if (!options.skip.has('alone')) {
+    const workloads: Array<[AloneWorkload, string, 'aloneChanges' | 'aloneReads']> = [
+      ['changes', 'payment changes on orders with no registrations', 'aloneChanges'],
+      ['reads', 'GET /orders/{id}', 'aloneReads'],
+    ];
+    for (const [workload, what, key] of workloads) {
+      log(`order-service alone: ${what}, ${options.concurrency} in flight, ${options.aloneSeconds} s`);
+      const alone = await measureOrderServiceAlone(ctx, workload, options.aloneSeconds, ALONE_ORDERS_PER_WORKER, () => sampler.mark(`alone-${workload}`));
+      // The drain and VACUUM after it are not the workload's CPU.
+      sampler.mark(`alone-${workload}-settle`);
+      result[key] = alone;
+      log(`order-service alone: ${alone.perSecond.toFixed(0)} ${workload}/s, p99 ${alone.apiMs.p99.toFixed(1)} ms, ${alone.errors} errors`);
+      await waitQuiet(db, 30_000);
+      await settle(db);
+    }
+  }
+
   const timelines = { latency: [] as Array<[number, number]>, throughputRate: [] as Array<[number, number]>, slowRate: [] as Array<[number, number]> };
   result.timelines = timelines;
 
@@ -409,6 +431,7 @@ async function main(): Promise<void> {
       queries: options.queries,
       slowMs: options.slowMs,
       noisyOrders: options.noisyOrders,
+      aloneSeconds: options.aloneSeconds,
       deliveryTimeoutMs: options.deliveryTimeoutMs,
       bodyBytes: options.bodyBytes,
       profile: options.profile,
@@ -416,6 +439,8 @@ async function main(): Promise<void> {
       pgStats: options.pgStats,
     },
     ceiling: null,
+    aloneChanges: null,
+    aloneReads: null,
     throughput: null,
     latency: null,
     slowTarget: null,
@@ -450,7 +475,7 @@ async function main(): Promise<void> {
   result.seconds = (Date.now() - started) / 1000;
   const written = writeResults(RESULTS_DIR, result);
   process.stdout.write(`\n${formatReport(result)}\n`);
-  process.stdout.write(`wrote ${written.json}${written.png ? ` and ${written.png}` : ''} (${result.seconds.toFixed(0)} s)\n`);
+  process.stdout.write(`wrote ${written.json}${written.chart ? ` and ${written.chart}` : ''} (${result.seconds.toFixed(0)} s)\n`);
   // The services write their profiles when they exit, so this comes after the cleanup stopped them.
   if (profileDir) process.stdout.write(`\nCPU profiles (${profileDir}):\n${summariseProfiles(profileDir)}\n`);
   process.exitCode = failed ? 1 : 0;

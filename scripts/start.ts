@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { DEMO_API_TOKENS, loadConfig, startEmbeddedPostgres, EmbeddedPostgresHandle } from '@ordercast/platform';
+import { DEMO_API_TOKENS, loadConfig, serviceContext, startEmbeddedPostgres, EmbeddedPostgresHandle } from '@ordercast/platform';
 import { createOrderServiceApp } from '../apps/order-service/src/create-order-service-app';
 import { OrderServiceConfig } from '../apps/order-service/src/config/order-service.config';
 import { createNotificationServiceApp } from '../apps/notification-service/src/create-notification-service-app';
@@ -34,13 +34,21 @@ async function main(): Promise<void> {
   const embeddedDefault = { embeddedDefault: true };
   const orderConfig = loadConfig(OrderServiceConfig, { ...env, PORT: env.ORDER_SERVICE_PORT ?? '3000' }, embeddedDefault);
   const notificationConfig = loadConfig(NotificationServiceConfig, { ...env, PORT: env.NOTIFICATION_SERVICE_PORT ?? '3001' }, embeddedDefault);
-  const apps: INestApplication[] = [];
-  const orders = await createOrderServiceApp(orderConfig);
-  apps.push(orders);
-  const notifications = await createNotificationServiceApp(notificationConfig);
-  apps.push(notifications);
-  await orders.listen(orderConfig.port, '127.0.0.1');
-  await notifications.listen(notificationConfig.port, '127.0.0.1');
+  // Each app is created, started and stopped in its service context, so its log lines name it.
+  const orders = await serviceContext.run('order-service', async () => {
+    const app = await createOrderServiceApp(orderConfig);
+    await app.listen(orderConfig.port, '127.0.0.1');
+    return app;
+  });
+  const notifications = await serviceContext.run('notification-service', async () => {
+    const app = await createNotificationServiceApp(notificationConfig);
+    await app.listen(notificationConfig.port, '127.0.0.1');
+    return app;
+  });
+  // The order of a stop: order-service takes no more changes and its relay hands over the batch
+  // in hand, notification-service stops consuming and dispatching, each closing its own pools;
+  // PostgreSQL stops last, with nobody connected.
+  const services: [string, INestApplication][] = [['order-service', orders], ['notification-service', notifications]];
 
   const [merchant, token] = (env.API_TOKENS ?? '').split(',')[0].split(':');
   const operatorToken = (env.ADMIN_TOKENS ?? '').split(',')[0].trim();
@@ -71,12 +79,26 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping ...\n`);
-    for (const app of apps.reverse()) await app.close();
-    await embedded?.stop();
-    process.exit(0);
+    for (const [name, app] of services) {
+      await serviceContext.run(name, () => app.close());
+      process.stdout.write(`  ${name.padEnd(22)} stopped\n`);
+    }
+    if (embedded) {
+      await embedded.stop();
+      process.stdout.write(`  ${'embedded PostgreSQL'.padEnd(22)} stopped\n`);
+    }
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const stopOn = (signal: NodeJS.Signals) => {
+    stop(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`stop failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stopOn('SIGINT'));
+  process.on('SIGTERM', () => stopOn('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,7 @@
 import { createServer } from 'node:net';
+import { Client } from 'pg';
 import request from 'supertest';
+import { untilQuiet } from '../support/quiet';
 import { ALPHA, BusKind, CHANNELS, EVENTS, ORDERS, startSystem, System } from '../support/system';
 import type { ReceivedRequest } from '../support/webhook-sink';
 
@@ -10,12 +12,16 @@ import type { ReceivedRequest } from '../support/webhook-sink';
  */
 describe.each<BusKind>(['kafka', 'in-process'])('notification flow through the %s bus', (bus) => {
   let system: System;
+  let sql: Client;
 
   beforeAll(async () => {
     system = await startSystem(bus);
+    sql = new Client({ connectionString: system.db.url });
+    await sql.connect();
   });
 
   afterAll(async () => {
+    await sql?.end();
     await system?.close();
   });
 
@@ -25,10 +31,10 @@ describe.each<BusKind>(['kafka', 'in-process'])('notification flow through the %
     for (const state of states) await system.setState(orderId, state);
   }
 
-  /** After the expected requests arrived, give the pipeline time to (wrongly) send more. */
+  /** The requests to `path` once the expected ones arrived and the pipeline is quiet: anything sent wrongly is among them. */
   async function settled(path: string, expected: number): Promise<ReceivedRequest[]> {
     await system.sink.waitFor(expected, 30_000, path);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await untilQuiet(sql);
     return system.sink.received(path);
   }
 

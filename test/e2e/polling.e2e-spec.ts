@@ -1,5 +1,7 @@
+import { Client } from 'pg';
 import request from 'supertest';
 import type { EventRecord } from '../../apps/notification-service/src/events/event-record';
+import { PollSignal } from '../../apps/notification-service/src/polling/poll-signal';
 import { ALPHA, BETA, EVENTS, NOTIFICATIONS, startSystem, System } from '../support/system';
 
 jest.setTimeout(120_000);
@@ -19,12 +21,16 @@ interface Received {
  */
 describe('poll delivery through the kafka bus', () => {
   let system: System;
+  let sql: Client;
 
   beforeAll(async () => {
     system = await startSystem('kafka', { POLL_VISIBILITY_MS: String(VISIBILITY_MS) });
+    sql = new Client({ connectionString: system.db.url });
+    await sql.connect();
   });
 
   afterAll(async () => {
+    await sql?.end();
     await system?.close();
   });
 
@@ -34,6 +40,10 @@ describe('poll delivery through the kafka bus', () => {
   const ack = async (ids: string[]): Promise<unknown[]> =>
     (await api().post(`${NOTIFICATIONS}/ack`).set(ALPHA).send({ messageInfos: ids.map((messageIdentifier) => ({ messageIdentifier })) }).expect(200)).body.ackFailedMessages;
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Waits until PostgreSQL's clock has passed the message's visibility timeout: the condition itself, where a sleep would guess. */
+  const untilVisibilityPassed = async (id: string): Promise<void> => {
+    while (!(await sql.query(`SELECT 1 FROM notifications.poll_messages WHERE id = $1 AND visible_at <= now()`, [id])).rowCount) await sleep(20);
+  };
 
   it('queues the same body a webhook gets instead of calling a URL, long-polls for it, and forgets it once acknowledged', async () => {
     const order = await system.createOrder({
@@ -44,9 +54,12 @@ describe('poll delivery through the kafka bus', () => {
     });
     const pollRegistration = order.notifications.find((n) => n.delivery === 'poll');
 
-    // The receiver is already waiting when the change happens.
+    // The receiver is already waiting when the change happens: its long-poll has subscribed to enqueue signals.
+    const signal = system.notifications.get(PollSignal);
+    const subscribe = jest.spyOn(signal, 'subscribe');
     const waiting = receive({ autoAck: false, maxNumberMessages: 10, timeoutMs: 10_000 });
-    await sleep(200);
+    while (subscribe.mock.calls.length === 0) await sleep(10);
+    subscribe.mockRestore();
     await system.setState(order.id, 'processing');
     const [message, ...others] = await waiting;
     expect(others).toHaveLength(0);
@@ -67,8 +80,8 @@ describe('poll delivery through the kafka bus', () => {
     // Inside its visibility window no other receive gets it; acknowledged, it never comes back.
     expect(await receive({ autoAck: false, timeoutMs: 0 })).toHaveLength(0);
     expect(await ack([id])).toEqual([]);
-    await sleep(VISIBILITY_MS + 200);
-    expect(await receive({ autoAck: false, timeoutMs: 500 })).toHaveLength(0);
+    await untilVisibilityPassed(id);
+    expect(await receive({ autoAck: false, timeoutMs: 0 })).toHaveLength(0);
   });
 
   it('gives an unacknowledged message back after the visibility timeout, and a retry of its Event queues it again', async () => {
@@ -77,8 +90,8 @@ describe('poll delivery through the kafka bus', () => {
     const [first] = await receive({ autoAck: false, timeoutMs: 10_000 });
     expect(first.orderNotification.orderId).toBe(order.id);
 
-    await sleep(VISIBILITY_MS + 200);
-    const [again] = await receive({ autoAck: false, timeoutMs: 5_000 });
+    // A long-poll returns it once the visibility timeout is over.
+    const [again] = await receive({ autoAck: false, timeoutMs: 10_000 });
     expect(again.messageInfo.messageId).toBe(first.messageInfo.messageId);
     expect(again.messageInfo.receiptHandle).not.toBe(first.messageInfo.receiptHandle);
     await ack([first.messageInfo.messageId]);

@@ -5,6 +5,8 @@ export interface ReadMessage {
   key: string | null;
   /** The value parsed as JSON (the raw string when it is not JSON). */
   value: unknown;
+  /** The value as written, for checks over its exact bytes (signatures). */
+  raw: string;
   headers: Record<string, string>;
   partition: number;
   offset: string;
@@ -76,6 +78,7 @@ export async function readTopic(
         received.push({
           key: message.key?.toString('utf8') ?? null,
           value: parse(message.value?.toString('utf8') ?? ''),
+          raw: message.value?.toString('utf8') ?? '',
           headers: headerStrings(message.headers),
           partition,
           offset: message.offset,

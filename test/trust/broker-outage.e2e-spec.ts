@@ -2,6 +2,7 @@ import request from 'supertest';
 import type { Client } from 'pg';
 import { KafkaBroker } from '../harness/kafka-broker';
 import { createTestDatabase, TestDatabase } from '../support/database';
+import { untilQuiet } from '../support/quiet';
 import { RecordingSink } from './support/recording-sink';
 import {
   connect, createOrder, eventually, hook, InProcessService, setState, startNotificationService, startOrderService, topicPrefix,
@@ -90,7 +91,7 @@ describe('Kafka broker outage (real broker stopped and restarted, real PostgreSQ
     for (const order of all) await setState(orders.http, order.id, 'accepted');
     const expected = all.flatMap((o) => ['checkout', 'processing', 'accepted'].map((state) => `${o.id} state.${state}`));
     await waitForPairs(expected, 30_000);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await untilQuiet(sql);
 
     const pairs = arrived();
     expect([...pairs.keys()].sort()).toEqual([...expected].sort());

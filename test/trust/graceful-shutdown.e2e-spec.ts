@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { kafkaBrokers } from '../support/kafka';
+import { untilQuiet } from '../support/quiet';
 import { RecordingSink } from './support/recording-sink';
 import { ensureBuilt, ServiceProcess } from './support/service-process';
 import { connect, createOrder, eventually, hook, inBatches, setState, topicPrefix, TRUST_ENV } from './support/services';
@@ -107,7 +108,7 @@ describe('graceful shutdown on SIGTERM (real processes, real Kafka, real Postgre
     sink.answer = () => ({ status: 200, body: 'ok' });
     await notifications.restart();
     await sink.until(() => new Set(sink.received().map((r) => r.webhookId)).size === DELIVERIES, 30_000, () => `${sink.received().length} of ${DELIVERIES}`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await untilQuiet(sql);
     expect(sink.received()).toHaveLength(DELIVERIES);
     const bodies = sink.received().map((r) => JSON.parse(r.body) as { orderId: string });
     expect(bodies.map((b) => b.orderId).sort()).toEqual([...orderIds].sort());

@@ -63,7 +63,7 @@ describe('leases held by a live instance are renewed, never taken over (two inst
         ...env,
         LEASE_MS: '1000',
         INSTANCE_HEARTBEAT_MS: '200',
-        INSTANCE_TIMEOUT_MS: '2000',
+        INSTANCE_TIMEOUT_MS: '5000',
         DELIVERY_TIMEOUT_MS: '10000',
         DISPATCH_CONCURRENCY: '4',
         PER_TARGET_CONCURRENCY: '4',

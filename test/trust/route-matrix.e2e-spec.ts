@@ -28,7 +28,7 @@ const PUBLIC = new Set([
 ]);
 /** The OpenAPI description and its UI files, which the swagger module serves itself (static, no merchant data). */
 const OPENAPI_PAGE = /^GET \/api\/docs(-json|-yaml|\/.*)?$/;
-const OPERATOR_ROUTES = new Set(['POST /api/v0/checkout/notifications/signing-keys/rotate', 'GET /api/v0/checkout/operator/parked-changes']);
+const OPERATOR_ROUTES = new Set(['POST /api/v0/checkout/notifications/signing-keys/rotate', 'GET /api/v0/checkout/operator/parked-changes', 'GET /api/v0/checkout/notifications/operator/parked-changes']);
 
 /** A query a route needs to answer its victim at all (and without long-polling); sent with every spelling and credential. */
 const QUERIES: Record<string, () => string> = {

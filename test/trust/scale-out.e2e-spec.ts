@@ -6,7 +6,7 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { kafkaBrokers } from '../support/kafka';
 import { RecordingSink } from './support/recording-sink';
 import {
-  connect, createOrder, eventually, hook, inBatches, InProcessService, setState, sleep, startNotificationService, startOrderService, topicPrefix,
+  connect, createOrder, eventually, hook, inBatches, InProcessService, setState, startNotificationService, startOrderService, topicPrefix,
 } from './support/services';
 
 jest.setTimeout(120_000);
@@ -25,6 +25,7 @@ describe('two notification-service instances, one consumer group, one database (
   let orders: InProcessService;
   const instances: InProcessService[] = [];
   const calls = [0, 0];
+  const inFlight = [0, 0];
   const prefix = topicPrefix('scale');
 
   beforeAll(async () => {
@@ -45,7 +46,10 @@ describe('two notification-service instances, one consumer group, one database (
       const invoke = invoker.invoke.bind(invoker);
       invoker.invoke = (request) => {
         calls[index] += 1;
-        return invoke(request);
+        inFlight[index] += 1;
+        return invoke(request).finally(() => {
+          inFlight[index] -= 1;
+        });
       };
       instances.push(instance);
     }
@@ -78,11 +82,13 @@ describe('two notification-service instances, one consumer group, one database (
       return order.id;
     });
     const expected = ORDER_COUNT * 2;
+    // Done is when nothing is left that could make a call: every delivery succeeded, no row is
+    // pending and neither instance has a call in flight. The counts below are final from then on.
     await eventually(async () => {
-      const [{ n }] = (await sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications.events WHERE status = 'succeeded'`)).rows;
-      return n === expected;
+      const [{ succeeded, pending }] = (await sql.query<{ succeeded: number; pending: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM notifications.events`)).rows;
+      return succeeded === expected && pending === 0 && inFlight[0] + inFlight[1] === 0;
     }, 60_000, () => `${sink.received().length} requests so far`, 100);
-    await sleep(500);
 
     // Every (order, scope) delivered, as one message.
     const pairs = new Map<string, Set<string>>();

@@ -9,6 +9,7 @@ import request from 'supertest';
 import { freePort } from '../harness/kafka-broker';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { kafkaBrokers, readTopic } from '../support/kafka';
+import { createTestPki } from '../support/tls-certificates';
 import { RecordingSink } from './support/recording-sink';
 import { ensureBuilt, ServiceProcess } from './support/service-process';
 import { ALPHA, CHANNELS, connect, eventually, EVENTS, hook, NOTIFICATIONS, ORDERS, SUBSCRIPTIONS, topicPrefix, TRUST_ENV } from './support/services';
@@ -25,8 +26,18 @@ const SUBSCRIPTION_KEY = token('subscription');
 const SUBSCRIPTION_SIGNING_KEY = randomBytes(24).toString('base64');
 const URL_TOKEN = token('urltoken');
 const SUBSCRIPTION_URL_KEY = token('suburlkey');
+const CLIENT_SECRET = token('oauth2client');
+const ACCESS_TOKEN = token('accesstoken');
+const SASL_PASSWORD = token('saslpassword');
+const PKI = createTestPki();
+const CLIENT_CERTIFICATE = PKI.issue('ordercast-client');
+/** A line of the client certificate's private key: the key is in no text outside the call. */
+const PRIVATE_KEY_LINE = CLIENT_CERTIFICATE.privateKey.split('\n')[1];
 /** Every value that must never be readable outside the request that carries it. */
-const SECRETS = [BEARER, API_KEY, CUSTOM, SIGNING_KEY, SUBSCRIPTION_KEY, SUBSCRIPTION_SIGNING_KEY, URL_TOKEN, SUBSCRIPTION_URL_KEY];
+const SECRETS = [
+  BEARER, API_KEY, CUSTOM, SIGNING_KEY, SUBSCRIPTION_KEY, SUBSCRIPTION_SIGNING_KEY, URL_TOKEN, SUBSCRIPTION_URL_KEY,
+  CLIENT_SECRET, ACCESS_TOKEN, SASL_PASSWORD, PRIVATE_KEY_LINE,
+];
 const HEADERS = { Authorization: `Bearer ${BEARER}`, 'X-API-Key': API_KEY, 'X-Custom-Token': CUSTOM };
 
 /**
@@ -51,7 +62,10 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     await ensureBuilt();
     db = await createTestDatabase();
     sql = await connect(db.url);
-    sink = await RecordingSink.start((r) => (r.path.includes('fail') ? { status: 500, body: 'upstream broke' } : { status: 200, body: 'ok' }));
+    sink = await RecordingSink.start((r) => {
+      if (r.path === '/token') return { status: 200, body: JSON.stringify({ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600 }) };
+      return r.path.includes('fail') ? { status: 500, body: 'upstream broke' } : { status: 200, body: 'ok' };
+    });
     const dir = mkdtempSync(join(tmpdir(), 'ordercast-secrets-'));
     const env = { ...TRUST_ENV, DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: 'debug', RETRY_SCHEDULE: '50ms,50ms' };
     [orders, notifications] = await Promise.all([
@@ -66,6 +80,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     await sink?.close();
     await sql?.end();
     await db?.drop();
+    PKI.remove();
   });
 
   /** Calls the API and keeps the response text for the final check. */
@@ -76,7 +91,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     return response;
   }
 
-  it('never shows a header value, signing secret or URL credential in responses, Events, logs, tables, other bodies or the bus', async () => {
+  it('never shows a header value, signing secret, URL credential or target credential in responses, Events, logs, tables, other bodies or the bus', async () => {
     const deadPort = await freePort();
     const registration = (path: string, extra: Record<string, unknown> = {}) =>
       hook(`${sink.url(path)}?format=json&access_token=${URL_TOKEN}`, { state: ['processing', 'accepted'] }, { headers: HEADERS, secret: SIGNING_SECRET, ...extra });
@@ -91,6 +106,21 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
       .send({ adapterId: 'card', amount: 10, state: 'authorized', notifications: [registration('/payment')] }), 201);
     await call(request(orders.url).post(`${ORDERS}/${order.id}/shippings`).set(ALPHA)
       .send({ adapterId: 'post', state: 'intent', notifications: [registration('/shipping')] }), 201);
+    // Target credentials: an OAuth2 client secret (and the token it gets), an mTLS private key, a Kafka SASL password.
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA).send(hook(sink.url('/oauth2'), { state: ['accepted'] }, {
+      auth: { type: 'oauth2_client_credentials', tokenUrl: sink.url('/token'), clientId: 'ordercast', clientSecret: CLIENT_SECRET },
+    })), 201);
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA).send(hook(`https://127.0.0.1:${deadPort}/mtls`, { state: ['accepted'] }, {
+      auth: { type: 'mtls', ...CLIENT_CERTIFICATE },
+    })), 201);
+    await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA).send({
+      delivery: 'kafka', scope: { state: ['accepted'] },
+      kafka: { brokers: kafkaBrokers(), topic: `${prefix}merchant-topic`, sasl: { mechanism: 'plain', username: 'ordercast', password: SASL_PASSWORD } },
+    }), 201);
+    await call(request(notifications.url).post(SUBSCRIPTIONS).set(ALPHA).send({
+      name: 'erp with oauth2', scope: { state: ['accepted'] }, url: sink.url('/oauth2-subscription'),
+      auth: { type: 'oauth2_client_credentials', tokenUrl: sink.url('/token'), clientId: 'ordercast', clientSecret: CLIENT_SECRET },
+    }), 201);
     const subscription = (await call(request(notifications.url).post(SUBSCRIPTIONS).set(ALPHA)
       .send({ name: 'erp', scope: { state: ['processing'] }, url: `${sink.url('/subscription')}?API_KEY=${SUBSCRIPTION_URL_KEY}`, headers: { 'X-API-Key': SUBSCRIPTION_KEY }, secret: `whsec_${SUBSCRIPTION_SIGNING_KEY}` }), 201)).body;
     await call(request(notifications.url).patch(`${SUBSCRIPTIONS}/${subscription.id}`).set(ALPHA).send({ headers: { 'X-API-Key': '********', Authorization: `Bearer ${BEARER}` } }), 200);
@@ -131,6 +161,10 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     const urls = (all.body.data as { request: { url: string | null } }[]).map((event) => event.request.url);
     expect(urls).toContain(`${sink.url('/ok')}?format=********&access_token=********`);
     expect(urls).toContain(`${sink.url('/subscription')}?API_KEY=********`);
+    // The Kafka and mTLS targets were attempted (and failed: no SASL on the broker, nothing on the port), their credentials opened.
+    const attempts = all.body.data as { request: { url: string | null }; error: string | null }[];
+    expect(attempts.some((e) => e.request.url?.startsWith('kafka://') && e.error?.startsWith('kafka: '))).toBe(true);
+    expect(attempts.some((e) => e.request.url?.endsWith('/mtls') && e.error !== null)).toBe(true);
 
     // The secrets did reach the targets, so the checks below look for values that were really used.
     const used = sink.received('/ok')[0];
@@ -139,6 +173,8 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     expect(used.headers['x-custom-token']).toBe(CUSTOM);
     expect(used.headers['webhook-signature']).toMatch(/^v1,/);
     expect(sink.received('/subscription')[0].headers.authorization).toBe(`Bearer ${BEARER}`);
+    expect(sink.received('/oauth2')[0].headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+    expect(sink.received('/token')[0].headers.authorization).toBe(`Basic ${Buffer.from(`ordercast:${CLIENT_SECRET}`).toString('base64')}`);
     expect(used.url).toBe(`/ok?format=json&access_token=${URL_TOKEN}`);
     expect(sink.received('/subscription')[0].url).toBe(`/subscription?API_KEY=${SUBSCRIPTION_URL_KEY}`);
     // Another receiver sees the registration's URL, masked, in the order it gets.

@@ -138,6 +138,56 @@ describe('SSRF: targets on private networks are refused (ALLOW_PRIVATE_TARGETS=f
     }
   });
 
+  it('refuses OAuth2 token URLs and Kafka brokers on private networks at registration, for registrations and subscriptions, and stores nothing', async () => {
+    const order = await createOrder(strictOrders.http);
+    const oauth2 = (tokenUrl: string) => ({ type: 'oauth2_client_credentials', tokenUrl, clientId: 'c', clientSecret: 's' });
+    const kafka = (broker: string) => ({ brokers: [broker], topic: 'orders' });
+    const attempts: Array<[string, () => request.Test]> = [];
+    for (const tokenUrl of ['http://127.0.0.1/token', 'http://169.254.169.254/token', 'http://[::1]/token', 'http://localhost/token', 'http://10.0.0.1/token']) {
+      attempts.push([`registration token URL ${tokenUrl}`, () => request(strictOrders.http).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA)
+        .send({ ...hook('https://erp.example.com/hook', { state: ['completed'] }), auth: oauth2(tokenUrl) })]);
+      attempts.push([`subscription token URL ${tokenUrl}`, () => request(http).post(SUBSCRIPTIONS).set(ALPHA)
+        .send({ name: 'x', scope: { state: ['completed'] }, url: 'https://erp.example.com/hook', auth: oauth2(tokenUrl) })]);
+    }
+    for (const broker of ['127.0.0.1:9092', '169.254.169.254:9092', '[::1]:9092', 'localhost:9092', '10.0.0.1:9092', '[::ffff:127.0.0.1]:9092']) {
+      attempts.push([`registration broker ${broker}`, () => request(strictOrders.http).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA)
+        .send({ delivery: 'kafka', kafka: kafka(broker), scope: { state: ['completed'] } })]);
+      attempts.push([`subscription broker ${broker}`, () => request(http).post(SUBSCRIPTIONS).set(ALPHA)
+        .send({ name: 'x', scope: { state: ['completed'] }, delivery: 'kafka', kafka: kafka(broker) })]);
+    }
+    attempts.push(['subscription broker resolving to a private address', () => request(http).post(SUBSCRIPTIONS).set(ALPHA)
+      .send({ name: 'x', scope: { state: ['completed'] }, delivery: 'kafka', kafka: kafka('private.test:9092') })]);
+    const accepted: string[] = [];
+    for (const [name, attempt] of attempts) {
+      const response = await attempt();
+      if (response.status !== 400) accepted.push(`${name} → ${response.status}`);
+      else expect(response.body.message.join(' ')).toMatch(/auth\.tokenUrl|kafka\.brokers/);
+    }
+    expect(accepted).toEqual([]);
+    expect((await request(strictOrders.http).get(`${ORDERS}/${order.id}/notifications`).set(ALPHA)).body).toEqual([]);
+    expect((await request(http).get(SUBSCRIPTIONS).set(ALPHA)).body.filter((s: { name: string }) => s.name === 'x')).toEqual([]);
+  });
+
+  it('refuses at connect time a token URL and Kafka brokers on loopback that registration let through; nothing reaches them', async () => {
+    const order = await createOrder(lenientOrders.http, {
+      notifications: [
+        { ...hook(`http://93.184.216.34:9/never-called`, { state: ['processing'] }), reference: 'oauth2',
+          auth: { type: 'oauth2_client_credentials', tokenUrl: `http://127.0.0.1:${sink.port}/token`, clientId: 'c', clientSecret: 's' } },
+        { reference: 'kafka', delivery: 'kafka', kafka: { brokers: kafkaBrokers(), topic: `${topicPrefix('ssrf-kafka')}orders` }, scope: { state: ['processing'] } },
+      ],
+    });
+    await setState(lenientOrders.http, order.id, 'processing');
+    let events: EventRecord[] = [];
+    await eventually(async () => {
+      events = await allEvents(http, ALPHA, { orderId: order.id });
+      return events.filter((e) => e.status === 'dead').length === 2;
+    }, 30_000, () => JSON.stringify(events.map((e) => [e.request.url, e.status, e.error])));
+    const dead = (reference: string) => events.find((e) => e.reference === reference && e.status === 'dead') as EventRecord;
+    expect(dead('oauth2').error).toBe('oauth2 token endpoint: refused: private address');
+    expect(dead('kafka').error).toMatch(/^kafka: .*refused to connect to 127\.0\.0\.1/);
+    expect(sink.received()).toEqual([]);
+  });
+
   it('refuses at connect time what slipped past registration: IP literals and names resolving to loopback; nothing reaches the target', async () => {
     const port = sink.port;
     const targets = [`http://127.0.0.1:${port}/literal`, `http://localhost:${port}/name`, `http://[::ffff:127.0.0.1]:${port}/mapped`];

@@ -14,6 +14,8 @@ import { TenantRowLevelSecurity1795500000000 } from './migrations/1795500000000-
 import { ParkedChanges1795500100000 } from './migrations/1795500100000-parked-changes';
 import { IdempotencyKeys1796100000000 } from './migrations/1796100000000-idempotency-keys';
 import { SnapshotSequence1796100100000 } from './migrations/1796100100000-snapshot-sequence';
+import { TargetConnections1796200000000 } from './migrations/1796200000000-target-connections';
+import { MessageTraceContext1796300000000 } from './migrations/1796300000000-message-trace-context';
 import { OrderSnapshotEntity } from './orders/order-snapshot.entity';
 import { POLLING_ENTITIES, POLLING_MIGRATIONS } from './polling';
 import { SIGNING_ENTITIES, SIGNING_MIGRATIONS } from './signing';
@@ -28,7 +30,7 @@ export function notificationDatabase(url: string, poolSize?: number): ServiceDat
     schema: NOTIFICATIONS_SCHEMA,
     entities: [EventEntity, MessageEntity, OrderSnapshotEntity, SubscriptionEntity, DisabledRegistrationEntity, ...SIGNING_ENTITIES, ...POLLING_ENTITIES],
     migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000, EventsFillfactor1795400000000, CanonicalBodies1795400100000, PartialStatusIndex1795400200000, MessageBodyLz41795400300000, EventsFillfactor501795400400000, DispatchInstances1795400500000, TenantRowLevelSecurity1795500000000, ParkedChanges1795500100000,
-      IdempotencyKeys1796100000000, SnapshotSequence1796100100000],
+      IdempotencyKeys1796100000000, SnapshotSequence1796100100000, TargetConnections1796200000000, MessageTraceContext1796300000000],
     poolSize,
   };
 }

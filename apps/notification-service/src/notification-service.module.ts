@@ -1,8 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
-import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, postgresOptions, TenantScopeInterceptor } from '@ordercast/platform';
+import { ApiAuthGuard, HealthModule, IdempotencyInterceptor, ServiceDatabaseModule, TenantScopeInterceptor, TracingModule } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -24,8 +23,9 @@ export class NotificationServiceModule {
     return {
       module: NotificationServiceModule,
       imports: [
+        TracingModule.forService('notification-service', config.tracing),
         NotificationCoreModule.forRoot(config),
-        TypeOrmModule.forRoot(postgresOptions(notificationDatabase(databaseUrl, config.databasePoolSize))),
+        ServiceDatabaseModule.forRoot(notificationDatabase(databaseUrl, config.databasePoolSize)),
         MessagingModule.forRoot({
           brokers: config.brokers, clientId: 'notification-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics,
           sessionTimeoutMs: config.kafkaSessionTimeoutMs,

@@ -118,7 +118,9 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     const [received] = await suite.sink.waitFor(1, 10_000, `${path}/every-channel`);
     expect(received.headers['x-token']).toBe('sub-token');
     expect(JSON.parse(received.body).notification).toEqual({ id: everyChannel, reference: 'every-channel', description: null });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The change's Events were written in one transaction, and the list above has exactly these two:
+    // no other subscription has a delivery that could still arrive.
+    await suite.sink.waitFor(1, 10_000, `${path}/web-only`);
     expect(suite.sink.received().filter((r) => r.path.startsWith(path)).map((r) => r.path).sort()).toEqual([`${path}/every-channel`, `${path}/web-only`]);
   });
 
@@ -164,13 +166,15 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     expect(events.map((e) => [e.notificationId, e.status])).toEqual([[registration.id, 'succeeded']]);
   });
 
-  it('ignores a registration whose header value or secret arrives in plaintext, and delivers the sealed ones', async () => {
+  it('ignores a registration whose header value, secret or target credential arrives in plaintext, and delivers the sealed ones', async () => {
     const path = `/plaintext-${Date.now()}`;
     const scope = [{ pointer: '/state/currentStatus' }];
     const good = sealed(aRegistration({ url: suite.sink.url(`${path}/good?token=t-1`), headers: { 'X-API-Key': 'k-1' }, scope }));
     const plaintext = [
       { ...good, id: randomUUID(), headers: { 'X-API-Key': 'plain-key' } },
       { ...good, id: randomUUID(), secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      { ...good, id: randomUUID(), auth: { type: 'oauth2_client_credentials' as const, tokenUrl: suite.sink.url('/token'), clientId: 'c', clientSecret: 'plain-client-secret', scope: null, audience: null } },
+      { ...good, id: randomUUID(), delivery: 'kafka' as const, kafka: { brokers: ['127.0.0.1:9'], topic: 'orders', ssl: false, sasl: { mechanism: 'plain' as const, username: 'u', password: 'plain-password' } } },
     ];
     const checkout = anOrder({ merchant: 'alpha', notifications: [...plaintext, good] });
     const event = aChangeEvent(checkout, withState(checkout, 'processing'));

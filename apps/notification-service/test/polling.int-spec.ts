@@ -31,8 +31,6 @@ function aBody(merchant: string, orderId: string, messageId: string): string {
   return JSON.stringify(body);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('poll queue (real PostgreSQL)', () => {
   let feature: FeatureApp;
   let app: INestApplication;
@@ -53,6 +51,36 @@ describe('poll queue (real PostgreSQL)', () => {
     for (const id of ids) bodies.set(id, aBody(merchant, 'o-1', id));
     await queue.enqueue(ids.map((messageId) => ({ merchant, messageId, eventId: randomUUID(), orderId: `order-${messageId.slice(0, 8)}`, body: bodies.get(messageId)! })));
     return ids;
+  }
+
+  /** Waits until PostgreSQL's clock has passed these messages' visibility timeout: the condition itself, where a sleep would guess. */
+  async function untilVisibilityPassed(ids: string[]): Promise<void> {
+    for (;;) {
+      const [{ passed }] = await dataSource.query(`SELECT bool_and("visible_at" <= now()) AS passed FROM notifications.poll_messages WHERE id = ANY($1::uuid[])`, [ids]);
+      if (passed) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Sends a request now: supertest sends only once its result is awaited. */
+  const sent = (test: request.Test): Promise<request.Response> => test.then((response) => response);
+
+  /**
+   * The next long-poll as the queue sees it: `waiting` once it subscribed to enqueue signals (it
+   * is in the request and looking), `done` once it let go of them (it answered or gave up).
+   */
+  function nextLongPoll(): { waiting: Promise<void>; done: Promise<void> } {
+    const signal = app.get(PollSignal);
+    let markWaiting = () => undefined as void;
+    let markDone = () => undefined as void;
+    const progress = { waiting: new Promise<void>((resolve) => (markWaiting = resolve)), done: new Promise<void>((resolve) => (markDone = resolve)) };
+    const spy = jest.spyOn(signal, 'subscribe').mockImplementationOnce((merchant: string) => {
+      spy.mockRestore();
+      const wakeup = signal.subscribe(merchant);
+      markWaiting();
+      return { wait: (timeoutMs, abort) => wakeup.wait(timeoutMs, abort), close: () => (wakeup.close(), markDone()) };
+    });
+    return progress;
   }
 
   const row = async (id: string): Promise<{ receive_count: number; acked_at: Date | null; visible_at: Date } | undefined> =>
@@ -93,7 +121,7 @@ describe('poll queue (real PostgreSQL)', () => {
     // The body as a webhook would get it, down to the order of its fields.
     expect(JSON.stringify(message.orderNotification)).toBe(bodies.get(message.messageInfo.messageId));
 
-    await sleep(VISIBILITY_MS + 100);
+    await untilVisibilityPassed(ids);
     expect((await receive('').expect(200)).body.messages).toEqual([]);
     expect((await row(ids[0]))?.acked_at).toBeInstanceOf(Date);
   });
@@ -104,8 +132,8 @@ describe('poll queue (real PostgreSQL)', () => {
     expect(receivedIds(first)).toEqual([id]);
     expect((await receive('').expect(200)).body.messages).toEqual([]);
 
-    await sleep(VISIBILITY_MS + 100);
-    const second = await receive('').expect(200);
+    // A long-poll returns it once the visibility timeout is over (and would return empty after 20 s otherwise).
+    const second = await receive('?timeoutMs=20000').expect(200);
     expect(receivedIds(second)).toEqual([id]);
     expect(second.body.messages[0].messageInfo.receiptHandle).not.toBe(first.body.messages[0].messageInfo.receiptHandle);
     expect(second.body.messages[0].createdAt).toBe(first.body.messages[0].createdAt);
@@ -132,48 +160,50 @@ describe('poll queue (real PostgreSQL)', () => {
     expect((await ack([first]).expect(200)).body).toEqual({ ackFailedMessages: [] });
     expect((await row(first))?.acked_at).toEqual(ackedAt);
 
-    await sleep(VISIBILITY_MS + 100);
-    expect(receivedIds(await receive('').expect(200))).toEqual([second]);
+    // Both were received together: once the unacknowledged one is visible again, so would the other be.
+    expect(receivedIds(await receive('?timeoutMs=20000').expect(200))).toEqual([second]);
   });
 
   it('long-polls: returns as soon as a message is enqueued during the wait', async () => {
-    const started = Date.now();
-    const pending = receive('?timeoutMs=20000');
-    await sleep(300);
+    // A wait that ran out would answer with no messages: getting the message shows the enqueue ended it.
+    const poll = nextLongPoll();
+    const pending = sent(receive('?timeoutMs=20000').expect(200));
+    await poll.waiting;
     const [id] = await enqueue('merchant-a');
-    const response = await pending.expect(200);
-    expect(receivedIds(response)).toEqual([id]);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(receivedIds(await pending)).toEqual([id]);
   });
 
   it('long-polls: finds a message another instance enqueued (no in-process signal) at its next re-check', async () => {
-    const pending = receive('?timeoutMs=20000');
-    await sleep(300);
+    const poll = nextLongPoll();
+    const pending = sent(receive('?timeoutMs=20000').expect(200));
+    await poll.waiting;
     const otherInstance = new PollQueue(dataSource, new PollSignal(), { visibilityMs: VISIBILITY_MS });
     const id = randomUUID();
     await otherInstance.enqueue([{ merchant: 'merchant-a', messageId: id, eventId: null, orderId: 'o-2', body: aBody('merchant-a', 'o-2', id) }]);
-    expect(receivedIds(await pending.expect(200))).toEqual([id]);
+    expect(receivedIds(await pending)).toEqual([id]);
   });
 
   it('long-polls: returns empty after timeoutMs when nothing arrives, and ignores other merchants', async () => {
+    const poll = nextLongPoll();
     const started = Date.now();
-    const pending = receive('?timeoutMs=600');
-    await sleep(100);
+    const pending = sent(receive('?timeoutMs=600').expect(200));
+    await poll.waiting;
     await enqueue('merchant-b');
-    const response = await pending.expect(200);
+    const response = await pending;
     expect(response.body).toEqual({ messages: [], autoAckFailedMessages: [] });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    // A lower bound only: it holds on any machine, however slow.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
   });
 
   it('stops a long-poll whose client went away, so autoAck does not swallow a message nobody reads', async () => {
+    const poll = nextLongPoll();
     const gone = receive('?timeoutMs=20000&autoAck=true');
-    const settled = gone.then(() => 'answered', () => 'aborted');
-    await sleep(200);
+    void gone.catch(() => undefined); // sends it; the abort below rejects it
+    await poll.waiting;
     gone.abort();
-    await Promise.race([settled, sleep(1000)]);
-    await sleep(100);
+    // Only the abort can end it before its 20 s, which are past the test's own timeout.
+    await poll.done;
     const [id] = await enqueue('merchant-a');
-    await sleep(VISIBILITY_MS);
     expect(receivedIds(await receive('').expect(200))).toEqual([id]);
   });
 

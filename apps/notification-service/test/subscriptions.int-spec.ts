@@ -3,6 +3,8 @@ import { ALLOW_PRIVATE_TARGETS, MASK, openUrlCredentials, SECRET_BOX, SecretBox,
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769600000-create-notification-tables';
+import { DispatchInstances1795400500000 } from '../src/migrations/1795400500000-dispatch-instances';
+import { TargetConnections1796200000000 } from '../src/migrations/1796200000000-target-connections';
 import {
   MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
 } from '../src/subscriptions';
@@ -38,7 +40,7 @@ describe('subscriptions API (real PostgreSQL)', () => {
     feature = await startFeatureApp({
       feature: SubscriptionsApiModule,
       entities: [SubscriptionEntity],
-      migrations: [CreateNotificationTables1763769600000],
+      migrations: [CreateNotificationTables1763769600000, DispatchInstances1795400500000, TargetConnections1796200000000],
       tokens: { 'token-a': 'merchant-a', 'token-b': 'merchant-b' },
       globals: [{ provide: SECRET_BOX, useValue: box }, { provide: ALLOW_PRIVATE_TARGETS, useValue: false }, TargetGuard],
     });
@@ -67,6 +69,8 @@ describe('subscriptions API (real PostgreSQL)', () => {
       headers: { 'X-API-Key': MASK, 'X-Correlation-Id': 'corr-1' },
       email: null,
       secret: `whsec_${MASK}`,
+      auth: null,
+      kafka: null,
       enabled: true,
       disabledReason: null,
       createdAt: expect.any(String),

@@ -6,6 +6,7 @@ import { ParkRefusedChanges1796000000000 } from './migrations/1796000000000-park
 import { TenantRowLevelSecurity1795500000000 } from './migrations/1795500000000-tenant-row-level-security';
 import { IdempotencyKeys1796100000000 } from './migrations/1796100000000-idempotency-keys';
 import { ChangeEventSequence1796100100000 } from './migrations/1796100100000-change-event-sequence';
+import { OutboxTraceContext1796200000000 } from './migrations/1796200000000-outbox-trace-context';
 import { OrderEntity } from './orders/order.entity';
 import { OutboxMessage } from './outbox/outbox-message.entity';
 
@@ -20,7 +21,7 @@ export function orderServiceDatabase(url: string, poolSize?: number): ServiceDat
     entities: [OrderEntity, OutboxMessage, ChannelNotifications],
     migrations: [
       CreateOrderTables1763769600000, VacuumOutboxEagerly1795310258000, TenantRowLevelSecurity1795500000000, ParkRefusedChanges1796000000000,
-      IdempotencyKeys1796100000000, ChangeEventSequence1796100100000,
+      IdempotencyKeys1796100000000, ChangeEventSequence1796100100000, OutboxTraceContext1796200000000,
     ],
   };
 }

@@ -1,11 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { MessagingModule } from '@ordercast/messaging';
 import {
-  ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, IdempotencyInterceptor, MetricsModule, parseAdminTokens, parseApiTokens, postgresOptions,
-  SECRET_BOX, SecretBox, TargetGuard, TenantScopeInterceptor,
+  ADMIN_TOKENS, ALLOW_PRIVATE_TARGETS, API_TOKENS, ApiAuthGuard, HealthModule, IdempotencyInterceptor, MetricsModule, parseAdminTokens, parseApiTokens,
+  SECRET_BOX, SecretBox, ServiceDatabaseModule, TargetGuard, TenantScopeInterceptor, TracingModule,
 } from '@ordercast/platform';
 import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
@@ -28,8 +27,9 @@ export class OrderServiceModule {
       module: OrderServiceModule,
       global: true,
       imports: [
+        TracingModule.forService('order-service', config.tracing),
         CqrsModule.forRoot(),
-        TypeOrmModule.forRoot(postgresOptions(orderServiceDatabase(databaseUrl, config.databasePoolSize))),
+        ServiceDatabaseModule.forRoot(orderServiceDatabase(databaseUrl, config.databasePoolSize)),
         MessagingModule.forRoot({ brokers: config.brokers, clientId: 'order-service', topicPrefix: config.kafkaTopicPrefix, topics: config.kafkaTopics }),
         OrdersModule,
         PaymentsModule,

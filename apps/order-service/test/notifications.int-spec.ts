@@ -29,6 +29,8 @@ describe('notifications registered on an order', () => {
       delivery: 'webhook',
       email: null,
       secret: 'whsec_********',
+      auth: null,
+      kafka: null,
       source: 'order',
       createdAt: expect.any(String),
     });

@@ -182,9 +182,9 @@ describe('order events on a real Kafka broker', () => {
         expect(bigEvents[1].order.cart.items).toHaveLength(800);
       }
 
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // A row is marked sent only after its publish, so with nothing unsent the topic holds all the relay will ever publish.
+      await drained(service);
       expect(await topicSize(broker.brokers)).toBe(total);
-      expect(await unsentCount(service)).toBe(0);
       expect((await request(service.http).get('/health')).body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, bus: { status: 'up' } } });
     });
   });

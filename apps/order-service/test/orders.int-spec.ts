@@ -156,7 +156,8 @@ describe('orders API', () => {
         expect(response.headers['x-request-id']).toBe('trace-abc.1');
         const generated = (await request(service.http).get(`${ORDERS}/${UNKNOWN_ID}`).set(ALPHA).expect(404)).headers['x-request-id'];
         expect(generated).toMatch(/^[0-9a-f-]{36}$/);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // The access line is written when the response has finished, which may be after supertest resolved.
+        while (lines.filter((line) => line.includes('"msg":"request"')).length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
       } finally {
         write.mockRestore();
         await service.app.close();

@@ -4,3 +4,7 @@ export * from './change-event';
 export * from './scope';
 export * from './registration';
 export * from './scope-schema';
+export * from './target-url';
+export * from './target-auth';
+export * from './kafka-destination';
+export * from './target-secrets';

@@ -39,6 +39,8 @@ describe('RegistrationDto validation', () => {
       }],
       ['a poll registration without a url', { delivery: 'poll', scope: { state: ['completed'] } }],
       ['an email registration', { delivery: 'email', email: 'ops@example.com', scope: { state: ['declined'] } }],
+      ['a kafka registration', { delivery: 'kafka', kafka: { brokers: ['kafka.example.com:9093'], topic: 'erp.orders' }, scope: { state: ['completed'] } }],
+      ['an OAuth2 webhook', { ...documentationForm, auth: { type: 'oauth2_client_credentials', tokenUrl: 'https://login.example.com/token', clientId: 'c', clientSecret: 's' } }],
       ['every URL placeholder', { url: 'https://x.example.com/{merchant}/{channel}/{order.id}/{order_id}?ref={order.reference}', scope: { payment: true } }],
     ])('%s', async (_, input) => {
       expect(await problems(input)).toEqual([]);
@@ -169,6 +171,17 @@ describe('RegistrationDto validation', () => {
       expect((await problems({ scope: { state: ['completed'] } })).join('\n')).toContain('a webhook registration needs url (or invoke)');
     });
 
+    it.each([
+      ['a kafka registration without its destination', { delivery: 'kafka', scope: { state: ['completed'] } }, 'a kafka registration needs kafka: { brokers, topic }'],
+      ['a destination on a webhook', { ...documentationForm, kafka: { brokers: ['k:9092'], topic: 'o' } }, 'kafka is only for delivery "kafka"'],
+      ['auth on a poll registration', { delivery: 'poll', scope: { state: ['completed'] }, auth: { type: 'mtls' } }, 'auth is only for delivery "webhook"'],
+      ['a malformed destination', { delivery: 'kafka', kafka: { brokers: ['k'], topic: 'o' }, scope: { state: ['completed'] } }, '"k" is not a host:port address'],
+      ['malformed auth', { ...documentationForm, auth: { type: 'oauth2_client_credentials' } }, 'auth.clientId must be a non-empty string'],
+      ['a client certificate for an http target', { ...documentationForm, url: 'http://erp.example.com/x', auth: { type: 'mtls' } }, 'a client certificate (auth type mtls) needs an https target'],
+    ])('refuses %s', async (_, input, message) => {
+      expect((await problems(input)).join('\n')).toContain(message);
+    });
+
     it('refuses an email registration without an address', async () => {
       expect((await problems({ delivery: 'email', scope: { state: ['completed'] } })).join('\n')).toContain('an email registration needs email');
     });
@@ -206,6 +219,8 @@ describe('toRegistration', () => {
       delivery: 'webhook',
       email: null,
       secret: null,
+      auth: null,
+      kafka: null,
       source: 'order',
       createdAt: '2026-01-02T03:04:05.000Z',
     });

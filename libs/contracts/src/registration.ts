@@ -2,11 +2,14 @@ import {
   IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, Validate, ValidationArguments,
   ValidatorConstraint, ValidatorConstraintInterface, ValidateIf,
 } from 'class-validator';
+import { KafkaDestination, kafkaDestinationErrors, toKafkaDestination } from './kafka-destination';
 import { JsonSchema, normaliseScope, ScopeObject, scopeErrors, Watch } from './scope';
+import { TargetAuth, targetAuthErrors, toTargetAuth } from './target-auth';
+import { targetUrlErrors } from './target-url';
 
 export const HTTP_METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
-export const DELIVERY_KINDS = ['webhook', 'poll', 'email'] as const;
+export const DELIVERY_KINDS = ['webhook', 'poll', 'email', 'kafka'] as const;
 export type DeliveryKind = (typeof DELIVERY_KINDS)[number];
 export const PAYLOAD_KINDS = ['full', 'metadata'] as const;
 export type PayloadKind = (typeof PAYLOAD_KINDS)[number];
@@ -28,6 +31,10 @@ export interface Registration {
   delivery: DeliveryKind;
   email: string | null;
   secret: string | null;
+  /** How a webhook target is authenticated; null (or absent, in snapshots made before it existed) for none. */
+  auth?: TargetAuth | null;
+  /** The topic of a `kafka` delivery; null (or absent) for the other kinds. */
+  kafka?: KafkaDestination | null;
   source: RegistrationSource;
   createdAt: string;
 }
@@ -70,31 +77,6 @@ export function headerErrors(headers: unknown): string[] {
   return bytes > MAX_HEADER_BYTES ? [`headers must take at most ${MAX_HEADER_BYTES} bytes in all (names and values); these take ${bytes}`] : [];
 }
 
-/**
- * What is wrong with a target URL template:
- * - a placeholder outside the path and query (`http://{order.reference}/x`) would make a URL that
- *   is valid here invalid at delivery, on every retry;
- * - a fragment is never sent over HTTP, so a secret in it would only be shown around;
- * - `;` parameters in the path (matrix parameters) are where credentials hide from masking, which
- *   covers the query; nothing a webhook receiver needs.
- */
-export function targetUrlErrors(url: unknown, field: string): string[] {
-  if (typeof url !== 'string' || url.length > 2048) return [`${field} must be a URL of at most 2048 characters`];
-  let parsed: URL;
-  try {
-    parsed = new URL(url.replace(/\{[a-z_.]+\}/g, 'x'));
-  } catch {
-    return [`${field} must be an absolute http(s) URL`];
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return [`${field} must use http or https`];
-  if (parsed.username || parsed.password) return [`${field} must not carry credentials; use headers`];
-  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0] ?? '';
-  if (origin.includes('{')) return [`${field} may have placeholders only in its path and query, not in its host`];
-  if (url.includes('#')) return [`${field} must not have a fragment (#...): it is never sent to the target`];
-  if (url.split('?')[0].includes(';')) return [`${field} must not have ; parameters in its path; put parameters in the query`];
-  return [];
-}
-
 @ValidatorConstraint({ name: 'scope' })
 class ScopeConstraint implements ValidatorConstraintInterface {
   private errors: string[] = [];
@@ -131,6 +113,30 @@ class TargetConstraint implements ValidatorConstraintInterface {
   }
 }
 
+@ValidatorConstraint({ name: 'auth' })
+class TargetAuthConstraint implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  validate(value: unknown): boolean {
+    this.errors = targetAuthErrors(value);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
+@ValidatorConstraint({ name: 'kafka' })
+class KafkaDestinationConstraint implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  validate(value: unknown): boolean {
+    this.errors = kafkaDestinationErrors(value);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
 @ValidatorConstraint({ name: 'delivery' })
 class DeliveryTargetConstraint implements ValidatorConstraintInterface {
   validate(_: unknown, args: ValidationArguments): boolean {
@@ -146,6 +152,10 @@ function deliveryTargetError(dto: RegistrationDto): string | null {
   if (dto.url !== undefined && dto.invoke !== undefined) return 'give either url or invoke, not both';
   if (delivery === 'webhook' && dto.url === undefined && dto.invoke === undefined) return 'a webhook registration needs url (or invoke)';
   if (delivery === 'email' && dto.email === undefined) return 'an email registration needs email';
+  if (delivery === 'kafka' && dto.kafka === undefined) return 'a kafka registration needs kafka: { brokers, topic }';
+  if (delivery !== 'kafka' && dto.kafka !== undefined) return 'kafka is only for delivery "kafka"';
+  if (delivery !== 'webhook' && dto.auth !== undefined) return 'auth is only for delivery "webhook"';
+  if (dto.auth?.type === 'mtls' && !/^https:/i.test(dto.url ?? dto.invoke ?? '')) return 'a client certificate (auth type mtls) needs an https target';
   return null;
 }
 
@@ -192,6 +202,14 @@ export class RegistrationDto {
 
   @IsOptional() @IsString() @Matches(/^whsec_[A-Za-z0-9+/=]{24,256}$/, { message: 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)' })
   secret?: string;
+
+  /** Target authentication: `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`. */
+  @IsOptional() @Validate(TargetAuthConstraint)
+  auth?: Record<string, unknown>;
+
+  /** The topic of a `kafka` delivery: `{ brokers, topic, sasl?: { mechanism, username, password }, ssl? }`. */
+  @IsOptional() @Validate(KafkaDestinationConstraint)
+  kafka?: Record<string, unknown>;
 }
 
 /** Builds the stored registration from a validated DTO. */
@@ -209,6 +227,8 @@ export function toRegistration(dto: RegistrationDto, id: string, source: Registr
     delivery: dto.delivery ?? 'webhook',
     email: dto.email ?? null,
     secret: dto.secret ?? null,
+    auth: dto.auth === undefined ? null : toTargetAuth(dto.auth),
+    kafka: dto.kafka === undefined ? null : toKafkaDestination(dto.kafka),
     source,
     createdAt: now.toISOString(),
   };

@@ -9,3 +9,4 @@ export * from './lifecycle';
 export * from './logging';
 export * from './metrics';
 export * from './targets';
+export * from './tracing';

@@ -133,6 +133,13 @@ export class NotificationServiceConfig extends CommonConfig {
   @Expose({ name: 'SMTP_FROM' }) @IsOptional() @MaxLength(320, { message: 'SMTP_FROM must be at most 320 characters' })
   smtpFrom?: string;
 
+  /**
+   * A PEM file of CA certificates trusted beside the system ones for https targets, token URLs and
+   * Kafka brokers with `ssl` (receivers behind a private CA, as banks often are).
+   */
+  @Expose({ name: 'TARGET_CA_FILE' }) @IsOptional() @MaxLength(4096, { message: 'TARGET_CA_FILE must be a file path of at most 4096 characters' })
+  targetCaFile?: string;
+
   /** Delays of the automatic retries in milliseconds. */
   get retryDelaysMs(): number[] {
     return parseDurations(this.retrySchedule);

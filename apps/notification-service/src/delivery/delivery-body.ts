@@ -1,8 +1,8 @@
-import type { Order, PayloadKind, Registration } from '@ordercast/contracts';
-import { maskSealedHeaders, maskUrlCredentials, type SecretBox } from '@ordercast/platform';
+import { Order, PayloadKind, Registration, withTargetSecrets } from '@ordercast/contracts';
+import { MASK, maskSealedHeaders, maskUrlCredentials, type SecretBox } from '@ordercast/platform';
 import { canonicalJson } from '../signing/detached-jws';
 
-/** A registration as a receiver sees it inside an order: headers and URL credentials masked, signing secret left out. */
+/** A registration as a receiver sees it inside an order: headers, URL credentials and target credentials masked, signing secret left out. */
 export type PublicRegistration = Omit<Registration, 'secret'>;
 
 /** The order as it goes out in a body: nothing a receiver could use to impersonate another receiver. */
@@ -47,7 +47,7 @@ export function publicOrder(order: Order, box: SecretBox): PublicOrder {
   return {
     ...order,
     notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({
-      ...registration, url: maskUrlCredentials(registration.url), headers: maskSealedHeaders(registration.headers, open),
+      ...withTargetSecrets(registration, () => MASK), url: maskUrlCredentials(registration.url), headers: maskSealedHeaders(registration.headers, open),
     })),
   };
 }

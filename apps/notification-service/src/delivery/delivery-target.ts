@@ -1,8 +1,8 @@
-import type { DeliveryKind, HttpMethod, PayloadKind, Registration, Watch } from '@ordercast/contracts';
+import type { DeliveryKind, HttpMethod, KafkaDestination, PayloadKind, Registration, TargetAuth, Watch } from '@ordercast/contracts';
 
 /**
  * Where and how a match is delivered: an order's registration or a merchant's subscription,
- * with header values, secret and URL credentials sealed (SecretBox), as they are stored.
+ * with header values, secret, URL credentials and target credentials sealed (SecretBox), as they are stored.
  */
 export interface DeliveryTarget {
   kind: 'registration' | 'subscription';
@@ -17,6 +17,10 @@ export interface DeliveryTarget {
   payload: PayloadKind;
   delivery: DeliveryKind;
   email: string | null;
+  /** OAuth2 client secret or mTLS private key sealed. */
+  sealedAuth: TargetAuth | null;
+  /** SASL password sealed. */
+  sealedKafka: KafkaDestination | null;
 }
 
 /** A registration whose header values and secret are sealed, as kept in the order snapshot store. */
@@ -36,5 +40,7 @@ export function registrationTarget(sealed: SealedRegistration): DeliveryTarget {
     payload: sealed.payload,
     delivery: sealed.delivery,
     email: sealed.email,
+    sealedAuth: sealed.auth ?? null,
+    sealedKafka: sealed.kafka ?? null,
   };
 }

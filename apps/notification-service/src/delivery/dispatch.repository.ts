@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DeliveryKind, HttpMethod } from '@ordercast/contracts';
-import { preparedStatement, runPrepared } from '@ordercast/platform';
+import type { DeliveryKind, HttpMethod, KafkaDestination, TargetAuth } from '@ordercast/contracts';
+import { preparedStatement, runPrepared, TraceHeaders } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import type { EventStatus, EventTrigger } from '../events/event-types';
 import { TARGET_DISABLED_ERROR } from './attempt-verdict';
 
-/** A pending webhook or email attempt this dispatcher holds a lease on, with what to send. */
+/** A pending webhook, email or kafka attempt this dispatcher holds a lease on, with what to send. */
 export interface ClaimedAttempt {
   id: string;
   messageId: string;
   merchant: string;
+  /** The key of a kafka delivery's record. */
+  orderId: string;
   attempt: number;
   trigger: EventTrigger;
   delivery: DeliveryKind;
@@ -20,11 +22,17 @@ export interface ClaimedAttempt {
   method: HttpMethod;
   sealedHeaders: Record<string, string>;
   sealedSecret: string | null;
+  /** How the target is authenticated, its credential sealed. */
+  sealedAuth: TargetAuth | null;
+  /** The topic of a kafka delivery, its SASL password sealed. */
+  sealedKafka: KafkaDestination | null;
   body: string;
   /** The body is RFC 8785 canonical JSON (every message stored since the column was added). */
   bodyCanonical: boolean;
   /** Set when the registration or subscription was disabled after the row was created. */
   skipReason: string | null;
+  /** The message's trace context: the attempt's span is its child. */
+  traceContext: TraceHeaders | null;
 }
 
 export interface AttemptResult {
@@ -65,7 +73,7 @@ const COMPLETE_ATTEMPTS = preparedStatement(
 );
 
 // Poll deliveries are never pending: they are queued when created. The condition matches events_merchant_due_idx.
-const PENDING = `status = 'pending' AND delivery IN ('webhook', 'email')`;
+const PENDING = `status = 'pending' AND delivery IN ('webhook', 'email', 'kafka')`;
 const DUE = `${PENDING} AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until < now())`;
 
 /**
@@ -220,10 +228,11 @@ export class DispatchRepository {
       `WITH claimed AS (
          UPDATE "notifications"."events" e SET lease_until = now() + $1::int * interval '1 millisecond', lease_owner = $3::uuid
          WHERE e.id IN (${selectIds})
-         RETURNING e.id, e.message_id, e.merchant, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
+         RETURNING e.id, e.message_id, e.merchant, e.order_id, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
        )
-       SELECT c.id, c.message_id AS "messageId", c.merchant, c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
-              m.secret AS "sealedSecret", m.body::text AS body, m.body_canonical AS "bodyCanonical",
+       SELECT c.id, c.message_id AS "messageId", c.merchant, c.order_id AS "orderId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
+              m.secret AS "sealedSecret", m.auth AS "sealedAuth", m.kafka AS "sealedKafka", m.body::text AS body, m.body_canonical AS "bodyCanonical",
+              m.trace_context AS "traceContext",
               CASE WHEN d.notification_id IS NOT NULL THEN d.reason
                    WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
        FROM claimed c

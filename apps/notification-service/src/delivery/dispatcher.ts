@@ -1,21 +1,24 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { HttpMethod } from '@ordercast/contracts';
-import { maskHeaders, maskUrlsInText, openUrlCredentials, SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { maskHeaders, maskUrlsInText, openUrlCredentials, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { renderEmail } from '../email/render-email';
 import { AttemptVerdict, judgeAttempt } from './attempt-verdict';
+import { maskedAuthHeaders, openTargetAuth } from './authenticating-invoker';
 import type { DeliveryBody } from './delivery-body';
 import { SIGNER, MessageSigner } from './delivery-signer.port';
 import { DispatchQueue } from './dispatch-queue';
 import { DispatchSignal } from './dispatch-signal';
 import { AttemptResult, ClaimedAttempt, DispatchRepository } from './dispatch.repository';
 import { EmailOutcome, judgeEmail } from './email-verdict';
-import { emailEndpoint, Endpoint, webhookEndpoint } from './endpoint';
+import { emailEndpoint, Endpoint, kafkaEndpoint, webhookEndpoint } from './endpoint';
 import { callOutcome, EndpointBreakers } from './endpoint-breakers';
 import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
 import { InstanceHeartbeat } from './instance-heartbeat';
+import { KafkaSender } from './kafka-sender';
+import { judgeKafka, KafkaOutcome, producedResponseBody } from './kafka-verdict';
 import { MAILER, Mailer } from './mailer.port';
 import { ResultWriter } from './result-writer';
 import { maskSentSecrets, sentSecrets } from './sent-secrets';
@@ -45,7 +48,7 @@ interface Held {
 }
 
 /**
- * Delivers pending webhook and email Events. Rows are leased from the database in batches, a fair
+ * Delivers pending webhook, email and kafka Events. Rows are leased from the database in batches, a fair
  * share per merchant, so several instances share the work; each lease names its holder, whose
  * heartbeat keeps it (a dead instance's rows are released within seconds). Calls run with bounded
  * concurrency overall, per merchant endpoint and per host, and their results are written in batches.
@@ -86,6 +89,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly signal: DispatchSignal,
     private readonly heartbeat: InstanceHeartbeat,
     private readonly config: NotificationServiceConfig,
+    private readonly kafka: KafkaSender,
     @Inject(HTTP_INVOKER) private readonly invoker: HttpInvoker,
     @Inject(SIGNER) private readonly signer: MessageSigner,
     @Inject(MAILER) private readonly mailer: Mailer,
@@ -222,7 +226,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.recordWithoutCall(attempt, attempt.delivery === 'email' ? 'no email address' : 'no target URL');
         continue;
       }
-      const endpoint = attempt.delivery === 'email' ? emailEndpoint(attempt.merchant) : webhookEndpoint(attempt.merchant, attempt.url as string);
+      const endpoint = attempt.delivery === 'email' ? emailEndpoint(attempt.merchant)
+        : attempt.delivery === 'kafka' ? kafkaEndpoint(attempt.merchant, attempt.url as string)
+        : webhookEndpoint(attempt.merchant, attempt.url as string);
       const openUntil = attempt.delivery === 'email' ? null : this.breakers.openUntil(endpoint, now);
       if (openUntil !== null) {
         this.results.defer({ eventId: attempt.id, until: new Date(openUntil) });
@@ -272,7 +278,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private start(held: Held): void {
-    const task = (held.attempt.delivery === 'email' ? this.sendEmail(held.attempt) : this.attempt(held.attempt, held.endpoint))
+    const task = this.send(held)
       .catch((error: Error) => this.logger.error({ msg: 'delivery attempt crashed; its lease will expire and it is retried', eventId: held.attempt.id, reason: error.message }))
       .finally(() => {
         this.forget(held);
@@ -282,6 +288,12 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.onSlotFreed();
       });
     this.running.add(task);
+  }
+
+  private send(held: Held): Promise<void> {
+    if (held.attempt.delivery === 'email') return this.sendEmail(held.attempt);
+    if (held.attempt.delivery === 'kafka') return this.sendToKafka(held.attempt, held.endpoint);
+    return this.attempt(held.attempt, held.endpoint);
   }
 
   private forget(held: Held): ClaimedAttempt {
@@ -336,21 +348,28 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if ((this.backlog || this.signalled.size > 0) && worthAQuery) this.fill();
   }
 
+  /** Traced, the attempt is a client span, child of the message's trace context, and the target gets its `traceparent`. */
   private async attempt(row: ClaimedAttempt, endpoint: Endpoint): Promise<void> {
     const now = this.clock.now();
+    const span = startSpan('notification-service', row.method, SpanKind.CLIENT, row.traceContext, {
+      'http.request.method': row.method, 'server.address': endpoint.host, 'ordercast.event_id': row.id, 'ordercast.webhook_id': row.messageId, 'ordercast.attempt': row.attempt,
+    });
     let prepared: PreparedRequest;
     try {
-      prepared = await this.prepare(row, row.url as string, now);
+      prepared = await this.prepare(row, row.url as string, now, span?.headers);
     } catch (error) {
       // Not the target's fault (key store unreachable, undecryptable secret): no circuit failure.
-      return this.recordResult(row, { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 }, null, []);
+      const result: HttpResult = { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 };
+      if (span) endAttemptSpan(span, result, []);
+      return this.recordResult(row, result, null, []);
     }
     const result = await this.invoker.invoke(prepared.request);
+    if (span) endAttemptSpan(span, result, prepared.secrets);
     this.breakers.record(endpoint, callOutcome(result), this.clock.now().getTime());
     this.recordResult(row, result, prepared.maskedHeaders, prepared.secrets);
   }
 
-  private async prepare(row: ClaimedAttempt, url: string, now: Date): Promise<PreparedRequest> {
+  private async prepare(row: ClaimedAttempt, url: string, now: Date, trace: TraceHeaders | undefined): Promise<PreparedRequest> {
     // Only the target itself gets the URL's credentials and the header values in the clear.
     const target = openUrlCredentials(url, this.box);
     const registered = this.box.decryptValues(row.sealedHeaders, 'header-values');
@@ -364,13 +383,17 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       'webhook-timestamp': String(timestamp),
     };
     const signatures = await this.signer.sign({ messageId: row.messageId, timestamp, body: body ?? '', canonical: row.bodyCanonical, secret });
-    const own = { ...ordercast, ...signatures };
+    const own = { ...ordercast, ...signatures, ...trace };
     const registeredOnly = withoutNames(registered, Object.keys(own));
-    const maskedHeaders = { ...maskHeaders(registeredOnly), ...own };
+    const auth = openTargetAuth(row.sealedAuth, this.box);
+    const maskedHeaders = { ...maskHeaders(registeredOnly), ...maskedAuthHeaders(auth), ...own };
     return {
-      request: { url: target, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs },
+      request: {
+        url: target, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs,
+        ...(auth === null ? {} : { auth: { merchant: row.merchant, credentials: auth } }),
+      },
       maskedHeaders,
-      secrets: sentSecrets({ maskedHeaders, sentHeaders: registeredOnly, url: target, secret }),
+      secrets: sentSecrets({ maskedHeaders, sentHeaders: registeredOnly, url: target, secret, auth }),
     };
   }
 
@@ -397,6 +420,31 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       responseTruncated: false,
       durationMs: Date.now() - started,
       requestHeaders: headers,
+    });
+  }
+
+  /**
+   * Kafka destinations get the webhook's body and headers as a record (see KafkaSender). The Event's
+   * status code stays null, as Kafka has none; its response body is the record's partition and offset.
+   * A cluster that cannot take records is unreachable to the breakers, like a webhook host without an answer.
+   * Traced, the attempt is a producer span, child of the message's trace context, whose `traceparent` the record carries.
+   */
+  private async sendToKafka(row: ClaimedAttempt, endpoint: Endpoint): Promise<void> {
+    const started = Date.now();
+    const now = this.clock.now();
+    const span = startSpan('notification-service', 'send', SpanKind.PRODUCER, row.traceContext, {
+      'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'server.address': endpoint.host, 'ordercast.event_id': row.id, 'ordercast.webhook_id': row.messageId, 'ordercast.attempt': row.attempt,
+    });
+    const sent = await this.kafka.send(row, () => this.prepare({ ...row, method: 'POST' }, row.url ?? '', now, span?.headers));
+    if (span) endKafkaSpan(span, sent.outcome);
+    const completed = this.clock.now();
+    if (sent.askedCluster) this.breakers.record(endpoint, sent.outcome.kind === 'produced' ? 'answered' : 'unreachable', completed.getTime());
+    this.record(row, judgeKafka(row, sent.outcome, this.policy, completed), completed, {
+      statusCode: null,
+      responseBody: producedResponseBody(sent.outcome),
+      responseTruncated: false,
+      durationMs: Date.now() - started,
+      requestHeaders: sent.maskedHeaders,
     });
   }
 
@@ -437,6 +485,22 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       disableTarget: verdict.disableTarget,
     });
   }
+}
+
+/** The span leaves the process for a collector, so its error is masked as the Event's is. */
+function endAttemptSpan(span: TraceSpan, result: HttpResult, secrets: readonly string[]): void {
+  if (result.kind === 'response') {
+    span.setAttributes({ 'http.response.status_code': result.statusCode });
+    if (result.statusCode < 200 || result.statusCode >= 300) span.fail(`answered ${result.statusCode}`);
+  } else {
+    span.fail(maskUrlsInText(maskSentSecrets(result.error, secrets)));
+  }
+  span.end();
+}
+
+function endKafkaSpan(span: TraceSpan, outcome: KafkaOutcome): void {
+  if (outcome.kind === 'error') span.fail(outcome.error);
+  span.end();
 }
 
 function sendsBody(method: HttpMethod): boolean {

@@ -30,3 +30,9 @@ export function webhookEndpoint(merchant: string, url: string): Endpoint {
 export function emailEndpoint(merchant: string): Endpoint {
   return { key: `${merchant} ${SMTP_HOST}`, merchant, host: SMTP_HOST };
 }
+
+/** A Kafka destination: the merchant's cluster, named by the brokers of the Event's `kafka://brokers/topic` URL. */
+export function kafkaEndpoint(merchant: string, url: string): Endpoint {
+  const cluster = `kafka:${url.slice('kafka://'.length).split('/')[0]}`;
+  return { key: `${merchant} ${cluster}`, merchant, host: cluster };
+}

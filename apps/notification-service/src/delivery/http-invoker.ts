@@ -1,4 +1,4 @@
-import type { HttpMethod } from '@ordercast/contracts';
+import type { HttpMethod, TargetAuth } from '@ordercast/contracts';
 
 /** Injection token of the {@link HttpInvoker}. */
 export const HTTP_INVOKER = Symbol('HTTP_INVOKER');
@@ -13,6 +13,16 @@ export interface HttpRequest {
   /** Null for GET and DELETE. */
   body: string | null;
   timeoutMs: number;
+  /** Presented in the TLS handshake (mutual TLS); https targets only. */
+  clientCertificate?: ClientCertificate;
+  /** How the target wants callers authenticated, credentials opened; acted on by the AuthenticatingInvoker. */
+  auth?: { merchant: string; credentials: TargetAuth };
+}
+
+/** A PEM client certificate and its (opened) private key. */
+export interface ClientCertificate {
+  certificate: string;
+  privateKey: string;
 }
 
 export type HttpResult =

@@ -1,3 +1,4 @@
+import type { TraceHeaders } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import type { EventTrigger } from '../events/event-types';
 import { canonicalJson } from '../signing/detached-jws';
@@ -21,12 +22,14 @@ export interface DeliveryCause {
   order: PublicOrder;
   /** `change` and `order` as canonical text, shared by every delivery of the cause. */
   canonical: CanonicalCauseParts;
+  /** The trace context its deliveries continue (the ingest span, a manual send's request); null when not traced. */
+  trace: TraceHeaders | null;
 }
 
 /** A cause with its canonical parts, which must match its change and order: build causes only here. */
-export function deliveryCause(fields: Omit<DeliveryCause, 'canonical'>): DeliveryCause {
+export function deliveryCause(fields: Omit<DeliveryCause, 'canonical' | 'trace'>, trace: TraceHeaders | null = null): DeliveryCause {
   let order: string | undefined;
-  return { ...fields, canonical: { change: canonicalJson(fields.change), order: () => (order ??= canonicalJson(fields.order)) } };
+  return { ...fields, trace, canonical: { change: canonicalJson(fields.change), order: () => (order ??= canonicalJson(fields.order)) } };
 }
 
 /** A message and its first attempt, ready to insert. */
@@ -48,6 +51,8 @@ export interface NewDelivery {
   body: string;
   trigger: EventTrigger;
   createdAt: Date;
+  /** Stored with the message: every attempt's span continues it. */
+  trace: TraceHeaders | null;
 }
 
 export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope: string, trigger: EventTrigger, now: Date): NewDelivery {
@@ -80,12 +85,14 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
     body,
     trigger,
     createdAt: now,
+    trace: cause.trace,
   };
 }
 
-/** Where the Event shows the delivery going: the webhook URL with placeholders filled, `mailto:` for email, none for poll. */
+/** Where the Event shows the delivery going: the webhook URL with placeholders filled, `mailto:` for email, `kafka://brokers/topic` for kafka, none for poll. */
 function deliveryUrl(cause: DeliveryCause, target: DeliveryTarget): string | null {
   if (target.delivery === 'poll') return null;
   if (target.delivery === 'email') return target.email === null ? null : `mailto:${target.email}`;
+  if (target.delivery === 'kafka') return target.sealedKafka === null ? null : `kafka://${target.sealedKafka.brokers.join(',')}/${target.sealedKafka.topic}`;
   return target.url === null ? null : renderTargetUrl(target.url, { orderId: cause.orderId, orderReference: cause.orderReference, merchant: cause.merchant, channel: cause.channel });
 }

@@ -1,12 +1,18 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, LookupFunction } from 'node:net';
 import { isForbiddenAddress, TargetGuard } from '@ordercast/platform';
-import { HttpInvoker, HttpRequest, HttpResult, MAX_RESPONSE_BODY_BYTES } from './http-invoker';
+import { ClientCertificate, HttpInvoker, HttpRequest, HttpResult, MAX_RESPONSE_BODY_BYTES } from './http-invoker';
+
+/** Client-certificate agents kept at most; the least recently used is closed beyond this. */
+const MAX_CLIENT_CERTIFICATE_AGENTS = 500;
 
 export interface NodeHttpInvokerOptions {
   /** Sockets per target host (keep-alive pool size). */
   maxSocketsPerHost: number;
+  /** Certificate authorities trusted for https targets; the system's when absent. */
+  ca?: string[];
 }
 
 const NETWORK_ERRORS: Record<string, string> = {
@@ -33,17 +39,22 @@ const NETWORK_ERRORS: Record<string, string> = {
 export class NodeHttpInvoker implements HttpInvoker {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  /** One keep-alive agent per client certificate (mutual TLS), so a connection is never reused with another credential. */
+  private readonly certificateAgents = new Map<string, https.Agent>();
+  private readonly agentOptions: https.AgentOptions;
 
   constructor(private readonly guard: TargetGuard, options: NodeHttpInvokerOptions) {
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guard.lookup as LookupFunction };
-    this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    this.agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guard.lookup as LookupFunction, ...(options.ca ? { ca: options.ca } : {}) };
+    this.httpAgent = new http.Agent(this.agentOptions);
+    this.httpsAgent = new https.Agent(this.agentOptions);
   }
 
   /** Closes the pooled keep-alive connections. */
   close(): void {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    for (const agent of this.certificateAgents.values()) agent.destroy();
+    this.certificateAgents.clear();
   }
 
   invoke(request: HttpRequest): Promise<HttpResult> {
@@ -53,6 +64,9 @@ export class NodeHttpInvoker implements HttpInvoker {
     if (typeof target === 'string') {
       const refused: HttpResult = { kind: 'error', error: target, durationMs: 0 };
       return Promise.resolve(target === NETWORK_ERRORS.ETARGETBLOCKED ? refused : { ...refused, permanent: true });
+    }
+    if (request.clientCertificate && target.protocol !== 'https:') {
+      return Promise.resolve({ kind: 'error', error: 'refused: a client certificate is only presented to https targets', durationMs: 0 });
     }
 
     return new Promise<HttpResult>((resolve) => {
@@ -78,7 +92,7 @@ export class NodeHttpInvoker implements HttpInvoker {
         const client = target.protocol === 'https:' ? https : http;
         outgoing = client.request(
           target,
-          { method: request.method, headers: request.headers, agent: target.protocol === 'https:' ? this.httpsAgent : this.httpAgent },
+          { method: request.method, headers: request.headers, agent: this.agent(target, request.clientCertificate) },
           (response) => {
             const chunks: Buffer[] = [];
             let size = 0;
@@ -122,8 +136,26 @@ export class NodeHttpInvoker implements HttpInvoker {
 
   /** Nest calls this after every module's onModuleDestroy, so the dispatcher has drained its calls by then. */
   onApplicationShutdown(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.close();
+  }
+
+  private agent(target: URL, certificate: ClientCertificate | undefined): http.Agent {
+    if (target.protocol !== 'https:') return this.httpAgent;
+    if (!certificate) return this.httpsAgent;
+    const key = createHash('sha256').update(certificate.certificate).update('\0').update(certificate.privateKey).digest('base64url');
+    let agent = this.certificateAgents.get(key);
+    if (agent) {
+      this.certificateAgents.delete(key);
+    } else {
+      agent = new https.Agent({ ...this.agentOptions, cert: certificate.certificate, key: certificate.privateKey });
+      if (this.certificateAgents.size >= MAX_CLIENT_CERTIFICATE_AGENTS) {
+        const [oldest, evicted] = this.certificateAgents.entries().next().value as [string, https.Agent];
+        this.certificateAgents.delete(oldest);
+        evicted.destroy();
+      }
+    }
+    this.certificateAgents.set(key, agent);
+    return agent;
   }
 
   /** The parsed URL, or why it is refused: for good, but for a private address (allowed again by configuration, like a host name that resolves to one). */

@@ -82,14 +82,14 @@ const INSERT_DELIVERIES = preparedStatement(
   `WITH input AS (
      SELECT * FROM json_to_recordset($1::json) AS t(
        event_id uuid, message_id uuid, merchant text, order_id text, channel text, change_id text, notification_id text, subscription_id uuid,
-       target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text,
-       trigger text, created_at timestamptz, body_start int, body_length int, leased boolean)
+       target_id text, reference text, scope text, type text, delivery text, url text, method text, headers jsonb, secret text, email text, auth jsonb, kafka jsonb,
+       trigger text, created_at timestamptz, body_start int, body_length int, leased boolean, trace_context jsonb)
    ), snapshots AS (
      ${upsertSnapshots('$4')}
    ), inserted AS (
-     INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, body, body_canonical, created_at)
-     SELECT message_id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email,
-            convert_from(substring($3::bytea FROM body_start FOR body_length), 'UTF8')::json, true, created_at
+     INSERT INTO "notifications"."messages" (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, auth, kafka, body, body_canonical, created_at, trace_context)
+     SELECT message_id, merchant, order_id, change_id, target_id, scope, delivery, url, method, headers, secret, email, auth, kafka,
+            convert_from(substring($3::bytea FROM body_start FOR body_length), 'UTF8')::json, true, created_at, trace_context
      FROM input
      ON CONFLICT (change_id, target_id, scope) DO NOTHING
      RETURNING id
@@ -128,9 +128,13 @@ function leasedAttempt(d: NewDelivery, skipReason: string | null): ClaimedAttemp
     method: d.target.method,
     sealedHeaders: d.target.sealedHeaders,
     sealedSecret: d.target.sealedSecret,
+    sealedAuth: d.target.sealedAuth,
+    sealedKafka: d.target.sealedKafka,
+    orderId: d.orderId,
     body: d.body,
     bodyCanonical: true,
     skipReason,
+    traceContext: d.trace,
   };
 }
 
@@ -164,11 +168,14 @@ function insertParameters(deliveries: NewDelivery[], leased: ReadonlySet<string>
       headers: d.target.sealedHeaders,
       secret: d.target.sealedSecret,
       email: d.target.email,
+      auth: d.target.sealedAuth,
+      kafka: d.target.sealedKafka,
       trigger: d.trigger,
       created_at: d.createdAt,
       body_start: start,
       body_length: bodies[index].length,
       leased: leased.has(d.eventId),
+      trace_context: d.trace,
     });
   });
   return [`[${rows.join(',')}]`, Buffer.concat(bodies)];

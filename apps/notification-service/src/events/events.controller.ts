@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Idempotent, Merchant } from '@ordercast/platform';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse, ApiRequestErrors, Idempotent, Merchant } from '@ordercast/platform';
 import { BulkRetryDto } from './dto/bulk-retry.dto';
+import { EventListResponse, EventPageResponse, EventResponse, RetryCountResponse } from './dto/event.response';
 import { ListEventsQuery } from './dto/list-events.query';
 import { TriggerDto } from './dto/trigger.dto';
 import { EventRecord } from './event-record';
@@ -10,6 +11,7 @@ import { EventRetries } from './event-retries.service';
 import { ManualTrigger } from './manual-trigger.service';
 
 @ApiTags('events')
+@ApiRequestErrors()
 @Controller('api/v0/checkout/notifications')
 export class EventsController {
   constructor(
@@ -20,6 +22,7 @@ export class EventsController {
 
   @Get('events')
   @ApiOperation({ summary: 'Delivery attempts, newest first' })
+  @ApiOkResponse({ type: EventPageResponse })
   list(@Merchant() merchant: string, @Query() query: ListEventsQuery): Promise<EventPage> {
     return this.queries.list(merchant, query);
   }
@@ -28,12 +31,15 @@ export class EventsController {
   @Idempotent()
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry every delivery whose latest attempt is failed (or dead)' })
+  @ApiAcceptedResponse({ type: RetryCountResponse })
   retryMany(@Merchant() merchant: string, @Body() request: BulkRetryDto): Promise<{ count: number }> {
     return this.retries.retryMany(merchant, request);
   }
 
   @Get('events/:eventId')
   @ApiOperation({ summary: 'One attempt with its request and response' })
+  @ApiOkResponse({ type: EventResponse })
+  @ApiNotFoundResponse({ description: "Unknown event, or another merchant's", type: ApiErrorResponse })
   get(@Merchant() merchant: string, @Param('eventId') eventId: string): Promise<EventRecord> {
     return this.queries.get(merchant, eventId);
   }
@@ -42,6 +48,9 @@ export class EventsController {
   @Idempotent()
   @HttpCode(202)
   @ApiOperation({ summary: 'Attempt the delivery again now (same webhook-id); 409 while an attempt is pending' })
+  @ApiAcceptedResponse({ description: 'The new attempt', type: EventResponse })
+  @ApiNotFoundResponse({ description: "Unknown event, or another merchant's", type: ApiErrorResponse })
+  @ApiConflictResponse({ description: 'An attempt of the delivery is pending', type: ApiErrorResponse })
   retry(@Merchant() merchant: string, @Param('eventId') eventId: string): Promise<EventRecord> {
     return this.retries.retry(merchant, eventId);
   }
@@ -50,6 +59,8 @@ export class EventsController {
   @Idempotent()
   @HttpCode(202)
   @ApiOperation({ summary: "Send the order's notifications now from its latest snapshot" })
+  @ApiAcceptedResponse({ description: 'The Events created', type: EventListResponse })
+  @ApiNotFoundResponse({ description: 'Unknown order or notification', type: ApiErrorResponse })
   async trigger(@Merchant() merchant: string, @Param('orderId') orderId: string, @Body() request: TriggerDto): Promise<{ data: EventRecord[] }> {
     return { data: await this.manual.trigger(merchant, orderId, request) };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { SECRET_BOX, SecretBox } from '@ordercast/platform';
+import { activeTraceHeaders, SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { publicOrder } from '../delivery/delivery-body';
@@ -53,7 +53,7 @@ export class ManualTrigger {
       orderReference: sealedOrder.reference,
       change: { kind: 'manual' },
       order: publicOrder(sealedOrder, this.box),
-    });
+    }, activeTraceHeaders());
     const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
     const inserted = await this.deliveries.insert(this.dataSource, deliveries);
     const { eventIds, pendingIds } = inserted;

@@ -1,5 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { DeliveryKind, HttpMethod } from '@ordercast/contracts';
+import type { DeliveryKind, HttpMethod, KafkaDestination, TargetAuth } from '@ordercast/contracts';
+import type { TraceHeaders } from '@ordercast/platform';
 
 /**
  * One delivery: what is sent and where, stored once and shared by every attempt (Event) of it.
@@ -50,6 +51,14 @@ export class MessageEntity {
   @Column({ type: 'text', nullable: true })
   email!: string | null;
 
+  /** How the target is authenticated, its credential sealed with SecretBox. */
+  @Column({ type: 'jsonb', nullable: true })
+  auth!: TargetAuth | null;
+
+  /** The topic of a kafka delivery, its SASL password sealed with SecretBox. */
+  @Column({ type: 'jsonb', nullable: true })
+  kafka!: KafkaDestination | null;
+
   /** `json`, not `jsonb`: the exact text is kept, so every attempt sends the same bytes and storing it costs no conversion. */
   @Column({ type: 'json' })
   body!: unknown;
@@ -60,4 +69,8 @@ export class MessageEntity {
 
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
+
+  /** The trace context of its cause (the change's ingest span, a manual send's request); each attempt is a span of it. Null when tracing is off. */
+  @Column({ name: 'trace_context', type: 'jsonb', nullable: true })
+  traceContext!: TraceHeaders | null;
 }

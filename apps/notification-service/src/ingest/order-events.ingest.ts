@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { OrderChangeEvent, parseOrderChangeEvent, Registration } from '@ordercast/contracts';
+import { OrderChangeEvent, parseOrderChangeEvent, Registration, withTargetSecrets } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
-import { SECRET_BOX, SecretBox, sealRemainingUrlCredentials } from '@ordercast/platform';
+import { endWhenSettled, SECRET_BOX, SecretBox, sealRemainingUrlCredentials, startProcessSpan, TraceSpan } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
@@ -17,9 +17,10 @@ import { latestSnapshots, SealedChange } from '../orders/order-snapshot.store';
 import { coversChannel, EnabledSubscription, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
 import { IngestAttempts, MAX_INGEST_ATTEMPTS } from './ingest-attempts';
 
-/** A readable change and the message it came in. */
+/** A readable change, the message it came in and its ingest span (null when tracing is off). */
 interface ReceivedChange extends SealedChange {
   message: IncomingMessage;
+  span: TraceSpan | null;
 }
 
 /**
@@ -36,6 +37,10 @@ interface ReceivedChange extends SealedChange {
  * delivery of a batch did not finish, its changes are ingested one at a time, so only the change
  * that fails keeps counting; after {@link MAX_INGEST_ATTEMPTS} it is parked and the rest of its
  * partition moves on.
+ *
+ * Traced, each change gets a consumer span, child of the producer span in its message's headers,
+ * ending once the batch settled (committed, parked or failed); its deliveries keep that span's
+ * context for their attempts.
  */
 @Injectable()
 export class OrderEventsIngest {
@@ -57,6 +62,10 @@ export class OrderEventsIngest {
   async handleBatch(messages: IncomingMessage[]): Promise<void> {
     const received = messages.flatMap((message) => this.parse(message));
     if (received.length === 0) return;
+    await endWhenSettled(received.map((change) => change.span), this.handleChanges(received));
+  }
+
+  private async handleChanges(received: ReceivedChange[]): Promise<void> {
     // Independent of each other, so counting the attempts costs no time on top of reading the subscriptions.
     const [earlier, subscriptions] = await Promise.all([
       this.attempts.begin(received.map((change) => change.event)),
@@ -97,6 +106,7 @@ export class OrderEventsIngest {
   private async park(change: ReceivedChange, attempts: number): Promise<void> {
     const { event, message } = change;
     const reason = (await this.attempts.lastError(event)) ?? `ingest did not finish in ${attempts} attempts: the service stopped or crashed while ingesting it`;
+    change.span?.fail(`parked after ${attempts} attempts: ${reason}`);
     // Registrations as ingest keeps them: sealed, the malformed ones left out.
     await this.attempts.park({ event: { ...event, order: change.sealedOrder }, message, attempts, reason });
     this.metrics.parkedChanges.inc();
@@ -106,7 +116,7 @@ export class OrderEventsIngest {
     });
   }
 
-  private async ingest(changes: SealedChange[], subscriptions: EnabledSubscription[]): Promise<void> {
+  private async ingest(changes: ReceivedChange[], subscriptions: EnabledSubscription[]): Promise<void> {
     const now = this.clock.now();
     const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
     const offer = this.signal.lease();
@@ -119,7 +129,7 @@ export class OrderEventsIngest {
     this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));
   }
 
-  private deliveriesFor(change: SealedChange, subscriptions: EnabledSubscription[], now: Date): NewDelivery[] {
+  private deliveriesFor(change: ReceivedChange, subscriptions: EnabledSubscription[], now: Date): NewDelivery[] {
     const { event, sealedOrder } = change;
     const targets = [
       ...sealedOrder.notifications.map(registrationTarget),
@@ -139,7 +149,7 @@ export class OrderEventsIngest {
       orderReference: event.order.reference,
       change: event.change,
       order: publicOrder(event.order, this.box),
-    });
+    }, change.span?.headers ?? null);
     return matches.map((match) => newDelivery(cause, match.target, match.label, 'automatic', now));
   }
 
@@ -175,15 +185,15 @@ export class OrderEventsIngest {
     const ignored = event.order.notifications.length - sealedOrder.notifications.length;
     if (ignored > 0) this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored });
     // Sealed by order-service with the shared key: kept as they came, opened only to call the target.
-    return [{ event, sealedOrder, message }];
+    return [{ event, sealedOrder, message, span: startProcessSpan('notification-service', message, event.id) }];
   }
 }
 
 /**
  * One bad registration must not block its partition (the batch would fail on every redelivery) nor
- * hide the others. Header values and the secret must be sealed: a plaintext one is refused here rather
- * than stored where only sealed values belong. URL query values are sealed on arrival instead (see
- * `sealUrl`): until every query value counted as a credential, order-service kept most of them as written.
+ * hide the others. Header values, the secret and target credentials must be sealed: a plaintext one is
+ * refused here rather than stored where only sealed values belong. URL query values are sealed on arrival
+ * instead (see `sealUrl`): until every query value counted as a credential, order-service kept most of them as written.
  */
 function isUsableRegistration(registration: unknown, box: SecretBox): registration is Registration {
   if (typeof registration !== 'object' || registration === null) return false;
@@ -191,5 +201,22 @@ function isUsableRegistration(registration: unknown, box: SecretBox): registrati
   return typeof id === 'string' && Array.isArray(scope) && (url === null || typeof url === 'string')
     && typeof headers === 'object' && headers !== null
     && Object.values(headers).every((value) => typeof value === 'string' && box.isSealed(value))
-    && (secret === null || (typeof secret === 'string' && box.isSealed(secret)));
+    && (secret === null || (typeof secret === 'string' && box.isSealed(secret)))
+    && targetCredentialsSealed(registration as Registration, box);
+}
+
+/** Every credential of `auth` and `kafka` (absent in snapshots made before they existed) is a sealed value. */
+function targetCredentialsSealed(registration: Registration, box: SecretBox): boolean {
+  const { kafka } = registration;
+  if (kafka && (!Array.isArray(kafka.brokers) || typeof kafka.topic !== 'string')) return false;
+  let sealed = true;
+  try {
+    withTargetSecrets(registration, (value) => {
+      if (typeof value !== 'string' || !box.isSealed(value)) sealed = false;
+      return value;
+    });
+  } catch {
+    return false;
+  }
+  return sealed;
 }

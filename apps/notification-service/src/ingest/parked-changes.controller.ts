@@ -1,10 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Operator } from '@ordercast/platform';
+import { ApiOperatorErrors, Operator } from '@ordercast/platform';
 import { ListParkedChangesQuery } from './dto/list-parked-changes.query';
+import { ParkedChangePageResponse } from './dto/parked-change.response';
 import { ParkedChangePage, ParkedChanges } from './parked-changes';
 
 @ApiTags('operator')
+@ApiOperatorErrors()
 @Controller('api/v0/checkout/notifications/operator/parked-changes')
 export class ParkedChangesController {
   constructor(private readonly parked: ParkedChanges) {}
@@ -13,7 +15,7 @@ export class ParkedChangesController {
   @Operator()
   @Get()
   @ApiOperation({ summary: 'Operator only (ADMIN_TOKENS): change events whose ingest kept failing or crashing, parked so their partition moves on; newest first' })
-  @ApiOkResponse({ description: '`{ data: [{ changeId, orderId, merchant, channel, type, occurredAt, topic, partition, offset, attempts, reason, parkedAt }], pagination }`' })
+  @ApiOkResponse({ type: ParkedChangePageResponse })
   list(@Query() { limit, offset }: ListParkedChangesQuery): Promise<ParkedChangePage> {
     return this.parked.list(limit, offset);
   }

@@ -1,4 +1,4 @@
-import { PollMessages1795306400000 } from './migrations-polling/1795306400000-PollMessages';
+import { PollMessages1795306400000 } from '../migrations/1795306400000-poll-messages';
 import { PollMessageEntity } from './poll-message.entity';
 
 export * from './poll-message.entity';

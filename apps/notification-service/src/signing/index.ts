@@ -1,5 +1,5 @@
-import { SigningKeys1795306363286 } from './migrations-signing/1795306363286-SigningKeys';
-import { SigningKeyActivation1795500000000 } from './migrations-signing/1795500000000-SigningKeyActivation';
+import { SigningKeys1795306363286 } from '../migrations/1795306363286-signing-keys';
+import { SigningKeyActivation1795500000000 } from '../migrations/1795500000000-signing-key-activation';
 import { SigningKeyEntity } from './signing-key.entity';
 
 export * from './delivery-signer';

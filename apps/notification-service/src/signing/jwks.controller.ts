@@ -1,8 +1,9 @@
 import { Controller, Get, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@ordercast/platform';
 import type { Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
+import { JwksResponse } from './dto/signing.response';
 import { SigningKeyService } from './signing-key.service';
 
 @ApiTags('signing')
@@ -14,6 +15,7 @@ export class JwksController {
   @Public()
   @Get('jwks.json')
   @ApiOperation({ summary: 'Public keys that verify the x-jws-signature header of deliveries (no authentication); a new key appears here one max-age before it signs' })
+  @ApiOkResponse({ type: JwksResponse })
   jwks(@Res({ passthrough: true }) response: Response): Promise<JSONWebKeySet> {
     response.setHeader('Cache-Control', `public, max-age=${this.keys.jwksMaxAgeSeconds}`);
     return this.keys.jwks();

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { DeliveryKind, HttpMethod, PayloadKind, Watch } from '@ordercast/contracts';
+import type { DeliveryKind, HttpMethod, KafkaDestination, PayloadKind, TargetAuth, Watch } from '@ordercast/contracts';
 
 /** A merchant-wide notification: fires for every order of the merchant (or of the listed channels). */
 @Entity({ schema: 'notifications', name: 'subscriptions' })
@@ -43,6 +43,14 @@ export class SubscriptionEntity {
   /** Standard Webhooks secret sealed with SecretBox. */
   @Column({ type: 'text', nullable: true })
   secret!: string | null;
+
+  /** How the webhook target is authenticated, its credential sealed with SecretBox. */
+  @Column({ type: 'jsonb', nullable: true })
+  auth!: TargetAuth | null;
+
+  /** The topic of a kafka delivery, its SASL password sealed with SecretBox. */
+  @Column({ type: 'jsonb', nullable: true })
+  kafka!: KafkaDestination | null;
 
   @Column({ type: 'boolean', default: true })
   enabled!: boolean;

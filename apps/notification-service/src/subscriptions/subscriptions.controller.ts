@@ -1,17 +1,21 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Idempotent, Merchant } from '@ordercast/platform';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse, ApiRequestErrors, Idempotent } from '@ordercast/platform';
+import { Merchant } from '@ordercast/platform';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
+import { SubscriptionResponse } from './dto/subscription.response';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionsService, SubscriptionView } from './subscriptions.service';
 
 @ApiTags('subscriptions')
+@ApiRequestErrors()
 @Controller('api/v0/checkout/notifications/subscriptions')
 export class SubscriptionsController {
   constructor(private readonly subscriptions: SubscriptionsService) {}
 
   @Get()
   @ApiOperation({ summary: "The merchant's subscriptions, oldest first" })
+  @ApiOkResponse({ type: [SubscriptionResponse] })
   list(@Merchant() merchant: string): Promise<SubscriptionView[]> {
     return this.subscriptions.list(merchant);
   }
@@ -19,12 +23,15 @@ export class SubscriptionsController {
   @Post()
   @Idempotent()
   @ApiOperation({ summary: `Subscribe to changes of every order of the merchant (or of some channels); at most ${MAX_SUBSCRIPTIONS_PER_MERCHANT} per merchant` })
+  @ApiCreatedResponse({ type: SubscriptionResponse })
   create(@Merchant() merchant: string, @Body() request: CreateSubscriptionDto): Promise<SubscriptionView> {
     return this.subscriptions.create(merchant, request);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One subscription' })
+  @ApiOkResponse({ type: SubscriptionResponse })
+  @ApiNotFoundResponse({ description: "Unknown subscription, or another merchant's", type: ApiErrorResponse })
   get(@Merchant() merchant: string, @Param('id') id: string): Promise<SubscriptionView> {
     return this.subscriptions.get(merchant, id);
   }
@@ -32,6 +39,8 @@ export class SubscriptionsController {
   @Patch(':id')
   @Idempotent()
   @ApiOperation({ summary: 'Change any field; `enabled` turns the subscription on or off. Applies from the next change event' })
+  @ApiOkResponse({ type: SubscriptionResponse })
+  @ApiNotFoundResponse({ description: "Unknown subscription, or another merchant's", type: ApiErrorResponse })
   update(@Merchant() merchant: string, @Param('id') id: string, @Body() request: UpdateSubscriptionDto): Promise<SubscriptionView> {
     return this.subscriptions.update(merchant, id, request);
   }
@@ -39,6 +48,9 @@ export class SubscriptionsController {
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a disabled subscription (409 while it is enabled)' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiNotFoundResponse({ description: "Unknown subscription, or another merchant's", type: ApiErrorResponse })
+  @ApiConflictResponse({ description: 'The subscription is enabled', type: ApiErrorResponse })
   remove(@Merchant() merchant: string, @Param('id') id: string): Promise<void> {
     return this.subscriptions.remove(merchant, id);
   }

@@ -8,13 +8,13 @@ import { SubscriptionEntity } from './subscription.entity';
 /** What matching and delivery need of a subscription. */
 export type EnabledSubscription = Pick<
   SubscriptionEntity,
-  'id' | 'merchant' | 'name' | 'channels' | 'scope' | 'delivery' | 'payload' | 'url' | 'method' | 'headers' | 'email' | 'secret'
+  'id' | 'merchant' | 'name' | 'channels' | 'scope' | 'delivery' | 'payload' | 'url' | 'method' | 'headers' | 'email' | 'secret' | 'auth' | 'kafka'
 >;
 
 /** Run for every batch ingest takes, so prepared rather than built by TypeORM each time. */
 const FIND_ENABLED = preparedStatement(
   'notifications.enabled-subscriptions',
-  `SELECT id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret
+  `SELECT id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret, auth, kafka
    FROM "notifications"."subscriptions" WHERE merchant = ANY($1::text[]) AND enabled`,
 );
 
@@ -48,5 +48,7 @@ export function subscriptionTarget(subscription: EnabledSubscription): DeliveryT
     payload: subscription.payload,
     delivery: subscription.delivery,
     email: subscription.email,
+    sealedAuth: subscription.auth,
+    sealedKafka: subscription.kafka,
   };
 }

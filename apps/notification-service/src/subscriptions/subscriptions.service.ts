@@ -1,8 +1,10 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DeliveryKind, HttpMethod, normaliseScope, PayloadKind, Watch } from '@ordercast/contracts';
 import {
-  keepMaskedValues, maskHeaders, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard,
+  brokerHost, DeliveryKind, HttpMethod, KafkaDestination, normaliseScope, PayloadKind, TargetAuth, toKafkaDestination, toTargetAuth, Watch, withTargetSecrets,
+} from '@ordercast/contracts';
+import {
+  keepMaskedValues, MASK, maskHeaders, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard,
 } from '@ordercast/platform';
 import { Repository } from 'typeorm';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
@@ -25,6 +27,10 @@ export interface SubscriptionView {
   headers: Record<string, string>;
   email: string | null;
   secret: string | null;
+  /** Credentials masked; an mTLS certificate shown with its subject, fingerprint and expiry. */
+  auth: TargetAuth | null;
+  /** The SASL password masked. */
+  kafka: KafkaDestination | null;
   enabled: boolean;
   /** Why Ordercast disabled it (the target answered 410 Gone); null otherwise. */
   disabledReason: string | null;
@@ -40,22 +46,27 @@ interface Target {
   headers: Record<string, string>;
   email: string | null;
   secret: string | null;
+  auth: TargetAuth | null;
+  kafka: KafkaDestination | null;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NO_WEBHOOK: Pick<Target, 'url' | 'method' | 'headers' | 'secret'> = { url: null, method: 'POST', headers: {}, secret: null };
+const NO_WEBHOOK: Pick<Target, 'url' | 'method' | 'headers' | 'secret' | 'auth'> = { url: null, method: 'POST', headers: {}, secret: null, auth: null };
 
 function badRequest(messages: string[]): BadRequestException {
   return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: messages });
 }
 
 /** What is wrong with where a subscription would deliver: each delivery kind has its own fields. */
-function targetErrors(target: Target, given: { url?: unknown; email?: unknown; method?: unknown; headers?: unknown; secret?: unknown }): string[] {
+function targetErrors(target: Target, given: { url?: unknown; email?: unknown; method?: unknown; headers?: unknown; secret?: unknown; auth?: unknown; kafka?: unknown }): string[] {
   const errors: string[] = [];
   if (target.delivery === 'webhook' && target.url === null) errors.push('a webhook subscription needs url');
   if (target.delivery === 'email' && target.email === null) errors.push('an email subscription needs email');
+  if (target.delivery === 'kafka' && target.kafka === null) errors.push('a kafka subscription needs kafka: { brokers, topic }');
+  if (target.delivery !== 'kafka' && given.kafka !== undefined) errors.push(`kafka is only used by kafka delivery, not ${target.delivery}`);
+  if (target.auth?.type === 'mtls' && !/^https:/i.test(target.url ?? '')) errors.push('a client certificate (auth type mtls) needs an https target');
   if (target.delivery !== 'webhook') {
-    for (const field of ['url', 'method', 'headers', 'secret'] as const) {
+    for (const field of ['url', 'method', 'headers', 'secret', 'auth'] as const) {
       if (given[field] !== undefined && given[field] !== null) errors.push(`${field} is only used by webhook delivery, not ${target.delivery}`);
     }
   }
@@ -64,12 +75,22 @@ function targetErrors(target: Target, given: { url?: unknown; email?: unknown; m
 }
 
 /**
- * Merchant-wide subscriptions (Verifone Central's notifications). A PATCH may send header values and
- * URL credentials back masked, as a GET showed them, to keep the stored ones, but only while the
- * target's origin stays the same (see {@link keepMaskedValues}); moving the URL to another origin
- * needs every secret header and credential given again. The signing secret stays across a move, as
- * Svix keeps an endpoint's: no receiver is ever sent the secret, only signatures, and a receiver
- * that moved keeps verifying; whoever wants a new one sets `secret`. Ingest reads the enabled ones
+ * A stored auth as a GET shows it, for a PATCH that leaves it out: the OAuth2 client secret masked,
+ * so that it is kept only where a masked one would be. An mTLS key is kept as it is (it is only
+ * ever used in the handshake, never sent).
+ */
+function authAsShown(auth: TargetAuth | null): TargetAuth | null {
+  return auth?.type === 'oauth2_client_credentials' ? { ...auth, clientSecret: MASK } : auth;
+}
+
+/**
+ * Merchant-wide subscriptions (Verifone Central's notifications). A PATCH may send header values,
+ * URL credentials and target credentials (OAuth2 client secret, SASL password) back masked, as a
+ * GET showed them, to keep the stored ones, but only while the target's origin stays the same (see
+ * {@link keepMaskedValues}); moving the URL to another origin needs every secret header, credential
+ * and client secret given again. The signing secret stays across a move, as Svix keeps an
+ * endpoint's: no receiver is ever sent the secret, only signatures, and a receiver that moved keeps
+ * verifying; whoever wants a new one sets `secret`. Ingest reads the enabled ones
  * from the table for every batch, so a change applies from the next change event on; it is also
  * announced on {@link SubscriptionEvents} for anything that keeps them in memory.
  */
@@ -100,10 +121,13 @@ export class SubscriptionsService {
       headers: request.headers ?? {},
       email: request.email ?? null,
       secret: request.secret ?? null,
+      auth: request.auth === undefined ? null : toTargetAuth(request.auth),
+      kafka: request.kafka === undefined ? null : toKafkaDestination(request.kafka),
     };
     const errors = [...targetErrors(target, request), ...keepMaskedValues(target, null).problems];
     if (errors.length > 0) throw badRequest(errors);
     if (target.url !== null) await this.targets.assertAllowed(target.url, 'url');
+    await this.assertConnectionAllowed(target);
 
     const saved = await this.subscriptions.manager.transaction(async (manager) => {
       // Serialises creates of one merchant, so two at once cannot both pass the limit.
@@ -135,22 +159,34 @@ export class SubscriptionsService {
       ...stored,
       ...(delivery === 'webhook' ? {} : NO_WEBHOOK),
       ...(delivery === 'email' ? {} : { email: null }),
+      ...(delivery === 'kafka' ? {} : { kafka: null }),
       delivery,
     };
-    if (delivery === 'webhook' && (request.url !== undefined || request.headers !== undefined)) {
-      // Headers left out are the stored ones as shown: like masked ones, they follow the target only within its origin.
-      const given = { url: request.url ?? stored.url, headers: request.headers ?? maskHeaders(stored.headers) };
+    if (delivery === 'webhook' && (request.url !== undefined || request.headers !== undefined || request.auth !== undefined)) {
+      // Headers and auth left out are the stored ones as shown: like masked ones, they follow the target only within its origin.
+      const given = {
+        url: request.url ?? stored.url,
+        headers: request.headers ?? maskHeaders(stored.headers),
+        auth: request.auth === undefined ? authAsShown(stored.auth) : request.auth === null ? null : toTargetAuth(request.auth),
+      };
       const kept = keepMaskedValues(given, stored.delivery === 'webhook' ? stored : null);
       if (kept.problems.length > 0) throw badRequest(kept.problems);
       target.url = kept.target.url;
       target.headers = kept.target.headers;
+      target.auth = kept.target.auth ?? null;
     }
     if (request.method !== undefined) target.method = request.method;
     if (request.email !== undefined) target.email = request.email;
     if (request.secret !== undefined) target.secret = request.secret;
+    if (request.kafka !== undefined) {
+      const kept = keepMaskedValues({ url: null, headers: {}, kafka: toKafkaDestination(request.kafka) }, { url: null, headers: {}, kafka: stored.kafka });
+      if (kept.problems.length > 0) throw badRequest(kept.problems);
+      target.kafka = kept.target.kafka ?? null;
+    }
     const errors = targetErrors(target, request);
     if (errors.length > 0) throw badRequest(errors);
     if (request.url !== undefined && target.url !== null) await this.targets.assertAllowed(target.url, 'url');
+    if (request.auth !== undefined || request.kafka !== undefined) await this.assertConnectionAllowed(target);
 
     if (request.name !== undefined) row.name = request.name;
     if (request.channels !== undefined) row.channels = request.channels;
@@ -183,9 +219,15 @@ export class SubscriptionsService {
     return row;
   }
 
+  /** The token URL and the brokers pass the same SSRF rules as a URL (and again when connecting). */
+  private async assertConnectionAllowed(target: Target): Promise<void> {
+    if (target.auth?.type === 'oauth2_client_credentials') await this.targets.assertAllowed(target.auth.tokenUrl, 'auth.tokenUrl');
+    for (const broker of target.kafka?.brokers ?? []) await this.targets.assertHostAllowed(brokerHost(broker), 'kafka.brokers');
+  }
+
   private seal(target: Target): Target {
     return {
-      ...target,
+      ...withTargetSecrets(target, (value) => this.box.encrypt(value, 'target-credentials')),
       url: sealUrlCredentials(target.url, this.box),
       headers: this.box.encryptValues(target.headers, 'header-values'),
       secret: target.secret === null ? null : this.box.encrypt(target.secret, 'signing-secrets'),
@@ -200,6 +242,7 @@ export class SubscriptionsService {
       headers: this.box.decryptValues(row.headers, 'header-values'),
       email: row.email,
       secret: row.secret === null ? null : this.box.decrypt(row.secret, 'signing-secrets'),
+      ...withTargetSecrets({ auth: row.auth, kafka: row.kafka }, (value) => this.box.decrypt(value, 'target-credentials')),
     };
   }
 
@@ -216,6 +259,7 @@ export class SubscriptionsService {
       headers: maskSealedHeaders(row.headers, (value) => this.box.decrypt(value, 'header-values')),
       email: row.email,
       secret: maskSecret(row.secret),
+      ...withTargetSecrets({ auth: row.auth, kafka: row.kafka }, () => MASK),
       enabled: row.enabled,
       disabledReason: row.disabledReason,
       createdAt: row.createdAt.toISOString(),

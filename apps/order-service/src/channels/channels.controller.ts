@@ -4,6 +4,7 @@ import { Registration } from '@ordercast/contracts';
 import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget } from '../common/api-docs';
 import { MAX_REGISTRATIONS_PER_ORDER } from '../notifications/order-registrations';
+import { RegistrationResponse } from '../notifications/dto/registration.response';
 import { REGISTRATION_LIST_SCHEMA } from '../notifications/registration.openapi';
 import { ChannelNotificationsService } from './channel-notifications.service';
 import { ParseChannelPipe } from './channel-name';
@@ -17,7 +18,7 @@ export class ChannelsController {
 
   @Get()
   @ApiOperation({ summary: "The channel's configured notifications (headers and secrets masked)" })
-  @ApiOkResponse({ schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ description: 'The channel notifications', type: [RegistrationResponse] })
   list(@Merchant() merchant: string, @Param('channel', ParseChannelPipe) channel: string): Promise<Registration[]> {
     return this.channels.list(merchant, channel);
   }
@@ -30,7 +31,7 @@ export class ChannelsController {
     description: 'Takes the list a GET returned, edited: a masked value (********) keeps the stored one of the notification with the same id (or reference) while its target origin is unchanged.',
   })
   @ApiBody({ schema: REGISTRATION_LIST_SCHEMA })
-  @ApiOkResponse({ schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ description: 'The channel notifications as stored', type: [RegistrationResponse] })
   replace(
     @Merchant() merchant: string,
     @Param('channel', ParseChannelPipe) channel: string,

@@ -18,7 +18,8 @@ const SHOWN_ONLY = ['id', 'source', 'createdAt'] as const;
 /**
  * The channel's notifications as PUT takes them: registrations, each validated as on every other
  * endpoint, or the list a GET returned, edited (Norce and Stripe users read, change and put back).
- * What a GET shows but a PUT cannot set (`source`, `createdAt`) is ignored; `id` names the stored
+ * What a GET shows but a PUT cannot set (`source`, `createdAt`) is ignored, and so are `auth` and
+ * `kafka` shown as null (none); `id` names the stored
  * notification to replace; a masked secret means "keep the stored one".
  */
 @Injectable()
@@ -49,6 +50,8 @@ function split(item: unknown, index: number): { rest: unknown; id: string | null
   const rest: Record<string, unknown> = { ...item };
   const id = rest.id;
   for (const field of SHOWN_ONLY) delete rest[field];
+  // A GET shows "none" as null; a registration says it by leaving the field out.
+  for (const field of ['auth', 'kafka'] as const) if (rest[field] === null) delete rest[field];
   const keepSecret = rest.secret === `whsec_${MASK}`;
   if (keepSecret) delete rest.secret;
   const errors = id === undefined || id === null || typeof id === 'string' ? [] : [`[${index}].id must be the id a GET showed`];

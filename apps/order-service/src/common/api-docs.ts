@@ -1,25 +1,37 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse,
-  ApiPayloadTooLargeResponse, ApiUnauthorizedResponse,
+  ApiPayloadTooLargeResponse, ApiProperty, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ORDER_STATES, OrderState } from '@ordercast/contracts';
+import { ApiErrorResponse, ApiRequestErrors } from '@ordercast/platform';
 
 /** What every `/api` route shares: tenant header, bearer token, and the auth and validation errors. */
 export const ApiMerchantRoute = () => applyDecorators(
   ApiBearerAuth(),
   ApiHeader({ name: 'X-Merchant', required: true, description: 'The tenant; the token must belong to it' }),
-  ApiBadRequestResponse({ description: 'Invalid input or missing X-Merchant: `{ statusCode, error, message: string[] }`' }),
-  ApiUnauthorizedResponse({ description: 'Missing or unknown bearer token' }),
-  ApiForbiddenResponse({ description: 'The token belongs to another merchant' }),
+  ApiRequestErrors(),
 );
 
-export const ApiUnknownId = (what: string) => ApiNotFoundResponse({ description: `Unknown or malformed ${what} id, or another merchant's` });
+export const ApiUnknownId = (what: string) => ApiNotFoundResponse({ description: `Unknown or malformed ${what} id, or another merchant's`, type: ApiErrorResponse });
 
-export const ApiIllegalTransition = () =>
-  ApiConflictResponse({ description: 'Illegal transition: `{ statusCode: 409, error, message, allowed: [...] }`' });
+/** A 409 for an illegal state change, naming the states the order may move to. */
+export class IllegalTransitionResponse extends ApiErrorResponse {
+  @ApiProperty({ enum: ORDER_STATES, isArray: true, example: ['processing', 'removed'] })
+  allowed!: OrderState[];
+}
+
+export const ApiIllegalTransition = () => ApiConflictResponse({ description: 'Illegal transition', type: IllegalTransitionResponse });
+
+/** A 413 for a write past the order's byte budget, naming the limit. */
+export class OrderBudgetResponse extends ApiErrorResponse {
+  @ApiProperty({ example: 491808, description: 'The most bytes an order may take' })
+  limitBytes!: number;
+}
 
 /** A write that grows an order: refused past the order's byte budget (`OrderBudget`). */
 export const ApiOrderBudget = () =>
   ApiPayloadTooLargeResponse({
-    description: 'The order would pass its byte budget ((KAFKA_MAX_MESSAGE_BYTES - 16 KiB) / 2): `{ statusCode: 413, error, message, limitBytes }`; nothing is changed',
+    description: 'The order would pass its byte budget ((KAFKA_MAX_MESSAGE_BYTES - 16 KiB) / 2); nothing is changed',
+    type: OrderBudgetResponse,
   });

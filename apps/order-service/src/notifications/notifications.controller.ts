@@ -8,7 +8,8 @@ import { ParseIdPipe } from '../common/parse-id.pipe';
 import { OrderQueries } from '../orders/order-queries';
 import { RegisterNotificationCommand } from './commands/register-notification.command';
 import { RemoveNotificationCommand } from './commands/remove-notification.command';
-import { REGISTRATION_LIST_SCHEMA, REGISTRATION_SCHEMA } from './registration.openapi';
+import { RegistrationResponse } from './dto/registration.response';
+import { REGISTRATION_SCHEMA } from './registration.openapi';
 
 @ApiTags('notifications')
 @ApiMerchantRoute()
@@ -25,7 +26,7 @@ export class NotificationsController {
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Register a notification on the order (at most 50 per order)' })
   @ApiBody({ schema: REGISTRATION_SCHEMA })
-  @ApiCreatedResponse({ description: 'The registration with its id; headers and secret masked', schema: REGISTRATION_SCHEMA })
+  @ApiCreatedResponse({ description: 'The registration with its id; headers and secret masked', type: RegistrationResponse })
   register(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,
@@ -35,7 +36,7 @@ export class NotificationsController {
   }
 
   @Get()
-  @ApiOkResponse({ description: "The order's notifications; headers and secrets masked", schema: REGISTRATION_LIST_SCHEMA })
+  @ApiOkResponse({ description: "The order's notifications; headers and secrets masked", type: [RegistrationResponse] })
   list(@Merchant() merchant: string, @Param('id', new ParseIdPipe('order')) orderId: string): Promise<Registration[]> {
     return this.queries.notifications(merchant, orderId);
   }

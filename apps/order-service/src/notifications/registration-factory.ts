@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { Registration, RegistrationDto, RegistrationSource, toRegistration } from '@ordercast/contracts';
+import { brokerHost, Registration, RegistrationDto, RegistrationSource, toRegistration } from '@ordercast/contracts';
 import { keepMaskedValues, MASK, TargetGuard } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { RegistrationVault } from './registration-vault';
@@ -21,9 +21,10 @@ export class RegistrationFactory {
   ) {}
 
   /**
-   * Refuses targets that reach private networks (unless allowed) before anything is stored.
+   * Refuses targets that reach private networks (unless allowed) before anything is stored: the
+   * URL, the OAuth2 token URL and the Kafka brokers, each checked again when connecting.
    * `adapterId` is the default for registrations an adapter makes along with a payment or shipping.
-   * A masked value (`********`, as responses show header values and URL credentials) is refused
+   * A masked value (`********`, as responses show header values, URL and target credentials) is refused
    * (400, naming it): these registrations are new, there is nothing stored to keep.
    */
   async create(requests: RegistrationDto[], source: RegistrationSource, adapterId?: string): Promise<Registration[]> {
@@ -32,8 +33,8 @@ export class RegistrationFactory {
 
   /**
    * Registrations that replace stored ones (a channel's, read, edited and put back): a masked
-   * header value or URL credential keeps the `previous` registration's value while the target
-   * origin is the same (see `keepMaskedValues`), a masked secret keeps its secret (wherever the
+   * header value, URL credential, OAuth2 client secret or SASL password keeps the `previous`
+   * registration's value while the target origin is the same (see `keepMaskedValues`), a masked secret keeps its secret (wherever the
    * target moved: receivers only ever see signatures), and a registration with a `previous` one
    * keeps its id. A masked value with nothing to keep is refused (400, naming it): it is never stored.
    */
@@ -57,5 +58,8 @@ export class RegistrationFactory {
   private async assertTargetAllowed(request: RegistrationDto): Promise<void> {
     if (request.url !== undefined) await this.targets.assertAllowed(request.url, 'url');
     if (request.invoke !== undefined) await this.targets.assertAllowed(request.invoke, 'invoke');
+    if (typeof request.auth?.tokenUrl === 'string') await this.targets.assertAllowed(request.auth.tokenUrl, 'auth.tokenUrl');
+    const brokers = (request.kafka?.brokers ?? []) as string[];
+    for (const broker of brokers) await this.targets.assertHostAllowed(brokerHost(broker), 'kafka.brokers');
   }
 }

@@ -1,5 +1,5 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { DELIVERY_KINDS, HTTP_METHODS, ORDER_STATES, PAYLOAD_KINDS, PAYMENT_STATES, SHIPPING_STATES } from '@ordercast/contracts';
+import { DELIVERY_KINDS, HTTP_METHODS, KAFKA_SASL_MECHANISMS, ORDER_STATES, PAYLOAD_KINDS, PAYMENT_STATES, SHIPPING_STATES } from '@ordercast/contracts';
 
 const flagOrStates = (states: readonly string[]): SchemaObject => ({
   oneOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', enum: [...states] } }],
@@ -47,6 +47,47 @@ export const REGISTRATION_SCHEMA: SchemaObject = {
     delivery: { type: 'string', enum: [...DELIVERY_KINDS], default: 'webhook' },
     email: { type: 'string', format: 'email' },
     secret: { type: 'string', description: 'Standard Webhooks signing secret', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+    auth: {
+      description: 'How the webhook target is authenticated; the client secret and private key are encrypted at rest and masked in responses',
+      oneOf: [
+        {
+          type: 'object',
+          required: ['type', 'tokenUrl', 'clientId', 'clientSecret'],
+          properties: {
+            type: { type: 'string', enum: ['oauth2_client_credentials'] },
+            tokenUrl: { type: 'string', format: 'uri' },
+            clientId: { type: 'string' },
+            clientSecret: { type: 'string' },
+            scope: { type: 'string' },
+            audience: { type: 'string' },
+          },
+        },
+        {
+          type: 'object',
+          required: ['type', 'certificate', 'privateKey'],
+          properties: {
+            type: { type: 'string', enum: ['mtls'] },
+            certificate: { type: 'string', description: 'PEM client certificate' },
+            privateKey: { type: 'string', description: 'PEM private key of the certificate (unencrypted)' },
+          },
+        },
+      ],
+    },
+    kafka: {
+      type: 'object',
+      description: 'The topic of a kafka delivery: the webhook body, key = order id, headers = the webhook headers',
+      required: ['brokers', 'topic'],
+      properties: {
+        brokers: { type: 'array', items: { type: 'string', example: 'kafka.example.com:9093' }, maxItems: 16 },
+        topic: { type: 'string' },
+        sasl: {
+          type: 'object',
+          required: ['mechanism', 'username', 'password'],
+          properties: { mechanism: { type: 'string', enum: [...KAFKA_SASL_MECHANISMS] }, username: { type: 'string' }, password: { type: 'string' } },
+        },
+        ssl: { type: 'boolean', default: false },
+      },
+    },
   },
 };
 

@@ -10,6 +10,7 @@ import { ChangeOrderStateCommand } from './commands/change-order-state.command';
 import { CreateOrderCommand } from './commands/create-order.command';
 import { ChangeOrderStateDto } from './dto/change-order-state.dto';
 import { CreateOrderDto } from './dto/create-order.dto';
+import { OrderResponse } from './dto/order.response';
 import { OrderQueries } from './order-queries';
 
 @ApiTags('orders')
@@ -26,13 +27,13 @@ export class OrdersController {
   @ApiOrderBudget()
   @ApiOperation({ summary: "Create an order in state checkout; the channel's configured notifications are attached" })
   @ApiHeader({ name: 'X-Channel', required: true, description: 'Sales channel: 1-100 letters, digits, ".", "_" or "-"' })
-  @ApiCreatedResponse({ description: 'The order' })
+  @ApiCreatedResponse({ description: 'The order', type: OrderResponse })
   create(@Merchant() merchant: string, @ChannelHeader() channel: string, @Body() request: CreateOrderDto): Promise<Order> {
     return this.commands.execute(new CreateOrderCommand(merchant, channel, request));
   }
 
   @Get(':id')
-  @ApiOkResponse({ description: 'The order' })
+  @ApiOkResponse({ description: 'The order', type: OrderResponse })
   @ApiUnknownId('order')
   get(@Merchant() merchant: string, @Param('id', new ParseIdPipe('order')) id: string): Promise<Order> {
     return this.queries.order(merchant, id);
@@ -42,7 +43,7 @@ export class OrdersController {
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Move the order to another state (checkout → processing | removed; processing → checkout | accepted; accepted → completed | declined)' })
-  @ApiOkResponse({ description: 'The order in its new state' })
+  @ApiOkResponse({ description: 'The order in its new state', type: OrderResponse })
   @ApiUnknownId('order')
   @ApiIllegalTransition()
   changeState(

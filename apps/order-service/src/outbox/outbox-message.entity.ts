@@ -1,5 +1,6 @@
 import { Column, Entity, Generated, PrimaryColumn } from 'typeorm';
 import type { OrderChangeEvent } from '@ordercast/contracts';
+import type { TraceHeaders } from '@ordercast/platform';
 
 /**
  * A change event waiting to be published, written in the same transaction as the order
@@ -43,4 +44,8 @@ export class OutboxMessage {
   /** Why the bus refused it, in the bus's words (such as Kafka's `MESSAGE_TOO_LARGE`). */
   @Column({ name: 'park_reason', type: 'text', nullable: true, insert: false })
   parkReason!: string | null;
+
+  /** The trace context of the request that wrote the change, continued by the relay's publish; null when tracing is off. */
+  @Column({ name: 'trace_context', type: 'jsonb', nullable: true })
+  traceContext!: TraceHeaders | null;
 }

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { ORDER_EVENTS_TOPIC, OrderChangeEvent } from '@ordercast/contracts';
 import { EVENT_BUS, EventBus, MessageRejectedError, OutgoingMessage } from '@ordercast/messaging';
-import { poolOf, preparedStatement, purgeExpiredIdempotencyKeys } from '@ordercast/platform';
+import { endPublishSpans, poolOf, preparedStatement, PublishSpans, purgeExpiredIdempotencyKeys, startPublishSpans, TraceHeaders } from '@ordercast/platform';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { OrderServiceConfig } from '../config/order-service.config';
@@ -22,12 +22,13 @@ interface OutboxRow {
   topic: string;
   key: string;
   payload: OrderChangeEvent;
+  traceContext: TraceHeaders | null;
 }
 
 /** The unsent rows that are not parked, oldest first. An index scan: see {@link OutboxRelay.relayConnection}. */
 const NEXT_BATCH = preparedStatement(
   'outbox.next-batch',
-  `SELECT id, topic, key, payload FROM orders.outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT ${RELAY_BATCH_SIZE}`,
+  `SELECT id, topic, key, payload, trace_context AS "traceContext" FROM orders.outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT ${RELAY_BATCH_SIZE}`,
 );
 const MARK_SENT = preparedStatement('outbox.mark-sent', 'UPDATE orders.outbox SET attempts = attempts + 1, sent_at = now() WHERE id = ANY($1::uuid[])');
 const COUNT_FAILED = preparedStatement('outbox.count-failed', 'UPDATE orders.outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])');
@@ -154,7 +155,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     try {
       const { rows } = await connection.query<OutboxRow>(NEXT_BATCH);
       if (rows.length === 0) return { kind: 'idle' };
-      const { sent, parked, failure } = await this.publish(rows);
+      const spans = startPublishSpans('order-service', rows);
+      const { sent, parked, failure } = await this.publish(rows, spans);
+      endPublishSpans(spans, { sent, refused: parked.map(({ row, reason }) => ({ id: row.id, reason })), failure: failure === null ? null : errorMessage(failure) });
       if (sent.length > 0) await connection.query({ ...MARK_SENT, values: [sent] });
       if (parked.length > 0) await this.park(connection, parked);
       if (failure !== null) {
@@ -214,11 +217,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
    * published one by one, so only the row it refuses alone is parked; Kafka may have appended
    * some of them already with the refused call (the other partitions of its request), so they
    * can arrive twice, as after any failure (at-least-once). A transient failure stops the batch
-   * where it is.
+   * where it is. Each message carries the trace context of its producer span, if tracing is on.
    */
-  private async publish(rows: OutboxRow[]): Promise<PublishOutcome> {
+  private async publish(rows: OutboxRow[], spans: PublishSpans): Promise<PublishOutcome> {
     const outcome: PublishOutcome = { sent: [], parked: [], failure: null };
-    for (const chunk of chunksOf(rows)) {
+    for (const chunk of chunksOf(rows, spans)) {
       try {
         await this.bus.publish(chunk.topic, chunk.messages.map(({ message }) => message));
         outcome.sent.push(...chunk.messages.map(({ row }) => row.id));
@@ -298,11 +301,11 @@ interface Chunk {
  * Runs of rows with the same topic, of at most {@link MAX_PUBLISH_BYTES} each (a larger row alone),
  * made one at a time as the relay publishes them, so a batch is never in memory twice over.
  */
-function* chunksOf(rows: OutboxRow[]): Generator<Chunk> {
+function* chunksOf(rows: OutboxRow[], spans: PublishSpans): Generator<Chunk> {
   let current: Chunk | null = null;
   let bytes = 0;
   for (const row of rows) {
-    const message = toMessage(row);
+    const message = toMessage(row, spans.get(row.id)?.headers);
     const size = Buffer.byteLength(message.value);
     if (current && (row.topic !== current.topic || bytes + size > MAX_PUBLISH_BYTES)) {
       yield current;
@@ -327,8 +330,8 @@ function parkedRow({ row, message }: Chunk['messages'][number], error: MessageRe
  * bus too (notification-service shares the key), so neither the broker's disks nor anyone who can
  * read the topic sees them.
  */
-function toMessage(row: OutboxRow): OutgoingMessage {
-  return { key: row.key, value: JSON.stringify(row.payload), headers: { 'content-type': 'application/json', 'event-type': row.payload.type } };
+function toMessage(row: OutboxRow, trace: TraceHeaders | undefined): OutgoingMessage {
+  return { key: row.key, value: JSON.stringify(row.payload), headers: { 'content-type': 'application/json', 'event-type': row.payload.type, ...trace } };
 }
 
 function errorMessage(error: unknown): string {

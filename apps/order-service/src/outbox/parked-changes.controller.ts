@@ -1,10 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Operator } from '@ordercast/platform';
+import { ApiOperatorErrors, Operator } from '@ordercast/platform';
 import { ListParkedChangesQuery } from './dto/list-parked-changes.query';
+import { ParkedChangePageResponse } from './dto/parked-change.response';
 import { ParkedChangePage, ParkedChanges } from './parked-changes';
 
 @ApiTags('operator')
+@ApiOperatorErrors()
 @Controller('api/v0/checkout/operator/parked-changes')
 export class ParkedChangesController {
   constructor(private readonly parked: ParkedChanges) {}
@@ -13,7 +15,7 @@ export class ParkedChangesController {
   @Operator()
   @Get()
   @ApiOperation({ summary: 'Operator only (ADMIN_TOKENS): change events the event bus refused for good (too large, invalid), newest first' })
-  @ApiOkResponse({ description: '`{ data: [{ id, orderId, merchant, channel, type, occurredAt, parkedAt, reason, bytes }], pagination }`' })
+  @ApiOkResponse({ type: ParkedChangePageResponse })
   list(@Query() { limit, offset }: ListParkedChangesQuery): Promise<ParkedChangePage> {
     return this.parked.list(limit, offset);
   }

@@ -8,6 +8,7 @@ import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AddPaymentCommand } from './commands/add-payment.command';
 import { UpdatePaymentCommand } from './commands/update-payment.command';
 import { AddPaymentDto } from './dto/add-payment.dto';
+import { PaymentResponse, RegisteredPaymentResponse } from './dto/payment.response';
 import { UpdatePaymentDto } from './dto/update-payment.dto';
 import type { RegisteredPayment } from './payment-lookup';
 
@@ -22,7 +23,7 @@ export class PaymentsController {
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Add a payment, optionally registering notifications with it (in the same change)' })
-  @ApiCreatedResponse({ description: 'The payment, with the notifications registered along with it (masked)' })
+  @ApiCreatedResponse({ description: 'The payment, with the notifications registered along with it (masked)', type: RegisteredPaymentResponse })
   add(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,
@@ -35,7 +36,7 @@ export class PaymentsController {
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: "Update a payment's state or amount; a request that changes nothing publishes nothing" })
-  @ApiOkResponse({ description: 'The payment' })
+  @ApiOkResponse({ description: 'The payment', type: PaymentResponse })
   update(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,

@@ -8,6 +8,7 @@ import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AddShippingCommand } from './commands/add-shipping.command';
 import { UpdateShippingCommand } from './commands/update-shipping.command';
 import { AddShippingDto } from './dto/add-shipping.dto';
+import { RegisteredShippingResponse, ShippingResponse } from './dto/shipping.response';
 import { UpdateShippingDto } from './dto/update-shipping.dto';
 import type { RegisteredShipping } from './shipping-lookup';
 
@@ -22,7 +23,7 @@ export class ShippingsController {
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Add a shipping, optionally registering notifications with it (in the same change)' })
-  @ApiCreatedResponse({ description: 'The shipping, with the notifications registered along with it (masked)' })
+  @ApiCreatedResponse({ description: 'The shipping, with the notifications registered along with it (masked)', type: RegisteredShippingResponse })
   add(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,
@@ -35,7 +36,7 @@ export class ShippingsController {
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: "Update a shipping's state, price or address; a request that changes nothing publishes nothing" })
-  @ApiOkResponse({ description: 'The shipping' })
+  @ApiOkResponse({ description: 'The shipping', type: ShippingResponse })
   update(
     @Merchant() merchant: string,
     @Param('id', new ParseIdPipe('order')) orderId: string,

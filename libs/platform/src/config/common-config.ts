@@ -1,8 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
 import { Expose, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, ValidateBy } from 'class-validator';
 import { ADMIN_TOKENS_PATTERN, API_TOKENS_PATTERN, parseAdminTokens, parseApiTokens } from './validate-config';
 import { ENCRYPTION_KEY_PATTERN } from '../crypto/secret-box';
+import { tracingSettings, TracingSettings, TracingVariables } from '../tracing/tracing-settings';
 
 /** The merchant and token of the embedded default (`npm start`); no other start accepts them. */
 export const DEMO_API_TOKENS = 'demo:demo-token';
@@ -43,6 +44,10 @@ const NotAnApiToken = () => ValidateBy({
     defaultMessage: () => 'ADMIN_TOKENS must not repeat a token of API_TOKENS',
   },
 });
+
+const OTLP_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+const OTLP_PROTOCOLS = ['http/json', 'http/protobuf'];
+const OTLP_PROTOCOL_MESSAGE = (variable: string) => `${variable} must be http/json or http/protobuf (spans are sent as OTLP over HTTP; grpc is not supported)`;
 
 /** The variables both services read; each app's config class extends it. */
 export class CommonConfig {
@@ -106,7 +111,38 @@ export class CommonConfig {
   get brokers(): string[] | undefined {
     return this.kafkaBrokers ? this.kafkaBrokers.split(',') : undefined;
   }
+
+  // OpenTelemetry: the standard variables, read as the specification defines them, except that tracing is off
+  // unless they ask for it (see tracingSettings). The exporter reads the other OTEL_EXPORTER_OTLP_* itself.
+
+  @Expose({ name: 'OTEL_SDK_DISABLED' }) @Transform(toBoolean) @IsBoolean()
+  otelSdkDisabled: boolean = false;
+
+  @Expose({ name: 'OTEL_TRACES_EXPORTER' }) @IsOptional()
+  @Matches(/^\s*(otlp|console|none)\s*(,\s*(otlp|console|none)\s*)*$/, { message: 'OTEL_TRACES_EXPORTER must be otlp, console or none (comma-separated)' })
+  otelTracesExporter?: string;
+
+  @Expose({ name: 'OTEL_EXPORTER_OTLP_ENDPOINT' }) @IsOptional() @IsUrl(OTLP_URL, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL such as http://localhost:4318' })
+  otelExporterOtlpEndpoint?: string;
+
+  @Expose({ name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' }) @IsOptional()
+  @IsUrl(OTLP_URL, { message: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL such as http://localhost:4318/v1/traces' })
+  otelExporterOtlpTracesEndpoint?: string;
+
+  /** Only OTLP over HTTP is exported (JSON bodies, which every OTLP/HTTP receiver takes); a gRPC endpoint would silently get nothing. */
+  @Expose({ name: 'OTEL_EXPORTER_OTLP_PROTOCOL' }) @IsOptional() @IsIn(OTLP_PROTOCOLS, { message: OTLP_PROTOCOL_MESSAGE('OTEL_EXPORTER_OTLP_PROTOCOL') })
+  otelExporterOtlpProtocol?: string;
+
+  @Expose({ name: 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' }) @IsOptional() @IsIn(OTLP_PROTOCOLS, { message: OTLP_PROTOCOL_MESSAGE('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') })
+  otelExporterOtlpTracesProtocol?: string;
+
+  /** Null when tracing is off. */
+  get tracing(): TracingSettings | null {
+    const variables: TracingVariables = this;
+    return tracingSettings(variables);
+  }
 }
+
 
 /**
  * The demo secrets are published in the README and the code: a deployment running on them has

@@ -1,10 +1,16 @@
+import type { KafkaDestination, TargetAuth } from '@ordercast/contracts';
 import { MASK } from './masking';
 import { restoreMaskedUrlCredentials } from './url-credentials';
 
-/** Where a registration or subscription delivers, with its header values and URL credentials in the clear. */
+/**
+ * Where a registration or subscription delivers, with its header values, URL credentials and target
+ * credentials in the clear. `auth` and `kafka` are left out by callers that keep them apart.
+ */
 export interface SecretTarget {
   url: string | null;
   headers: Record<string, string>;
+  auth?: TargetAuth | null;
+  kafka?: KafkaDestination | null;
 }
 
 /**
@@ -26,7 +32,10 @@ export function targetOrigin(url: string | null): string | null {
  * the origin is unchanged: a secret was given for one receiver, and whoever re-points a target
  * somewhere else must give the secrets again rather than send the stored ones there. `problems`
  * names every value that stays masked (no stored target, another origin, nothing stored by that
- * name); a masked value is never stored or sent.
+ * name); a masked value is never stored or sent. The target credentials follow the same rule where
+ * they are sent: an OAuth2 client secret goes to the token URL and buys a token for the target, so it
+ * is kept only while both origins are unchanged; a SASL password goes to the brokers, so it is kept
+ * only while they are the same. (An mTLS private key cannot come back masked: it would not parse.)
  */
 export function keepMaskedValues(given: SecretTarget, stored: SecretTarget | null): { target: SecretTarget; problems: string[] } {
   const sameOrigin = stored !== null && targetOrigin(given.url) === targetOrigin(stored.url);
@@ -45,7 +54,28 @@ export function keepMaskedValues(given: SecretTarget, stored: SecretTarget | nul
     url = restored.url;
     problems.push(...restored.missing.map((label) => `url ${label} is masked (${MASK}) and ${why}: give its value`));
   }
-  return { target: { url, headers }, problems };
+  const target: SecretTarget = { url, headers };
+  if (given.auth !== undefined) target.auth = keepMaskedClientSecret(given.auth, source?.auth ?? null, why, problems);
+  if (given.kafka !== undefined) target.kafka = keepMaskedPassword(given.kafka, stored?.kafka ?? null, problems);
+  return { target, problems };
+}
+
+function keepMaskedClientSecret(given: TargetAuth | null, stored: TargetAuth | null, why: string, problems: string[]): TargetAuth | null {
+  if (given?.type !== 'oauth2_client_credentials' || given.clientSecret !== MASK) return given;
+  const kept = stored?.type === 'oauth2_client_credentials' && targetOrigin(stored.tokenUrl) === targetOrigin(given.tokenUrl) ? stored.clientSecret : undefined;
+  if (kept === undefined) {
+    const reason = stored?.type === 'oauth2_client_credentials' ? 'the token URL origin changed' : why === 'the target origin changed' ? why : 'there is no stored value to keep';
+    problems.push(`auth.clientSecret is masked (${MASK}) and ${reason}: give its value`);
+  }
+  return { ...given, clientSecret: kept ?? given.clientSecret };
+}
+
+function keepMaskedPassword(given: KafkaDestination | null, stored: KafkaDestination | null, problems: string[]): KafkaDestination | null {
+  if (!given?.sasl || given.sasl.password !== MASK) return given;
+  const sameBrokers = stored !== null && [...stored.brokers].sort().join(',') === [...given.brokers].sort().join(',');
+  const kept = sameBrokers ? stored.sasl?.password : undefined;
+  if (kept === undefined) problems.push(`kafka.sasl.password is masked (${MASK}) and ${stored?.sasl && !sameBrokers ? 'the brokers changed' : 'there is no stored value to keep'}: give its value`);
+  return { ...given, sasl: { ...given.sasl, password: kept ?? given.sasl.password } };
 }
 
 function storedHeader(headers: Record<string, string>, name: string): string | undefined {

@@ -15,7 +15,9 @@ export type SecretPurpose =
   /** Credential query parameters of target URLs (`?token=`, `?api_key=`, ...). */
   | 'url-credentials'
   /** Responses kept for Idempotency-Key replays: they carry customer data, and `POST /secrets` a secret shown once. */
-  | 'idempotent-responses';
+  | 'idempotent-responses'
+  /** Target credentials of registrations and subscriptions (OAuth2 client secret, mTLS private key, Kafka SASL password), at rest and on the bus. */
+  | 'target-credentials';
 
 /**
  * `ocs1.<key id>.<base64url(iv | tag | ciphertext)>`: the key id says which key of the ring

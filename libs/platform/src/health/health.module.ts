@@ -1,5 +1,5 @@
 import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiPropertyOptions, ApiServiceUnavailableResponse, ApiTags, SchemaObject } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TerminusModule, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { EVENT_BUS, EventBus } from '@ordercast/messaging';
 import { Public } from '../auth/route-access';
@@ -26,6 +26,24 @@ class EventBusHealthIndicator {
   }
 }
 
+const CHECK: SchemaObject = { type: 'object', properties: { status: { type: 'string', enum: ['up', 'down'] } }, required: ['status'], additionalProperties: true };
+const CHECKS = { type: Object, additionalProperties: CHECK } satisfies ApiPropertyOptions;
+
+/** @nestjs/terminus's answer: the overall status and each check (`database`, `bus`) by outcome. */
+class HealthResponse {
+  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'] })
+  status!: HealthCheckResult['status'];
+
+  @ApiProperty({ ...CHECKS, required: false, description: 'Checks that are up' })
+  info?: HealthCheckResult['info'];
+
+  @ApiProperty({ ...CHECKS, required: false, description: 'Checks that are down' })
+  error?: HealthCheckResult['error'];
+
+  @ApiProperty({ ...CHECKS, description: 'Every check' })
+  details!: HealthCheckResult['details'];
+}
+
 /** Public: a load balancer or orchestrator probes it without credentials, and it tells only up or down. */
 @ApiTags('health')
 @Public()
@@ -40,8 +58,8 @@ class HealthController {
   /** 200 when the database and the event bus answer; 503 with the failing check otherwise. */
   @Get()
   @HealthCheck()
-  @ApiOkResponse({ description: "{ status: 'ok', info: { database: { status: 'up' }, bus: { status: 'up' } } }" })
-  @ApiServiceUnavailableResponse({ description: 'The database or the event bus does not answer' })
+  @ApiOkResponse({ description: 'The database and the event bus answer', type: HealthResponse })
+  @ApiServiceUnavailableResponse({ description: 'The database or the event bus does not answer', type: HealthResponse })
   check(): Promise<HealthCheckResult> {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: CHECK_TIMEOUT_MS }),

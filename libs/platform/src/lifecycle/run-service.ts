@@ -29,10 +29,9 @@ async function start<C extends CommonConfig>(service: ServiceDefinition<C>): Pro
   const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(EMBEDDED_POSTGRES_DIR, EMBEDDED_POSTGRES_PORT);
   if (embedded) config.databaseUrl = embedded.url;
   const app = await service.createApp(config);
-  if (embedded) process.once('exit', () => void embedded.stop());
   await app.listen(config.port);
   const logger = new Logger(service.name);
-  closeOnSignals(app, logger);
+  closeOnSignals(app, logger, async () => embedded?.stop());
   const url = (await app.getUrl()).replace('[::1]', 'localhost');
   logger.log({ msg: `${service.name} listening on ${url}`, url, docs: `${url}/api/docs`, database: embedded ? 'embedded' : 'external', bus: config.brokers ? 'kafka' : 'in-process' });
   if (!config.adminTokens) logger.log({ msg: 'ADMIN_TOKENS not set: there is no operator, so service-wide actions (signing-key rotation) are refused' });

@@ -1,5 +1,6 @@
 import { JsonLogger } from './json-logger';
 import { requestContext } from './request-context';
+import { serviceContext } from './service-context';
 
 function capture(work: () => void): Record<string, unknown>[] {
   const lines: string[] = [];
@@ -31,6 +32,18 @@ describe('JsonLogger', () => {
     });
     lines.push(...capture(() => logger.warn('outside')));
     expect(lines.map((line) => [line.msg, line.requestId])).toEqual([['before', 'req-42'], ['after', 'req-42'], ['outside', undefined]]);
+  });
+
+  it('names the service whose context the line is logged in, also from a timer that context started', async () => {
+    // Two apps in one process share the last app's logger: the context decides the label.
+    const shared = new JsonLogger('notification-service');
+    const lines: Record<string, unknown>[] = [];
+    await serviceContext.run('order-service', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      lines.push(...capture(() => shared.warn('relay')));
+    });
+    lines.push(...capture(() => shared.warn('dispatcher')));
+    expect(lines.map((line) => [line.msg, line.service])).toEqual([['relay', 'order-service'], ['dispatcher', 'notification-service']]);
   });
 
   it('redacts credentials and leaves out levels below its own', () => {

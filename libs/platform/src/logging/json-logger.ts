@@ -1,6 +1,7 @@
 import { LoggerService, LogLevel } from '@nestjs/common';
 import { maskUrlsInText } from '../crypto/url-credentials';
 import { requestContext } from './request-context';
+import { serviceContext } from './service-context';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -8,7 +9,8 @@ const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/(Bearer\s+)[^\s"',]+/gi, '$1********'],
   [/whsec_[A-Za-z0-9+/=]+/g, 'whsec_********'],
-  [/("(?:authorization|x-api-key|api-key|secret|password|token)"\s*:\s*")[^"]*(")/gi, '$1********$2'],
+  [/("(?:authorization|x-api-key|api-key|secret|password|token|clientSecret|privateKey|access_token)"\s*:\s*")[^"]*(")/gi, '$1********$2'],
+  [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, '-----BEGIN $1PRIVATE KEY-----********-----END $1PRIVATE KEY-----'],
 ];
 
 export function redact(text: string): string {
@@ -17,8 +19,8 @@ export function redact(text: string): string {
 
 /**
  * One JSON object per line on stdout (`LOG_FORMAT=json`, the default), or a readable line
- * (`pretty`). A line logged while serving an HTTP request carries its `requestId`. Every line
- * passes through {@link redact}.
+ * (`pretty`). A line logged while serving an HTTP request carries its `requestId`; a line logged
+ * in a {@link serviceContext} carries that service's name. Every line passes through {@link redact}.
  */
 export class JsonLogger implements LoggerService {
   private readonly enabled: Set<LogLevel>;
@@ -39,9 +41,10 @@ export class JsonLogger implements LoggerService {
     const fields = message !== null && typeof message === 'object' && !(message instanceof Error) ? (message as Record<string, unknown>) : { msg: message instanceof Error ? message.message : String(message) };
     const stack = rest.find((r): r is string => typeof r === 'string' && r.includes('\n    at '));
     const requestId = requestContext.requestId();
-    const entry = { time: new Date().toISOString(), level, service: this.service, context, ...(requestId ? { requestId } : {}), ...fields, ...(stack ? { stack } : {}) };
+    const service = serviceContext.service() ?? this.service;
+    const entry = { time: new Date().toISOString(), level, service, context, ...(requestId ? { requestId } : {}), ...fields, ...(stack ? { stack } : {}) };
     const line = this.format === 'pretty'
-      ? `${entry.time} ${level.toUpperCase().padEnd(5)} [${this.service}${context ? ':' + context : ''}] ${JSON.stringify(fields)}`
+      ? `${entry.time} ${level.toUpperCase().padEnd(5)} [${service}${context ? ':' + context : ''}] ${JSON.stringify(fields)}`
       : JSON.stringify(entry);
     (level === 'error' ? process.stderr : process.stdout).write(redact(line) + '\n');
   }

@@ -1,2 +1,3 @@
 export * from './address-policy';
 export * from './target-guard';
+export * from './target-connection.response';

@@ -35,6 +35,12 @@ export class TargetGuard {
     if (reason) throw new BadRequestException({ message: [`${field}: ${reason}`], error: 'Bad Request', statusCode: 400 });
   }
 
+  /** Throws 400 when a host (a Kafka broker's, say) is or resolves to a forbidden address. */
+  async assertHostAllowed(host: string, field: string): Promise<void> {
+    const reason = await this.hostRefusal(host.replace(/^\[|\]$/g, '').replace(/\.$/, ''));
+    if (reason) throw new BadRequestException({ message: [`${field}: ${reason}`], error: 'Bad Request', statusCode: 400 });
+  }
+
   /** Why a URL is refused, or null when it is allowed. */
   async refusal(url: string): Promise<string | null> {
     let host: string;
@@ -46,6 +52,10 @@ export class TargetGuard {
     } catch {
       return 'not a valid URL';
     }
+    return this.hostRefusal(host);
+  }
+
+  private async hostRefusal(host: string): Promise<string | null> {
     if (this.allowPrivate) return null;
     if (host === 'localhost' || host.endsWith('.localhost')) return `target host "${host}" is a loopback address`;
     if (isIP(host)) return isForbiddenAddress(host) ? `target address ${host} is private, loopback, link-local or reserved` : null;

@@ -6,7 +6,7 @@ import {
   ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate,
 } from 'class-validator';
 import {
-  CHANNEL_PATTERN, HeadersConstraint, MAX_CHANNELS, ScopeConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
+  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
 } from './subscription-validators';
 
 const SCOPE_DESCRIPTION =
@@ -58,6 +58,14 @@ export class CreateSubscriptionDto {
   @ApiPropertyOptional({ description: 'Standard Webhooks signing secret (webhook delivery only); shown masked afterwards', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
   @IsOptional() @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
   secret?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Target authentication (webhook delivery only): `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`; the client secret and private key are shown masked afterwards' })
+  @IsOptional() @Validate(TargetAuthConstraint)
+  auth?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The topic of a kafka delivery: `{ brokers: ["host:port"], topic, sasl?: { mechanism, username, password }, ssl? }`; the SASL password is shown masked afterwards' })
+  @IsOptional() @Validate(KafkaDestinationConstraint)
+  kafka?: Record<string, unknown>;
 
   @ApiPropertyOptional({ default: true })
   @IsOptional() @IsBoolean()

@@ -1,4 +1,4 @@
-import { headerErrors, JsonSchema, scopeErrors, targetUrlErrors } from '@ordercast/contracts';
+import { headerErrors, JsonSchema, kafkaDestinationErrors, scopeErrors, targetAuthErrors, targetUrlErrors } from '@ordercast/contracts';
 import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 
 /** Same rule as an order's `X-Channel`. */
@@ -39,5 +39,19 @@ export class HeadersConstraint extends ListedErrors {
 export class TargetUrlConstraint extends ListedErrors {
   protected check(value: unknown, args: ValidationArguments): string[] {
     return targetUrlErrors(value, args.property);
+  }
+}
+
+@ValidatorConstraint({ name: 'auth' })
+export class TargetAuthConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return targetAuthErrors(value);
+  }
+}
+
+@ValidatorConstraint({ name: 'kafka' })
+export class KafkaDestinationConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return kafkaDestinationErrors(value);
   }
 }

@@ -7,7 +7,7 @@ import {
   ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
 import {
-  CHANNEL_PATTERN, HeadersConstraint, MAX_CHANNELS, ScopeConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
+  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
 } from './subscription-validators';
 
 /** Absent means "keep"; unlike IsOptional, null is validated (and refused) rather than let through. */
@@ -60,6 +60,14 @@ export class UpdateSubscriptionDto {
   @ValidateIf((dto: UpdateSubscriptionDto) => dto.secret !== undefined && dto.secret !== null)
   @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
   secret?: string | null;
+
+  @ApiPropertyOptional({ type: 'object', nullable: true, additionalProperties: true, description: 'Target authentication (webhook delivery only): `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`; the client secret and private key are shown masked afterwards' + '; a masked value sent back keeps the stored one; null removes it' })
+  @ValidateIf((dto: UpdateSubscriptionDto) => dto.auth !== undefined && dto.auth !== null) @Validate(TargetAuthConstraint)
+  auth?: Record<string, unknown> | null;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'The topic of a kafka delivery: `{ brokers: ["host:port"], topic, sasl?: { mechanism, username, password }, ssl? }`; the SASL password is shown masked afterwards' + '; a masked password sent back keeps the stored one' })
+  @IfGiven() @Validate(KafkaDestinationConstraint)
+  kafka?: Record<string, unknown>;
 
   @ApiPropertyOptional()
   @IfGiven() @IsBoolean()

@@ -1,0 +1,5 @@
+export * from './request-tracing';
+export * from './tracing';
+export * from './tracing.module';
+export * from './tracing-settings';
+export * from './message-spans';
