@@ -13,6 +13,13 @@ describe('sent secrets', () => {
     expect(secrets).toEqual(['whsec_c2VjcmV0', 'k3y-value', 'a%2Fb+c', 'a/b c']);
   });
 
+  it('adds an OAuth2 client secret as sent to the token endpoint: as given, form-encoded and in the Basic credentials', () => {
+    const auth = { type: 'oauth2_client_credentials' as const, tokenUrl: 'https://login.example/token', clientId: 'client', clientSecret: 'c s', scope: null, audience: null };
+    const withAuth = sentSecrets({ maskedHeaders: {}, sentHeaders: {}, url: 'https://erp.example/o', secret: null, auth });
+    expect(withAuth).toEqual(expect.arrayContaining(['c s', 'c+s', Buffer.from('client:c+s').toString('base64')]));
+    expect(withAuth).toHaveLength(3);
+  });
+
   it('masks each of them in a stored text', () => {
     expect(maskSentSecrets('got k3y-value and a/b c; see http://h.example/x?session=abc', secrets))
       .toBe(`got ${MASK} and ${MASK}; see http://h.example/x?session=abc`);

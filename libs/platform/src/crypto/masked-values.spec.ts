@@ -40,4 +40,33 @@ describe('keepMaskedValues', () => {
     expect(targetOrigin('https://erp.example:443/{order.id}?ref={order.reference}')).toBe('https://erp.example');
     expect(targetOrigin(null)).toBeNull();
   });
+
+  describe('target credentials', () => {
+    const oauth2 = (tokenUrl: string, clientSecret: string) => ({ type: 'oauth2_client_credentials' as const, tokenUrl, clientId: 'c', clientSecret, scope: null, audience: null });
+    const withAuth = { ...stored, auth: oauth2('https://login.example/token', 'S1') };
+
+    it('keeps a masked client secret while the target and the token URL keep their origins', () => {
+      const given = { url: 'https://erp.example/v2', headers: {}, auth: oauth2('https://login.example/other', MASK) };
+      expect(keepMaskedValues(given, withAuth)).toEqual({ target: { ...given, auth: oauth2('https://login.example/other', 'S1') }, problems: [] });
+    });
+
+    it.each([
+      ['the target moves', 'https://evil.example/orders', 'https://login.example/token', 'the target origin changed'],
+      ['the token URL moves', 'https://erp.example/orders', 'https://evil.example/token', 'the token URL origin changed'],
+    ])('refuses a masked client secret when %s', (_case, url, tokenUrl, reason) => {
+      expect(keepMaskedValues({ url, headers: {}, auth: oauth2(tokenUrl, MASK) }, withAuth).problems).toEqual([
+        `auth.clientSecret is masked (${MASK}) and ${reason}: give its value`,
+      ]);
+    });
+
+    it('keeps a masked SASL password only for the same brokers, in any order', () => {
+      const kafka = (brokers: string[], password: string) => ({ brokers, topic: 'orders', ssl: false, sasl: { mechanism: 'plain' as const, username: 'u', password } });
+      const storedKafka = { url: null, headers: {}, kafka: kafka(['a:9092', 'b:9092'], 'P1') };
+      expect(keepMaskedValues({ url: null, headers: {}, kafka: kafka(['b:9092', 'a:9092'], MASK) }, storedKafka).target.kafka?.sasl?.password).toBe('P1');
+      expect(keepMaskedValues({ url: null, headers: {}, kafka: kafka(['evil:9092'], MASK) }, storedKafka).problems).toEqual([
+        `kafka.sasl.password is masked (${MASK}) and the brokers changed: give its value`,
+      ]);
+      expect(keepMaskedValues({ url: null, headers: {}, kafka: kafka(['a:9092'], MASK) }, null).problems).toHaveLength(1);
+    });
+  });
 });
