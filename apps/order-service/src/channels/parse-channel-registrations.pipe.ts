@@ -18,8 +18,8 @@ const SHOWN_ONLY = ['id', 'source', 'createdAt'] as const;
 /**
  * The channel's notifications as PUT takes them: registrations, each validated as on every other
  * endpoint, or the list a GET returned, edited (Norce and Stripe users read, change and put back).
- * What a GET shows but a PUT cannot set (`source`, `createdAt`) is ignored, and so are `auth` and
- * `kafka` shown as null (none); `id` names the stored
+ * What a GET shows but a PUT cannot set (`source`, `createdAt`) is ignored, and so are the nulls a
+ * GET shows in `auth` and `kafka` for "none"; `id` names the stored
  * notification to replace; a masked secret means "keep the stored one".
  */
 @Injectable()
@@ -50,10 +50,17 @@ function split(item: unknown, index: number): { rest: unknown; id: string | null
   const rest: Record<string, unknown> = { ...item };
   const id = rest.id;
   for (const field of SHOWN_ONLY) delete rest[field];
-  // A GET shows "none" as null; a registration says it by leaving the field out.
-  for (const field of ['auth', 'kafka'] as const) if (rest[field] === null) delete rest[field];
+  // A GET shows "none" as null (no auth, no SASL, no OAuth2 scope); a registration says it by leaving the field out.
+  for (const field of ['auth', 'kafka'] as const) {
+    if (rest[field] === null) delete rest[field];
+    else if (typeof rest[field] === 'object' && !Array.isArray(rest[field])) rest[field] = withoutNulls(rest[field] as Record<string, unknown>);
+  }
   const keepSecret = rest.secret === `whsec_${MASK}`;
   if (keepSecret) delete rest.secret;
   const errors = id === undefined || id === null || typeof id === 'string' ? [] : [`[${index}].id must be the id a GET showed`];
   return { rest, id: typeof id === 'string' ? id : null, keepSecret, errors };
+}
+
+function withoutNulls(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== null));
 }
