@@ -190,4 +190,44 @@ describe('authenticated targets: OAuth2 client credentials and mutual TLS', () =
       await request(system.notificationsHttp).patch(`${NOTIFICATIONS}/subscriptions/${created.body.id}`).set(ALPHA).send({ enabled: false });
     }
   });
+
+  it('keeps a masked client secret only while the target and the token URL keep their origins (400 naming it otherwise)', async () => {
+    const created = await request(system.notificationsHttp).post(`${NOTIFICATIONS}/subscriptions`).set(ALPHA)
+      .send({ name: 'OAuth2 moving', scope: { state: ['completed'] }, url: system.sink.url('/oauth2/moving'), auth: oauth2Auth('moving-client'), enabled: false });
+    expect(created.status).toBe(201);
+    const patch = (body: Record<string, unknown>) => request(system.notificationsHttp).patch(`${NOTIFICATIONS}/subscriptions/${created.body.id}`).set(ALPHA).send(body);
+    const masked = { type: 'oauth2_client_credentials', tokenUrl: oauth2.tokenUrl, clientId: 'moving-client', clientSecret: '********' };
+
+    // The token would go to another target, or the secret to another token endpoint.
+    const moved = await patch({ url: 'http://localhost:1/exfiltrate' });
+    expect(moved.status).toBe(400);
+    expect(moved.body.message).toEqual(['auth.clientSecret is masked (********) and the target origin changed: give its value']);
+    const otherTokenUrl = await patch({ auth: { ...masked, tokenUrl: 'http://localhost:1/token' } });
+    expect(otherTokenUrl.status).toBe(400);
+    expect(otherTokenUrl.body.message).toEqual(['auth.clientSecret is masked (********) and the token URL origin changed: give its value']);
+    expect((await request(system.notificationsHttp).get(`${NOTIFICATIONS}/subscriptions/${created.body.id}`).set(ALPHA)).body.url).toBe(system.sink.url('/oauth2/moving'));
+
+    // The same origins keep it; another origin takes the secret given again.
+    expect((await patch({ url: system.sink.url('/oauth2/moved-within'), auth: masked })).status).toBe(200);
+    expect((await patch({ url: 'http://localhost:1/elsewhere', auth: { ...masked, clientSecret: 'given-again' } })).status).toBe(200);
+    const fresh = await request(system.notificationsHttp).post(`${NOTIFICATIONS}/subscriptions`).set(ALPHA)
+      .send({ name: 'masked on create', scope: { state: ['completed'] }, url: system.sink.url('/x'), auth: masked });
+    expect(fresh.status).toBe(400);
+  });
+
+  it('keeps the client secret of a channel notification read and put back as shown, and still authenticates with it', async () => {
+    const channel = `oauth2-round-trip-${Date.now()}`;
+    await request(system.ordersHttp).put(`${CHANNELS}/${channel}/notifications`).set(ALPHA)
+      .send([{ url: system.sink.url('/oauth2/round-trip'), scope: { state: ['processing'] }, auth: oauth2Auth('round-trip-client') }]).expect(200);
+    const shown = await request(system.ordersHttp).get(`${CHANNELS}/${channel}/notifications`).set(ALPHA);
+    expect(shown.body[0].auth.clientSecret).toBe('********');
+    await request(system.ordersHttp).put(`${CHANNELS}/${channel}/notifications`).set(ALPHA).send(shown.body).expect(200);
+
+    const order = await system.createOrder({}, channel);
+    await system.setState(order.id, 'processing');
+    const [delivered] = await system.sink.waitFor(1, 20_000, '/oauth2/round-trip');
+    const tokens = oauth2.requestsOf('round-trip-client');
+    expect(tokens).toEqual([expect.objectContaining({ status: 200 })]);
+    expect(delivered.headers.authorization).toBe(`Bearer ${tokens[0].token}`);
+  });
 });

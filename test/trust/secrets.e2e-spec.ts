@@ -1,6 +1,6 @@
 import { DEMO_API_TOKENS, DEMO_ENCRYPTION_KEY } from '@ordercast/platform';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,7 +150,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
 
     // Every read of the API (the dashboard reads the Events API and the subscriptions).
     const read = await call(request(orders.url).get(`${ORDERS}/${order.id}`).set(ALPHA), 200);
-    expect(read.body.notifications.map((n: { url: string }) => n.url)).toContain(`${sink.url('/ok')}?format=json&access_token=********`);
+    expect(read.body.notifications.map((n: { url: string }) => n.url)).toContain(`${sink.url('/ok')}?format=********&access_token=********`);
     await call(request(orders.url).get(`${ORDERS}/${order.id}/notifications`).set(ALPHA), 200);
     await call(request(orders.url).get(`${CHANNELS}/web/notifications`).set(ALPHA), 200);
     await call(request(notifications.url).get(SUBSCRIPTIONS).set(ALPHA), 200);
@@ -159,7 +159,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     for (const event of all.body.data as { id: string }[]) await call(request(notifications.url).get(`${EVENTS}/${event.id}`).set(ALPHA), 200);
     expect(JSON.stringify(all.body)).toContain('********');
     const urls = (all.body.data as { request: { url: string | null } }[]).map((event) => event.request.url);
-    expect(urls).toContain(`${sink.url('/ok')}?format=json&access_token=********`);
+    expect(urls).toContain(`${sink.url('/ok')}?format=********&access_token=********`);
     expect(urls).toContain(`${sink.url('/subscription')}?API_KEY=********`);
     // The Kafka and mTLS targets were attempted (and failed: no SASL on the broker, nothing on the port), their credentials opened.
     const attempts = all.body.data as { request: { url: string | null }; error: string | null }[];
@@ -178,7 +178,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     expect(used.url).toBe(`/ok?format=json&access_token=${URL_TOKEN}`);
     expect(sink.received('/subscription')[0].url).toBe(`/subscription?API_KEY=${SUBSCRIPTION_URL_KEY}`);
     // Another receiver sees the registration's URL, masked, in the order it gets.
-    expect(sink.received('/payment')[0].body).toContain(`${sink.url('/ok')}?format=json&access_token=********`);
+    expect(sink.received('/payment')[0].body).toContain(`${sink.url('/ok')}?format=********&access_token=********`);
 
     const found = (where: string, text: string) => SECRETS.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 16)}…`);
     expect(found('the request to the target', JSON.stringify(used.headers))).toHaveLength(3);
@@ -209,8 +209,137 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
       `SELECT url, headers, secret FROM notifications.messages WHERE url LIKE '%/ok?%' LIMIT 1`);
     expect(Object.values(sealed.headers).every((value) => value.startsWith('ocs1.'))).toBe(true);
     expect(sealed.secret.startsWith('ocs1.')).toBe(true);
-    expect(sealed.url).toMatch(/\/ok\?format=json&access_token=ocs1\.[\w-]+\.[\w-]+$/);
+    expect(sealed.url).toMatch(/\/ok\?format=ocs1\.[\w-]+\.[\w-]+&access_token=ocs1\.[\w-]+\.[\w-]+$/);
     expect(orders.log().length + notifications.log().length).toBeGreaterThan(1000);
+  });
+
+  /** Every Event of an order once none is pending, each read in full. */
+  async function settledEvents(orderId: string): Promise<Record<string, unknown>[]> {
+    await eventually(async () => {
+      const events = (await call(request(notifications.url).get(EVENTS).query({ orderId, limit: 500 }).set(ALPHA))).body.data as { status: string }[];
+      return events.length > 0 && events.every((e) => e.status !== 'pending');
+    }, 30_000, () => `deliveries of ${orderId} settled`);
+    const list = (await call(request(notifications.url).get(EVENTS).query({ orderId, limit: 500 }).set(ALPHA), 200)).body.data as { id: string }[];
+    return Promise.all(list.map(async (event) => (await call(request(notifications.url).get(`${EVENTS}/${event.id}`).set(ALPHA), 200)).body as Record<string, unknown>));
+  }
+
+  const leaksOf = (secrets: string[], texts: [string, string][]) =>
+    texts.flatMap(([where, text]) => secrets.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 20)}…`));
+
+  it('treats every query value of a target URL as a credential, and refuses fragments and path parameters', async () => {
+    const [S2, S2b, S3, S14, S15, S17] = ['amzsig', 'amzcred', 'foo', 'brackets', 'noname', 'semicolon'].map(token);
+    const query = `X-Amz-Signature=${S2}&X-Amz-Credential=${S2b}&foo=${S3}&token[]=${S14}&=${S15}&a=1;token=${S17}&order={order.id}`;
+    const before = responses.length;
+    const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'attack' }).send({
+      currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] },
+      notifications: [hook(`${sink.url('/presigned')}?${query}`, { state: ['processing'] }), hook(sink.url('/other-receiver'), { state: ['processing'] })],
+    }), 201)).body;
+    expect(order.notifications[0].url).toBe(`${sink.url('/presigned')}?X-Amz-Signature=********&X-Amz-Credential=********&foo=********&token[]=********&=********&a=********&order={order.id}`);
+    for (const url of [`${sink.url('/x')}#token=${token('fragment')}`, `${sink.url('/x')};token=${token('matrix')}`]) {
+      await call(request(orders.url).post(`${ORDERS}/${order.id}/notifications`).set(ALPHA).send(hook(url, { state: ['processing'] })), 400);
+    }
+    await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }), 200);
+    const events = await settledEvents(order.id);
+
+    // The target gets the URL as written, placeholders filled; nobody else sees a value of its query.
+    expect(sink.received('/presigned')[0].url).toBe(`/presigned?${query.replace('{order.id}', order.id)}`);
+    expect(events.map((event) => (event.request as { url: string }).url)).toContain(`${sink.url('/presigned')}?X-Amz-Signature=********&X-Amz-Credential=********&foo=********&token[]=********&=********&a=********&order=********`);
+    const texts: [string, string][] = [
+      ...responses.slice(before).map((text, index): [string, string] => [`response ${index}`, text]),
+      ...sink.received('/other-receiver').map((r): [string, string] => ['body sent to another receiver', r.body]),
+      ['order-service log', orders.log()], ['notification-service log', notifications.log()],
+    ];
+    expect(sink.received('/other-receiver')[0].body).toContain('X-Amz-Signature=********');
+    expect(leaksOf([S2, S2b, S3, S14, S15, S17], texts)).toEqual([]);
+  });
+
+  it('masks every secret a request sent in what the target answered, and the credentials of a redirect', async () => {
+    const [HEADER, URL_SECRET, REDIRECT] = ['echoed-header', 'echoed-url', 'redirect'].map(token);
+    const KEY = randomBytes(24).toString('base64');
+    sink.answer = (r) => {
+      if (r.path === '/echo') return { status: 200, body: JSON.stringify({ url: r.url, headers: r.headers }) };
+      if (r.path === '/redirect') return { status: 302, headers: { location: `http://127.0.0.1:1/moved${r.url.slice(r.path.length)}` } };
+      return r.path.includes('fail') ? { status: 500, body: 'upstream broke' } : { status: 200, body: 'ok' };
+    };
+    const before = responses.length;
+    const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'attack' }).send({
+      currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] },
+      notifications: [
+        hook(`${sink.url('/echo')}?token=${URL_SECRET}`, { state: ['processing'] }, { headers: { 'X-Echo-Key': HEADER }, secret: `whsec_${KEY}` }),
+        hook(`${sink.url('/redirect')}?token=${REDIRECT}`, { state: ['processing'] }),
+      ],
+    }), 201)).body;
+    await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }), 200);
+    const events = await settledEvents(order.id);
+
+    expect(sink.received('/echo')[0].headers['x-echo-key']).toBe(HEADER);
+    const echoed = events.find((event) => String((event.request as { url: string }).url).includes('/echo'))!;
+    expect(echoed.status).toBe('succeeded');
+    expect(echoed.responseBody).toContain('"x-echo-key":"********"');
+    expect(echoed.responseBody).toContain('/echo?token=********');
+    const redirected = events.find((event) => String((event.request as { url: string }).url).includes('/redirect'))!;
+    expect(redirected.error).toBe('redirect (302) to http://127.0.0.1:1/moved?token=******** not followed');
+    const texts = responses.slice(before).map((text, index): [string, string] => [`response ${index}`, text]);
+    expect(leaksOf([HEADER, URL_SECRET, REDIRECT, KEY], texts)).toEqual([]);
+  });
+
+  it('keeps masked secrets of a subscription only while its target stays on the same origin', async () => {
+    const [KEPT, NEW] = ['sub-kept', 'sub-new'].map(token);
+    const elsewhere = await RecordingSink.start();
+    try {
+      const subscription = (await call(request(notifications.url).post(SUBSCRIPTIONS).set(ALPHA)
+        .send({ name: 'moving', scope: { state: ['completed'] }, url: sink.url('/sub-a'), headers: { 'X-Sub-Key': KEPT }, secret: `whsec_${randomBytes(24).toString('base64')}` }), 201)).body;
+      const patch = (body: Record<string, unknown>) => request(notifications.url).patch(`${SUBSCRIPTIONS}/${subscription.id}`).set(ALPHA).send(body);
+      // Another origin: the stored header value must not follow, masked or left out.
+      const masked = await call(patch({ url: elsewhere.url('/exfiltrate'), headers: { 'X-Sub-Key': '********' } }), 400);
+      expect(masked.body.message.join()).toMatch(/header "X-Sub-Key" is masked .* origin changed/);
+      await call(patch({ url: elsewhere.url('/exfiltrate') }), 400);
+      expect((await call(request(notifications.url).get(`${SUBSCRIPTIONS}/${subscription.id}`).set(ALPHA), 200)).body.url).toBe(sink.url('/sub-a'));
+      // The same origin keeps it; another origin takes the value given again.
+      await call(patch({ url: sink.url('/sub-b'), headers: { 'X-Sub-Key': '********' } }), 200);
+      const complete = async () => {
+        const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'attack' }).send({ currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] } }), 201)).body;
+        for (const state of ['processing', 'accepted', 'completed']) await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: state }), 200);
+      };
+      await complete();
+      await sink.until(() => sink.received('/sub-b').length > 0, 30_000, () => 'delivery to /sub-b');
+      expect(sink.received('/sub-b')[0].headers['x-sub-key']).toBe(KEPT);
+      await call(patch({ url: elsewhere.url('/moved'), headers: { 'X-Sub-Key': NEW } }), 200);
+      await complete();
+      await elsewhere.until(() => elsewhere.received('/moved').length > 0, 30_000, () => 'delivery to the new origin');
+      expect(elsewhere.received('/moved')[0].headers['x-sub-key']).toBe(NEW);
+      expect(elsewhere.received().flatMap((r) => [JSON.stringify(r.headers), r.url, r.body]).join('\n')).not.toContain(KEPT);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  it('keeps the secrets of channel notifications read and put back, and never stores a masked value', async () => {
+    const [KEY, URL_KEY] = ['channel-key', 'channel-url-key'].map(token);
+    const SIGNING = randomBytes(24).toString('base64');
+    const path = `${CHANNELS}/round-trip/notifications`;
+    await call(request(orders.url).put(path).set(ALPHA).send([
+      hook(`${sink.url('/channel-round-trip')}?key=${URL_KEY}`, { state: ['processing'] }, { reference: 'erp', headers: { 'x-api-key': KEY }, secret: `whsec_${SIGNING}` }),
+    ]), 200);
+    const shown = (await call(request(orders.url).get(path).set(ALPHA), 200)).body as Record<string, unknown>[];
+    expect(shown[0]).toMatchObject({ url: `${sink.url('/channel-round-trip')}?key=********`, headers: { 'x-api-key': '********' }, secret: 'whsec_********' });
+    // Put back elsewhere, or as another notification, the masked values have nothing to keep.
+    const moved = await call(request(orders.url).put(path).set(ALPHA).send([{ ...shown[0], url: 'http://127.0.0.1:1/x?key=********' }]), 400);
+    expect(moved.body.message.join()).toMatch(/x-api-key.*origin changed/);
+    await call(request(orders.url).put(path).set(ALPHA).send([{ ...shown[0], id: undefined, reference: 'other' }]), 400);
+    // Put back as shown, edited: the stored values stay, and so does the id.
+    const saved = (await call(request(orders.url).put(path).set(ALPHA).send([{ ...shown[0], description: 'edited' }]), 200)).body;
+    expect(saved[0]).toMatchObject({ id: shown[0].id, description: 'edited' });
+
+    const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'round-trip' })
+      .send({ currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] } }), 201)).body;
+    await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }), 200);
+    await sink.until(() => sink.received('/channel-round-trip').length > 0, 30_000, () => 'delivery of the channel notification');
+    const [delivered] = sink.received('/channel-round-trip');
+    expect(delivered.headers['x-api-key']).toBe(KEY);
+    expect(delivered.url).toBe(`/channel-round-trip?key=${URL_KEY}`);
+    const signed = `${delivered.headers['webhook-id']}.${delivered.headers['webhook-timestamp']}.${delivered.body}`;
+    expect(delivered.headers['webhook-signature']).toBe(`v1,${createHmac('sha256', Buffer.from(SIGNING, 'base64')).update(signed).digest('base64')}`);
   });
 });
 

@@ -140,7 +140,7 @@ describe('SSRF: targets on private networks are refused (ALLOW_PRIVATE_TARGETS=f
 
   it('refuses OAuth2 token URLs and Kafka brokers on private networks at registration, for registrations and subscriptions, and stores nothing', async () => {
     const order = await createOrder(strictOrders.http);
-    const oauth2 = (tokenUrl: string) => ({ type: 'oauth2_client_credentials', tokenUrl, clientId: 'c', clientSecret: 's' });
+    const oauth2 = (tokenUrl: string) => ({ type: 'oauth2_client_credentials', tokenUrl, clientId: 'c', clientSecret: 'ssrf-client-secret' });
     const kafka = (broker: string) => ({ brokers: [broker], topic: 'orders' });
     const attempts: Array<[string, () => request.Test]> = [];
     for (const tokenUrl of ['http://127.0.0.1/token', 'http://169.254.169.254/token', 'http://[::1]/token', 'http://localhost/token', 'http://10.0.0.1/token']) {
@@ -172,7 +172,7 @@ describe('SSRF: targets on private networks are refused (ALLOW_PRIVATE_TARGETS=f
     const order = await createOrder(lenientOrders.http, {
       notifications: [
         { ...hook(`http://93.184.216.34:9/never-called`, { state: ['processing'] }), reference: 'oauth2',
-          auth: { type: 'oauth2_client_credentials', tokenUrl: `http://127.0.0.1:${sink.port}/token`, clientId: 'c', clientSecret: 's' } },
+          auth: { type: 'oauth2_client_credentials', tokenUrl: `http://127.0.0.1:${sink.port}/token`, clientId: 'c', clientSecret: 'ssrf-client-secret' } },
         { reference: 'kafka', delivery: 'kafka', kafka: { brokers: kafkaBrokers(), topic: `${topicPrefix('ssrf-kafka')}orders` }, scope: { state: ['processing'] } },
       ],
     });

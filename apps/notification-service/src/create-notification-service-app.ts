@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpApp, ensureSchema, JsonLogger, strictExpressAdapter, traceHttpRequests } from '@ordercast/platform';
+import { configureHttpApp, ensureSchema, JsonLogger, setupApiDocs, strictExpressAdapter, traceHttpRequests } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { USER_AGENT } from './delivery/user-agent';
 import { NOTIFICATIONS_SCHEMA } from './notification-database';
@@ -26,6 +26,6 @@ export async function createNotificationServiceApp(config: NotificationServiceCo
     .addBearerAuth()
     .addGlobalParameters({ name: 'X-Merchant', in: 'header', required: true, schema: { type: 'string' } })
     .build();
-  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, document));
+  setupApiDocs(app, () => SwaggerModule.createDocument(app, document));
   return app;
 }

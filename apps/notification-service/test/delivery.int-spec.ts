@@ -102,7 +102,8 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       trigger: 'automatic',
       status: 'succeeded',
       request: {
-        url: suite.sink.url(`${path}/${before.id}/import?merchant=alpha`),
+        // Every query value is shown masked, also one filled from a placeholder: the Event cannot tell them from credentials.
+        url: suite.sink.url(`${path}/${before.id}/import?merchant=${MASK}`),
         method: 'POST',
         headers: {
           'X-API-Key': MASK,
@@ -186,6 +187,16 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       [4, 'dead', 'connection refused', null],
     ]);
     expect(events[3].nextAttemptAt).toBeNull();
+  });
+
+  it.each([
+    ['a URL invalid once its placeholders are filled', { url: 'http://[{order.id}]/x' }, 'invalid target URL'],
+    ['a header value HTTP cannot carry', { url: 'http://127.0.0.1:1/x', headers: { 'X-Key': '€uro' } }, 'Invalid character in header content'],
+  ])('ends a delivery no retry can fix as dead at once: %s (registered before the rules that refuse it)', async (_case, registration, error) => {
+    const { order } = await moveToProcessing(registration);
+    const events = await suite.eventsOf(order.id, { until: (e) => e.status === 'dead' });
+    expect(events.map((e) => [e.attempt, e.status, e.nextAttemptAt])).toEqual([[1, 'dead', null]]);
+    expect(events[0].error).toContain(error);
   });
 
   it('does not follow a redirect: the attempt fails', async () => {

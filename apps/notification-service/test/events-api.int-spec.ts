@@ -204,6 +204,17 @@ describe('events API (real PostgreSQL)', () => {
       ]));
       await request(suite.http).get('/api/docs').expect(200);
     });
+
+    it('pins the docs page to its own spec under a Content-Security-Policy, and never names its framework', async () => {
+      const page = await request(suite.http).get('/api/docs?url=https://evil.example.com/spec.json').expect(200);
+      expect(page.headers['content-security-policy']).toMatch(/script-src 'self'.*connect-src 'self'/);
+      const init = await request(suite.http).get('/api/docs/swagger-ui-init.js').expect(200);
+      expect(init.text).toContain('"swaggerUrl": "/api/docs-json"');
+      expect(init.text).toContain('"queryConfigEnabled": false');
+      for (const path of ['/api/docs', '/health', '/api/v0/checkout/notifications/events']) {
+        expect((await request(suite.http).get(path)).headers['x-powered-by']).toBeUndefined();
+      }
+    });
   });
 
   describe('indexes', () => {

@@ -166,14 +166,13 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     expect(events.map((e) => [e.notificationId, e.status])).toEqual([[registration.id, 'succeeded']]);
   });
 
-  it('ignores a registration whose header value, secret, URL credential or target credential arrives in plaintext, and delivers the sealed ones', async () => {
+  it('ignores a registration whose header value, secret or target credential arrives in plaintext, and delivers the sealed ones', async () => {
     const path = `/plaintext-${Date.now()}`;
     const scope = [{ pointer: '/state/currentStatus' }];
     const good = sealed(aRegistration({ url: suite.sink.url(`${path}/good?token=t-1`), headers: { 'X-API-Key': 'k-1' }, scope }));
     const plaintext = [
       { ...good, id: randomUUID(), headers: { 'X-API-Key': 'plain-key' } },
       { ...good, id: randomUUID(), secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
-      { ...good, id: randomUUID(), url: suite.sink.url(`${path}/plain?token=plain-token`) },
       { ...good, id: randomUUID(), auth: { type: 'oauth2_client_credentials' as const, tokenUrl: suite.sink.url('/token'), clientId: 'c', clientSecret: 'plain-client-secret', scope: null, audience: null } },
       { ...good, id: randomUUID(), delivery: 'kafka' as const, kafka: { brokers: ['127.0.0.1:9'], topic: 'orders', ssl: false, sasl: { mechanism: 'plain' as const, username: 'u', password: 'plain-password' } } },
     ];
@@ -186,6 +185,20 @@ describe('ingest of checkout.order-events.v1 (real PostgreSQL, in-process bus)',
     const [received] = suite.sink.requests.filter((r) => r.path.startsWith(path));
     expect(received.url).toBe(`${path}/good?token=t-1`);
     expect(received.headers['x-api-key']).toBe('k-1');
+  });
+
+  it('seals query values a registration stored before they all counted as credentials, and still delivers it', async () => {
+    const path = `/legacy-${Date.now()}`;
+    const registration = sealed(aRegistration({ url: suite.sink.url(`${path}?token=t-2`), scope: [{ pointer: '/state/currentStatus' }] }));
+    // As order-service stored it before: the listed name sealed, any other value as written.
+    const legacy = { ...registration, url: `${registration.url}&format=json-legacy` };
+    const checkout = anOrder({ merchant: 'alpha', notifications: [legacy] });
+    await suite.publishRaw(checkout.id, JSON.stringify(aChangeEvent(checkout, withState(checkout, 'processing'))));
+    const events = await suite.eventsOf(checkout.id);
+    expect(events.map((e) => [e.status, e.request.url])).toEqual([['succeeded', suite.sink.url(`${path}?token=********&format=********`)]]);
+    expect(suite.sink.requests.find((r) => r.path === path)?.url).toBe(`${path}?token=t-2&format=json-legacy`);
+    const { rows } = await suite.sql.query<{ url: string }>('SELECT url FROM notifications.messages WHERE order_id = $1', [checkout.id]);
+    expect(rows.map((row) => row.url).join()).not.toContain('json-legacy');
   });
 });
 

@@ -1,7 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-
-export const OPENAPI_PATH = 'api/docs';
+import { setupApiDocs } from '@ordercast/platform';
 
 /** Serves the OpenAPI description at /api/docs (UI) and /api/docs-json. */
 export function setupOpenApi(app: INestApplication): void {
@@ -11,5 +10,5 @@ export function setupOpenApi(app: INestApplication): void {
     .setVersion('v0')
     .addBearerAuth()
     .build());
-  SwaggerModule.setup(OPENAPI_PATH, app, document);
+  setupApiDocs(app, document);
 }

@@ -127,7 +127,12 @@ describe('outbox relay (in-process bus)', () => {
       '/api/v0/checkout/orders', '/api/v0/checkout/orders/{id}/state', '/api/v0/checkout/orders/{id}/payments/{paymentId}',
       '/api/v0/checkout/orders/{id}/notifications/{notificationId}', '/api/v0/checkout/channels/{channel}/notifications', '/health',
     ]));
-    expect((await request(suite.http).get('/api/docs/')).status).toBe(200);
+    const page = await request(suite.http).get('/api/docs/?url=https://evil.example.com/spec.json');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'.*connect-src 'self'/);
+    expect((await request(suite.http).get('/api/docs/swagger-ui-init.js')).text).toContain('"queryConfigEnabled": false');
+    expect(page.headers['x-powered-by']).toBeUndefined();
+    expect((await request(suite.http).get('/api/v0/checkout/orders')).headers['x-powered-by']).toBeUndefined();
   });
 
   it('keeps accepting changes while the bus is down and publishes them from the outbox later', async () => {

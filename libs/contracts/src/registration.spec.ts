@@ -97,7 +97,11 @@ describe('RegistrationDto validation', () => {
       ['a name with a colon', { 'X-Key:': 'v' }, 'is not a valid HTTP header name'],
       ['an empty name', { '': 'v' }, 'is not a valid HTTP header name'],
       ['a non-ASCII name', { 'X-Nyckel-Å': 'v' }, 'is not a valid HTTP header name'],
-      ['a value with a line break', { 'X-Key': 'v\r\nX-Injected: 1' }, 'value must be at most 4096 characters without line breaks'],
+      ['a value with a line break', { 'X-Key': 'v\r\nX-Injected: 1' }, 'header "X-Key" value must be a valid HTTP field value'],
+      ['a value outside Latin-1', { 'X-Key': '€uro' }, 'header "X-Key" value must be a valid HTTP field value'],
+      ['an emoji', { 'X-Key': '😀' }, 'header "X-Key" value must be a valid HTTP field value'],
+      ['DEL', { 'X-Key': 'a\u007f' }, 'header "X-Key" value must be a valid HTTP field value'],
+      ['a control character', { 'X-Key': 'a\u0001' }, 'header "X-Key" value must be a valid HTTP field value'],
       ['a value that is not a string', { 'X-Key': 42 }, 'header "X-Key" must have a string value'],
       ['a value that is too long', { 'X-Key': 'v'.repeat(4097) }, 'value must be at most 4096 characters'],
     ])('refuses %s', async (_, headers, message) => {
@@ -126,6 +130,10 @@ describe('RegistrationDto validation', () => {
       expect((await problems({ ...documentationForm, headers: { 'X-A': 'å'.repeat(3000), 'X-B': 'å'.repeat(3000), 'X-C': 'å'.repeat(3000) } })).join('\n')).toContain('at most 16384 bytes');
     });
 
+    it('accepts what HTTP can carry: tabs, spaces and Latin-1', async () => {
+      expect(await problems({ ...documentationForm, headers: { 'X-Key': 'Bearer a\tb ~ åäö ÿ' } })).toEqual([]);
+    });
+
     it('refuses headers that are not an object', async () => {
       expect(await problems({ ...documentationForm, headers: ['X-Key: v'] })).toContain('headers must be an object of strings');
     });
@@ -139,8 +147,16 @@ describe('RegistrationDto validation', () => {
       ['a relative URL', '/api/orders', 'url must be an absolute http(s) URL'],
       ['credentials in the URL', 'https://user:secret@erp.example.com/', 'url must not carry credentials'],
       ['a URL that is too long', `https://erp.example.com/${'a'.repeat(2048)}`, 'url must be a URL of at most 2048 characters'],
+      ['a placeholder in the host', 'http://{order.reference}/x', 'url may have placeholders only in its path and query'],
+      ['a placeholder in part of the host', 'https://{merchant}.erp.example.com/x', 'url may have placeholders only in its path and query'],
+      ['a fragment', 'https://erp.example.com/x#token=s', 'url must not have a fragment'],
+      ['path parameters', 'https://erp.example.com/x;token=s', 'url must not have ; parameters in its path'],
     ])('refuses %s', async (_, url, message) => {
       expect((await problems({ ...documentationForm, url })).join('\n')).toContain(message);
+    });
+
+    it('accepts placeholders in the path and query, and ; inside the query', async () => {
+      expect(await problems({ ...documentationForm, url: 'https://erp.example.com/{merchant}/orders/{order.id}?ref={order.reference}&a=1;b' })).toEqual([]);
     });
 
     it('checks invoke like url', async () => {

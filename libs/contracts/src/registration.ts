@@ -53,6 +53,12 @@ export const MAX_HEADER_VALUE = 4096;
  */
 export const MAX_HEADER_BYTES = 16 * 1024;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+/**
+ * An HTTP field value as Node sends it (RFC 9110 field-vchar, obs-text and inner whitespace): Latin-1
+ * without control characters. Anything else would be accepted here and then fail every delivery
+ * with "Invalid character in header content".
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 /** Headers Ordercast sets itself or that HTTP owns; a registration cannot override them. */
 const RESERVED_HEADERS = new Set([
   'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
@@ -67,7 +73,8 @@ export function headerErrors(headers: unknown): string[] {
     if (!HEADER_NAME.test(name)) return [`header name "${name.slice(0, 64)}" is not a valid HTTP header name`];
     if (RESERVED_HEADERS.has(name.toLowerCase())) return [`header "${name}" is set by Ordercast and cannot be registered`];
     if (typeof value !== 'string') return [`header "${name}" must have a string value`];
-    if (value.length > MAX_HEADER_VALUE || /[\r\n\0]/.test(value)) return [`header "${name}" value must be at most ${MAX_HEADER_VALUE} characters without line breaks`];
+    if (value.length > MAX_HEADER_VALUE) return [`header "${name}" value must be at most ${MAX_HEADER_VALUE} characters`];
+    if (!HEADER_VALUE.test(value)) return [`header "${name}" value must be a valid HTTP field value: Latin-1 characters without control characters or line breaks`];
     return [];
   });
   if (errors.length > 0) return errors;

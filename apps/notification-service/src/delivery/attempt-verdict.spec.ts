@@ -27,6 +27,17 @@ describe('judgeAttempt', () => {
     expect(verdict).toMatchObject({ status: 'failed', error: 'redirect (302) to https://elsewhere.example.com/ not followed', retryInMs: 1_000 });
   });
 
+  it('masks the credentials of a redirect target it quotes', () => {
+    const verdict = judgeAttempt(automatic(1), response(302, { location: '/next?token=SECRET#f' }), policy, now, noJitter);
+    expect(verdict.error).toBe('redirect (302) to /next?token=********#******** not followed');
+  });
+
+  it('makes an automatic attempt that failed for good dead at once, and an operator retry of it failed', () => {
+    const invalid: HttpResult = { kind: 'error', error: 'invalid target URL', durationMs: 0, permanent: true };
+    expect(judgeAttempt(automatic(1), invalid, policy, now, noJitter)).toEqual({ status: 'dead', error: 'invalid target URL', retryInMs: null, disableTarget: false });
+    expect(judgeAttempt({ attempt: 1, trigger: 'retry' }, invalid, policy, now, noJitter)).toMatchObject({ status: 'failed', retryInMs: null });
+  });
+
   it('keeps the readable error of a network failure', () => {
     const verdict = judgeAttempt(automatic(1), { kind: 'error', error: 'connection refused', durationMs: 1 }, policy, now, noJitter);
     expect(verdict).toMatchObject({ status: 'failed', error: 'connection refused', retryInMs: 1_000 });

@@ -1,3 +1,4 @@
+import { maskUrlCredentials } from '@ordercast/platform';
 import type { EventStatus, EventTrigger } from '../events/event-types';
 import type { HttpResult } from './http-invoker';
 import { retryDelay, RetryPolicy } from './retry-schedule';
@@ -15,8 +16,9 @@ export interface AttemptVerdict {
 
 /**
  * What one attempt's result means. Only 2xx succeeds; a redirect is not followed and fails.
- * Automatic attempts are retried on the schedule and the last one is `dead`; operator retries
- * and manual sends are single attempts, so their failure is `failed` with nothing scheduled.
+ * Automatic attempts are retried on the schedule and the last one is `dead` (so is one that failed
+ * for a reason no retry can fix); operator retries and manual sends are single attempts, so their
+ * failure is `failed` with nothing scheduled. A redirect's Location is quoted with its credentials masked.
  */
 export function judgeAttempt(
   attempt: { attempt: number; trigger: EventTrigger },
@@ -31,7 +33,8 @@ export function judgeAttempt(
   if (statusCode === 410) return { status: automatic ? 'dead' : 'failed', error: TARGET_DISABLED_ERROR, retryInMs: null, disableTarget: true };
   const error = result.kind === 'error' ? result.error : describeStatus(result.statusCode, result.headers);
   const retryAfter = result.kind === 'response' ? result.headers['retry-after'] ?? null : null;
-  return failedAttempt(attempt, error, { statusCode, retryAfter }, policy, now, random);
+  const retry = result.kind === 'error' && result.permanent ? null : { statusCode, retryAfter };
+  return failedAttempt(attempt, error, retry, policy, now, random);
 }
 
 /**
@@ -54,7 +57,7 @@ export function failedAttempt(
 
 function describeStatus(statusCode: number, headers: Record<string, string>): string {
   if (statusCode >= 300 && statusCode < 400) {
-    return headers.location ? `redirect (${statusCode}) to ${headers.location.slice(0, 500)} not followed` : `redirect (${statusCode}) not followed`;
+    return headers.location ? `redirect (${statusCode}) to ${maskUrlCredentials(headers.location.slice(0, 500))} not followed` : `redirect (${statusCode}) not followed`;
   }
   return `HTTP ${statusCode}`;
 }

@@ -45,6 +45,17 @@ describe('AuthenticatingInvoker', () => {
     expect(targetCalls()).toEqual([1, 2].map(() => ({ ...call(), headers: { 'webhook-id': 'm-1', Authorization: 'Bearer token-1' } })));
   });
 
+  it('masks the token in what a target that echoes its request answers', async () => {
+    const plain: HttpInvoker & { close(): void } = {
+      invoke: async (request) => request.url === TOKEN_URL
+        ? response(200, JSON.stringify({ access_token: 'echoed-token', expires_in: 3600 }))
+        : response(400, `you sent ${request.headers.Authorization}`),
+      close: () => undefined,
+    };
+    const invoker = new AuthenticatingInvoker(plain, new OAuth2Tokens(plain, () => 0, 1_000));
+    expect(await invoker.invoke(call({ merchant: 'alpha', credentials }))).toMatchObject({ kind: 'response', body: 'you sent Bearer ********' });
+  });
+
   it('retries once with a new token after a 401, and returns the second answer', async () => {
     const { invoker, targetCalls } = sut([401, 200]);
     expect(await invoker.invoke(call({ merchant: 'alpha', credentials }))).toMatchObject({ kind: 'response', statusCode: 200 });

@@ -2,13 +2,15 @@ import { TargetAuth, withTargetSecrets } from '@ordercast/contracts';
 import { MASK, type SecretBox } from '@ordercast/platform';
 import type { HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
 import { OAuth2Tokens, TokenEndpointError } from './oauth2-tokens';
+import { maskSentSecrets } from './sent-secrets';
 
 /**
  * Authenticates calls to targets that ask for it, in front of the plain invoker: an OAuth2 target
  * gets `Authorization: Bearer` with the shared cached token and, when it answers 401, one retry with
  * a fresh token (the cached one may have been revoked before it expired); an mTLS target gets the
  * client certificate in the handshake. A token endpoint that gives no token fails the attempt with
- * its answer as the error, without calling the target.
+ * its answer as the error, without calling the target. The token never comes back in a result: a
+ * target that echoes its request gets it masked in the body and error the Event stores.
  */
 export class AuthenticatingInvoker implements HttpInvoker {
   constructor(private readonly plain: HttpInvoker & { close(): void }, private readonly tokens: OAuth2Tokens) {}
@@ -29,7 +31,8 @@ export class AuthenticatingInvoker implements HttpInvoker {
         if (!(error instanceof TokenEndpointError)) throw error;
         return { kind: 'error', error: error.message, durationMs: Math.round(performance.now() - started) };
       }
-      return { token, result: await this.plain.invoke({ ...call, headers: { ...call.headers, Authorization: `Bearer ${token}` } }) };
+      const result = await this.plain.invoke({ ...call, headers: { ...call.headers, Authorization: `Bearer ${token}` } });
+      return { token, result: withoutToken(result, token) };
     };
     const first = await withToken();
     if (!('token' in first)) return first;
@@ -43,6 +46,10 @@ export class AuthenticatingInvoker implements HttpInvoker {
   onApplicationShutdown(): void {
     this.plain.close();
   }
+}
+
+function withoutToken(result: HttpResult, token: string): HttpResult {
+  return result.kind === 'response' ? { ...result, body: maskSentSecrets(result.body, [token]) } : { ...result, error: maskSentSecrets(result.error, [token]) };
 }
 
 /** A sealed target auth opened for a call; null when the target wants none. */

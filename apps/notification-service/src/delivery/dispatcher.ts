@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { HttpMethod } from '@ordercast/contracts';
-import { maskHeaders, openUrlCredentials, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
+import { maskHeaders, maskUrlsInText, openUrlCredentials, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import type { AlertBody } from '../alerts/alert';
 import { CLOCK, Clock } from '../clock';
@@ -23,6 +23,7 @@ import { KafkaSender } from './kafka-sender';
 import { judgeKafka, KafkaOutcome, producedResponseBody } from './kafka-verdict';
 import { MAILER, Mailer } from './mailer.port';
 import { ResultWriter } from './result-writer';
+import { maskSentSecrets, sentSecrets } from './sent-secrets';
 import type { RetryPolicy } from './retry-schedule';
 import { USER_AGENT } from './user-agent';
 
@@ -32,6 +33,13 @@ import { USER_AGENT } from './user-agent';
  * of such writes per poll, however large it is.
  */
 const FULL_LINE_HOLD_MS = 1000;
+
+/** A webhook request ready to send, with what the Event may show of it and the secrets it carries. */
+interface PreparedRequest {
+  request: HttpRequest;
+  maskedHeaders: Record<string, string>;
+  secrets: string[];
+}
 
 /** A leased attempt this instance holds in memory, waiting for a slot or being sent. */
 interface Held {
@@ -349,19 +357,19 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const span = startSpan('notification-service', row.method, SpanKind.CLIENT, row.traceContext, {
       'http.request.method': row.method, 'server.address': endpoint.host, 'ordercast.event_id': row.id, 'ordercast.webhook_id': row.messageId, 'ordercast.attempt': row.attempt,
     });
-    let prepared: { request: HttpRequest; maskedHeaders: Record<string, string> };
+    let prepared: PreparedRequest;
     try {
       prepared = await this.prepare(row, row.url as string, now, span?.headers);
     } catch (error) {
       // Not the target's fault (key store unreachable, undecryptable secret): no circuit failure.
       const result: HttpResult = { kind: 'error', error: `could not prepare the request: ${(error as Error).message}`, durationMs: 0 };
-      if (span) endAttemptSpan(span, result);
-      return this.recordResult(row, result, null);
+      if (span) endAttemptSpan(span, result, []);
+      return this.recordResult(row, result, null, []);
     }
     const result = await this.invoker.invoke(prepared.request);
-    if (span) endAttemptSpan(span, result);
-    this.recordCall(row, endpoint, callOutcome(result), this.clock.now().getTime(), incidentOutcome(result));
-    this.recordResult(row, result, prepared.maskedHeaders);
+    if (span) endAttemptSpan(span, result, prepared.secrets);
+    this.recordCall(row, endpoint, callOutcome(result), this.clock.now().getTime(), incidentOutcome(result, prepared.secrets));
+    this.recordResult(row, result, prepared.maskedHeaders, prepared.secrets);
   }
 
   /** Counts a call against its endpoint's breaker; an opened or closed breaker is an incident for the alerts. */
@@ -372,7 +380,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, ...incident });
   }
 
-  private async prepare(row: ClaimedAttempt, url: string, now: Date, trace: TraceHeaders | undefined): Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }> {
+  private async prepare(row: ClaimedAttempt, url: string, now: Date, trace: TraceHeaders | undefined): Promise<PreparedRequest> {
     // Only the target itself gets the URL's credentials and the header values in the clear.
     const target = openUrlCredentials(url, this.box);
     const registered = this.box.decryptValues(row.sealedHeaders, 'header-values');
@@ -389,12 +397,14 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const own = { ...ordercast, ...signatures, ...trace };
     const registeredOnly = withoutNames(registered, Object.keys(own));
     const auth = openTargetAuth(row.sealedAuth, this.box);
+    const maskedHeaders = { ...maskHeaders(registeredOnly), ...maskedAuthHeaders(auth), ...own };
     return {
       request: {
         url: target, method: row.method, headers: { ...registeredOnly, ...own }, body, timeoutMs: this.config.deliveryTimeoutMs,
         ...(auth === null ? {} : { auth: { merchant: row.merchant, credentials: auth } }),
       },
-      maskedHeaders: { ...maskHeaders(registeredOnly), ...maskedAuthHeaders(auth), ...own },
+      maskedHeaders,
+      secrets: sentSecrets({ maskedHeaders, sentHeaders: registeredOnly, url: target, secret, auth }),
     };
   }
 
@@ -460,11 +470,18 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  private recordResult(row: ClaimedAttempt, result: HttpResult, maskedHeaders: Record<string, string> | null): void {
+  /**
+   * The one point where a webhook attempt's outcome is stored: what the target said goes through
+   * {@link maskSentSecrets} first, and the error (which may quote a URL the target named) has the
+   * query values of every URL in it masked too.
+   */
+  private recordResult(row: ClaimedAttempt, result: HttpResult, maskedHeaders: Record<string, string> | null, secrets: readonly string[]): void {
     const now = this.clock.now();
-    this.record(row, judgeAttempt(row, result, this.policy, now), now, {
+    const verdict = judgeAttempt(row, result, this.policy, now);
+    const error = verdict.error === null ? null : maskUrlsInText(maskSentSecrets(verdict.error, secrets));
+    this.record(row, { ...verdict, error }, now, {
       statusCode: result.kind === 'response' ? result.statusCode : null,
-      responseBody: result.kind === 'response' ? result.body : null,
+      responseBody: result.kind === 'response' ? maskSentSecrets(result.body, secrets) : null,
       responseTruncated: result.kind === 'response' && result.truncated,
       durationMs: result.durationMs,
       requestHeaders: maskedHeaders,
@@ -488,16 +505,18 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-function incidentOutcome(result: HttpResult): { statusCode: number | null; error: string | null } {
-  return result.kind === 'response' ? { statusCode: result.statusCode, error: null } : { statusCode: null, error: result.error };
+/** What an alert may say of a call: its status, or its error masked like the Event's (alerts leave to other receivers). */
+function incidentOutcome(result: HttpResult, secrets: readonly string[]): { statusCode: number | null; error: string | null } {
+  return result.kind === 'response' ? { statusCode: result.statusCode, error: null } : { statusCode: null, error: maskUrlsInText(maskSentSecrets(result.error, secrets)) };
 }
 
-function endAttemptSpan(span: TraceSpan, result: HttpResult): void {
+/** The span leaves the process for a collector, so its error is masked as the Event's is. */
+function endAttemptSpan(span: TraceSpan, result: HttpResult, secrets: readonly string[]): void {
   if (result.kind === 'response') {
     span.setAttributes({ 'http.response.status_code': result.statusCode });
     if (result.statusCode < 200 || result.statusCode >= 300) span.fail(`answered ${result.statusCode}`);
   } else {
-    span.fail(result.error);
+    span.fail(maskUrlsInText(maskSentSecrets(result.error, secrets)));
   }
   span.end();
 }

@@ -36,7 +36,13 @@ export type HttpResult =
       truncated: boolean;
       durationMs: number;
     }
-  | { kind: 'error'; error: string; durationMs: number };
+  | {
+      kind: 'error';
+      error: string;
+      durationMs: number;
+      /** No retry can fix it (the URL is invalid, a header value cannot be sent): the delivery is dead at once. */
+      permanent?: boolean;
+    };
 
 /**
  * Calls a webhook target once: no redirects followed, every status returned as a response,

@@ -6,6 +6,7 @@ import type { ClaimedAttempt } from './dispatch.repository';
 import type { HttpRequest } from './http-invoker';
 import { KAFKA_PRODUCERS, KafkaProducers } from './kafka-producer.port';
 import type { KafkaOutcome } from './kafka-verdict';
+import { maskSentSecrets } from './sent-secrets';
 
 /** What the dispatcher records of a Kafka attempt. */
 export interface KafkaAttempt {
@@ -21,7 +22,8 @@ export interface KafkaAttempt {
  * key (so one order's records stay in one partition, in order) and the webhook's headers (webhook-id,
  * webhook-timestamp, signatures, registered headers) as record headers, so a consumer verifies
  * and deduplicates exactly as a webhook receiver does. Kafka header names are case-sensitive, so
- * they are all lower case, as HTTP/2 writes them.
+ * they are all lower case, as HTTP/2 writes them. An error the cluster or client gives is stored
+ * with every secret of the attempt masked (the webhook request's and the SASL password), as a webhook target's answer is.
  */
 @Injectable()
 export class KafkaSender {
@@ -32,9 +34,9 @@ export class KafkaSender {
   ) {}
 
   /** `prepare` builds the webhook request of the attempt: its headers and signatures are the record's. */
-  async send(row: ClaimedAttempt, prepare: () => Promise<{ request: HttpRequest; maskedHeaders: Record<string, string> }>): Promise<KafkaAttempt> {
+  async send(row: ClaimedAttempt, prepare: () => Promise<{ request: HttpRequest; maskedHeaders: Record<string, string>; secrets: string[] }>): Promise<KafkaAttempt> {
     if (row.sealedKafka === null) return { outcome: { kind: 'error', error: 'no kafka destination' }, maskedHeaders: null, askedCluster: false };
-    let prepared: { request: HttpRequest; maskedHeaders: Record<string, string> };
+    let prepared: { request: HttpRequest; maskedHeaders: Record<string, string>; secrets: string[] };
     let destination: KafkaDestination;
     try {
       prepared = await prepare();
@@ -50,7 +52,8 @@ export class KafkaSender {
       );
       return { outcome: { kind: 'produced', ...produced }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders), askedCluster: true };
     } catch (error) {
-      return { outcome: { kind: 'error', error: (error as Error).message }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders), askedCluster: true };
+      const secrets = destination.sasl === null ? prepared.secrets : [destination.sasl.password, ...prepared.secrets];
+      return { outcome: { kind: 'error', error: maskSentSecrets((error as Error).message, secrets) }, maskedHeaders: lowerCaseNames(prepared.maskedHeaders), askedCluster: true };
     }
   }
 }

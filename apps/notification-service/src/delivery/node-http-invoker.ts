@@ -61,7 +61,10 @@ export class NodeHttpInvoker implements HttpInvoker {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const target = this.target(request.url);
-    if (typeof target === 'string') return Promise.resolve({ kind: 'error', error: target, durationMs: 0 });
+    if (typeof target === 'string') {
+      const refused: HttpResult = { kind: 'error', error: target, durationMs: 0 };
+      return Promise.resolve(target === NETWORK_ERRORS.ETARGETBLOCKED ? refused : { ...refused, permanent: true });
+    }
     if (request.clientCertificate && target.protocol !== 'https:') {
       return Promise.resolve({ kind: 'error', error: 'refused: a client certificate is only presented to https targets', durationMs: 0 });
     }
@@ -122,8 +125,8 @@ export class NodeHttpInvoker implements HttpInvoker {
           },
         );
       } catch (error) {
-        // Invalid header names or values are refused before anything is sent.
-        return fail(error);
+        // Invalid header names or values are refused before anything is sent, and would be on every retry.
+        return finish({ kind: 'error', error: describe(error, request.timeoutMs), durationMs: elapsed(), permanent: true });
       }
       outgoing.on('error', fail);
       if (request.body === null) outgoing.end();
@@ -155,7 +158,7 @@ export class NodeHttpInvoker implements HttpInvoker {
     return agent;
   }
 
-  /** The parsed URL, or why it is refused. */
+  /** The parsed URL, or why it is refused: for good, but for a private address (allowed again by configuration, like a host name that resolves to one). */
   private target(url: string): URL | string {
     let parsed: URL;
     try {
@@ -165,7 +168,7 @@ export class NodeHttpInvoker implements HttpInvoker {
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'refused: only http and https targets are allowed';
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
-    if (!this.guard.allowPrivate && isIP(host) && isForbiddenAddress(host)) return 'refused: private address';
+    if (!this.guard.allowPrivate && isIP(host) && isForbiddenAddress(host)) return NETWORK_ERRORS.ETARGETBLOCKED;
     return parsed;
   }
 }

@@ -71,11 +71,10 @@ export class OAuth2Tokens {
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (credentials.scope !== null) form.set('scope', credentials.scope);
     if (credentials.audience !== null) form.set('audience', credentials.audience);
-    const basic = Buffer.from(`${formEncode(credentials.clientId)}:${formEncode(credentials.clientSecret)}`).toString('base64');
     const result = await this.http.invoke({
       url: credentials.tokenUrl,
       method: 'POST',
-      headers: { Authorization: `Basic ${basic}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      headers: { Authorization: `Basic ${clientBasicCredentials(credentials)}`, 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       body: form.toString(),
       timeoutMs: this.timeoutMs,
     });
@@ -98,8 +97,13 @@ function cacheKey(merchant: string, credentials: OAuth2ClientCredentials): strin
   return JSON.stringify([merchant, credentials.tokenUrl, credentials.clientId, credentials.scope, credentials.audience]);
 }
 
+/** The HTTP Basic credentials (base64) the client authenticates with at the token endpoint. */
+export function clientBasicCredentials(credentials: Pick<OAuth2ClientCredentials, 'clientId' | 'clientSecret'>): string {
+  return Buffer.from(`${formEncode(credentials.clientId)}:${formEncode(credentials.clientSecret)}`).toString('base64');
+}
+
 /** application/x-www-form-urlencoded, as RFC 6749 section 2.3.1 wants the Basic user name and password. */
-function formEncode(value: string): string {
+export function formEncode(value: string): string {
   return encodeURIComponent(value).replace(/%20/g, '+');
 }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { OrderChangeEvent, parseOrderChangeEvent, Registration, withTargetSecrets } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
-import { endWhenSettled, SECRET_BOX, SecretBox, startProcessSpan, TraceSpan, urlCredentialsSealed } from '@ordercast/platform';
+import { endWhenSettled, SECRET_BOX, SecretBox, sealRemainingUrlCredentials, startProcessSpan, TraceSpan } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
@@ -164,6 +164,11 @@ export class OrderEventsIngest {
     });
   }
 
+  /** Query values order-service stored in the clear (before every one counted as a credential) are sealed here, before anything is stored. */
+  private sealUrl(registration: Registration): Registration {
+    return registration.url === null ? registration : { ...registration, url: sealRemainingUrlCredentials(registration.url, this.box) };
+  }
+
   /** A message that can never be ingested is logged and skipped rather than blocking its partition forever. */
   private parse(message: IncomingMessage): ReceivedChange[] {
     let event: OrderChangeEvent;
@@ -175,7 +180,8 @@ export class OrderEventsIngest {
       this.logger.error({ msg: 'skipping unreadable change event', topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, reason: (error as Error).message });
       return [];
     }
-    const sealedOrder = { ...event.order, notifications: event.order.notifications.filter((registration) => isUsableRegistration(registration, this.box)) };
+    const usable = event.order.notifications.filter((registration) => isUsableRegistration(registration, this.box));
+    const sealedOrder = { ...event.order, notifications: usable.map((registration) => this.sealUrl(registration)) };
     const ignored = event.order.notifications.length - sealedOrder.notifications.length;
     if (ignored > 0) this.logger.warn({ msg: 'ignoring malformed registrations of a change event', changeId: event.id, orderId: event.orderId, ignored });
     // Sealed by order-service with the shared key: kept as they came, opened only to call the target.
@@ -185,13 +191,14 @@ export class OrderEventsIngest {
 
 /**
  * One bad registration must not block its partition (the batch would fail on every redelivery) nor
- * hide the others. Header values, the secret, URL credentials and target credentials must be sealed: a
- * plaintext one is refused here rather than stored where only sealed values belong.
+ * hide the others. Header values, the secret and target credentials must be sealed: a plaintext one is
+ * refused here rather than stored where only sealed values belong. URL query values are sealed on arrival
+ * instead (see `sealUrl`): until every query value counted as a credential, order-service kept most of them as written.
  */
 function isUsableRegistration(registration: unknown, box: SecretBox): registration is Registration {
   if (typeof registration !== 'object' || registration === null) return false;
   const { id, scope, url, headers, secret } = registration as Record<string, unknown>;
-  return typeof id === 'string' && Array.isArray(scope) && (url === null || (typeof url === 'string' && urlCredentialsSealed(url, box)))
+  return typeof id === 'string' && Array.isArray(scope) && (url === null || typeof url === 'string')
     && typeof headers === 'object' && headers !== null
     && Object.values(headers).every((value) => typeof value === 'string' && box.isSealed(value))
     && (secret === null || (typeof secret === 'string' && box.isSealed(secret)))

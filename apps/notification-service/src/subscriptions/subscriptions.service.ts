@@ -3,7 +3,9 @@ import { InjectRepository } from '@nestjs/typeorm';
 import {
   brokerHost, DeliveryKind, HttpMethod, KafkaDestination, normaliseScope, PayloadKind, TargetAuth, toKafkaDestination, toTargetAuth, Watch, withTargetSecrets,
 } from '@ordercast/contracts';
-import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard } from '@ordercast/platform';
+import {
+  keepMaskedValues, MASK, maskHeaders, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard,
+} from '@ordercast/platform';
 import { Repository } from 'typeorm';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
@@ -84,25 +86,22 @@ function alertErrors(alerts: boolean, given: { scope?: unknown; schema?: unknown
 }
 
 /**
- * An `auth` sent back as shown (client secret masked) keeps the stored secret, like a masked header;
- * an mTLS key cannot be sent back masked (it would not parse), so it is always given anew.
+ * A stored auth as a GET shows it, for a PATCH that leaves it out: the OAuth2 client secret masked,
+ * so that it is kept only where a masked one would be. An mTLS key is kept as it is (it is only
+ * ever used in the handshake, never sent).
  */
-function keepMaskedAuth(given: Record<string, unknown>, stored: TargetAuth | null): TargetAuth {
-  const auth = toTargetAuth(given);
-  if (auth.type !== 'oauth2_client_credentials' || auth.clientSecret !== MASK) return auth;
-  if (stored?.type !== 'oauth2_client_credentials') throw badRequest(['auth.clientSecret is masked but there is no stored secret to keep']);
-  return { ...auth, clientSecret: stored.clientSecret };
-}
-
-/** A SASL password sent back masked keeps the stored one. */
-function keepMaskedPassword(kafka: KafkaDestination, stored: KafkaDestination | null): KafkaDestination {
-  if (kafka.sasl === null || kafka.sasl.password !== MASK) return kafka;
-  if (!stored?.sasl) throw badRequest(['kafka.sasl.password is masked but there is no stored password to keep']);
-  return { ...kafka, sasl: { ...kafka.sasl, password: stored.sasl.password } };
+function authAsShown(auth: TargetAuth | null): TargetAuth | null {
+  return auth?.type === 'oauth2_client_credentials' ? { ...auth, clientSecret: MASK } : auth;
 }
 
 /**
- * Merchant-wide subscriptions (Verifone Central's notifications). Ingest reads the enabled ones
+ * Merchant-wide subscriptions (Verifone Central's notifications). A PATCH may send header values,
+ * URL credentials and target credentials (OAuth2 client secret, SASL password) back masked, as a
+ * GET showed them, to keep the stored ones, but only while the target's origin stays the same (see
+ * {@link keepMaskedValues}); moving the URL to another origin needs every secret header, credential
+ * and client secret given again. The signing secret stays across a move, as Svix keeps an
+ * endpoint's: no receiver is ever sent the secret, only signatures, and a receiver that moved keeps
+ * verifying; whoever wants a new one sets `secret`. Ingest reads the enabled ones
  * from the table for every batch, so a change applies from the next change event on; it is also
  * announced on {@link SubscriptionEvents} for anything that keeps them in memory.
  */
@@ -136,7 +135,7 @@ export class SubscriptionsService {
       auth: request.auth === undefined ? null : toTargetAuth(request.auth),
       kafka: request.kafka === undefined ? null : toKafkaDestination(request.kafka),
     };
-    const errors = [...targetErrors(target, request), ...alertErrors(request.events !== undefined, request)];
+    const errors = [...targetErrors(target, request), ...keepMaskedValues(target, null).problems, ...alertErrors(request.events !== undefined, request)];
     if (errors.length > 0) throw badRequest(errors);
     if (target.url !== null) await this.targets.assertAllowed(target.url, 'url');
     await this.assertConnectionAllowed(target);
@@ -177,14 +176,27 @@ export class SubscriptionsService {
       ...(delivery === 'kafka' ? {} : { kafka: null }),
       delivery,
     };
-    // A URL sent back as shown (credentials masked) keeps the stored one, like a masked header.
-    if (request.url !== undefined && request.url !== maskUrlCredentials(stored.url)) target.url = request.url;
+    if (delivery === 'webhook' && (request.url !== undefined || request.headers !== undefined || request.auth !== undefined)) {
+      // Headers and auth left out are the stored ones as shown: like masked ones, they follow the target only within its origin.
+      const given = {
+        url: request.url ?? stored.url,
+        headers: request.headers ?? maskHeaders(stored.headers),
+        auth: request.auth === undefined ? authAsShown(stored.auth) : request.auth === null ? null : toTargetAuth(request.auth),
+      };
+      const kept = keepMaskedValues(given, stored.delivery === 'webhook' ? stored : null);
+      if (kept.problems.length > 0) throw badRequest(kept.problems);
+      target.url = kept.target.url;
+      target.headers = kept.target.headers;
+      target.auth = kept.target.auth ?? null;
+    }
     if (request.method !== undefined) target.method = request.method;
-    if (request.headers !== undefined) target.headers = this.keepMasked(request.headers, stored.headers);
     if (request.email !== undefined) target.email = request.email;
     if (request.secret !== undefined) target.secret = request.secret;
-    if (request.auth !== undefined) target.auth = request.auth === null ? null : keepMaskedAuth(request.auth, stored.auth);
-    if (request.kafka !== undefined) target.kafka = keepMaskedPassword(toKafkaDestination(request.kafka), stored.kafka);
+    if (request.kafka !== undefined) {
+      const kept = keepMaskedValues({ url: null, headers: {}, kafka: toKafkaDestination(request.kafka) }, { url: null, headers: {}, kafka: stored.kafka });
+      if (kept.problems.length > 0) throw badRequest(kept.problems);
+      target.kafka = kept.target.kafka ?? null;
+    }
     const errors = [...targetErrors(target, request), ...alertErrors(row.events.length > 0, request)];
     if (errors.length > 0) throw badRequest(errors);
     if (request.url !== undefined && target.url !== null) await this.targets.assertAllowed(target.url, 'url');
@@ -220,13 +232,6 @@ export class SubscriptionsService {
     const row = UUID.test(id) ? await this.subscriptions.findOneBy({ merchant, id }) : null;
     if (!row) throw new NotFoundException(`subscription ${id} not found`);
     return row;
-  }
-
-  /** A header sent back as shown (masked) keeps its stored value, so an edited copy of a GET response is safe to PATCH. */
-  private keepMasked(headers: Record<string, string>, stored: Record<string, string>): Record<string, string> {
-    const missing = Object.entries(headers).filter(([name, value]) => value === MASK && stored[name] === undefined).map(([name]) => name);
-    if (missing.length > 0) throw badRequest(missing.map((name) => `header "${name}" is masked but has no stored value to keep`));
-    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, value === MASK ? stored[name] : value]));
   }
 
   /** The token URL and the brokers pass the same SSRF rules as a URL (and again when connecting). */

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Registration, RegistrationDto } from '@ordercast/contracts';
+import { Registration } from '@ordercast/contracts';
 import { Repository } from 'typeorm';
 import { RegistrationFactory } from '../notifications/registration-factory';
 import { RegistrationVault } from '../notifications/registration-vault';
 import { OrderBudget } from '../orders/order-budget';
 import { orderTooLarge } from '../orders/order-too-large';
 import { ChannelNotifications } from './channel-notifications.entity';
+import type { ChannelRegistrationRequest } from './parse-channel-registrations.pipe';
 
 /**
  * The notifications a channel attaches to each order created in it after they were configured
@@ -28,10 +29,17 @@ export class ChannelNotificationsService {
   /**
    * Replaces the channel's notifications; orders that already exist keep the ones they got.
    * Notifications that alone would take an order past its byte budget are refused (413): no
-   * order could ever be created in the channel.
+   * order could ever be created in the channel. A notification put back as a GET showed it
+   * replaces the stored one with the same id (or, without an id, the same reference), keeping the
+   * secrets it shows masked (see {@link RegistrationFactory.replace}).
    */
-  async replace(merchant: string, channel: string, requests: RegistrationDto[]): Promise<Registration[]> {
-    const registrations = await this.registrations.create(requests, 'channel');
+  async replace(merchant: string, channel: string, requests: ChannelRegistrationRequest[]): Promise<Registration[]> {
+    const stored = await this.stored(merchant, channel);
+    const registrations = await this.registrations.replace(requests.map(({ registration, id, keepSecret }) => ({
+      request: registration,
+      keepSecret,
+      previous: stored.find((candidate) => (id !== null ? candidate.id === id : registration.reference !== undefined && candidate.reference === registration.reference)) ?? null,
+    })), 'channel');
     const serialized = JSON.stringify(registrations);
     const problem = this.budget.channelProblem(Buffer.byteLength(serialized));
     if (problem !== null) throw orderTooLarge(problem, this.budget);

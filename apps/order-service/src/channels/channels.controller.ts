@@ -1,14 +1,14 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Registration, RegistrationDto } from '@ordercast/contracts';
+import { Registration } from '@ordercast/contracts';
 import { Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget } from '../common/api-docs';
 import { MAX_REGISTRATIONS_PER_ORDER } from '../notifications/order-registrations';
-import { ParseRegistrationListPipe } from '../notifications/parse-registration-list.pipe';
 import { RegistrationResponse } from '../notifications/dto/registration.response';
 import { REGISTRATION_LIST_SCHEMA } from '../notifications/registration.openapi';
 import { ChannelNotificationsService } from './channel-notifications.service';
 import { ParseChannelPipe } from './channel-name';
+import { ChannelRegistrationRequest, ParseChannelRegistrationsPipe } from './parse-channel-registrations.pipe';
 
 @ApiTags('channels')
 @ApiMerchantRoute()
@@ -26,13 +26,16 @@ export class ChannelsController {
   @Put()
   @Idempotent()
   @ApiOrderBudget()
-  @ApiOperation({ summary: 'Replace the channel notifications; orders created afterwards in the channel get copies' })
+  @ApiOperation({
+    summary: 'Replace the channel notifications; orders created afterwards in the channel get copies',
+    description: 'Takes the list a GET returned, edited: a masked value (********) keeps the stored one of the notification with the same id (or reference) while its target origin is unchanged.',
+  })
   @ApiBody({ schema: REGISTRATION_LIST_SCHEMA })
   @ApiOkResponse({ description: 'The channel notifications as stored', type: [RegistrationResponse] })
   replace(
     @Merchant() merchant: string,
     @Param('channel', ParseChannelPipe) channel: string,
-    @Body(new ParseRegistrationListPipe(MAX_REGISTRATIONS_PER_ORDER)) registrations: RegistrationDto[],
+    @Body(new ParseChannelRegistrationsPipe(MAX_REGISTRATIONS_PER_ORDER)) registrations: ChannelRegistrationRequest[],
   ): Promise<Registration[]> {
     return this.channels.replace(merchant, channel, registrations);
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Order, Registration, withTargetSecrets } from '@ordercast/contracts';
-import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
+import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
 
 /**
  * Registrations are sealed once, when they are made: header values, the signing secret, the
@@ -19,6 +19,16 @@ export class RegistrationVault {
       url: sealUrlCredentials(registration.url, this.box),
       headers: this.box.encryptValues(registration.headers, 'header-values'),
       secret: registration.secret === null ? null : this.box.encrypt(registration.secret, 'signing-secrets'),
+    };
+  }
+
+  /** The header values, URL credentials, target credentials and secret of a sealed registration in the clear, to keep the ones a request sent back masked. */
+  openSecrets(registration: Registration): Pick<Registration, 'url' | 'headers' | 'secret' | 'auth' | 'kafka'> {
+    return {
+      ...withTargetSecrets({ auth: registration.auth, kafka: registration.kafka }, (value) => this.box.decrypt(value, 'target-credentials')),
+      url: registration.url === null ? null : openUrlCredentials(registration.url, this.box),
+      headers: this.box.decryptValues(registration.headers, 'header-values'),
+      secret: registration.secret === null ? null : this.box.decrypt(registration.secret, 'signing-secrets'),
     };
   }
 

@@ -1,3 +1,4 @@
 export * from './secret-box';
 export * from './masking';
 export * from './url-credentials';
+export * from './masked-values';

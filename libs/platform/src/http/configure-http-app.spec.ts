@@ -24,6 +24,11 @@ describe('bodyShapeProblem', () => {
     expect(bodyShapeProblem({ list: [{ ['k\u0000']: 1 }] })).toMatch(/NUL/);
   });
 
+  it('names what it checked: a body, or a parsed query string', () => {
+    expect(bodyShapeProblem({ orderId: '\u0000' }, 'query string')).toBe('query string must not contain NUL characters (\\u0000)');
+    expect(bodyShapeProblem({ orderId: ['a', 'b\ud800'] }, 'query string')).toMatch(/^query string must not contain unpaired/);
+  });
+
   it('refuses unpaired UTF-16 surrogates in values and keys, and accepts paired ones', () => {
     expect(bodyShapeProblem(JSON.parse('{"name":"a\\ud800b"}'))).toMatch(/surrogate/);
     expect(bodyShapeProblem(JSON.parse('{"name":"\\udc00"}'))).toMatch(/surrogate/);

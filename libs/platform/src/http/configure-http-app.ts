@@ -1,5 +1,5 @@
 import { BadRequestException, INestApplication, Logger, LoggerService, PayloadTooLargeException, ValidationError, ValidationPipe } from '@nestjs/common';
-import { json, NextFunction, Request, Response } from 'express';
+import { Application, json, NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { requestContext } from '../logging/request-context';
@@ -11,7 +11,7 @@ export const MAX_BODY_DEPTH = 64;
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /**
- * What makes a parsed JSON body unfit for validation, or null:
+ * What makes a parsed JSON body (or, with `what` = "query string", a parsed query) unfit for validation, or null:
  * - nesting deeper than {@link MAX_BODY_DEPTH}: validation and storage recurse, and would overflow the stack;
  * - a `__proto__` key: JSON.parse keeps it as data, class-transformer drops it silently (so the
  *   whitelist never reports it), and code copying the body by assignment would set a prototype with it;
@@ -21,15 +21,15 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  *   it is no Unicode character, PostgreSQL's jsonb refuses it (500 again) and UTF-8 cannot carry it.
  * Walked without recursion.
  */
-export function bodyShapeProblem(value: unknown): string | null {
+export function bodyShapeProblem(value: unknown, what = 'request body'): string | null {
   const pending: { node: unknown; depth: number }[] = [{ node: value, depth: 1 }];
   while (pending.length > 0) {
     const { node, depth } = pending.pop()!;
-    if (typeof node === 'string' && node.includes('\u0000')) return 'request body must not contain NUL characters (\\u0000)';
-    if (typeof node === 'string' && LONE_SURROGATE.test(node)) return 'request body must not contain unpaired UTF-16 surrogates (such as \\ud800)';
+    if (typeof node === 'string' && node.includes('\u0000')) return `${what} must not contain NUL characters (\\u0000)`;
+    if (typeof node === 'string' && LONE_SURROGATE.test(node)) return `${what} must not contain unpaired UTF-16 surrogates (such as \\ud800)`;
     if (node === null || typeof node !== 'object') continue;
-    if (depth > MAX_BODY_DEPTH) return `request body is nested deeper than ${MAX_BODY_DEPTH} levels`;
-    if (Object.prototype.hasOwnProperty.call(node, '__proto__')) return 'request body must not contain a "__proto__" key';
+    if (depth > MAX_BODY_DEPTH) return `${what} is nested deeper than ${MAX_BODY_DEPTH} levels`;
+    if (Object.prototype.hasOwnProperty.call(node, '__proto__')) return `${what} must not contain a "__proto__" key`;
     for (const [key, child] of Object.entries(node)) pending.push({ node: key, depth }, { node: child, depth: depth + 1 });
   }
   return null;
@@ -57,9 +57,12 @@ export function createValidationPipe(): ValidationPipe {
  * Shared HTTP set-up of both services: a request id on every request, response and log line, an
  * access log line per request (`debug`; `warn` for a 5xx), nosniff, a body size limit (after
  * decompression), malformed, too deeply nested or prototype-setting JSON as a clear 400, and the
- * validation pipe.
+ * validation pipe. The parsed query string gets the same shape check as the body: filters reach
+ * PostgreSQL as parameters, and a NUL or lone surrogate there fails the query with a 500. No
+ * `X-Powered-By`: the framework is nobody's business.
  */
 export function configureHttpApp(app: INestApplication, logger: LoggerService = new Logger()): void {
+  (app.getHttpAdapter().getInstance() as Application).disable('x-powered-by');
   app.use((request: Request, response: Response, next: NextFunction) => {
     const given = request.header('x-request-id');
     const id = given && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : randomUUID();
@@ -95,7 +98,7 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     next(error);
   });
   app.use((request: Request, response: Response, next: NextFunction) => {
-    const problem = bodyShapeProblem(request.body);
+    const problem = bodyShapeProblem(request.body) ?? bodyShapeProblem(request.query, 'query string');
     if (problem === null) return requestContext.run((request as Request & { id: string }).id, next);
     response.status(400).json({ statusCode: 400, error: 'Bad Request', message: [problem] });
   });

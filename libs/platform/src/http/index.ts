@@ -3,3 +3,4 @@ export * from './api-error.response';
 export * from './strict-express-adapter';
 export * from './pagination';
 export * from './operator-list.decorator';
+export * from './api-docs';

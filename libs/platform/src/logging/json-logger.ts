@@ -1,21 +1,20 @@
 import { LoggerService, LogLevel } from '@nestjs/common';
-import { CREDENTIAL_QUERY_PATTERN } from '../crypto/url-credentials';
+import { maskUrlsInText } from '../crypto/url-credentials';
 import { requestContext } from './request-context';
 import { serviceContext } from './service-context';
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
-/** Values that look like credentials are replaced before a line is written. */
+/** Values that look like credentials are replaced before a line is written, and so are the credentials of every URL. */
 const SECRET_PATTERNS: [RegExp, string][] = [
   [/(Bearer\s+)[^\s"',]+/gi, '$1********'],
   [/whsec_[A-Za-z0-9+/=]+/g, 'whsec_********'],
   [/("(?:authorization|x-api-key|api-key|secret|password|token|clientSecret|privateKey|access_token)"\s*:\s*")[^"]*(")/gi, '$1********$2'],
   [/-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, '-----BEGIN $1PRIVATE KEY-----********-----END $1PRIVATE KEY-----'],
-  [CREDENTIAL_QUERY_PATTERN, '$1********'],
 ];
 
 export function redact(text: string): string {
-  return SECRET_PATTERNS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
+  return maskUrlsInText(SECRET_PATTERNS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text));
 }
 
 /**

@@ -26,7 +26,8 @@ export class ListEventsQuery extends PageQuery {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
   reference?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(100)
+  @ApiPropertyOptional({ description: 'A channel name, as order-service takes it' })
+  @IsOptional() @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'channel must be 1 to 100 letters, digits, ".", "_" or "-"' })
   channel?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601; events created at or after' }) @IsOptional() @IsISO8601({ strict: true })
