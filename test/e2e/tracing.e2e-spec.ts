@@ -41,11 +41,23 @@ describe('tracing through order-service, Kafka and notification-service', () => 
   async function traceOfDelivery(webhookId: string, attempts = 1): Promise<ReadableSpan[]> {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const ended = exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === webhookId);
-      if (ended.length >= attempts) return exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === ended[0].spanContext().traceId);
+      const finished = exporter.getFinishedSpans();
+      const ended = finished.filter((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === webhookId);
+      // Spans end in their own time (an ingest span after its batch committed): wait until every ancestor of the attempts has ended too.
+      if (ended.length >= attempts && ended.every((span) => ancestorsEnded(span, finished))) {
+        return finished.filter((span) => span.spanContext().traceId === ended[0].spanContext().traceId);
+      }
       if (Date.now() > deadline) throw new Error(`no attempt span for webhook-id ${webhookId}`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  }
+
+  /** Whether every span between `span` and the request that started it (a server span, whose own parent may be a caller's) has ended. */
+  function ancestorsEnded(span: ReadableSpan, finished: ReadableSpan[]): boolean {
+    const parentId = span.parentSpanContext?.spanId;
+    if (parentId === undefined || span.kind === SpanKind.SERVER) return true;
+    const parent = finished.find((candidate) => candidate.spanContext().spanId === parentId);
+    return parent !== undefined && ancestorsEnded(parent, finished);
   }
 
   /** The finished spans once `done` holds for them. */
@@ -130,7 +142,7 @@ describe('tracing through order-service, Kafka and notification-service', () => 
     const [record] = await readTopic(kafkaBrokers(), topic, { expected: 1 });
 
     const isAttempt = (span: ReadableSpan) => span.kind === SpanKind.PRODUCER && span.attributes['ordercast.webhook_id'] === record.headers['webhook-id'];
-    const spans = await finishedSpansWhen((all) => all.some(isAttempt), 'attempt span of the Kafka record');
+    const spans = await finishedSpansWhen((all) => all.some((span) => isAttempt(span) && ancestorsEnded(span, all)), 'attempt span of the Kafka record and its ancestors');
     const attempt = spans.find(isAttempt) as ReadableSpan;
     const trace = spans.filter((span) => span.spanContext().traceId === attempt.spanContext().traceId);
     const ingest = only(trace, SpanKind.CONSUMER);
@@ -155,7 +167,13 @@ describe('tracing through order-service, Kafka and notification-service', () => 
       const [received] = await system.sink.waitFor(1, 30_000, `/parked/${order.id}`);
 
       const parkedReason = `parked after ${MAX_INGEST_ATTEMPTS} attempts: injected failure for order ${order.id}`;
-      const spans = await finishedSpansWhen((all) => all.some((span) => span.kind === SpanKind.CONSUMER && span.status.message === parkedReason), 'parked ingest span');
+      // The receiver has the request before the attempt's span ends, and ingest spans end after their batch committed: wait for all three.
+      const attemptOf = (all: ReadableSpan[]) => all.find((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === received.headers['webhook-id']);
+      const spans = await finishedSpansWhen((all) => {
+        const sent = attemptOf(all);
+        return all.some((span) => span.kind === SpanKind.CONSUMER && span.status.message === parkedReason)
+          && sent !== undefined && ancestorsEnded(sent, all);
+      }, 'parked ingest span, the attempt of the next change and its ingest span');
       const attempt = spans.find((span) => span.kind === SpanKind.CLIENT && span.attributes['ordercast.webhook_id'] === received.headers['webhook-id']);
       const ingest = spans.find((span) => span.spanContext().spanId === attempt?.parentSpanContext?.spanId);
       expect(ingest).toMatchObject({ kind: SpanKind.CONSUMER, status: { code: SpanStatusCode.UNSET } });
