@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { PgCounter } from '../../../bench/pg-counter';
 import { ChannelNotifications } from '../src/channels/channel-notifications.entity';
 import { OrderEntity } from '../src/orders/order.entity';
-import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { createTestDatabase, TestDatabase, withClient } from '../../../test/support/database';
 import { ALPHA, BETA, createOrder, ORDERS, orderRequest, registration, startOrderService, startSuite, Suite, WEB } from './order-service.fixture';
 
 const MERCHANT_TABLES = ['orders.orders', 'orders.channel_notifications'];
@@ -98,6 +98,50 @@ describe('row-level security on order-service tables', () => {
     expect((await suite.sql.query(`SELECT count(*)::int AS count FROM orders.channel_notifications WHERE merchant = 'beta'`)).rows).toEqual([{ count: 1 }]);
   });
 
+  it('runs autocommit work as the tenant role with one merchant at a time, also when one connection serves both in turn', async () => {
+    const look = (merchant: string) => runInTenantScope(merchant, async () => ({
+      merchants: (await dataSource.query<Array<{ merchant: string }>>('SELECT DISTINCT merchant FROM orders.orders')).map((row) => row.merchant),
+      channels: (await dataSource.getRepository(ChannelNotifications).find()).map((row) => row.merchant),
+      role: (await dataSource.query<Array<{ role: string }>>('SELECT current_user AS role'))[0].role,
+      pid: (await dataSource.query<Array<{ pid: number }>>('SELECT pg_backend_pid() AS pid'))[0].pid,
+    }), 'autocommit');
+    const ownerSees = async (merchant: string) => ({
+      merchants: (await suite.sql.query<{ merchant: string }>('SELECT DISTINCT merchant FROM orders.orders WHERE merchant = $1', [merchant])).rows.map((row) => row.merchant),
+      channels: (await suite.sql.query<{ merchant: string }>('SELECT merchant FROM orders.channel_notifications WHERE merchant = $1', [merchant])).rows.map((row) => row.merchant),
+    });
+    const expected = { alpha: await ownerSees('alpha'), beta: await ownerSees('beta') };
+    expect(expected.beta).toEqual({ merchants: ['beta'], channels: ['beta'] });
+    const pidsOf: Record<string, Set<number>> = { alpha: new Set(), beta: new Set() };
+    for (let round = 0; round < 4; round += 1) {
+      for (const merchant of ['beta', 'alpha'] as const) {
+        const seen = await look(merchant);
+        expect(seen.role).toBe('ordercast_tenant');
+        expect({ merchants: seen.merchants, channels: seen.channels }).toEqual(expected[merchant]);
+        pidsOf[merchant].add(seen.pid);
+      }
+    }
+    // One connection went from beta to alpha and back (the pool hands out the connection released last).
+    expect([...pidsOf.alpha].some((pid) => pidsOf.beta.has(pid))).toBe(true);
+    const refused = await runInTenantScope('alpha', () => dataSource.query(
+      `INSERT INTO orders.orders (id, merchant, channel, state, document, version, created, last_modified)
+       VALUES (gen_random_uuid(), 'beta', 'web', 'checkout', '{}', 1, now(), now())`,
+    ), 'autocommit').then(() => 'accepted', (error: Error) => error.message);
+    expect(refused).toMatch(/row-level security policy/);
+    expect((await suite.sql.query(`SELECT count(*)::int AS count FROM orders.orders WHERE merchant = 'beta'`)).rows).toEqual([{ count: 1 }]);
+  });
+
+  it('commits each autocommit statement on its own: a failed one leaves the ones before it and lets the next run', async () => {
+    const reference = `autocommit-${Date.now()}`;
+    const outcome = await runInTenantScope('beta', async () => {
+      await dataSource.query('UPDATE orders.orders SET reference = $1 WHERE id = $2', [reference, betaOrderId]);
+      const failed = await dataSource.query('SELECT 1 / 0').then(() => 'ran', (error: Error) => error.message);
+      const next = (await dataSource.query<Array<{ ok: number }>>('SELECT 1 AS ok'))[0].ok;
+      return { failed, next };
+    }, 'autocommit').catch((error: Error) => ({ failed: error.message, next: 0 }));
+    expect(outcome).toEqual({ failed: expect.stringMatching(/division by zero/), next: 1 });
+    expect((await suite.sql.query('SELECT reference FROM orders.orders WHERE id = $1', [betaOrderId])).rows).toEqual([{ reference }]);
+  });
+
   it('lets a request add its change event to the outbox but never read the outbox', async () => {
     const read = await runInTenantScope('beta', () => dataSource.query('SELECT id FROM orders.outbox LIMIT 1')).then(() => 'read', (error: Error) => error.message);
     expect(read).toMatch(/permission denied/);
@@ -167,11 +211,44 @@ describe('a request’s database work', () => {
     expect([...sent.keys()].filter((sql) => /ordercast_tenant|^COMMIT|^BEGIN/.test(sql))).toEqual([]);
   });
 
-  it('is one transaction as the tenant role, opened with the merchant in one statement', async () => {
-    const order = await createOrder(service.http);
-    const sent = await statementsDuring(() => request(service.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }).expect(200));
-    expect(sent.get(`BEGIN; SET LOCAL ROLE ordercast_tenant; SELECT set_config('ordercast.merchant', 'alpha', true)`)).toBe(1);
+  /** Round trips and statements sent while `send` ran. */
+  const trafficDuring = async (send: () => Promise<unknown>): Promise<{ roundTrips: number; statements: Map<string, number> }> => {
+    const before = counter.snapshot().roundTrips;
+    const statements = await statementsDuring(send);
+    return { roundTrips: counter.snapshot().roundTrips - before, statements };
+  };
+  const OPEN_ALPHA = `BEGIN; SET LOCAL ROLE ordercast_tenant; SELECT set_config('ordercast.merchant', 'alpha', true)`;
+
+  it('is one transaction as the tenant role, opened with the merchant in one statement, on a route that is not autocommit', async () => {
+    const sent = await statementsDuring(() => request(service.http).put('/api/v0/checkout/channels/web/notifications').set(ALPHA).send([registration()]).expect(200));
+    expect(sent.get(OPEN_ALPHA)).toBe(1);
     expect(sent.get('COMMIT')).toBe(1);
+  });
+
+  it('is one transaction on an autocommit route when the request has an Idempotency-Key: the key commits with the change', async () => {
+    const order = await createOrder(service.http);
+    const sent = await statementsDuring(() =>
+      request(service.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).set('Idempotency-Key', `rls-${order.id}`).send({ currentStatus: 'processing' }).expect(200));
+    expect(sent.get(OPEN_ALPHA)).toBe(1);
+    expect(sent.get('COMMIT')).toBe(1);
+  });
+
+  it('reads an order in one round trip and changes it in two on the autocommit routes, with no BEGIN or COMMIT', async () => {
+    const order = await createOrder(service.http);
+    // Warm: the connection's session gets the merchant and the statements get prepared.
+    await request(service.http).get(`${ORDERS}/${order.id}`).set(ALPHA).expect(200);
+    await request(service.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }).expect(200);
+    // The relay the change woke must be done, or its round trips would count as the read's.
+    const unsent = async () => (await withClient(db.url, (sql) => sql.query('SELECT 1 FROM orders.outbox WHERE sent_at IS NULL'))).rowCount;
+    for (let tries = 0; tries < 200 && (await unsent()) !== 0; tries += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+
+    const read = await trafficDuring(() => request(service.http).get(`${ORDERS}/${order.id}`).set(ALPHA).expect(200));
+    expect(read.roundTrips).toBe(1);
+    const changed = await trafficDuring(() => request(service.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'checkout' }).expect(200));
+    // The relay, woken by the change, may add its own round trips on its own connection.
+    const own = [...changed.statements.keys()].filter((sql) => /ordercast_tenant|ordercast\.merchant|^COMMIT|^BEGIN/.test(sql));
+    expect(own).toEqual([]);
+    expect((await withClient(db.url, (sql) => sql.query('SELECT version FROM orders.orders WHERE id = $1', [order.id]))).rows).toEqual([{ version: 3 }]);
   });
 });
 

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registration, RegistrationDto } from '@ordercast/contracts';
-import { Idempotent, Merchant } from '@ordercast/platform';
+import { Autocommit, Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { OrderQueries } from '../orders/order-queries';
@@ -22,6 +22,7 @@ export class NotificationsController {
   ) {}
 
   @Post()
+  @Autocommit()
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Register a notification on the order (at most 50 per order)' })
@@ -36,12 +37,14 @@ export class NotificationsController {
   }
 
   @Get()
+  @Autocommit()
   @ApiOkResponse({ description: "The order's notifications; headers and secrets masked", type: [RegistrationResponse] })
   list(@Merchant() merchant: string, @Param('id', new ParseIdPipe('order')) orderId: string): Promise<Registration[]> {
     return this.queries.notifications(merchant, orderId);
   }
 
   @Delete(':notificationId')
+  @Autocommit()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Removed' })
   remove(

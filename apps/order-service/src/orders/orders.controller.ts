@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Order } from '@ordercast/contracts';
-import { Idempotent, Merchant } from '@ordercast/platform';
+import { Autocommit, Idempotent, Merchant } from '@ordercast/platform';
 import { ChannelHeader } from '../channels/channel-name';
 import { ApiIllegalTransition, ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
@@ -23,6 +23,7 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @Autocommit()
   @Idempotent({ headers: ['x-channel'] })
   @ApiOrderBudget()
   @ApiOperation({ summary: "Create an order in state checkout; the channel's configured notifications are attached" })
@@ -33,6 +34,7 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @Autocommit()
   @ApiOkResponse({ description: 'The order', type: OrderResponse })
   @ApiUnknownId('order')
   get(@Merchant() merchant: string, @Param('id', new ParseIdPipe('order')) id: string): Promise<Order> {
@@ -40,6 +42,7 @@ export class OrdersController {
   }
 
   @Put(':id/state')
+  @Autocommit()
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Move the order to another state (checkout → processing | removed; processing → checkout | accepted; accepted → completed | declined)' })

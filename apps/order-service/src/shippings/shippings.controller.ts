@@ -2,7 +2,7 @@ import { Body, Controller, Param, Patch, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Shipping } from '@ordercast/contracts';
-import { Idempotent, Merchant } from '@ordercast/platform';
+import { Autocommit, Idempotent, Merchant } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
 import { ParseIdPipe } from '../common/parse-id.pipe';
 import { AddShippingCommand } from './commands/add-shipping.command';
@@ -20,6 +20,7 @@ export class ShippingsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @Autocommit()
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: 'Add a shipping, optionally registering notifications with it (in the same change)' })
@@ -33,6 +34,7 @@ export class ShippingsController {
   }
 
   @Patch(':shippingId')
+  @Autocommit()
   @Idempotent()
   @ApiOrderBudget()
   @ApiOperation({ summary: "Update a shipping's state, price or address; a request that changes nothing publishes nothing" })

@@ -1,3 +1,4 @@
+export * from './autocommit.decorator';
 export * from './database';
 export * from './embedded-postgres';
 export * from './page-query';

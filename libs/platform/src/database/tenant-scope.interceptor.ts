@@ -1,25 +1,39 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { defer, lastValueFrom, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
-import { runInTenantScope, scopeTenantQueries } from './tenant-scope';
+import { AUTOCOMMIT_ROUTE } from './autocommit.decorator';
+import { runInTenantScope, scopeTenantQueries, TenantScopeMode } from './tenant-scope';
+
+interface ScopedRequest {
+  merchant?: string;
+  headers: Record<string, string | string[] | undefined>;
+}
 
 /**
  * Runs every handler of a request the auth guard gave a merchant (`request.merchant`) inside that
  * merchant's tenant scope: its queries share one transaction in which row-level security shows
- * only the merchant's rows, committed before the response is sent. Requests without a merchant
- * (health, metrics, JWKS, dashboard assets) run as before.
+ * only the merchant's rows, committed before the response is sent; routes marked `@Autocommit()`
+ * run each statement on its own, still as the merchant, unless the request carries an
+ * `Idempotency-Key`. Requests without a merchant (health, metrics, JWKS, dashboard assets) run as before.
  */
 @Injectable()
 export class TenantScopeInterceptor implements NestInterceptor {
-  constructor(@InjectDataSource() dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    private readonly reflector: Reflector,
+  ) {
     scopeTenantQueries(dataSource);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const { merchant } = context.switchToHttp().getRequest<{ merchant?: string }>();
+    const request = context.switchToHttp().getRequest<ScopedRequest>();
+    const { merchant } = request;
     if (!merchant) return next.handle();
-    return defer(() => runInTenantScope(merchant, () => lastValueFrom(next.handle(), { defaultValue: undefined })));
+    const autocommit = this.reflector.get<boolean | undefined>(AUTOCOMMIT_ROUTE, context.getHandler()) === true && request.headers['idempotency-key'] === undefined;
+    const mode: TenantScopeMode = autocommit ? 'autocommit' : 'transaction';
+    return defer(() => runInTenantScope(merchant, () => lastValueFrom(next.handle(), { defaultValue: undefined }), mode));
   }
 }

@@ -1,5 +1,6 @@
+import { Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { escapeLiteral, type PoolClient } from 'pg';
+import { escapeLiteral, Pool, type PoolClient } from 'pg';
 import type { DataSource, QueryRunner, ReplicationMode } from 'typeorm';
 
 /**
@@ -13,30 +14,77 @@ export const TENANT_ROLE = 'ordercast_tenant';
 /** The transaction-local setting the policies compare each row's `merchant` with. */
 export const MERCHANT_SETTING = 'ordercast.merchant';
 
+/**
+ * How a request's statements run.
+ * - `transaction` (the default): all of them in one transaction, committed when the request's work
+ *   settles (rolled back if it threw).
+ * - `autocommit`: each statement commits on its own. Only for requests whose every write is one
+ *   statement, atomic by itself, and none of whose statements must commit or read together (in
+ *   READ COMMITTED each statement reads its own snapshot anyway). It saves the round trips of
+ *   BEGIN and COMMIT: the order API's read is one round trip instead of three, a change two
+ *   instead of four. See {@link Autocommit}.
+ */
+export type TenantScopeMode = 'transaction' | 'autocommit';
+
 const storage = new AsyncLocalStorage<TenantScope>();
-const scopedDataSources = new WeakSet<DataSource>();
+/** The pool of tenant connections of each scoped DataSource, created on first use. */
+const tenantPools = new Map<DataSource, Pool>();
+/** The merchant a tenant connection is set to for its session (autocommit mode), as last set here. */
+const sessionMerchants = new WeakMap<PoolClient, string>();
+const logger = new Logger('TenantScope');
 
 /**
  * Makes every query of `dataSource` issued inside a tenant scope (repositories, query builders,
- * `query()`, `transaction()`, and `runPrepared()`) run on the scope's transaction. TypeORM asks
+ * `query()`, `transaction()`, and `runPrepared()`) run on the scope's connection. TypeORM asks
  * `createQueryRunner()` for a connection on every path, so that is the one place hooked: inside a
  * scope it returns the scope's runner, whose `release()` does nothing until the scope ends.
+ *
+ * A scope's connections come from a pool of their own, whose connections are opened as
+ * {@link TENANT_ROLE} (a startup parameter, which `RESET ROLE` returns to): request work never runs
+ * on a connection of the login role, and background work never on one of the tenant role.
  */
 export function scopeTenantQueries(dataSource: DataSource): void {
-  if (scopedDataSources.has(dataSource)) return;
-  scopedDataSources.add(dataSource);
+  if (tenantPools.has(dataSource)) return;
+  tenantPools.set(dataSource, lazyTenantPool(dataSource));
   const create = dataSource.createQueryRunner.bind(dataSource);
   dataSource.createQueryRunner = (mode?: ReplicationMode): QueryRunner => storage.getStore()?.runnerFor(dataSource, () => create(mode)) ?? create(mode);
+  const destroy = dataSource.destroy.bind(dataSource);
+  dataSource.destroy = async () => {
+    const pool = tenantPools.get(dataSource);
+    tenantPools.delete(dataSource);
+    await Promise.all([pool?.end().catch(() => undefined), destroy()]);
+  };
 }
 
 /**
- * Runs `work` as `merchant`'s request: its first query opens one transaction per DataSource (as
- * {@link TENANT_ROLE}, the merchant set); when `work` settles the transactions commit (roll back
- * if it threw) and their connections go back to the pool, and only then does this settle, so no
- * response reports a write that is not committed. Work that touches no database opens nothing.
+ * A pool with the options of the DataSource's own (size, timeouts, search_path), but whose
+ * connections start as {@link TENANT_ROLE}. The pool is built on its first `connect()`: the
+ * DataSource's pool exists only once it is initialised, and the role only once migrations ran.
  */
-export async function runInTenantScope<T>(merchant: string, work: () => Promise<T>): Promise<T> {
-  const scope = new TenantScope(merchant);
+function lazyTenantPool(dataSource: DataSource): Pool {
+  let pool: Pool | null = null;
+  const build = (): Pool => {
+    const master = (dataSource.driver as unknown as { master: Pool & { options: Record<string, unknown> } }).master;
+    const options = master.options as { options?: string };
+    pool = new Pool({ ...master.options, options: `${options.options ?? ''} -c role=${TENANT_ROLE}`.trim() });
+    pool.on('error', (error) => logger.warn({ msg: 'idle tenant connection failed', error: error.message }));
+    return pool;
+  };
+  return {
+    connect: () => (pool ?? build()).connect(),
+    end: () => pool?.end() ?? Promise.resolve(),
+  } as unknown as Pool;
+}
+
+/**
+ * Runs `work` as `merchant`'s request: its first query takes one connection per DataSource (as
+ * {@link TENANT_ROLE}, the merchant set) and, in `transaction` mode, opens a transaction on it;
+ * when `work` settles the transactions commit (roll back if it threw) and their connections go
+ * back to the pool, and only then does this settle, so no response reports a write that is not
+ * committed. Work that touches no database opens nothing.
+ */
+export async function runInTenantScope<T>(merchant: string, work: () => Promise<T>, mode: TenantScopeMode = 'transaction'): Promise<T> {
+  const scope = new TenantScope(merchant, mode);
   let result: T;
   try {
     result = await storage.run(scope, work);
@@ -80,30 +128,62 @@ export function outsideTenantScope<T>(work: () => T): T {
 
 /** The connection of the current scope's transaction on `dataSource`, opened if needed; null outside a scope. */
 export function tenantConnection(dataSource: DataSource): Promise<PoolClient> | null {
-  if (!storage.getStore() || !scopedDataSources.has(dataSource)) return null;
+  if (!storage.getStore() || !tenantPools.has(dataSource)) return null;
   return dataSource.createQueryRunner().connect() as Promise<PoolClient>;
 }
 
-/** The SQL that opens a request's transaction: one simple-protocol message, so one round trip. */
+/**
+ * The SQL that opens a request's transaction: one simple-protocol message, so one round trip. The
+ * role is the connection's already; setting it again costs nothing and holds if it ever were not.
+ */
 export function openTenantTransaction(merchant: string): string {
   return `BEGIN; SET LOCAL ROLE ${TENANT_ROLE}; SELECT set_config('${MERCHANT_SETTING}', ${escapeLiteral(merchant)}, true)`;
 }
 
-/** One request's database work: a transaction per DataSource, opened by its first query. */
+/**
+ * Sets `merchant` for the rest of a tenant connection's session (autocommit mode), unless it is
+ * set to it already: a connection keeps its merchant between requests, so a merchant's requests
+ * pay the round trip only when their connection last served another merchant. A transaction's own
+ * setting (`openTenantTransaction`, local) ends with it and leaves the session's as it was.
+ */
+async function setSessionMerchant(client: PoolClient, merchant: string): Promise<void> {
+  if (sessionMerchants.get(client) === merchant) return;
+  sessionMerchants.delete(client);
+  await client.query(`SELECT set_config('${MERCHANT_SETTING}', $1, false)`, [merchant]);
+  sessionMerchants.set(client, merchant);
+}
+
+const listenedTo = new WeakSet<PoolClient>();
+
+/**
+ * A connection that fails while checked out emits `error`; with no listener that would end the
+ * process. The statement in flight fails on its own, and the pool drops the connection on release.
+ */
+function listenForErrors(client: PoolClient): void {
+  if (listenedTo.has(client)) return;
+  listenedTo.add(client);
+  client.on('error', (error) => logger.warn({ msg: 'tenant connection failed', error: error.message }));
+}
+
+/** One request's database work: a connection per DataSource, taken (and opened) by its first query. */
 class TenantScope {
   private readonly transactions = new Map<DataSource, TenantTransaction>();
   private committed: Array<() => void> = [];
 
-  constructor(private readonly merchant: string) {}
+  constructor(
+    private readonly merchant: string,
+    private readonly mode: TenantScopeMode,
+  ) {}
 
   runnerFor(dataSource: DataSource, create: () => QueryRunner): QueryRunner {
     let transaction = this.transactions.get(dataSource);
-    if (!transaction) this.transactions.set(dataSource, (transaction = new TenantTransaction(create(), this.merchant)));
+    if (!transaction) this.transactions.set(dataSource, (transaction = new TenantTransaction(create(), tenantPools.get(dataSource)!, this.merchant, this.mode)));
     return transaction.runner;
   }
 
+  /** Whether a transaction is open whose commit hand-overs must wait for; never in autocommit mode, where each statement has committed when it returns. */
   inTransaction(): boolean {
-    return [...this.transactions.values()].some((transaction) => transaction.opened);
+    return [...this.transactions.values()].some((transaction) => transaction.opened && transaction.mode === 'transaction');
   }
 
   onCommit(handOver: () => void): void {
@@ -130,27 +210,39 @@ interface RunnerTransactionState {
 }
 
 /**
- * A QueryRunner whose connection is taken on first use and opened as the merchant's transaction
- * in the same round trip. TypeORM then sees an active transaction (depth 1): its `transaction()`
- * and `save()` nest savepoints in it instead of committing on their own.
+ * A QueryRunner whose connection is taken from the tenant pool on first use and, in `transaction`
+ * mode, opened as the merchant's transaction in the same round trip. TypeORM then sees an active
+ * transaction (depth 1): its `transaction()` and `save()` nest savepoints in it instead of
+ * committing on their own. In `autocommit` mode the connection's session is set to the merchant
+ * (usually already) and TypeORM sees no transaction: a `save()` or `transaction()` opens and
+ * commits its own.
  */
 class TenantTransaction {
   private connection: Promise<PoolClient> | null = null;
   private ended = false;
-  private readonly releaseConnection: (error?: Error) => Promise<void>;
 
   constructor(
     readonly runner: QueryRunner,
+    pool: Pool,
     merchant: string,
+    readonly mode: TenantScopeMode,
   ) {
-    const connect = runner.connect.bind(runner) as () => Promise<PoolClient>;
-    const runnerWithPool = runner as QueryRunner & { releasePostgresConnection(error?: Error): Promise<void> };
-    this.releaseConnection = (error) => runnerWithPool.releasePostgresConnection(error);
     runner.connect = () => {
       if (this.ended) return Promise.reject(new Error('the request transaction has ended; work handed over must leave the tenant scope (afterTenantCommit)'));
-      return (this.connection ??= connect().then(async (client) => {
-        await client.query(openTenantTransaction(merchant));
-        Object.assign(runner as unknown as RunnerTransactionState, { isTransactionActive: true, transactionDepth: 1 });
+      return (this.connection ??= pool.connect().then(async (client) => {
+        listenForErrors(client);
+        try {
+          if (mode === 'transaction') {
+            await client.query(openTenantTransaction(merchant));
+            Object.assign(runner as unknown as RunnerTransactionState, { isTransactionActive: true, transactionDepth: 1 });
+          } else {
+            await setSessionMerchant(client, merchant);
+          }
+        } catch (error) {
+          client.release(error instanceof Error ? error : true);
+          throw error;
+        }
+        Object.assign(runner, { databaseConnection: client });
         return client;
       }));
     };
@@ -171,18 +263,30 @@ class TenantTransaction {
   /**
    * COMMIT of a transaction in which a statement failed rolls back instead (its command tag says
    * so, it raises no error): that is an error here, or a request whose handler swallowed a failed
-   * statement would report writes that were never made.
+   * statement would report writes that were never made. In autocommit mode there is nothing to
+   * end, unless a statement left a transaction open (a `transaction()` whose work never settled):
+   * such a connection is closed, not pooled.
    */
   async end(commit: boolean): Promise<void> {
     this.ended = true;
-    if (!this.connection) return this.releaseConnection();
+    Object.assign(this.runner, { isReleased: true });
+    if (!this.connection) return;
+    let client: PoolClient;
     try {
-      const client = await this.connection;
+      client = await this.connection;
+    } catch {
+      return; // opening failed: the connection was released then
+    }
+    try {
+      if (this.mode === 'autocommit') {
+        client.release(this.runner.isTransactionActive ? new Error('a transaction was left open') : undefined);
+        return;
+      }
       const result = await client.query(commit ? 'COMMIT' : 'ROLLBACK');
       if (commit && result.command === 'ROLLBACK') throw new Error('the request transaction was aborted by a failed statement and rolled back');
-      await this.releaseConnection();
+      client.release();
     } catch (error) {
-      await this.releaseConnection(error instanceof Error ? error : new Error(String(error)));
+      client.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
   }
