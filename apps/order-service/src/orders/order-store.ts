@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
 import { BudgetedChange, OrderBudget } from './order-budget';
+import { OrderCache } from './order-cache';
 import { orderTooLarge } from './order-too-large';
 import { OrderEntity } from './order.entity';
 
@@ -39,6 +40,7 @@ export class OrderStore {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxSignal,
     private readonly budget: OrderBudget,
+    private readonly cache: OrderCache,
   ) {}
 
   /**
@@ -72,7 +74,9 @@ export class OrderStore {
     ]);
     if (!stored) throw await this.refusal(order, ownBytes);
     this.outbox.notify();
-    return { ...order, notifications: stored.notifications };
+    const created = { ...order, notifications: stored.notifications };
+    this.cache.set(order.merchant, order.id, { version: 1, document: JSON.stringify(created) });
+    return created;
   }
 
   /**
@@ -100,40 +104,65 @@ export class OrderStore {
   }
 
   /**
-   * Applies a change with optimistic concurrency, in two round trips of the request's
-   * transaction: read the order and its version, then one statement that updates the order only
-   * if the version is still the one read and inserts the change event only if it did. A
-   * concurrent change makes the write match nothing; the change is then computed again from the
-   * order it left. The update's row lock still orders one order's events: a later change's insert
-   * (and its `seq`) happens only after the earlier change committed.
+   * Applies a change with optimistic concurrency: read the order and its version, then one
+   * statement that updates the order only if the version is still the one read and inserts the
+   * change event only if it did. A concurrent change makes the write match nothing; the change is
+   * then computed again from the order it left. The update's row lock still orders one order's
+   * events: a later change's insert (and its `seq`) happens only after the earlier change committed.
+   *
+   * An order this instance wrote last is not read again: the change is computed from the cached
+   * order ({@link OrderCache}) and written under the same version check, one round trip in all.
+   * Only a write that matched is trusted: when it matches nothing, or the cached order refuses the
+   * change (which the current one might not), the change is computed again from the database.
    */
   async change(merchant: string, orderId: string, apply: ApplyChange): Promise<Order> {
+    const cached = this.cache.get(merchant, orderId);
+    if (cached) {
+      try {
+        const written = await this.write(merchant, orderId, apply, { document: JSON.parse(cached.document) as Order, version: cached.version });
+        if (written && written !== 'unchanged') return written;
+      } catch (error) {
+        if (!(error instanceof HttpException)) throw error;
+      }
+      this.cache.delete(merchant, orderId);
+    }
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt += 1) {
       const [row] = await runPrepared<Pick<OrderEntity, 'document' | 'version'>>(this.dataSource, READ_FOR_CHANGE, [orderId, merchant]);
       if (!row) throw orderNotFound(orderId);
-      const now = new Date();
-      const outcome = apply(row.document, now);
-      if (!outcome) return row.document;
-      const next: Order = { ...outcome.order, lastModified: now.toISOString() };
-      const event = changeEvent(outcome.type, outcome.change, row.document, next, now, row.version + 1);
-      const document = JSON.stringify(next);
-      const serialized = JSON.stringify(event);
-      const sizes = { orderBytes: Buffer.byteLength(document), eventBytes: Buffer.byteLength(serialized) };
-      // The order before the change only counts for a change the budget would otherwise refuse (one
-      // that does not grow the order passes), so it is serialised again only then, not on every change.
-      if (this.budget.problem({ previousBytes: null, ...sizes }) !== null) {
-        this.assertWithinBudget({ previousBytes: Buffer.byteLength(JSON.stringify(row.document)), ...sizes });
-      }
-      const written = await runPrepared<{ id: string }>(this.dataSource, WRITE_CHANGE, [
-        orderId, merchant, row.version, next.state.currentStatus, document, next.lastModified,
-        event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(),
-      ]);
-      if (written.length === 1) {
-        this.outbox.notify();
-        return next;
-      }
+      const outcome = await this.write(merchant, orderId, apply, row);
+      if (outcome === 'unchanged') return row.document;
+      if (outcome) return outcome;
     }
     throw new ConflictException(`order ${orderId} changed concurrently, retry`);
+  }
+
+  /**
+   * Computes the change from `current` and writes it if the order is still at `current.version`:
+   * the order after it, `'unchanged'` when the request changes nothing, or null when the version
+   * moved on (nothing written). Refusals of `apply` and of the budget are thrown.
+   */
+  private async write(merchant: string, orderId: string, apply: ApplyChange, current: Pick<OrderEntity, 'document' | 'version'>): Promise<Order | 'unchanged' | null> {
+    const now = new Date();
+    const outcome = apply(current.document, now);
+    if (!outcome) return 'unchanged';
+    const next: Order = { ...outcome.order, lastModified: now.toISOString() };
+    const event = changeEvent(outcome.type, outcome.change, current.document, next, now, current.version + 1);
+    const document = JSON.stringify(next);
+    const serialized = JSON.stringify(event);
+    const sizes = { orderBytes: Buffer.byteLength(document), eventBytes: Buffer.byteLength(serialized) };
+    // The order before the change only counts for a change the budget would otherwise refuse (one
+    // that does not grow the order passes), so it is serialised again only then, not on every change.
+    if (this.budget.problem({ previousBytes: null, ...sizes }) !== null) {
+      this.assertWithinBudget({ previousBytes: Buffer.byteLength(JSON.stringify(current.document)), ...sizes });
+    }
+    const written = await runPrepared<{ id: string }>(this.dataSource, WRITE_CHANGE, [
+      orderId, merchant, current.version, next.state.currentStatus, document, next.lastModified,
+      event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(),
+    ]);
+    if (written.length !== 1) return null;
+    this.outbox.notify();
+    this.cache.set(merchant, orderId, { version: current.version + 1, document });
+    return next;
   }
 }
 
