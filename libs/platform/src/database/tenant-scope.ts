@@ -149,7 +149,8 @@ export function openTenantTransaction(merchant: string): string {
 async function setSessionMerchant(client: PoolClient, merchant: string): Promise<void> {
   if (sessionMerchants.get(client) === merchant) return;
   sessionMerchants.delete(client);
-  await client.query(`SELECT set_config('${MERCHANT_SETTING}', $1, false)`, [merchant]);
+  // The role again too: the connection started as it, and if a pooler dropped the startup parameter this still holds.
+  await client.query(`SELECT set_config('role', '${TENANT_ROLE}', false), set_config('${MERCHANT_SETTING}', $1, false)`, [merchant]);
   sessionMerchants.set(client, merchant);
 }
 
