@@ -8,6 +8,9 @@ import { BODY_LIMIT_BYTES, requestIdOf } from './configure-http-app';
 /** Node's own limit on a request head (16 KiB) is the only bound on a path, as it was under Express. */
 const MAX_PARAM_LENGTH = 16 * 1024;
 
+/** What `http.createServer` gives a request to arrive in whole, as the services had under Express. */
+const NODE_REQUEST_TIMEOUT_MS = 300_000;
+
 /** Every route each instance registered, as `METHOD /path/:param`, in the order they were added. */
 const registered = new WeakMap<FastifyInstance, string[]>();
 
@@ -23,6 +26,9 @@ const registered = new WeakMap<FastifyInstance, string[]>();
  *   name into a 404 instead of the 400 naming the rule);
  * - query strings parsed by `node:querystring`, as Express 5's "simple" parser did: a repeated key
  *   becomes an array, brackets are no syntax (`orderId[$ne]` is a key of its own);
+ * - Node's 300-second limit on receiving a request (Fastify's default is none); Fastify's 72-second
+ *   keep-alive (Node's is 5 s), longer than the 60 s idle timeout of common load balancers, so they
+ *   never reuse a connection the service is closing;
  * - the request id from {@link requestIdOf}; no middleware engine (hooks do that work, once per
  *   request, without Express-style `req`/`res` wrappers);
  * - a refusal Fastify or one of its plugins raises itself (a malformed URL, a static file path
@@ -34,6 +40,7 @@ export function strictFastifyAdapter(): FastifyAdapter {
   const adapter = new StrictFastifyAdapter({
     skipMiddie: true,
     bodyLimit: BODY_LIMIT_BYTES,
+    requestTimeout: NODE_REQUEST_TIMEOUT_MS,
     genReqId: (request: IncomingMessage) => requestIdOf(request.headers['x-request-id']),
     // A path Fastify cannot even route (a malformed percent-encoding) is answered before any hook runs: the same headers and shape here.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
