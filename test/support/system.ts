@@ -55,8 +55,10 @@ export async function startSystem(bus: BusKind, env: Record<string, string> = {}
   }
   const orders = await createOrderServiceApp(loadConfig(OrderServiceConfig, shared));
   await orders.init();
+  await orders.getHttpAdapter().getInstance().ready();
   const notifications = await createNotificationServiceApp(loadConfig(NotificationServiceConfig, shared));
   await notifications.init();
+  await notifications.getHttpAdapter().getInstance().ready();
   const sink = await WebhookSink.start();
   const ordersHttp = orders.getHttpServer() as Server;
   const notificationsHttp = notifications.getHttpServer() as Server;

@@ -72,6 +72,7 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: 'gzip bomb (limit applies after inflating)', service: 'orders', method: 'post', path: ORDERS, headers: { ...web, 'content-encoding': 'gzip' }, type: 'application/json',
       body: gzipSync(Buffer.from(JSON.stringify({ ...validOrder, customer: { note: ' '.repeat(5_000_000) } }))), status: 413 },
     { name: 'unsupported content encoding', service: 'orders', method: 'post', path: ORDERS, headers: { ...web, 'content-encoding': 'compress' }, type: 'application/json', body: '{}', status: 415, says: /encoding/ },
+    { name: 'JSON in a charset other than UTF-8', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json; charset=latin1', body: JSON.stringify(validOrder), status: 415, says: /charset/ },
     { name: 'malformed JSON', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json', body: '{"currency": "SEK", "cart": ', status: 400, says: /not valid JSON/ },
     { name: 'malformed JSON (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json', body: '{"name":', status: 400, says: /not valid JSON/ },
     { name: 'JSON as text/plain', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'text/plain', body: JSON.stringify(validOrder), status: 400 },
@@ -165,6 +166,7 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     // Ids that are not ids
     { name: 'order id that is not a UUID', service: 'orders', method: 'get', path: `${ORDERS}/1%20OR%201=1`, status: 404 },
     { name: 'event id that is not a UUID', service: 'notifications', method: 'get', path: `${EVENTS}/..%2F..%2Fetc%2Fpasswd`, status: 404 },
+    { name: 'path with a malformed percent-encoding', service: 'orders', method: 'get', path: `${ORDERS}/%ZZ`, status: 400 },
     { name: 'subscription id that is not a UUID', service: 'notifications', method: 'delete', path: `${SUBSCRIPTIONS}/x'y`, status: 404 },
   ];
 

@@ -130,6 +130,7 @@ describe('the embedded default reads what it sealed before key rings (in-process
     ]) {
       const app = await create();
       await app.init();
+      await app.getHttpAdapter().getInstance().ready();
       apps.push(app);
     }
   });

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { configureHttpApp, ensureSchema, HostResolver, JsonLogger, loadConfig, strictExpressAdapter, TargetGuard } from '@ordercast/platform';
+import { configureHttpApp, ensureSchema, HostResolver, JsonLogger, loadConfig, strictFastifyAdapter, TargetGuard } from '@ordercast/platform';
 import { lookup } from 'node:dns';
 import type { Server } from 'node:http';
 import { promisify } from 'node:util';
@@ -57,9 +57,10 @@ async function notificationServiceWithDns(env: Record<string, string>, resolver:
   const moduleRef = await Test.createTestingModule({ imports: [NotificationServiceModule.forRoot(config, config.databaseUrl!)] })
     .overrideProvider(TargetGuard).useValue(new TargetGuard(config.allowPrivateTargets, resolver))
     .compile();
-  const app = moduleRef.createNestApplication(strictExpressAdapter(), { bodyParser: false, logger: new JsonLogger('notification-service', 'error') });
+  const app = moduleRef.createNestApplication(strictFastifyAdapter(), { bodyParser: false, logger: new JsonLogger('notification-service', 'error') });
   configureHttpApp(app);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   return app;
 }
 

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpApp, ensureSchema, JsonLogger, setupApiDocs, strictExpressAdapter, traceHttpRequests } from '@ordercast/platform';
+import { configureHttpApp, ensureSchema, JsonLogger, setupApiDocs, strictFastifyAdapter, traceHttpRequests } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { USER_AGENT } from './delivery/user-agent';
 import { NOTIFICATIONS_SCHEMA } from './notification-database';
@@ -16,7 +16,7 @@ export async function createNotificationServiceApp(config: NotificationServiceCo
   if (!databaseUrl) throw new Error('DATABASE_URL is required (main.ts starts an embedded PostgreSQL when it is not set)');
   await ensureSchema(databaseUrl, NOTIFICATIONS_SCHEMA);
   const logger = new JsonLogger('notification-service', config.logLevel, config.logFormat);
-  const app = await NestFactory.create(NotificationServiceModule.forRoot(config, databaseUrl), strictExpressAdapter(), { logger, bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create(NotificationServiceModule.forRoot(config, databaseUrl), strictFastifyAdapter(), { logger, bodyParser: false, abortOnError: false });
   configureHttpApp(app, logger);
   traceHttpRequests(app, 'notification-service');
   const document = new DocumentBuilder()

@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import {
-  ADMIN_TOKENS, API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, ServiceDatabase, strictExpressAdapter,
+  ADMIN_TOKENS, API_TOKENS, ApiAuthGuard, configureHttpApp, ensureSchema, postgresOptions, ServiceDatabase, strictFastifyAdapter,
 } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
@@ -56,9 +56,10 @@ export async function startFeatureApp(options: FeatureAppOptions): Promise<Featu
         { provide: APP_GUARD, useClass: ApiAuthGuard },
       ],
     }).compile();
-    const app = moduleRef.createNestApplication(strictExpressAdapter(), { logger: false });
+    const app = moduleRef.createNestApplication(strictFastifyAdapter(), { bodyParser: false, logger: false });
     configureHttpApp(app);
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
     return {
       app,
       dataSource: app.get(DataSource),

@@ -46,6 +46,7 @@ export async function startSuite(env: Record<string, string> = {}): Promise<Suit
   const config = loadConfig(NotificationServiceConfig, { ...TEST_ENV, DATABASE_URL: db.url, ...env });
   const app = await createNotificationServiceApp(config);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   const bus = app.get<EventBus>(EVENT_BUS);
   const sink = await WebhookSink.start();
   const sql = new Client({ connectionString: db.url });

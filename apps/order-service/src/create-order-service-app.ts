@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { configureHttpApp, ensureSchema, JsonLogger, strictExpressAdapter, traceHttpRequests } from '@ordercast/platform';
+import { configureHttpApp, ensureSchema, JsonLogger, strictFastifyAdapter, traceHttpRequests } from '@ordercast/platform';
 import { OrderServiceConfig } from './config/order-service.config';
 import { OrderServiceModule } from './order-service.module';
 import { ORDERS_SCHEMA } from './order-service.database';
@@ -15,7 +15,7 @@ export async function createOrderServiceApp(config: OrderServiceConfig): Promise
   if (!databaseUrl) throw new Error('DATABASE_URL is required (main.ts starts an embedded PostgreSQL when it is not set)');
   await ensureSchema(databaseUrl, ORDERS_SCHEMA);
   const logger = new JsonLogger('order-service', config.logLevel, config.logFormat);
-  const app = await NestFactory.create(OrderServiceModule.forRoot(config, databaseUrl), strictExpressAdapter(), { logger, bodyParser: false, abortOnError: false });
+  const app = await NestFactory.create(OrderServiceModule.forRoot(config, databaseUrl), strictFastifyAdapter(), { logger, bodyParser: false, abortOnError: false });
   configureHttpApp(app, logger);
   traceHttpRequests(app, 'order-service');
   setupOpenApi(app);

@@ -36,6 +36,7 @@ export async function startOrderService(databaseUrl: string, env: Record<string,
   });
   const app = await createOrderServiceApp(config);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   const bus = app.get<EventBus>(EVENT_BUS);
   return {
     app,

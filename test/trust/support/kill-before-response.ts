@@ -8,7 +8,7 @@ export const KILL_BEFORE_RESPONSE_HEADER = 'x-test-kill-before-response';
  * `NODE_OPTIONS=--require <this file, compiled>` by test/trust/idempotency-crash.e2e-spec.ts.
  * A request carrying {@link KILL_BEFORE_RESPONSE_HEADER} kills the process with SIGKILL at the
  * moment its response head would be written: after the request's transaction committed (the tenant
- * scope commits before the handler's result reaches Express) and before a byte of the response left.
+ * scope commits before the handler's result reaches the HTTP server) and before a byte of the response left.
  */
 const writeHead = ServerResponse.prototype.writeHead;
 ServerResponse.prototype.writeHead = function killBeforeResponse(this: ServerResponse, ...args: unknown[]) {

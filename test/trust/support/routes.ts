@@ -1,18 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
-
-interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
-}
+import { registeredRoutes } from '@ordercast/platform';
 
 /**
- * Every route the app's HTTP router serves, as `METHOD /path/:param`, read from the router
- * itself rather than from the docs or the controllers, so an undocumented route is listed too.
+ * Every route the app's HTTP router serves, as `METHOD /path/:param`, read from the routes
+ * registered with the router itself rather than from the docs or the controllers, so an
+ * undocumented route is listed too. The HEAD twin Fastify adds to each GET route is the GET
+ * route's handler, checked through its GET.
  */
 export function httpRoutes(app: INestApplication): string[] {
-  const express = app.getHttpAdapter().getInstance() as { router: { stack: Layer[] } };
-  return express.router.stack
-    .flatMap((layer) => (layer.route ? Object.keys(layer.route.methods).map((method) => `${method.toUpperCase()} ${layer.route!.path}`) : []))
-    .sort();
+  return [...new Set(registeredRoutes(app.getHttpAdapter().getInstance()))].filter((route) => !route.startsWith('HEAD ')).sort();
 }
 
 /** Every route the app serves under /api/ (OpenAPI pages aside). */

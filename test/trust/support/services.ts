@@ -53,6 +53,7 @@ export interface InProcessService {
 
 async function wrap(app: INestApplication): Promise<InProcessService> {
   await app.init();
+  await app.getHttpAdapter().getInstance().ready();
   const bus = app.get<EventBus>(EVENT_BUS);
   return {
     app,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 
@@ -14,6 +15,8 @@ const CONTENT_TYPES: Record<string, string> = {
 export interface DashboardAsset {
   body: Buffer;
   contentType: string;
+  /** A strong validator of the body, so a browser's revalidation is a 304 until the file changes. */
+  etag: string;
 }
 
 /**
@@ -41,7 +44,9 @@ export class DashboardAssets {
     const folder = findWebFolder();
     for (const name of readdirSync(folder)) {
       const contentType = CONTENT_TYPES[extname(name)];
-      if (contentType) this.assets.set(name, { body: readFileSync(join(folder, name)), contentType });
+      if (!contentType) continue;
+      const body = readFileSync(join(folder, name));
+      this.assets.set(name, { body, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
     }
   }
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiRequestErrors, Merchant } from '@ordercast/platform';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AckMessagesDto } from './dto/ack-messages.dto';
 import { PeriodQueryDto } from './dto/period-query.dto';
 import { AckResponse, MessagePeriodResponse, ReceiveResponse } from './dto/poll-message.response';
@@ -10,9 +10,9 @@ import { MAX_PERIOD_MESSAGES } from './poll-options';
 import { AckFailure, MessagePeriod, PollQueue, ReceivedMessage } from './poll-queue';
 
 /** Fires when the client disconnects, so a long-poll stops instead of claiming messages nobody will read. */
-function clientGone(response: Response): AbortSignal {
+function clientGone(response: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  response.on('close', () => controller.abort());
+  response.raw.on('close', () => controller.abort());
   return controller.signal;
 }
 
@@ -28,7 +28,7 @@ export class PollingController {
   async receive(
     @Merchant() merchant: string,
     @Query() query: ReceiveQueryDto,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ): Promise<{ messages: ReceivedMessage[]; autoAckFailedMessages: never[] }> {
     // autoAck is applied in the same statement that claims the messages, so it cannot fail separately.
     return { messages: await this.queue.receive(merchant, query, clientGone(response)), autoAckFailedMessages: [] };

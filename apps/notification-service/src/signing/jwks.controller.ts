@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '@ordercast/platform';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import { JwksResponse } from './dto/signing.response';
 import { SigningKeyService } from './signing-key.service';
@@ -16,8 +16,8 @@ export class JwksController {
   @Get('jwks.json')
   @ApiOperation({ summary: 'Public keys that verify the x-jws-signature header of deliveries (no authentication); a new key appears here one max-age before it signs' })
   @ApiOkResponse({ type: JwksResponse })
-  jwks(@Res({ passthrough: true }) response: Response): Promise<JSONWebKeySet> {
-    response.setHeader('Cache-Control', `public, max-age=${this.keys.jwksMaxAgeSeconds}`);
+  jwks(@Res({ passthrough: true }) response: FastifyReply): Promise<JSONWebKeySet> {
+    void response.header('Cache-Control', `public, max-age=${this.keys.jwksMaxAgeSeconds}`);
     return this.keys.jwks();
   }
 }

@@ -1,5 +1,6 @@
 import { BadRequestException, createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
-import type { Request } from 'express';
+import { headerValue } from '@ordercast/platform';
+import type { FastifyRequest } from 'fastify';
 
 const CHANNEL = /^[A-Za-z0-9._-]{1,100}$/;
 const RULE = '1 to 100 letters, digits, ".", "_" or "-"';
@@ -10,7 +11,7 @@ function invalid(message: string): BadRequestException {
 
 /** The sales channel of a new order, from the `X-Channel` header. */
 export const ChannelHeader = createParamDecorator((_: unknown, context: ExecutionContext): string => {
-  const channel = context.switchToHttp().getRequest<Request>().header('x-channel');
+  const channel = headerValue(context.switchToHttp().getRequest<FastifyRequest>(), 'x-channel');
   if (!channel || !CHANNEL.test(channel)) throw invalid(`X-Channel header is required: ${RULE}`);
   return channel;
 });

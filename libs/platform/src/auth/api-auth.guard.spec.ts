@@ -24,8 +24,8 @@ class PublicRoutes {
 
 function fakeRequest(headers: Record<string, string>): AuthenticatedRequest {
   const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
-  // The path is what the old guard decided by; no route here may depend on it.
-  return { path: '/API/v0/checkout/anything', header: (name: string) => lower[name.toLowerCase()] } as unknown as AuthenticatedRequest;
+  // The path is what the old guard decided by; no route here may depend on it. Node lower-cases header names, as here.
+  return { url: '/API/v0/checkout/anything', headers: lower } as unknown as AuthenticatedRequest;
 }
 
 /** The guard's verdict: true, or the status of the exception it threw. */

@@ -2,7 +2,8 @@ import {
   BadRequestException, CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
+import { headerValue } from '../http/header-value';
 import { CredentialTable } from './credential-table';
 import { ROUTE_ACCESS, RouteAccess } from './route-access';
 
@@ -11,7 +12,7 @@ export const API_TOKENS = Symbol('API_TOKENS');
 /** Injection token: the operator tokens, from `ADMIN_TOKENS`. */
 export const ADMIN_TOKENS = Symbol('ADMIN_TOKENS');
 
-export interface AuthenticatedRequest extends Request {
+export interface AuthenticatedRequest extends FastifyRequest {
   merchant: string;
 }
 
@@ -51,7 +52,7 @@ export class ApiAuthGuard implements CanActivate {
     return this.authenticateMerchant(request);
   }
 
-  private authenticateOperator(request: Request): true {
+  private authenticateOperator(request: FastifyRequest): true {
     const token = bearerToken(request);
     if (this.operators.ownerOf(token)) return true;
     if (this.merchants.ownerOf(token) !== undefined) throw new ForbiddenException('this is a service-wide action: it needs an operator token (ADMIN_TOKENS), not a merchant token');
@@ -59,7 +60,7 @@ export class ApiAuthGuard implements CanActivate {
   }
 
   private authenticateMerchant(request: AuthenticatedRequest): true {
-    const merchant = request.header('x-merchant');
+    const merchant = headerValue(request, 'x-merchant');
     if (!merchant || !MERCHANT_PATTERN.test(merchant)) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['X-Merchant header is required'] });
     const owner = this.merchants.ownerOf(bearerToken(request));
     if (owner === undefined) throw new UnauthorizedException('unknown API token');
@@ -69,8 +70,8 @@ export class ApiAuthGuard implements CanActivate {
   }
 }
 
-function bearerToken(request: Request): string {
-  const match = /^Bearer\s+(\S+)$/i.exec(request.header('authorization') ?? '');
+function bearerToken(request: FastifyRequest): string {
+  const match = /^Bearer\s+(\S+)$/i.exec(headerValue(request, 'authorization') ?? '');
   if (!match) throw new UnauthorizedException('Authorization: Bearer <token> is required');
   return match[1];
 }

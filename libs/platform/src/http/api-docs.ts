@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 
 export const API_DOCS_PATH = 'api/docs';
 
@@ -22,12 +22,18 @@ export const API_DOCS_CSP = [
  * servers and forms asking for tokens) in this service's origin.
  */
 export function setupApiDocs(app: INestApplication, document: OpenAPIObject | (() => OpenAPIObject)): void {
-  app.use(`/${API_DOCS_PATH}`, (_request: Request, response: Response, next: NextFunction) => {
-    response.setHeader('content-security-policy', API_DOCS_CSP);
-    next();
+  // The policy goes on the docs routes alone (the page, its init script and the static files), not on every request.
+  (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('onRoute', (route) => {
+    if (route.url !== `/${API_DOCS_PATH}` && !route.url.startsWith(`/${API_DOCS_PATH}/`)) return;
+    route.onRequest = [...[route.onRequest ?? []].flat(), setDocsPolicy as onRequestHookHandler];
   });
   SwaggerModule.setup(API_DOCS_PATH, app, document, {
     swaggerUrl: `/${API_DOCS_PATH}-json`,
     swaggerOptions: { queryConfigEnabled: false },
   });
+}
+
+function setDocsPolicy(_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  reply.header('content-security-policy', API_DOCS_CSP);
+  done();
 }

@@ -1,10 +1,17 @@
-import { BadRequestException, INestApplication, Logger, LoggerService, PayloadTooLargeException, ValidationError, ValidationPipe } from '@nestjs/common';
-import { Application, json, NextFunction, Request, Response } from 'express';
+import {
+  BadRequestException, HttpException, INestApplication, Logger, LoggerService, PayloadTooLargeException, UnsupportedMediaTypeException, ValidationError,
+  ValidationPipe,
+} from '@nestjs/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
+import type { Readable, Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
 
 export const BODY_LIMIT = '256kb';
+/** {@link BODY_LIMIT} in bytes, of the body after decompression. */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 /** Far deeper than any order, registration or schema; validation and storage recurse, so a deeper body is refused first. */
 export const MAX_BODY_DEPTH = 64;
 /** With the `u` flag a range of surrogates matches only those not part of a pair. */
@@ -53,54 +60,120 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
+/** The id of a request: the caller's `X-Request-Id` when it is a plain token of at most 100 characters, else a new UUID. */
+export function requestIdOf(given: string | string[] | undefined): string {
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+function refusal(status: 400 | 415, message: string): HttpException {
+  return status === 400
+    ? new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [message] })
+    : new UnsupportedMediaTypeException({ statusCode: 415, error: 'Unsupported Media Type', message: [message] });
+}
+
+function tooLarge(): HttpException {
+  return new PayloadTooLargeException(`request body exceeds ${BODY_LIMIT}`);
+}
+
+/** What inflates the body when it says it is compressed (gzip, deflate, br), as Express's JSON parser did; null for `identity`. */
+function inflaterFor(request: FastifyRequest): Transform | null {
+  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
+  switch (encoding) {
+    case 'identity': return null;
+    case 'gzip': return createGunzip();
+    case 'deflate': return createInflate();
+    case 'br': return createBrotliDecompress();
+    default: throw refusal(415, `unsupported content encoding "${encoding}"`);
+  }
+}
+
+/** JSON texts Express's strict parser took: an object or an array, after optional white space. */
+const STRICT_START = /^[\x20\x09\x0a\x0d]*[{[]/;
+
 /**
- * Shared HTTP set-up of both services: a request id on every request, response and log line, an
- * access log line per request (`debug`; `warn` for a 5xx), nosniff, a body size limit (after
- * decompression), malformed, too deeply nested or prototype-setting JSON as a clear 400, and the
- * validation pipe. The parsed query string gets the same shape check as the body: filters reach
- * PostgreSQL as parameters, and a NUL or lone surrogate there fails the query with a 500. No
- * `X-Powered-By`: the framework is nobody's business.
+ * Reads an `application/json` body: UTF-8 only, at most {@link BODY_LIMIT} after inflating
+ * (a compressed bomb stops at the limit), an empty body as `{}`, and only objects and arrays at
+ * the top, as Express's JSON parser did. Every refusal is a Nest exception, answered as JSON.
+ */
+function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error: Error | null, body?: unknown) => void): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') return done(refusal(415, `unsupported charset "${charset.toUpperCase()}"`));
+  const declared = Number(request.headers['content-length']);
+  if (request.headers['content-encoding'] === undefined && declared > BODY_LIMIT_BYTES) return done(tooLarge());
+  let inflater: Transform | null;
+  try {
+    inflater = inflaterFor(request);
+  } catch (error) {
+    return done(error as Error);
+  }
+  const stream = inflater ? payload.pipe(inflater) : payload;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (error: Error | null, body?: unknown) => {
+    if (finished) return;
+    finished = true;
+    stream.removeAllListeners('data');
+    if (inflater) {
+      payload.unpipe(inflater);
+      inflater.destroy();
+    }
+    done(error, body);
+  };
+  stream.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > BODY_LIMIT_BYTES) finish(tooLarge());
+    else chunks.push(chunk);
+  });
+  stream.on('error', () => finish(refusal(400, 'request body could not be read (aborted, or not what its Content-Encoding says)')));
+  stream.on('end', () => {
+    const text = Buffer.concat(chunks, size).toString('utf8');
+    if (text.length === 0) return finish(null, {});
+    if (!STRICT_START.test(text)) return finish(refusal(400, 'request body is not valid JSON'));
+    try {
+      finish(null, JSON.parse(text));
+    } catch {
+      finish(refusal(400, 'request body is not valid JSON'));
+    }
+  });
+}
+
+/**
+ * Shared HTTP set-up of both services (on {@link strictFastifyAdapter}): a request id on every
+ * request, response and log line, an access log line per request (`debug`; `warn` for a 5xx),
+ * nosniff, a body size limit (after decompression), malformed, too deeply nested or
+ * prototype-setting JSON as a clear 400, other bodies left unread (as Express did: the DTO then
+ * says what is missing), and the validation pipe. The parsed query string gets the same shape
+ * check as the body: filters reach PostgreSQL as parameters, and a NUL or lone surrogate there
+ * fails the query with a 500. No `X-Powered-By`: the framework is nobody's business.
  */
 export function configureHttpApp(app: INestApplication, logger: LoggerService = new Logger()): void {
-  (app.getHttpAdapter().getInstance() as Application).disable('x-powered-by');
-  app.use((request: Request, response: Response, next: NextFunction) => {
-    const given = request.header('x-request-id');
-    const id = given && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : randomUUID();
-    (request as Request & { id: string }).id = id;
-    response.setHeader('x-request-id', id);
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', parseJsonBody);
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
     // Responses carry text from targets and merchants (response bodies, references): never let a browser sniff them as markup.
-    response.setHeader('x-content-type-options', 'nosniff');
-    const started = process.hrtime.bigint();
-    response.on('finish', () => {
-      // The path without its query (which may carry references); never headers or bodies.
-      const line = {
-        msg: 'request', requestId: id, method: request.method, path: request.originalUrl.split('?')[0], status: response.statusCode,
-        durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
-      };
-      if (response.statusCode >= 500) logger.warn(line, 'HTTP');
-      else logger.debug?.(line, 'HTTP');
-    });
-    next();
+    reply.header('x-content-type-options', 'nosniff');
+    done(null, payload);
   });
-  app.use(json({ limit: BODY_LIMIT }));
-  app.use((error: Error & { type?: string; status?: number }, _request: Request, response: Response, next: NextFunction) => {
-    if (error.type === 'entity.too.large') {
-      const body = new PayloadTooLargeException(`request body exceeds ${BODY_LIMIT}`).getResponse();
-      return response.status(413).json(body);
-    }
-    if (error.type === 'entity.parse.failed') {
-      return response.status(400).json({ statusCode: 400, error: 'Bad Request', message: ['request body is not valid JSON'] });
-    }
-    // Any other refusal of the body parser (unsupported encoding or charset, aborted upload) as JSON, never as an HTML stack trace.
-    if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
-      return response.status(error.status).json({ statusCode: error.status, error: STATUS_CODES[error.status], message: [error.message] });
-    }
-    next(error);
+  fastify.addHook('onResponse', (request, reply, done) => {
+    // The path without its query (which may carry references); never headers or bodies.
+    const url = request.raw.url ?? '';
+    const query = url.indexOf('?');
+    const line = {
+      msg: 'request', requestId: request.id, method: request.method, path: query === -1 ? url : url.slice(0, query), status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+    };
+    if (reply.statusCode >= 500) logger.warn(line, 'HTTP');
+    else logger.debug?.(line, 'HTTP');
+    done();
   });
-  app.use((request: Request, response: Response, next: NextFunction) => {
+  fastify.addHook('preValidation', (request, reply, done) => {
     const problem = bodyShapeProblem(request.body) ?? bodyShapeProblem(request.query, 'query string');
-    if (problem === null) return requestContext.run((request as Request & { id: string }).id, next);
-    response.status(400).json({ statusCode: 400, error: 'Bad Request', message: [problem] });
+    if (problem === null) return requestContext.run(request.id, done);
+    void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
   });
   app.useGlobalPipes(createValidationPipe());
 }

@@ -5,11 +5,12 @@ import {
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defer, lastValueFrom, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { SECRET_BOX, SecretBox } from '../crypto/secret-box';
 import { tenantConnection } from '../database/tenant-scope';
+import { headerValue } from '../http/header-value';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { findIdempotencyKey, lockIdempotencyKey, saveIdempotencyKey } from './idempotency-keys';
 import { IDEMPOTENT_ROUTE, IdempotentOptions } from './idempotent.decorator';
@@ -46,8 +47,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const route = this.reflector.get<Required<IdempotentOptions> | undefined>(IDEMPOTENT_ROUTE, context.getHandler());
-    const request = context.switchToHttp().getRequest<Request & { merchant?: string }>();
-    const header = request.header('idempotency-key');
+    const request = context.switchToHttp().getRequest<FastifyRequest & { merchant?: string }>();
+    const header = headerValue(request, 'idempotency-key');
     if (!route || header === undefined) return next.handle();
     const parsed = parseIdempotencyKey(header);
     if ('error' in parsed) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [parsed.error] });
@@ -57,10 +58,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const fingerprint = requestFingerprint({
       method: request.method,
       url: request.originalUrl,
-      headers: Object.fromEntries(route.headers.map((name) => [name, request.header(name)])),
+      headers: Object.fromEntries(route.headers.map((name) => [name, headerValue(request, name)])),
       body: request.body,
     });
-    const response = context.switchToHttp().getResponse<Response>();
+    const response = context.switchToHttp().getResponse<FastifyReply>();
     const status = successStatus(this.reflector, context, request.method);
 
     return defer(async () => {
@@ -73,7 +74,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (stored.fingerprint !== fingerprint) {
           throw new UnprocessableEntityException('this Idempotency-Key was used for a different request (method, path or body); use a new key');
         }
-        response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
+        void response.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
         return stored.body === null ? undefined : (JSON.parse(this.box.decrypt(stored.body, 'idempotent-responses')) as unknown);
       }
       const result: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });

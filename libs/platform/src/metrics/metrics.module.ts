@@ -1,6 +1,7 @@
-import { Controller, Get, Header, Injectable, MiddlewareConsumer, Module, NestMiddleware } from '@nestjs/common';
+import { Controller, Get, Header, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { Public } from '../auth/route-access';
 
@@ -33,23 +34,6 @@ export class MetricsRegistry {
   }
 }
 
-@Injectable()
-class HttpMetricsMiddleware implements NestMiddleware {
-  constructor(private readonly metrics: MetricsRegistry) {}
-
-  use(request: Request, response: Response, next: NextFunction): void {
-    const started = process.hrtime.bigint();
-    response.on('finish', () => {
-      // The matched route pattern keeps label cardinality bounded (ids are not labels).
-      const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      const method = request.method;
-      this.metrics.httpRequests.inc({ method, route, status: String(response.statusCode) });
-      this.metrics.httpDuration.observe({ method, route }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
-    next();
-  }
-}
-
 /**
  * Public, so a Prometheus scraper needs no credential, because no series names a merchant: the
  * label sets are method, route pattern and status here; delivery status, partition and due
@@ -72,8 +56,19 @@ class MetricsController {
 }
 
 @Module({ providers: [MetricsRegistry], controllers: [MetricsController], exports: [MetricsRegistry] })
-export class MetricsModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+export class MetricsModule implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost, private readonly metrics: MetricsRegistry) {}
+
+  /** Counts every answered request, routed or not; runs before the server is ready, while hooks may still be added. */
+  onModuleInit(): void {
+    const http = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    http?.addHook('onResponse', (request, reply, done) => {
+      // The matched route pattern keeps label cardinality bounded (ids are not labels).
+      const route = request.is404 ? 'unmatched' : request.routeOptions.url ?? 'unmatched';
+      const method = request.method;
+      this.metrics.httpRequests.inc({ method, route, status: String(reply.statusCode) });
+      this.metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1000);
+      done();
+    });
   }
 }

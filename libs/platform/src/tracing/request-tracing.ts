@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance } from 'fastify';
 import { SpanKind, startSpan, tracingActive } from './tracing';
 
 /**
@@ -11,15 +11,18 @@ import { SpanKind, startSpan, tracingActive } from './tracing';
  */
 export function traceHttpRequests(app: INestApplication, service: string): void {
   if (!tracingActive()) return;
-  app.use((request: Request, response: Response, next: NextFunction) => {
-    if (!request.originalUrl.startsWith('/api/')) return next();
+  // After the body is read and checked (configureHttpApp's hook of the same stage runs first), like the handler it wraps.
+  (app.getHttpAdapter().getInstance() as FastifyInstance).addHook('preValidation', (request, reply, done) => {
+    const url = request.raw.url ?? '';
+    if (!url.startsWith('/api/')) return done();
     const span = startSpan(service, request.method, SpanKind.SERVER, request.headers, {
       'http.request.method': request.method,
-      'url.path': request.originalUrl.split('?')[0],
+      'url.path': url.split('?')[0],
     });
-    if (!span) return next();
+    if (!span) return done();
+    const response = reply.raw;
     response.once('close', () => {
-      const route = (request.route as { path?: unknown } | undefined)?.path;
+      const route = request.is404 ? undefined : request.routeOptions.url;
       if (typeof route === 'string') {
         span.rename(`${request.method} ${route}`);
         span.setAttributes({ 'http.route': route });
@@ -29,6 +32,6 @@ export function traceHttpRequests(app: INestApplication, service: string): void 
       else if (response.statusCode >= 500) span.fail(`answered ${response.statusCode}`);
       span.end();
     });
-    span.run(next);
+    span.run(done);
   });
 }
