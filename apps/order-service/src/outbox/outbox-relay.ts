@@ -14,7 +14,6 @@ const RELAY_BATCH_SIZE = 500;
 /** Advisory lock key shared by every order-service instance on one database ("ORDR" "OUTB"). */
 const RELAY_LOCK_KEY = '5715705997395579970';
 const PURGE_INTERVAL_MS = 60_000;
-const MIN_BATCH_INTERVAL_MS = 10;
 const MAX_PUBLISH_BYTES = 512 * 1024;
 
 interface OutboxRow {
@@ -86,7 +85,7 @@ interface PublishOutcome {
  * lets another instance take over. Holding it, a batch is two autocommitted statements around
  * the publish (read, mark sent), not a transaction of five round trips; while changes keep
  * coming, one: the mark of a published batch is folded into the statement that reads the next
- * (see {@link CLAIM}), which comes within {@link MIN_BATCH_INTERVAL_MS}.
+ * (see {@link CLAIM}), which comes within `OUTBOX_BATCH_INTERVAL_MS`.
  * A batch is marked sent only after the bus accepted it: a crash in between republishes it
  * (at-least-once), nothing is lost. A mark waiting for the next read is made at stop, and a
  * failed read keeps it for the next; an instance that lost the lock drops it (the new relay
@@ -165,7 +164,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         await this.signal.wait(this.config.outboxPollMs);
         // Under load every commit wakes the relay; gathering commits for a few milliseconds keeps
         // its cost to one small transaction per interval instead of one per change.
-        await this.pause(MIN_BATCH_INTERVAL_MS - (Date.now() - started));
+        await this.pause(this.config.outboxBatchIntervalMs - (Date.now() - started));
       }
       await this.purgeIfDue();
     }
@@ -193,7 +192,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       const ackedAt = Date.now();
       endPublishSpans(spans, { sent, refused: parked.map(({ row, reason }) => ({ id: row.id, reason })), failure: failure === null ? null : errorMessage(failure) });
       // More changes already committed (or a full batch): the next claim comes within
-      // MIN_BATCH_INTERVAL_MS and marks these with it. Otherwise they are marked now.
+      // OUTBOX_BATCH_INTERVAL_MS and marks these with it. Otherwise they are marked now.
       const more = rows.length === RELAY_BATCH_SIZE || this.signal.pending;
       if (failure === null && parked.length === 0 && more && !this.stopping) {
         this.unmarked = { ids: sent, ackedAt };
