@@ -5,15 +5,15 @@ import { OrderServiceConfig } from './order-service.config';
 const OWN_SECRETS = { API_TOKENS: 'alpha:alpha-token-1', ENCRYPTION_KEY: '1GzJHZyERucXR+zC7Emvgn+e6iiafDNBZJ1bmWsu9/0=' };
 
 describe('OrderServiceConfig', () => {
-  it('defaults to port 3000, a pool of 10, a 500 ms poll and a day of outbox history', () => {
+  it('defaults to port 3000, a pool of 10, a 500 ms poll, 10 ms between batches and a day of outbox history', () => {
     const config = loadConfig(OrderServiceConfig, OWN_SECRETS);
-    expect(config).toMatchObject({ port: 3000, databasePoolSize: 10, outboxPollMs: 500 });
+    expect(config).toMatchObject({ port: 3000, databasePoolSize: 10, outboxPollMs: 500, outboxBatchIntervalMs: 10 });
     expect(config.outboxRetentionMs).toBe(86_400_000);
   });
 
   it('reads the variables', () => {
-    const config = loadConfig(OrderServiceConfig, { ...OWN_SECRETS, PORT: '0', DATABASE_POOL_SIZE: '40', OUTBOX_POLL_MS: '50', OUTBOX_RETENTION: '30m' });
-    expect(config).toMatchObject({ port: 0, databasePoolSize: 40, outboxPollMs: 50 });
+    const config = loadConfig(OrderServiceConfig, { ...OWN_SECRETS, PORT: '0', DATABASE_POOL_SIZE: '40', OUTBOX_POLL_MS: '50', OUTBOX_BATCH_INTERVAL_MS: '25', OUTBOX_RETENTION: '30m' });
+    expect(config).toMatchObject({ port: 0, databasePoolSize: 40, outboxPollMs: 50, outboxBatchIntervalMs: 25 });
     expect(config.outboxRetentionMs).toBe(1_800_000);
   });
 
@@ -37,6 +37,7 @@ describe('OrderServiceConfig', () => {
     ['KAFKA_MAX_MESSAGE_BYTES', '1mb', 'KAFKA_MAX_MESSAGE_BYTES must be a whole number from 65536 to 104857600'],
     ['OUTBOX_POLL_MS', 'soon', 'OUTBOX_POLL_MS must be a whole number from 10 to 60000'],
     ['OUTBOX_POLL_MS', '0', 'OUTBOX_POLL_MS must be a whole number from 10 to 60000'],
+    ['OUTBOX_BATCH_INTERVAL_MS', '-1', 'OUTBOX_BATCH_INTERVAL_MS must be a whole number from 0 to 1000'],
     ['DATABASE_POOL_SIZE', '1.5', 'DATABASE_POOL_SIZE must be a whole number from 2 to 200'],
     ['OUTBOX_RETENTION', '1 day', 'OUTBOX_RETENTION must be a duration such as 30m or 24h'],
     ['OUTBOX_RETENTION', '1h,2h', 'OUTBOX_RETENTION must be a duration such as 30m or 24h'],

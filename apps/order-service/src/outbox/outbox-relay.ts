@@ -14,7 +14,6 @@ const RELAY_BATCH_SIZE = 500;
 /** Advisory lock key shared by every order-service instance on one database ("ORDR" "OUTB"). */
 const RELAY_LOCK_KEY = '5715705997395579970';
 const PURGE_INTERVAL_MS = 60_000;
-const MIN_BATCH_INTERVAL_MS = 10;
 const MAX_PUBLISH_BYTES = 512 * 1024;
 
 interface OutboxRow {
@@ -25,12 +24,25 @@ interface OutboxRow {
   traceContext: TraceHeaders | null;
 }
 
-/** The unsent rows that are not parked, oldest first. An index scan: see {@link OutboxRelay.relayConnection}. */
-const NEXT_BATCH = preparedStatement(
-  'outbox.next-batch',
-  `SELECT id, topic, key, payload, trace_context AS "traceContext" FROM orders.outbox WHERE sent_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT ${RELAY_BATCH_SIZE}`,
+/**
+ * Marks the rows of the previous batch sent and reads the next one in one statement: the unsent
+ * rows that are not parked, oldest first, but for those just marked (the SELECT sees the table as
+ * it was before the UPDATE). `$1` is empty when nothing waits to be marked. An index scan: see
+ * {@link OutboxRelay.relayConnection}. `sent_at` is when the bus acknowledged the rows, on the
+ * database's clock: `$2` milliseconds before the statement ran.
+ */
+const CLAIM = preparedStatement(
+  'outbox.claim',
+  `WITH sent AS (
+     UPDATE orders.outbox SET attempts = attempts + 1, sent_at = clock_timestamp() - $2::float8 * interval '1 millisecond' WHERE id = ANY($1::uuid[])
+   )
+   SELECT id, topic, key, payload, trace_context AS "traceContext" FROM orders.outbox
+    WHERE sent_at IS NULL AND parked_at IS NULL AND id <> ALL($1::uuid[]) ORDER BY seq LIMIT ${RELAY_BATCH_SIZE}`,
 );
-const MARK_SENT = preparedStatement('outbox.mark-sent', 'UPDATE orders.outbox SET attempts = attempts + 1, sent_at = now() WHERE id = ANY($1::uuid[])');
+const MARK_SENT = preparedStatement(
+  'outbox.mark-sent',
+  `UPDATE orders.outbox SET attempts = attempts + 1, sent_at = clock_timestamp() - $2::float8 * interval '1 millisecond' WHERE id = ANY($1::uuid[])`,
+);
 const COUNT_FAILED = preparedStatement('outbox.count-failed', 'UPDATE orders.outbox SET attempts = attempts + 1 WHERE id = ANY($1::uuid[])');
 const MARK_PARKED = preparedStatement(
   'outbox.mark-parked',
@@ -45,6 +57,13 @@ interface ParkedRow {
   row: OutboxRow;
   reason: string;
   bytes: number;
+}
+
+/** Rows the bus acknowledged whose mark waits for the next claim (see {@link CLAIM}). */
+interface Unmarked {
+  ids: string[];
+  /** Date.now() when the bus acknowledged them. */
+  ackedAt: number;
 }
 
 /** What one publish of a batch did, row by row, in `seq` order: published, parked, or not reached because the bus failed. */
@@ -64,9 +83,13 @@ interface PublishOutcome {
  * only once the earlier one committed, see `OrderStore.change`, so it always gets a higher `seq`).
  * The lock lives as long as the connection: a relay that crashes, or whose connection breaks,
  * lets another instance take over. Holding it, a batch is two autocommitted statements around
- * the publish (read, mark sent), not a transaction of five round trips.
+ * the publish (read, mark sent), not a transaction of five round trips; while changes keep
+ * coming, one: the mark of a published batch is folded into the statement that reads the next
+ * (see {@link CLAIM}), which comes within `OUTBOX_BATCH_INTERVAL_MS`.
  * A batch is marked sent only after the bus accepted it: a crash in between republishes it
- * (at-least-once), nothing is lost.
+ * (at-least-once), nothing is lost. A mark waiting for the next read is made at stop, and a
+ * failed read keeps it for the next; an instance that lost the lock drops it (the new relay
+ * publishes those rows again).
  * When the bus is down the batch stays unsent and the relay retries with backoff, while
  * orders keep being accepted.
  *
@@ -89,6 +112,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private lastPurge = Date.now();
   /** The connection holding the relay lock, while this instance is the relay. */
   private connection: PoolClient | null = null;
+  /** Published, not yet marked: marked by the next claim, or at stop. */
+  private unmarked: Unmarked | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -139,10 +164,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         await this.signal.wait(this.config.outboxPollMs);
         // Under load every commit wakes the relay; gathering commits for a few milliseconds keeps
         // its cost to one small transaction per interval instead of one per change.
-        await this.pause(MIN_BATCH_INTERVAL_MS - (Date.now() - started));
+        await this.pause(this.config.outboxBatchIntervalMs - (Date.now() - started));
       }
       await this.purgeIfDue();
     }
+    await this.markUnmarked();
   }
 
   private async relayBatch(): Promise<BatchOutcome> {
@@ -151,14 +177,28 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.topicsReady = true;
     }
     const connection = await this.relayConnection();
-    if (!connection) return { kind: 'standby' };
+    if (!connection) {
+      // Another instance is the relay now and publishes these rows again (at-least-once).
+      this.unmarked = null;
+      return { kind: 'standby' };
+    }
     try {
-      const { rows } = await connection.query<OutboxRow>(NEXT_BATCH);
+      const marking = this.unmarked;
+      const { rows } = await connection.query<OutboxRow>({ ...CLAIM, values: [marking?.ids ?? [], msSince(marking)] });
+      if (this.unmarked === marking) this.unmarked = null;
       if (rows.length === 0) return { kind: 'idle' };
       const spans = startPublishSpans('order-service', rows);
       const { sent, parked, failure } = await this.publish(rows, spans);
+      const ackedAt = Date.now();
       endPublishSpans(spans, { sent, refused: parked.map(({ row, reason }) => ({ id: row.id, reason })), failure: failure === null ? null : errorMessage(failure) });
-      if (sent.length > 0) await connection.query({ ...MARK_SENT, values: [sent] });
+      // More changes already committed (or a full batch): the next claim comes within
+      // OUTBOX_BATCH_INTERVAL_MS and marks these with it. Otherwise they are marked now.
+      const more = rows.length === RELAY_BATCH_SIZE || this.signal.pending;
+      if (failure === null && parked.length === 0 && more && !this.stopping) {
+        this.unmarked = { ids: sent, ackedAt };
+      } else if (sent.length > 0) {
+        await connection.query({ ...MARK_SENT, values: [sent, msSince({ ackedAt })] });
+      }
       if (parked.length > 0) await this.park(connection, parked);
       if (failure !== null) {
         const done = new Set([...sent, ...parked.map(({ row }) => row.id)]);
@@ -170,6 +210,18 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       // The connection may be broken, and with it the lock: start over on a fresh one.
       this.dropConnection();
       throw error;
+    }
+  }
+
+  /** At stop: marks what the next claim would have marked, so a clean stop republishes nothing. */
+  private async markUnmarked(): Promise<void> {
+    const { unmarked, connection } = this;
+    if (!unmarked || !connection) return;
+    this.unmarked = null;
+    try {
+      await connection.query({ ...MARK_SENT, values: [unmarked.ids, msSince(unmarked)] });
+    } catch (error) {
+      this.logger.warn({ msg: 'outbox relay could not mark published changes at stop; they will be published again', changes: unmarked.ids.length, error: errorMessage(error) });
     }
   }
 
@@ -332,6 +384,11 @@ function parkedRow({ row, message }: Chunk['messages'][number], error: MessageRe
  */
 function toMessage(row: OutboxRow, trace: TraceHeaders | undefined): OutgoingMessage {
   return { key: row.key, value: JSON.stringify(row.payload), headers: { 'content-type': 'application/json', 'event-type': row.payload.type, ...trace } };
+}
+
+/** Milliseconds since the bus acknowledged the rows (0 when there are none). */
+function msSince(unmarked: Pick<Unmarked, 'ackedAt'> | null): number {
+  return unmarked ? Math.max(0, Date.now() - unmarked.ackedAt) : 0;
 }
 
 function errorMessage(error: unknown): string {

@@ -31,4 +31,17 @@ describe('OutboxSignal', () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(woken).toHaveBeenCalled();
   });
+
+  it('tells whether a change committed since the relay last woke', async () => {
+    const signal = new OutboxSignal();
+    expect(signal.pending).toBe(false);
+    const waiting = signal.wait(10_000);
+    signal.notify();
+    await waiting;
+    expect(signal.pending).toBe(false);
+    signal.notify();
+    expect(signal.pending).toBe(true);
+    await signal.wait(10_000);
+    expect(signal.pending).toBe(false);
+  });
 });

@@ -9,27 +9,32 @@ import { afterTenantCommit } from '@ordercast/platform';
  */
 @Injectable()
 export class OutboxSignal {
-  private pending = false;
+  private pendingNotification = false;
   private wake: (() => void) | null = null;
 
   notify(): void {
     afterTenantCommit(() => {
-      this.pending = true;
+      this.pendingNotification = true;
       this.wake?.();
     });
   }
 
+  /** Whether a change committed since the relay last woke from {@link wait}: it has more to read. */
+  get pending(): boolean {
+    return this.pendingNotification;
+  }
+
   /** Resolves at the next notification (at once if one came since the last wait) or after `timeoutMs`. */
   wait(timeoutMs: number): Promise<void> {
-    if (this.pending) {
-      this.pending = false;
+    if (this.pendingNotification) {
+      this.pendingNotification = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.wake = null;
-        this.pending = false;
+        this.pendingNotification = false;
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);

@@ -12,7 +12,12 @@ const message = (offset: string, key: string, value: string, headers: IHeaders =
   attributes: 0,
 });
 
-function setup(handleBatch: BatchHandler = async () => undefined, onProgress?: (progress: ConsumerProgress) => void) {
+function setup(
+  handleBatch: BatchHandler = async () => undefined,
+  onProgress?: (progress: ConsumerProgress) => void,
+  /** Runs before a batch's commit is recorded; a commit's round trip. */
+  commitRoundTrip: () => Promise<void> = async () => undefined,
+) {
   let crashListener: ((event: { payload: { error: Error; restart: boolean } }) => void) | undefined;
   let runConfig: ConsumerRunConfig | undefined;
   const calls: string[] = [];
@@ -45,7 +50,11 @@ function setup(handleBatch: BatchHandler = async () => undefined, onProgress?: (
       },
       resolveOffset: jest.fn((offset: string) => void calls.push(`resolve ${offset}`)),
       uncommittedOffsets: () => ({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: String(Number(messages[messages.length - 1].offset) + 1) }] }] }),
-      commitOffsetsIfNecessary: jest.fn(async (offsets: unknown) => void calls.push(`commit ${JSON.stringify(offsets)}`)),
+      commitOffsetsIfNecessary: jest.fn(async (offsets: unknown) => {
+        calls.push(`commit sent ${JSON.stringify(offsets)}`);
+        await commitRoundTrip();
+        calls.push(`commit ${JSON.stringify(offsets)}`);
+      }),
       heartbeat: jest.fn(async () => void calls.push('heartbeat')),
       isRunning: () => true,
       isStale: () => false,
@@ -71,7 +80,7 @@ describe('KafkaSubscription', () => {
     expect(consumer.run).toHaveBeenCalledWith(expect.objectContaining({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3 }));
   });
 
-  it('hands the whole batch as strings to the handler, then resolves the last offset, commits and heartbeats', async () => {
+  it('hands the whole batch as strings to the handler, then resolves the last offset, heartbeats and commits', async () => {
     const received: IncomingMessage[][] = [];
     const { sut, calls, eachBatch } = setup(async (batch) => {
       received.push(batch);
@@ -86,24 +95,45 @@ describe('KafkaSubscription', () => {
         { topic: 'orders', partition: 2, offset: '7', key: 'order-1', value: '{"a":2}', headers: {} },
       ],
     ]);
-    expect(calls).toEqual([
-      'handled',
-      'resolve 7',
-      `commit ${JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '8' }] }] })}`,
-      'heartbeat',
-    ]);
+    const offsets = JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '8' }] }] });
+    expect(calls.slice(0, 2)).toEqual(['handled', 'resolve 7']);
+    expect(calls.slice(2).sort()).toEqual([`commit ${offsets}`, `commit sent ${offsets}`, 'heartbeat'].sort());
   });
 
-  it('reports the partition lag after each committed batch', async () => {
+  it('reports the partition lag after each handled batch', async () => {
     const progress: ConsumerProgress[] = [];
-    const { sut, calls, eachBatch } = setup(async () => undefined, (reported) => {
+    const { sut, calls, eachBatch } = setup(async () => void calls.push('handled'), (reported) => {
       progress.push(reported);
       calls.push('progress');
     });
     await sut.start();
     await eachBatch([message('6', 'order-1', '{}'), message('7', 'order-1', '{}')]);
     expect(progress).toEqual([{ topic: 'orders', partition: 2, lag: 5 }]);
-    expect(calls.indexOf('progress')).toBeGreaterThan(calls.findIndex((call) => call.startsWith('commit')));
+    expect(calls.indexOf('progress')).toBeGreaterThan(calls.indexOf('resolve 7'));
+  });
+
+  it('does not hold the next fetch for a commit, runs commits one after the other, and waits for them at stop', async () => {
+    jest.useFakeTimers();
+    let finishCommit: () => void = () => undefined;
+    const { sut, calls, consumer, eachBatch } = setup(undefined, undefined, () => new Promise<void>((resolve) => (finishCommit = resolve)));
+    await sut.start();
+    // The batch returns (kafkajs may fetch again) while its commit is still on its way.
+    await eachBatch([message('6', 'order-1', '{}')]);
+    expect(calls[0]).toBe('resolve 6');
+    expect(calls.slice(1).sort()).toEqual([`commit sent ${JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '7' }] }] })}`, 'heartbeat'].sort());
+
+    // The timer's commit waits for the one in flight.
+    await eachBatch([message('7', 'order-1', '{}')]);
+    await jest.advanceTimersByTimeAsync(COMMIT_INTERVAL_MS);
+    expect(consumer.commitOffsets).not.toHaveBeenCalled();
+    const stopped = sut.stop();
+    finishCommit();
+    await stopped;
+    expect(calls.slice(-3)).toEqual([
+      `commit ${JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '7' }] }] })}`,
+      `consumer commit ${JSON.stringify([{ topic: 'orders', partition: 2, offset: '8' }])}`,
+      'disconnect',
+    ]);
   });
 
   it('commits a batch handled within the commit interval with the next commit: by the timer, or at stop before leaving', async () => {
@@ -112,7 +142,7 @@ describe('KafkaSubscription', () => {
     await sut.start();
     await eachBatch([message('6', 'order-1', '{}')]);
     await eachBatch([message('7', 'order-1', '{}')]);
-    const committed = () => calls.filter((call) => call.includes('commit'));
+    const committed = () => calls.filter((call) => call.includes('commit') && !call.startsWith('commit sent'));
     expect(committed()).toEqual([`commit ${JSON.stringify({ topics: [{ topic: 'orders', partitions: [{ partition: 2, offset: '7' }] }] })}`]);
 
     await jest.advanceTimersByTimeAsync(COMMIT_INTERVAL_MS);
