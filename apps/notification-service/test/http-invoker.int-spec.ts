@@ -10,6 +10,7 @@ describe('NodeHttpInvoker against a real HTTP server on loopback', () => {
   let open: NodeHttpInvoker;
   let guarded: NodeHttpInvoker;
 
+  const callUrl = (invoker: NodeHttpInvoker, url: string) => invoker.invoke({ url, method: 'POST', headers: {}, body: '{}', timeoutMs: 2000 });
   const call = (invoker: NodeHttpInvoker, overrides: Partial<HttpRequest>) =>
     invoker.invoke({ url: sink.url('/hook'), method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}', timeoutMs: 2000, ...overrides });
 
@@ -71,6 +72,25 @@ describe('NodeHttpInvoker against a real HTTP server on loopback', () => {
     expect(await call(guarded, { url: `http://[::1]:${sink.port}/hook` })).toMatchObject({ kind: 'error', error: 'refused: private address' });
     expect(await call(guarded, { url: `http://localhost:${sink.port}/hook` })).toMatchObject({ kind: 'error', error: 'refused: private address' });
     expect(sink.received()).toHaveLength(before);
+  });
+
+  it('sends the path with its query, and the userinfo of the URL as Basic credentials, on every call to the same URL', async () => {
+    sink.respond('/query', 200);
+    const url = `http://erp%40user:p%3Ass@127.0.0.1:${sink.port}/query?token=t-1&format=json`;
+    for (let call = 0; call < 2; call += 1) expect(await open.invoke({ url, method: 'POST', headers: {}, body: '{}', timeoutMs: 2000 })).toMatchObject({ kind: 'response', statusCode: 200 });
+    const received = sink.received('/query');
+    expect(received).toHaveLength(2);
+    for (const request of received) {
+      expect(request.url).toBe('/query?token=t-1&format=json');
+      expect(request.headers.authorization).toBe(`Basic ${Buffer.from('erp@user:p:ss').toString('base64')}`);
+    }
+  });
+
+  it('refuses a private address again on a second call, and a URL it cannot parse', async () => {
+    for (let call = 0; call < 2; call += 1) {
+      expect(await callUrl(guarded, sink.url('/hook'))).toEqual({ kind: 'error', error: 'refused: private address', durationMs: 0 });
+      expect(await callUrl(open, 'http://exa mple.com/')).toMatchObject({ kind: 'error', error: 'invalid target URL', permanent: true });
+    }
   });
 
   it('sends GET without a body', async () => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { HttpMethod } from '@ordercast/contracts';
-import { maskHeaders, maskUrlsInText, openUrlCredentials, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
+import { maskHeaders, maskUrlsInText, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import type { AlertBody } from '../alerts/alert';
 import { CLOCK, Clock } from '../clock';
@@ -22,6 +22,7 @@ import { InstanceHeartbeat } from './instance-heartbeat';
 import { KafkaSender } from './kafka-sender';
 import { judgeKafka, KafkaOutcome, producedResponseBody } from './kafka-verdict';
 import { MAILER, Mailer } from './mailer.port';
+import { OpenedSecrets } from './opened-secrets';
 import { ResultWriter } from './result-writer';
 import { maskSentSecrets, sentSecrets } from './sent-secrets';
 import type { RetryPolicy } from './retry-schedule';
@@ -70,6 +71,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly breakers: EndpointBreakers;
   private readonly queue: DispatchQueue<Held>;
   private readonly policy: RetryPolicy;
+  private readonly opened: OpenedSecrets;
   private readonly signalled = new Set<string>();
   /** Every attempt leased to this instance that is in memory: waiting in the queue or being sent. */
   private readonly held = new Map<string, Held>();
@@ -110,6 +112,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       waitingPerEndpoint: config.perTargetConcurrency,
     });
     this.policy = { delaysMs: config.retryDelaysMs, retryAfterMaxMs: config.retryAfterMaxMs };
+    this.opened = new OpenedSecrets(box);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -382,9 +385,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async prepare(row: ClaimedAttempt, url: string, now: Date, trace: TraceHeaders | undefined): Promise<PreparedRequest> {
     // Only the target itself gets the URL's credentials and the header values in the clear.
-    const target = openUrlCredentials(url, this.box);
-    const registered = this.box.decryptValues(row.sealedHeaders, 'header-values');
-    const secret = row.sealedSecret === null ? null : this.box.decrypt(row.sealedSecret, 'signing-secrets');
+    const target = this.opened.openUrl(url);
+    const registered = this.opened.openValues(row.sealedHeaders, 'header-values');
+    const secret = row.sealedSecret === null ? null : this.opened.open(row.sealedSecret, 'signing-secrets');
     const timestamp = Math.floor(now.getTime() / 1000);
     const body = sendsBody(row.method) ? row.body : null;
     const ordercast: Record<string, string> = {

@@ -2,11 +2,20 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, LookupFunction } from 'node:net';
+import { urlToHttpOptions } from 'node:url';
 import { isForbiddenAddress, TargetGuard } from '@ordercast/platform';
 import { ClientCertificate, HttpInvoker, HttpRequest, HttpResult, MAX_RESPONSE_BODY_BYTES } from './http-invoker';
 
 /** Client-certificate agents kept at most; the least recently used is closed beyond this. */
 const MAX_CLIENT_CERTIFICATE_AGENTS = 500;
+/** Parsed target URLs kept at most (a URL names its order, so they come and go); the oldest make way. */
+const MAX_PARSED_TARGETS = 1000;
+
+/** A target URL parsed and checked, with the request options it gives (see `target`). */
+interface Target {
+  protocol: string;
+  options: http.RequestOptions;
+}
 
 export interface NodeHttpInvokerOptions {
   /** Sockets per target host (keep-alive pool size). */
@@ -42,6 +51,7 @@ export class NodeHttpInvoker implements HttpInvoker {
   /** One keep-alive agent per client certificate (mutual TLS), so a connection is never reused with another credential. */
   private readonly certificateAgents = new Map<string, https.Agent>();
   private readonly agentOptions: https.AgentOptions;
+  private readonly targets = new Map<string, Target>();
 
   constructor(private readonly guard: TargetGuard, options: NodeHttpInvokerOptions) {
     this.agentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerHost, lookup: guard.lookup as LookupFunction, ...(options.ca ? { ca: options.ca } : {}) };
@@ -91,8 +101,7 @@ export class NodeHttpInvoker implements HttpInvoker {
       try {
         const client = target.protocol === 'https:' ? https : http;
         outgoing = client.request(
-          target,
-          { method: request.method, headers: request.headers, agent: this.agent(target, request.clientCertificate) },
+          { ...target.options, method: request.method, headers: request.headers, agent: this.agent(target, request.clientCertificate) },
           (response) => {
             const chunks: Buffer[] = [];
             let size = 0;
@@ -139,7 +148,7 @@ export class NodeHttpInvoker implements HttpInvoker {
     this.close();
   }
 
-  private agent(target: URL, certificate: ClientCertificate | undefined): http.Agent {
+  private agent(target: Target, certificate: ClientCertificate | undefined): http.Agent {
     if (target.protocol !== 'https:') return this.httpAgent;
     if (!certificate) return this.httpsAgent;
     const key = createHash('sha256').update(certificate.certificate).update('\0').update(certificate.privateKey).digest('base64url');
@@ -158,8 +167,16 @@ export class NodeHttpInvoker implements HttpInvoker {
     return agent;
   }
 
-  /** The parsed URL, or why it is refused: for good, but for a private address (allowed again by configuration, like a host name that resolves to one). */
-  private target(url: string): URL | string {
+  /**
+   * The parsed URL with its request options, or why it is refused: for good, but for a private address
+   * (allowed again by configuration, like a host name that resolves to one). Accepted URLs are kept: the
+   * answer depends on the text alone, and host names are still checked by the agents' lookup at every connect.
+   * The options are what node:http derives from a URL (userinfo as `auth` included), given as an object so
+   * that it is not derived again for every request.
+   */
+  private target(url: string): Target | string {
+    const known = this.targets.get(url);
+    if (known) return known;
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -169,7 +186,10 @@ export class NodeHttpInvoker implements HttpInvoker {
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'refused: only http and https targets are allowed';
     const host = parsed.hostname.replace(/^\[|\]$/g, '');
     if (!this.guard.allowPrivate && isIP(host) && isForbiddenAddress(host)) return NETWORK_ERRORS.ETARGETBLOCKED;
-    return parsed;
+    const target: Target = { protocol: parsed.protocol, options: { ...urlToHttpOptions(parsed) } };
+    if (this.targets.size >= MAX_PARSED_TARGETS) this.targets.delete(this.targets.keys().next().value as string);
+    this.targets.set(url, target);
+    return target;
   }
 }
 

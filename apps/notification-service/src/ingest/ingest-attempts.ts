@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { OrderChangeEvent } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
+import { preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 
 /**
@@ -25,6 +26,27 @@ export interface ChangeToPark {
   attempts: number;
   reason: string;
 }
+
+/**
+ * Run for every batch the bus delivers, so prepared: parsed and planned once per connection.
+ * $1: the batch's changes as JSON, $2: the changes finished since the last batch (cleared here).
+ */
+const BEGIN_ATTEMPTS = preparedStatement(
+  'notifications.begin-ingest-attempts',
+  `WITH input AS (
+     SELECT DISTINCT ON (change_id) * FROM json_to_recordset($1::json) AS t(change_id text, merchant text, order_id text)
+   ), cleared AS (
+     DELETE FROM "notifications"."ingest_attempts" WHERE change_id = ANY($2::text[])
+   ), started AS (
+     INSERT INTO "notifications"."ingest_attempts" (change_id, merchant, order_id, attempts)
+     SELECT change_id, merchant, order_id, 1 FROM input
+     WHERE NOT EXISTS (SELECT 1 FROM "notifications"."parked_changes" p WHERE p.change_id = input.change_id)
+     ON CONFLICT (change_id) DO NOTHING
+   )
+   SELECT a.change_id, a.attempts, false AS parked FROM "notifications"."ingest_attempts" a JOIN input USING (change_id)
+   UNION ALL
+   SELECT p.change_id, p.attempts, true AS parked FROM "notifications"."parked_changes" p JOIN input USING (change_id)`,
+);
 
 /**
  * Durable attempt counts of ingest, so that a change which keeps failing, or crashes the process
@@ -51,22 +73,7 @@ export class IngestAttempts {
     const cleared = [...this.finished].filter((id) => !ids.has(id));
     this.finished = new Set([...this.finished].filter((id) => ids.has(id)));
     const input = JSON.stringify(events.map((event) => ({ change_id: event.id, merchant: event.merchant, order_id: event.orderId })));
-    const rows: { change_id: string; attempts: number; parked: boolean }[] = await this.dataSource.query(
-      `WITH input AS (
-         SELECT DISTINCT ON (change_id) * FROM json_to_recordset($1::json) AS t(change_id text, merchant text, order_id text)
-       ), cleared AS (
-         DELETE FROM "notifications"."ingest_attempts" WHERE change_id = ANY($2::text[])
-       ), started AS (
-         INSERT INTO "notifications"."ingest_attempts" (change_id, merchant, order_id, attempts)
-         SELECT change_id, merchant, order_id, 1 FROM input
-         WHERE NOT EXISTS (SELECT 1 FROM "notifications"."parked_changes" p WHERE p.change_id = input.change_id)
-         ON CONFLICT (change_id) DO NOTHING
-       )
-       SELECT a.change_id, a.attempts, false AS parked FROM "notifications"."ingest_attempts" a JOIN input USING (change_id)
-       UNION ALL
-       SELECT p.change_id, p.attempts, true AS parked FROM "notifications"."parked_changes" p JOIN input USING (change_id)`,
-      [input, cleared],
-    );
+    const rows = await runPrepared<{ change_id: string; attempts: number; parked: boolean }>(this.dataSource, BEGIN_ATTEMPTS, [input, cleared]);
     return new Map(rows.map((row) => [row.change_id, { attempts: row.attempts, parked: row.parked }]));
   }
 

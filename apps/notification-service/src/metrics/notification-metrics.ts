@@ -78,11 +78,14 @@ export class NotificationMetrics {
     });
   }
 
+  /** One counter step per status and batch: a labelled increment looks its series up by the labels. */
   recordAttempts(results: { status: string; durationMs: number | null }[]): void {
+    const byStatus = new Map<string, number>();
     for (const result of results) {
-      this.deliveries.inc({ status: result.status });
+      byStatus.set(result.status, (byStatus.get(result.status) ?? 0) + 1);
       if (result.durationMs !== null) this.attemptDuration.observe(result.durationMs / 1000);
     }
+    for (const [status, count] of byStatus) this.deliveries.inc({ status }, count);
   }
 
   recordProgress(partition: number, lag: number): void {

@@ -23,7 +23,6 @@ export interface DeliveryToSign {
 }
 
 const EMPTY = new Uint8Array(0);
-const encoder = new TextEncoder();
 
 /** The signature headers of one delivery attempt. */
 @Injectable()
@@ -48,7 +47,7 @@ export class DeliverySigner {
     if (delivery.bodyValue !== undefined) return signDetachedJws({ privateKey, kid, payload: delivery.bodyValue });
     // A request without a body has no JSON to canonicalize: the signature covers zero bytes.
     if (delivery.body === '') return signDetachedPayload({ privateKey, kid, payload: EMPTY });
-    if (delivery.canonical) return signDetachedPayload({ privateKey, kid, payload: encoder.encode(delivery.body) });
+    if (delivery.canonical) return signDetachedPayload({ privateKey, kid, payload: delivery.body });
     return signDetachedJws({ privateKey, kid, payload: JSON.parse(delivery.body) });
   }
 }

@@ -1,3 +1,4 @@
+import canonicalize from 'canonicalize';
 import { exportJWK, FlattenedSign, flattenedVerify, generateKeyPair, importJWK, type JWK, type KeyLike } from 'jose';
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
 import { canonicalJson, signDetachedJws, signDetachedPayload } from './detached-jws';
@@ -22,6 +23,19 @@ describe('detached JWS (RFC 7797) over RFC 8785 canonical JSON', () => {
     expect(canonicalJson({ b: [1e21, 0.000001, -0], a: { y: 'é', x: true }, '€': null, '\u0080': 1 })).toBe(
       '{"a":{"x":true,"y":"é"},"b":[1e+21,0.000001,0],"\u0080":1,"€":null}',
     );
+  });
+
+  it('writes byte for byte what the canonicalize package writes', () => {
+    const values: unknown[] = [
+      null, true, false, 0, -0, 1e21, 1e-7, 5e-324, 0.30000000000000004, 'Zoë 注文 🚚 \ud800 \u2028 "q" \\', [], {}, [[], [[1]]],
+      { b: 1, a: { d: [1, 'x', null], c: {} }, '\u{1F600}': 1, '\uFFFD': 2, é: 3, e: 4, E: 5, '': 6, '10': 7, '9': 8, 'a"b\n': 9, '\u0080': 10 },
+      { gone: undefined, symbol: Symbol('s'), list: [undefined, Symbol('t'), 1] },
+      { at: new Date('2025-01-01T00:00:00.000Z'), custom: { toJSON: () => ({ z: 1, a: 2 }) } },
+      // eslint-disable-next-line no-sparse-arrays
+      [1, , 3], [, 1],
+    ];
+    for (let seed = 1; seed <= 200; seed += 1) values.push(randomJson(seed, 4));
+    for (const value of values) expect(canonicalJson(value)).toBe(canonicalize(value));
   });
 
   it('produces <protected>..<signature> with b64=false as a critical header', () => {
@@ -90,6 +104,15 @@ describe('detached JWS (RFC 7797) over raw payload bytes', () => {
     expect(Buffer.from(result.payload).equals(Buffer.from(payload))).toBe(true);
   });
 
+  it.each([
+    ['an empty text', ''],
+    ['a non-ASCII text', '{"name":"Zoë Ünal","note":"注文 🚚","€":"\u2028"}'],
+  ])('signs %s as its UTF-8 bytes', async (_name, text) => {
+    const header = signDetachedPayload({ privateKey: keys.privateKey, kid: 'k1', payload: text });
+    const result = await verifyWithJwk(header, encoder.encode(text));
+    expect(new TextDecoder().decode(result.payload)).toBe(text);
+  });
+
   it('writes the same protected header as jose, so receivers see no change', async () => {
     const payload = encoder.encode('{"a":1}');
     const ours = signDetachedPayload({ privateKey: keys.privateKey, kid: 'kid-é', payload });
@@ -122,3 +145,23 @@ describe('detached JWS (RFC 7797) over raw payload bytes', () => {
     expect(() => signDetachedPayload({ privateKey: keys.publicKey, kid: 'k1', payload })).toThrow('ES256 needs a P-256 private key');
   });
 });
+
+/** A JSON value of nested objects and arrays, the same for the same seed. */
+function randomJson(seed: number, depth: number): unknown {
+  let state = seed;
+  const next = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    return state / 2147483648;
+  };
+  const names = ['id', 'items', 'a', 'B', 'é', '\u{1F600}', 'orderId', 'order', 'x y', ''];
+  const make = (level: number): unknown => {
+    const kind = Math.floor(next() * (level >= depth ? 4 : 6));
+    if (kind === 0) return null;
+    if (kind === 1) return next() < 0.5;
+    if (kind === 2) return (next() - 0.5) * 10 ** Math.floor(next() * 30 - 10);
+    if (kind === 3) return names[Math.floor(next() * names.length)].repeat(Math.floor(next() * 3));
+    if (kind === 4) return Array.from({ length: Math.floor(next() * 4) }, () => make(level + 1));
+    return Object.fromEntries(Array.from({ length: Math.floor(next() * 5) }, () => [names[Math.floor(next() * names.length)], make(level + 1)]));
+  };
+  return make(0);
+}

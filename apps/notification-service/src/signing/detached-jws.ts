@@ -1,4 +1,3 @@
-import canonicalize from 'canonicalize';
 import type { JWK, KeyLike } from 'jose';
 import { createPrivateKey, KeyObject, sign, type JsonWebKey, type webcrypto } from 'node:crypto';
 
@@ -10,11 +9,44 @@ const MAX_CACHED_HEADERS = 16;
 /** `<base64url protected header>.` per kid, as text and as the ASCII bytes the signing input starts with. */
 const signingPrefixes = new Map<string, { header: string; bytes: Buffer }>();
 
-/** RFC 8785 canonical JSON: what the receiver recomputes from the body it got. */
+/**
+ * RFC 8785 canonical JSON: what the receiver recomputes from the body it got. Byte for byte what the
+ * `canonicalize` package writes (the reference the tests and receivers use), in loops instead of its
+ * closure per member: every order snapshot a change delivers is serialised here.
+ */
 export function canonicalJson(value: unknown): string {
-  const text = canonicalize(value);
+  const text = serialize(value);
   if (text === undefined) throw new Error('the payload has no JSON representation');
   return text;
+}
+
+function serialize(value: unknown): string | undefined {
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) throw new Error('NaN is not allowed');
+    if (!Number.isFinite(value)) throw new Error('Infinity is not allowed');
+    return JSON.stringify(value);
+  }
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const { toJSON } = value as { toJSON?: unknown };
+  if (toJSON instanceof Function) return serialize(toJSON.call(value));
+  if (Array.isArray(value)) {
+    let items = '';
+    for (let index = 0; index < value.length; index += 1) {
+      // Holes are skipped, as Array.prototype.reduce skips them in the reference.
+      if (!(index in value)) continue;
+      const item: unknown = value[index];
+      items += `${index === 0 ? '' : ','}${serialize(item === undefined || typeof item === 'symbol' ? null : item)}`;
+    }
+    return `[${items}]`;
+  }
+  const object = value as Record<string, unknown>;
+  let members = '';
+  for (const name of Object.keys(object).sort()) {
+    const member = object[name];
+    if (member === undefined || typeof member === 'symbol') continue;
+    members += `${members.length === 0 ? '' : ','}${JSON.stringify(name)}:${serialize(member)}`;
+  }
+  return `{${members}}`;
 }
 
 function signingPrefix(kid: string): { header: string; bytes: Buffer } {
@@ -48,17 +80,20 @@ function assertEs256PrivateKey(key: KeyObject): void {
  *
  * Signed with node:crypto directly and synchronously: jose's node runtime hands each signature to
  * the libuv threadpool, and the hop cost about three times the signature itself.
+ * A string payload stands for its UTF-8 bytes.
  */
-export function signDetachedPayload(input: { privateKey: KeyLike | JWK; kid: string; payload: Uint8Array }): string {
+export function signDetachedPayload(input: { privateKey: KeyLike | JWK; kid: string; payload: Uint8Array | string }): string {
   const key = privateKeyObject(input.privateKey);
   assertEs256PrivateKey(key);
   const prefix = signingPrefix(input.kid);
+  // A text payload is encoded together with the ASCII header: one copy instead of encoding it and then concatenating.
+  const signingInput = typeof input.payload === 'string' ? Buffer.from(`${prefix.header}.${input.payload}`, 'utf8') : Buffer.concat([prefix.bytes, input.payload]);
   // ES256 signatures are R || S (JWA section 3.4), not the DER that node produces by default.
-  const signature = sign('sha256', Buffer.concat([prefix.bytes, input.payload]), { key, dsaEncoding: 'ieee-p1363' });
+  const signature = sign('sha256', signingInput, { key, dsaEncoding: 'ieee-p1363' });
   return `${prefix.header}..${signature.toString('base64url')}`;
 }
 
 /** Detached JWS over the canonical JSON of `payload`, as Verifone's `x-vfi-jws`. */
 export function signDetachedJws(input: { privateKey: KeyLike | JWK; kid: string; payload: unknown }): string {
-  return signDetachedPayload({ privateKey: input.privateKey, kid: input.kid, payload: Buffer.from(canonicalJson(input.payload), 'utf8') });
+  return signDetachedPayload({ privateKey: input.privateKey, kid: input.kid, payload: canonicalJson(input.payload) });
 }
