@@ -47,9 +47,9 @@ export class NotificationServiceModule {
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiAuthGuard },
+        // The tenant scope runs Idempotency-Key handling inside the request's transaction itself.
+        IdempotencyInterceptor,
         { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
-        // After the tenant scope, so Idempotency-Key is claimed and stored in the request's transaction.
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

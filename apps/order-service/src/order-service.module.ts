@@ -46,9 +46,9 @@ export class OrderServiceModule {
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
         { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
+        // The tenant scope runs Idempotency-Key handling inside the request's transaction itself.
+        IdempotencyInterceptor,
         { provide: APP_INTERCEPTOR, useClass: TenantScopeInterceptor },
-        // After the tenant scope, so Idempotency-Key is claimed and stored in the request's transaction.
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         { provide: SECRET_BOX, useValue: new SecretBox(config.encryptionKey, { readLegacyDemoValues: config.embeddedDefault }) },
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,

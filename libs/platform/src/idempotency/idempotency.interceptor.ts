@@ -19,7 +19,7 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /**
  * `Idempotency-Key` (IETF draft) for the routes marked `@Idempotent()`. It runs inside the
- * request's tenant transaction (TenantScopeInterceptor must come first), so the key and the change
+ * request's tenant transaction (TenantScopeInterceptor calls it inside the scope), so the key and the change
  * it guards commit together or not at all:
  *
  * 1. take the key's transaction lock without waiting: held by another transaction means a request
