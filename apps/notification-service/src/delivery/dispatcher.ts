@@ -29,11 +29,20 @@ import type { RetryPolicy } from './retry-schedule';
 import { USER_AGENT } from './user-agent';
 
 /**
- * A full endpoint line gives further rows back for this long, rather than to the very next claim.
- * Claims stop when a batch went back whole, so a backlog behind a busy endpoint costs at most a batch
- * of such writes per poll, however large it is.
+ * A full endpoint line gives further rows back for at most this long, rather than to the very next
+ * claim. Claims stop when a batch went back whole, so a backlog behind a busy endpoint costs at most
+ * a batch of such writes per poll, however large it is.
  */
 const FULL_LINE_HOLD_MS = 1000;
+/**
+ * ...and for at least this long. Between the two, twice the endpoint's typical call time: a line of
+ * a fast endpoint drains in a few milliseconds, and holding its overflow for a whole second made a
+ * burst to one healthy endpoint (the bench's four targets share one) arrive in one-second steps.
+ * Above the result flush interval, so the row is given back before it is claimed again.
+ */
+const MIN_FULL_LINE_HOLD_MS = 50;
+/** Endpoints whose typical call time is kept (least recently used out). */
+const CALL_TIMES_KEPT = 10_000;
 
 /** A webhook request ready to send, with what the Event may show of it and the secrets it carries. */
 interface PreparedRequest {
@@ -83,6 +92,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private fillAgain = false;
   /** The poll timer asked for due rows (retries, rows of other instances, signals lost). */
   private pollDue = true;
+  /** Typical call time per endpoint key (moving average, ms), which sets how long a full line's overflow is held. */
+  private readonly callMs = new Map<string, number>();
+  /** The claim that picks up rows a full line gave back, when one is due before the next poll. */
+  private recheck: { at: number; timer: NodeJS.Timeout } | null = null;
   /** The last poll queued rows, so more may be due right now. */
   private backlog = false;
   private stopped = true;
@@ -159,6 +172,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     if (this.poller) clearInterval(this.poller);
     if (this.renewer) clearInterval(this.renewer);
+    if (this.recheck) clearTimeout(this.recheck.timer);
+    this.recheck = null;
     this.release(this.queue.remove().map((held) => this.forget(held)));
     await this.filling;
     await this.renewing;
@@ -223,6 +238,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private admit(attempts: ClaimedAttempt[], leasedUntil: number): number {
     const now = this.clock.now().getTime();
     let queued = 0;
+    let soonestHold: number | null = null;
     for (const attempt of attempts) {
       if (attempt.skipReason !== null) {
         this.recordWithoutCall(attempt, attempt.skipReason);
@@ -242,14 +258,45 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       }
       const held: Held = { attempt, endpoint, leasedUntil };
       if (!this.queue.push(endpoint, held)) {
-        this.results.defer({ eventId: attempt.id, until: new Date(now + FULL_LINE_HOLD_MS) });
+        const hold = this.fullLineHold(endpoint);
+        this.results.defer({ eventId: attempt.id, until: new Date(now + hold) });
+        soonestHold = Math.min(soonestHold ?? hold, hold);
         continue;
       }
       this.held.set(attempt.id, held);
       queued += 1;
     }
     this.pump();
+    if (soonestHold !== null && soonestHold < this.config.dispatchPollMs) this.claimAgainIn(soonestHold);
     return queued;
+  }
+
+  /** How long a row for `endpoint`'s full line is given back for: see {@link MIN_FULL_LINE_HOLD_MS}. */
+  private fullLineHold(endpoint: Endpoint): number {
+    const typical = this.callMs.get(endpoint.key);
+    if (typical === undefined) return FULL_LINE_HOLD_MS;
+    return Math.min(FULL_LINE_HOLD_MS, Math.max(MIN_FULL_LINE_HOLD_MS, Math.ceil(2 * typical)));
+  }
+
+  private noteCallTime(endpoint: Endpoint, durationMs: number): void {
+    const before = this.callMs.get(endpoint.key);
+    this.callMs.delete(endpoint.key);
+    this.callMs.set(endpoint.key, before === undefined ? durationMs : 0.8 * before + 0.2 * durationMs);
+    if (this.callMs.size > CALL_TIMES_KEPT) this.callMs.delete(this.callMs.keys().next().value as string);
+  }
+
+  /** Claims due rows in `ms` (plus the result flush that gives rows back), unless a claim is already set for sooner. */
+  private claimAgainIn(ms: number): void {
+    const at = Date.now() + ms + this.config.resultFlushMs;
+    if (this.stopped || (this.recheck !== null && this.recheck.at <= at)) return;
+    if (this.recheck) clearTimeout(this.recheck.timer);
+    const timer = setTimeout(() => {
+      this.recheck = null;
+      this.pollDue = true;
+      this.fill();
+    }, at - Date.now());
+    timer.unref();
+    this.recheck = { at, timer };
   }
 
   /**
@@ -370,6 +417,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       return this.recordResult(row, result, null, []);
     }
     const result = await this.invoker.invoke(prepared.request);
+    this.noteCallTime(endpoint, result.durationMs);
     if (span) endAttemptSpan(span, result, prepared.secrets);
     this.recordCall(row, endpoint, callOutcome(result), this.clock.now().getTime(), incidentOutcome(result, prepared.secrets));
     this.recordResult(row, result, prepared.maskedHeaders, prepared.secrets);
