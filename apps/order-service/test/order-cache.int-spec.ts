@@ -69,6 +69,15 @@ describe('changes computed from the orders an instance wrote last', () => {
     expect((await events(order.id)).map((event) => event.order.state.currentStatus)).toEqual(['checkout', 'processing', 'checkout']);
   });
 
+  it('keeps an update of the row made outside the service (a data fix in SQL), which bumps no version', async () => {
+    const order = await createOrder(first.http);
+    await withClient(db.url, (sql) => sql.query(`UPDATE orders.orders SET document = jsonb_set(document, '{reference}', '"fixed-by-sql"') WHERE id = $1`, [order.id]));
+    const changed = await changeState(first, order.id, 'processing').expect(200);
+    expect(changed.body.reference).toBe('fixed-by-sql');
+    const last = (await events(order.id)).at(-1)!;
+    expect(last.previous?.reference).toBe('fixed-by-sql');
+  });
+
   it('keeps one order’s changes in sequence while both instances change it at once', async () => {
     const order = await createOrder(first.http);
     const moves = Array.from({ length: 10 }, (_, index) => [index % 2 === 0 ? first : second, index % 2 === 0 ? 'processing' : 'checkout'] as const);

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 
-/** The order as this instance last wrote it: its JSON and the version the write left. */
+/** The order as this instance last wrote it: its JSON, the version the write left and the row's revision (`xmin`). */
 export interface CachedOrder {
   version: number;
+  revision: string;
   document: string;
 }
 
@@ -11,9 +12,10 @@ const CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The orders this instance wrote last, so that changing one again needs no read: the change is
- * computed from the cached order and written only if the row's version is still the cached one
- * (`OrderStore.change`). Nothing here is trusted beyond that: another instance's change makes the
- * write match nothing and the order is read again, and a change the cached order refuses is
+ * computed from the cached order and written only if the row's version and revision are still
+ * the cached ones (`OrderStore.change`). Nothing here is trusted beyond that: another
+ * instance's change, or any update of the row made outside the service, makes the write match
+ * nothing and the order is read again, and a change the cached order refuses is
  * tried again on the order read from the database. Never used to answer a read. Keyed by merchant
  * and order, so a merchant's request only finds what its own requests wrote; least recently used
  * entries go first once the strings pass {@link CACHE_BYTES}.

@@ -68,14 +68,14 @@ export class OrderStore {
     const serialized = JSON.stringify(event);
     const ownBytes = Buffer.byteLength(document);
     this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes: Buffer.byteLength(serialized) });
-    const [stored] = await runPrepared<{ notifications: Registration[] }>(this.dataSource, CREATE_ORDER, [
+    const [stored] = await runPrepared<{ notifications: Registration[]; revision: string }>(this.dataSource, CREATE_ORDER, [
       order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, document, order.created,
       event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes, activeTraceHeaders(),
     ]);
     if (!stored) throw await this.refusal(order, ownBytes);
     this.outbox.notify();
     const created = { ...order, notifications: stored.notifications };
-    this.cache.set(order.merchant, order.id, { version: 1, document: JSON.stringify(created) });
+    this.cache.set(order.merchant, order.id, { version: 1, revision: stored.revision, document: JSON.stringify(created) });
     return created;
   }
 
@@ -119,7 +119,7 @@ export class OrderStore {
     const cached = this.cache.get(merchant, orderId);
     if (cached) {
       try {
-        const written = await this.write(merchant, orderId, apply, { document: JSON.parse(cached.document) as Order, version: cached.version });
+        const written = await this.write(merchant, orderId, apply, { document: JSON.parse(cached.document) as Order, version: cached.version, revision: cached.revision });
         if (written && written !== 'unchanged') return written;
       } catch (error) {
         if (!(error instanceof HttpException)) throw error;
@@ -127,7 +127,7 @@ export class OrderStore {
       this.cache.delete(merchant, orderId);
     }
     for (let attempt = 0; attempt < MAX_CHANGE_ATTEMPTS; attempt += 1) {
-      const [row] = await runPrepared<Pick<OrderEntity, 'document' | 'version'>>(this.dataSource, READ_FOR_CHANGE, [orderId, merchant]);
+      const [row] = await runPrepared<StoredOrder>(this.dataSource, READ_FOR_CHANGE, [orderId, merchant]);
       if (!row) throw orderNotFound(orderId);
       const outcome = await this.write(merchant, orderId, apply, row);
       if (outcome === 'unchanged') return row.document;
@@ -137,11 +137,13 @@ export class OrderStore {
   }
 
   /**
-   * Computes the change from `current` and writes it if the order is still at `current.version`:
+   * Computes the change from `current` and writes it if the row is still the one read (its
+   * `revision`, PostgreSQL's `xmin`, which every update of the row changes, also one made outside
+   * this service) and so at `current.version`:
    * the order after it, `'unchanged'` when the request changes nothing, or null when the version
    * moved on (nothing written). Refusals of `apply` and of the budget are thrown.
    */
-  private async write(merchant: string, orderId: string, apply: ApplyChange, current: Pick<OrderEntity, 'document' | 'version'>): Promise<Order | 'unchanged' | null> {
+  private async write(merchant: string, orderId: string, apply: ApplyChange, current: StoredOrder): Promise<Order | 'unchanged' | null> {
     const now = new Date();
     const outcome = apply(current.document, now);
     if (!outcome) return 'unchanged';
@@ -155,13 +157,13 @@ export class OrderStore {
     if (this.budget.problem({ previousBytes: null, ...sizes }) !== null) {
       this.assertWithinBudget({ previousBytes: Buffer.byteLength(JSON.stringify(current.document)), ...sizes });
     }
-    const written = await runPrepared<{ id: string }>(this.dataSource, WRITE_CHANGE, [
+    const written = await runPrepared<{ revision: string }>(this.dataSource, WRITE_CHANGE, [
       orderId, merchant, current.version, next.state.currentStatus, document, next.lastModified,
-      event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(),
+      event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(), current.revision,
     ]);
     if (written.length !== 1) return null;
     this.outbox.notify();
-    this.cache.set(merchant, orderId, { version: current.version + 1, document });
+    this.cache.set(merchant, orderId, { version: current.version + 1, revision: written[0].revision, document });
     return next;
   }
 }
@@ -193,30 +195,33 @@ const CREATE_ORDER = preparedStatement(
    ), created AS (
      INSERT INTO orders.orders (id, merchant, channel, reference, state, document, version, created, last_modified)
      SELECT $1, $2, $3, $4, $5, prepared.document, 1, $7::timestamptz, $7::timestamptz FROM prepared
-     RETURNING document
+     RETURNING document, xmin::text AS revision
    ), published AS (
      INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context)
      SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document), $14::jsonb FROM created
    )
-   SELECT document -> 'notifications' AS notifications FROM created`,
+   SELECT document -> 'notifications' AS notifications, revision FROM created`,
 );
 
 const READ_ORDER = preparedStatement('orders.read', 'SELECT document FROM orders.orders WHERE id = $1 AND merchant = $2');
 
-const READ_FOR_CHANGE = preparedStatement('orders.read-for-change', 'SELECT document, version FROM orders.orders WHERE id = $1 AND merchant = $2');
+const READ_FOR_CHANGE = preparedStatement('orders.read-for-change', 'SELECT document, version, xmin::text AS revision FROM orders.orders WHERE id = $1 AND merchant = $2');
 
-/** Updates the order if its version is still the one read, and only then inserts its change event (returned: the order's id); see `change`. */
+/** An order as read for a change: its document, version, and the row's revision (`xmin`). */
+type StoredOrder = Pick<OrderEntity, 'document' | 'version'> & { revision: string };
+
+/** Updates the order if its row is still the one read (version and `xmin`), and only then inserts its change event; returns the row's new revision. See `change`. */
 const WRITE_CHANGE = preparedStatement(
   'orders.write-change',
   `WITH changed AS (
      UPDATE orders.orders SET state = $4, document = $5::jsonb, version = version + 1, last_modified = $6
-     WHERE id = $1 AND merchant = $2 AND version = $3
-     RETURNING id
+     WHERE id = $1 AND merchant = $2 AND version = $3 AND xmin = $11::xid
+     RETURNING id, xmin::text AS revision
    ), published AS (
      INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context)
      SELECT $7, changed.id, $8, $1, $9::jsonb, $10::jsonb FROM changed
    )
-   SELECT id FROM changed`,
+   SELECT revision FROM changed`,
 );
 
 function orderNotFound(orderId: string): NotFoundException {
