@@ -65,7 +65,7 @@ export class OrderStore {
   async create(order: Order): Promise<Order> {
     const event = changeEvent('order.created', { kind: 'created' }, null, order, new Date(order.created), 1);
     const document = JSON.stringify(order);
-    const serialized = JSON.stringify(event);
+    const serialized = serializeChangeEvent(event, document);
     const ownBytes = Buffer.byteLength(document);
     this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes: Buffer.byteLength(serialized) });
     const [stored] = await runPrepared<{ notifications: Registration[]; revision: string }>(this.dataSource, CREATE_ORDER, [
@@ -150,7 +150,7 @@ export class OrderStore {
     const next: Order = { ...outcome.order, lastModified: now.toISOString() };
     const event = changeEvent(outcome.type, outcome.change, current.document, next, now, current.version + 1);
     const document = JSON.stringify(next);
-    const serialized = JSON.stringify(event);
+    const serialized = serializeChangeEvent(event, document);
     const sizes = { orderBytes: Buffer.byteLength(document), eventBytes: Buffer.byteLength(serialized) };
     // The order before the change only counts for a change the budget would otherwise refuse (one
     // that does not grow the order passes), so it is serialised again only then, not on every change.
@@ -238,6 +238,15 @@ function changeEvent(type: ChangeType, change: Change, previous: Order | null, o
     id: randomUUID(), type, occurredAt: now.toISOString(), sequence, merchant: order.merchant, channel: order.channel,
     orderId: order.id, change, previous: previous && withoutRegistrations(previous), order,
   };
+}
+
+/**
+ * `JSON.stringify(event)`, with the order's JSON (`document`, made already to store it) spliced in
+ * as the last member instead of serialised a second time: the order is most of a change event.
+ */
+export function serializeChangeEvent(event: OrderChangeEvent, document: string): string {
+  const { order: _order, ...rest } = event;
+  return `${JSON.stringify(rest).slice(0, -1)},"order":${document}}`;
 }
 
 function withoutRegistrations({ notifications: _notifications, ...order }: Order): PreviousOrder {
