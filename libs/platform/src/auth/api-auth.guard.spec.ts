@@ -22,16 +22,18 @@ class PublicRoutes {
   @Operator() rotate(): void {}
 }
 
-function fakeRequest(headers: Record<string, string>): AuthenticatedRequest {
+function fakeRequest(headers: Record<string, string>, repeatedHeaders: Array<[string, string]> = []): AuthenticatedRequest {
   const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+  // Node keeps names as sent in rawHeaders, repeats included, and the first of a repeated Authorization in headers.
+  const rawHeaders = [...Object.entries(headers), ...repeatedHeaders].flat();
   // The path is what the old guard decided by; no route here may depend on it. Node lower-cases header names, as here.
-  return { url: '/API/v0/checkout/anything', headers: lower } as unknown as AuthenticatedRequest;
+  return { url: '/API/v0/checkout/anything', headers: lower, raw: { rawHeaders } } as unknown as AuthenticatedRequest;
 }
 
 /** The guard's verdict: true, or the status of the exception it threw. */
-function verdict(controller: Type, handler: string, headers: Record<string, string>): { result: true | number; merchant?: string } {
+function verdict(controller: Type, handler: string, headers: Record<string, string>, repeatedHeaders: Array<[string, string]> = []): { result: true | number; merchant?: string } {
   const guard = new ApiAuthGuard(new Map([['alpha-token-1', 'alpha'], ['beta-token-1', 'beta']]), [OPERATOR_TOKEN], new Reflector());
-  const request = fakeRequest(headers);
+  const request = fakeRequest(headers, repeatedHeaders);
   const method = (controller.prototype as Record<string, () => void>)[handler];
   const context = new ExecutionContextHost([request, {}, () => undefined], controller, method);
   try {
@@ -54,6 +56,12 @@ describe('ApiAuthGuard: default deny by route metadata', () => {
     expect(verdict(Routes, 'merchantRoute', { 'X-Merchant': 'alpha', Authorization: 'Basic alpha-token-1' }).result).toBe(401);
     expect(verdict(Routes, 'merchantRoute', { 'X-Merchant': 'beta', Authorization: 'Bearer alpha-token-1' }).result).toBe(new ForbiddenException().getStatus());
     expect(verdict(Routes, 'merchantRoute', { 'X-Merchant': 'alpha/..', Authorization: 'Bearer alpha-token-1' }).result).toBe(400);
+  });
+
+  it('refuses a request with two Authorization headers (400), whichever comes first', () => {
+    expect(verdict(Routes, 'merchantRoute', ALPHA, [['authorization', 'Bearer beta-token-1']]).result).toBe(400);
+    expect(verdict(Routes, 'merchantRoute', ALPHA, [['AUTHORIZATION', 'Bearer alpha-token-1']]).result).toBe(400);
+    expect(verdict(PublicRoutes, 'rotate', { Authorization: `Bearer ${OPERATOR_TOKEN}` }, [['Authorization', 'Bearer alpha-token-1']]).result).toBe(400);
   });
 
   it('refuses an operator token on a merchant route (401): it names no merchant', () => {

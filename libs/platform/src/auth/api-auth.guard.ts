@@ -71,7 +71,18 @@ export class ApiAuthGuard implements CanActivate {
 }
 
 function bearerToken(request: FastifyRequest): string {
+  // Node keeps the first of repeated Authorization headers and drops the rest; a proxy in front may
+  // keep the last. Two credentials in one request are refused rather than one picked.
+  if (repeated(request.raw.rawHeaders, 'authorization')) {
+    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['send one Authorization header'] });
+  }
   const match = /^Bearer\s+(\S+)$/i.exec(headerValue(request, 'authorization') ?? '');
   if (!match) throw new UnauthorizedException('Authorization: Bearer <token> is required');
   return match[1];
+}
+
+function repeated(rawHeaders: readonly string[], name: string): boolean {
+  let seen = 0;
+  for (let index = 0; index < rawHeaders.length; index += 2) if (rawHeaders[index].toLowerCase() === name && ++seen > 1) return true;
+  return false;
 }

@@ -142,8 +142,8 @@ function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error:
  * Shared HTTP set-up of both services (on {@link strictFastifyAdapter}): a request id on every
  * request, response and log line, an access log line per request (`debug`; `warn` for a 5xx),
  * nosniff, a body size limit (after decompression), malformed, too deeply nested or
- * prototype-setting JSON as a clear 400, other bodies left unread (as Express did: the DTO then
- * says what is missing), and the validation pipe. The parsed query string gets the same shape
+ * prototype-setting JSON as a clear 400, a body in another media type (or none named) a 415, and
+ * the validation pipe. The parsed query string gets the same shape
  * check as the body: filters reach PostgreSQL as parameters, and a NUL or lone surrogate there
  * fails the query with a 500. No `X-Powered-By`: the framework is nobody's business.
  */
@@ -151,7 +151,12 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', parseJsonBody);
-  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  // A body in any other media type is refused, not ignored: read as no body, a request whose fields
+  // are all optional (a manual send naming one registration) would do something else than asked.
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    const type = request.headers['content-type']?.split(';')[0].trim();
+    done(refusal(415, type ? `unsupported content type "${type.slice(0, 100)}"; send application/json` : 'a request body needs Content-Type: application/json'));
+  });
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     // Responses carry text from targets and merchants (response bodies, references): never let a browser sniff them as markup.
