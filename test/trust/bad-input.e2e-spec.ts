@@ -151,6 +151,11 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: 'unknown query parameter', service: 'notifications', method: 'get', path: EVENTS, query: { merchant: 'beta' }, status: 400, says: /merchant/ },
     { name: 'filter given as an object', service: 'notifications', method: 'get', path: `${EVENTS}?orderId[$ne]=x`, status: 400, says: /orderId/ },
     { name: 'NUL in orderId', service: 'notifications', method: 'get', path: `${EVENTS}?orderId=%00`, status: 400, says: /query string.*NUL/ },
+    // node:querystring would decode these silently (to themselves or U+FFFD), and a filter would look for something else.
+    { name: 'malformed percent-encoding in a query', service: 'notifications', method: 'get', path: `${EVENTS}?reference=%zz`, status: 400, says: /percent-encoded UTF-8/ },
+    { name: 'a byte that is no UTF-8 in a query', service: 'notifications', method: 'get', path: `${EVENTS}?reference=%ff`, status: 400, says: /percent-encoded UTF-8/ },
+    { name: 'an encoded surrogate in a query', service: 'notifications', method: 'get', path: `${EVENTS}?reference=%ED%A0%80`, status: 400, says: /percent-encoded UTF-8/ },
+    { name: 'a lone % in a query (order-service)', service: 'orders', method: 'get', path: `${ORDERS}/${order.id}?x=%`, status: 400, says: /percent-encoded UTF-8/ },
     { name: 'NUL in order_id', service: 'notifications', method: 'get', path: `${EVENTS}?order_id=%00`, status: 400, says: /NUL/ },
     { name: 'NUL in notificationId', service: 'notifications', method: 'get', path: `${EVENTS}?notificationId=%00`, status: 400, says: /NUL/ },
     { name: 'NUL in reference', service: 'notifications', method: 'get', path: `${EVENTS}?reference=a%00`, status: 400, says: /NUL/ },

@@ -42,6 +42,22 @@ export function bodyShapeProblem(value: unknown, what = 'request body'): string 
   return null;
 }
 
+/**
+ * A query string that is not percent-encoded UTF-8 (`%zz`, a lone `%`, `%ff`, an encoded surrogate),
+ * or null. node:querystring decodes such bytes silently (to themselves or U+FFFD), so a filter would
+ * search for something else than was sent; paths with them are refused already.
+ */
+export function queryEncodingProblem(url: string | undefined): string | null {
+  const start = url?.indexOf('?') ?? -1;
+  if (start < 0 || !url!.includes('%', start)) return null;
+  try {
+    decodeURIComponent(url!.slice(start + 1));
+    return null;
+  } catch {
+    return 'query string is not valid percent-encoded UTF-8';
+  }
+}
+
 function flatten(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
@@ -176,7 +192,7 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     done();
   });
   fastify.addHook('preValidation', (request, reply, done) => {
-    const problem = bodyShapeProblem(request.body) ?? bodyShapeProblem(request.query, 'query string');
+    const problem = bodyShapeProblem(request.body) ?? queryEncodingProblem(request.raw.url) ?? bodyShapeProblem(request.query, 'query string');
     if (problem === null) return requestContext.run(request.id, done);
     void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
   });
