@@ -28,7 +28,7 @@ export type TenantScopeMode = 'transaction' | 'autocommit';
 
 const storage = new AsyncLocalStorage<TenantScope>();
 /** The pool of tenant connections of each scoped DataSource, created on first use. */
-const tenantPools = new Map<DataSource, Pool>();
+const tenantPools = new Map<DataSource, TenantPool>();
 /** The merchant a tenant connection is set to for its session (autocommit mode), as last set here. */
 const sessionMerchants = new WeakMap<PoolClient, string>();
 const logger = new Logger('TenantScope');
@@ -45,7 +45,7 @@ const logger = new Logger('TenantScope');
  */
 export function scopeTenantQueries(dataSource: DataSource): void {
   if (tenantPools.has(dataSource)) return;
-  tenantPools.set(dataSource, lazyTenantPool(dataSource));
+  tenantPools.set(dataSource, new TenantPool(dataSource));
   const create = dataSource.createQueryRunner.bind(dataSource);
   dataSource.createQueryRunner = (mode?: ReplicationMode): QueryRunner => storage.getStore()?.runnerFor(dataSource, () => create(mode)) ?? create(mode);
   const destroy = dataSource.destroy.bind(dataSource);
@@ -58,22 +58,31 @@ export function scopeTenantQueries(dataSource: DataSource): void {
 
 /**
  * A pool with the options of the DataSource's own (size, timeouts, search_path), but whose
- * connections start as {@link TENANT_ROLE}. The pool is built on its first `connect()`: the
- * DataSource's pool exists only once it is initialised, and the role only once migrations ran.
+ * connections start as {@link TENANT_ROLE}. Built on its first `connect()`: the DataSource's pool
+ * exists only once it is initialised, and the role only once migrations ran.
  */
-function lazyTenantPool(dataSource: DataSource): Pool {
-  let pool: Pool | null = null;
-  const build = (): Pool => {
-    const master = (dataSource.driver as unknown as { master: Pool & { options: Record<string, unknown> } }).master;
-    const options = master.options as { options?: string };
-    pool = new Pool({ ...master.options, options: `${options.options ?? ''} -c role=${TENANT_ROLE}`.trim() });
+class TenantPool {
+  private pool: Pool | null = null;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  connect(): Promise<PoolClient> {
+    return (this.pool ??= this.build()).connect();
+  }
+
+  async end(): Promise<void> {
+    await this.pool?.end();
+  }
+
+  private build(): Pool {
+    const master = (this.dataSource.driver as unknown as { master: Pool & { options: { options?: string } } }).master;
+    const pool = new Pool({ ...master.options, options: `${master.options.options ?? ''} -c role=${TENANT_ROLE}`.trim() });
     pool.on('error', (error) => logger.warn({ msg: 'idle tenant connection failed', error: error.message }));
+    // A connection that fails while checked out emits `error`; with no listener that would end the
+    // process. The statement in flight fails on its own, and the pool drops the connection on release.
+    pool.on('connect', (client) => client.on('error', (error) => logger.warn({ msg: 'tenant connection failed', error: error.message })));
     return pool;
-  };
-  return {
-    connect: () => (pool ?? build()).connect(),
-    end: () => pool?.end() ?? Promise.resolve(),
-  } as unknown as Pool;
+  }
 }
 
 /**
@@ -154,18 +163,6 @@ async function setSessionMerchant(client: PoolClient, merchant: string): Promise
   sessionMerchants.set(client, merchant);
 }
 
-const listenedTo = new WeakSet<PoolClient>();
-
-/**
- * A connection that fails while checked out emits `error`; with no listener that would end the
- * process. The statement in flight fails on its own, and the pool drops the connection on release.
- */
-function listenForErrors(client: PoolClient): void {
-  if (listenedTo.has(client)) return;
-  listenedTo.add(client);
-  client.on('error', (error) => logger.warn({ msg: 'tenant connection failed', error: error.message }));
-}
-
 /** One request's database work: a connection per DataSource, taken (and opened) by its first query. */
 class TenantScope {
   private readonly transactions = new Map<DataSource, TenantTransaction>();
@@ -224,14 +221,13 @@ class TenantTransaction {
 
   constructor(
     readonly runner: QueryRunner,
-    pool: Pool,
+    pool: TenantPool,
     merchant: string,
     readonly mode: TenantScopeMode,
   ) {
     runner.connect = () => {
       if (this.ended) return Promise.reject(new Error('the request transaction has ended; work handed over must leave the tenant scope (afterTenantCommit)'));
       return (this.connection ??= pool.connect().then(async (client) => {
-        listenForErrors(client);
         try {
           if (mode === 'transaction') {
             await client.query(openTenantTransaction(merchant));
