@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
 import { HTTP_INVOKER, HttpInvoker } from '../../apps/notification-service/src/delivery/http-invoker';
 import { createTestDatabase, TestDatabase } from '../support/database';
@@ -9,7 +8,7 @@ import { kafkaBrokers } from '../support/kafka';
 import { Received, RecordingSink } from './support/recording-sink';
 import { ensureBuilt, ServiceProcess } from './support/service-process';
 import {
-  connect, createOrder, eventually, hook, inBatches, InProcessService, setState, sleep, startNotificationService, startOrderService, topicPrefix, TRUST_ENV,
+  connect, createOrder, eventually, groupStable, hook, inBatches, InProcessService, setState, sleep, startNotificationService, startOrderService, topicPrefix, TRUST_ENV,
 } from './support/services';
 
 jest.setTimeout(180_000);
@@ -108,16 +107,7 @@ describe('ordered delivery per order and target (real Kafka, real PostgreSQL)', 
     });
 
     it("keeps each order's deliveries in change order, the later ones waiting for the failing first one, with both instances working", async () => {
-      const admin = new Kafka({ clientId: 'ordered-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      try {
-        await eventually(async () => {
-          const { groups: [group] } = await admin.describeGroups([`${prefix}notification-service`]);
-          return group.state === 'Stable' && group.members.length === 2;
-        }, 30_000, () => 'both instances in the consumer group');
-      } finally {
-        await admin.disconnect();
-      }
+      await groupStable(kafkaBrokers(), `${prefix}notification-service`, 2);
 
       const orderIds = await orderedBurst(orders, sink, 30);
       const expected = orderIds.length * SCOPES.length;

@@ -1,12 +1,11 @@
 import { ORDER_EVENTS_TOPIC } from '@ordercast/contracts';
-import { Kafka, logLevel } from 'kafkajs';
 import type { Client } from 'pg';
 import { HTTP_INVOKER, HttpInvoker } from '../../apps/notification-service/src/delivery/http-invoker';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { kafkaBrokers } from '../support/kafka';
 import { RecordingSink } from './support/recording-sink';
 import {
-  connect, createOrder, eventually, hook, inBatches, InProcessService, setState, startNotificationService, startOrderService, topicPrefix,
+  connect, createOrder, eventually, groupStable, hook, inBatches, InProcessService, setState, startNotificationService, startOrderService, topicPrefix,
 } from './support/services';
 
 jest.setTimeout(120_000);
@@ -64,16 +63,7 @@ describe('two notification-service instances, one consumer group, one database (
   });
 
   it('delivers everything once per attempt, never attempting one row from both instances', async () => {
-    const admin = new Kafka({ clientId: 'scale-out-test', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    try {
-      await eventually(async () => {
-        const { groups: [group] } = await admin.describeGroups([`${prefix}notification-service`]);
-        return group.state === 'Stable' && group.members.length === 2;
-      }, 30_000, () => 'both instances in the consumer group');
-    } finally {
-      await admin.disconnect();
-    }
+    await groupStable(kafkaBrokers(), `${prefix}notification-service`, 2);
 
     const orderIds = await inBatches([...Array(ORDER_COUNT).keys()], 6, async (index) => {
       const path = index % 2 === 0 ? '/flaky' : '/steady';

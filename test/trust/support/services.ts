@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Order } from '@ordercast/contracts';
 import { EVENT_BUS, EventBus } from '@ordercast/messaging';
 import { loadConfig } from '@ordercast/platform';
+import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Client } from 'pg';
@@ -179,4 +180,18 @@ export async function dumpTables(sql: Client): Promise<string> {
     dump.push(name, ...rows.map((r) => r.row));
   }
   return dump.join('\n');
+}
+
+/** Waits until the consumer group `groupId` is stable with `members` members (instances that joined and were given partitions). */
+export async function groupStable(brokers: string[], groupId: string, members: number): Promise<void> {
+  const admin = new Kafka({ clientId: 'trust-group-check', brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await eventually(async () => {
+      const { groups: [group] } = await admin.describeGroups([groupId]);
+      return group.state === 'Stable' && group.members.length === members;
+    }, 30_000, () => `${members} instances in the consumer group`);
+  } finally {
+    await admin.disconnect();
+  }
 }
