@@ -34,6 +34,11 @@ describe('row-level security on order-service tables', () => {
     expect(await counts(async (sql) => (await suite.sql.query(sql)).rows)).toEqual({ 'orders.orders': 1, 'orders.channel_notifications': 1 });
   });
 
+  it('runs every connection without JIT, the tenant pool’s as the service’s own (sessionOptions)', async () => {
+    const jit = async (): Promise<string> => (await dataSource.query<Array<{ jit: string }>>(`SELECT current_setting('jit') AS jit`))[0].jit;
+    expect({ own: await jit(), tenant: await runInTenantScope('alpha', jit) }).toEqual({ own: 'off', tenant: 'off' });
+  });
+
   it('shows a tenant-role connection with no merchant set nothing, through raw SQL and through the repositories', async () => {
     const runner = dataSource.createQueryRunner();
     try {

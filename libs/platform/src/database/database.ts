@@ -22,6 +22,20 @@ export interface ServiceDatabase {
 }
 
 /**
+ * Session settings of every connection the services open (the tenant pool copies them).
+ *
+ * `jit=off`: the services run short statements only, and PostgreSQL compiles a plan with LLVM once its
+ * estimated cost passes `jit_above_cost`. Ingest's one insert statement plans correlated sub-selects it
+ * rarely runs (ordered targets), whose estimates grow with the events table: past about 20,000 Events
+ * every batch was compiled, 220 ms of CPU for 24 deliveries that take 7 ms to insert. Measured on
+ * PostgreSQL 15 (Debian, LLVM built in), ingest and completion: 3.5 to 4.3 ms of backend CPU per delivery
+ * with JIT, 0.31 to 0.39 without.
+ */
+export function sessionOptions(schema: string): string {
+  return `-c search_path=${schema},public -c jit=off`;
+}
+
+/**
  * TypeORM options every service uses: its own schema, migrations run at boot, never synchronize.
  * `undefined` or `null` in a `where` throws: TypeORM would otherwise drop the condition, and a
  * lookup whose merchant is missing would match every merchant's rows (`IsNull()` asks for NULL).
@@ -39,6 +53,6 @@ export function postgresOptions(db: ServiceDatabase): DataSourceOptions {
     invalidWhereValuesBehavior: { undefined: 'throw', null: 'throw' },
     logging: ['error', 'warn'],
     logger: new QueryLogger(),
-    extra: { max: db.poolSize ?? 10, connectionTimeoutMillis: 5000, options: `-c search_path=${db.schema},public` },
+    extra: { max: db.poolSize ?? 10, connectionTimeoutMillis: 5000, options: sessionOptions(db.schema) },
   };
 }
