@@ -1,4 +1,5 @@
 import { DEMO_API_TOKENS, DEMO_ENCRYPTION_KEY } from '@ordercast/platform';
+import { MAX_RESPONSE_BODY_BYTES } from '../../apps/notification-service/src/delivery/http-invoker';
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
@@ -254,10 +255,13 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
   });
 
   it('masks every secret a request sent in what the target answered, and the credentials of a redirect', async () => {
-    const [HEADER, URL_SECRET, REDIRECT] = ['echoed-header', 'echoed-url', 'redirect'].map(token);
+    const [HEADER, URL_SECRET, REDIRECT, CUT] = ['echoed-header', 'echoed-url', 'redirect', 'cut'].map(token);
+    // Quoted in JSON, it comes back escaped; cut at the response limit, only its first characters come back.
+    const QUOTED = `q"${token('quoted')}\\/`;
     const KEY = randomBytes(24).toString('base64');
     sink.answer = (r) => {
       if (r.path === '/echo') return { status: 200, body: JSON.stringify({ url: r.url, headers: r.headers }) };
+      if (r.path === '/cut') return { status: 500, body: `${'X'.repeat(MAX_RESPONSE_BODY_BYTES - 10)}${String(r.headers['x-cut-key'])}tail` };
       if (r.path === '/redirect') return { status: 302, headers: { location: `http://127.0.0.1:1/moved${r.url.slice(r.path.length)}` } };
       return r.path.includes('fail') ? { status: 500, body: 'upstream broke' } : { status: 200, body: 'ok' };
     };
@@ -265,7 +269,8 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'attack' }).send({
       currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] },
       notifications: [
-        hook(`${sink.url('/echo')}?token=${URL_SECRET}`, { state: ['processing'] }, { headers: { 'X-Echo-Key': HEADER }, secret: `whsec_${KEY}` }),
+        hook(`${sink.url('/echo')}?token=${URL_SECRET}`, { state: ['processing'] }, { headers: { 'X-Echo-Key': HEADER, 'X-Quoted-Key': QUOTED }, secret: `whsec_${KEY}` }),
+        hook(sink.url('/cut'), { state: ['processing'] }, { headers: { 'X-Cut-Key': CUT } }),
         hook(`${sink.url('/redirect')}?token=${REDIRECT}`, { state: ['processing'] }),
       ],
     }), 201)).body;
@@ -277,10 +282,14 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     expect(echoed.status).toBe('succeeded');
     expect(echoed.responseBody).toContain('"x-echo-key":"********"');
     expect(echoed.responseBody).toContain('/echo?token=********');
+    expect(echoed.responseBody).toContain('"x-quoted-key":"********"');
+    const cut = events.find((event) => String((event.request as { url: string }).url).includes('/cut'))!;
+    expect(cut).toMatchObject({ statusCode: 500, responseTruncated: true });
+    expect(cut.responseBody).toMatch(/X\*{8}$/);
     const redirected = events.find((event) => String((event.request as { url: string }).url).includes('/redirect'))!;
     expect(redirected.error).toBe('redirect (302) to http://127.0.0.1:1/moved?token=******** not followed');
     const texts = responses.slice(before).map((text, index): [string, string] => [`response ${index}`, text]);
-    expect(leaksOf([HEADER, URL_SECRET, REDIRECT, KEY], texts)).toEqual([]);
+    expect(leaksOf([HEADER, URL_SECRET, REDIRECT, KEY, QUOTED, JSON.stringify(QUOTED).slice(1, -1), CUT.slice(0, 10)], texts)).toEqual([]);
   });
 
   it('keeps masked secrets of a subscription only while its target stays on the same origin', async () => {

@@ -532,7 +532,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const error = verdict.error === null ? null : maskUrlsInText(maskSentSecrets(verdict.error, secrets));
     this.record(row, { ...verdict, error }, now, {
       statusCode: result.kind === 'response' ? result.statusCode : null,
-      responseBody: result.kind === 'response' ? maskSentSecrets(result.body, secrets) : null,
+      responseBody: result.kind === 'response' ? maskSentSecrets(result.body, secrets, result.truncated) : null,
       responseTruncated: result.kind === 'response' && result.truncated,
       durationMs: result.durationMs,
       requestHeaders: maskedHeaders,

@@ -9,8 +9,8 @@ describe('sent secrets', () => {
     secret: 'whsec_c2VjcmV0',
   });
 
-  it('lists the masked header values, URL credentials as written and decoded, and the signing secret, longest first', () => {
-    expect(secrets).toEqual(['whsec_c2VjcmV0', 'k3y-value', 'a%2Fb+c', 'a/b c']);
+  it('lists the masked header values, URL credentials as written and decoded, and the signing secret, longest first, with their JSON escapings', () => {
+    expect(secrets).toEqual(['whsec_c2VjcmV0', 'k3y-value', 'a%2Fb+c', 'a\\/b c', 'a/b c']);
   });
 
   it('adds an OAuth2 client secret as sent to the token endpoint: as given, form-encoded and in the Basic credentials', () => {
@@ -24,5 +24,20 @@ describe('sent secrets', () => {
     expect(maskSentSecrets('got k3y-value and a/b c; see http://h.example/x?session=abc', secrets))
       .toBe(`got ${MASK} and ${MASK}; see http://h.example/x?session=abc`);
     expect(maskSentSecrets(null, secrets)).toBeNull();
+  });
+
+  it('masks a secret a target quoted in JSON, escaped as JSON.stringify, PHP (`\\/`) or ASCII-only encoders write it', () => {
+    const quoted = sentSecrets({ maskedHeaders: { 'X-K': MASK }, sentHeaders: { 'X-K': 'HS"EC\\RET/Hé' }, url: 'https://erp.example/o', secret: null });
+    for (const echo of ['{"x-k":"HS\\"EC\\\\RET/Hé"}', '{"x-k":"HS\\"EC\\\\RET\\/Hé"}', '{"x-k":"HS\\"EC\\\\RET\\/H\\u00e9"}']) {
+      expect(maskSentSecrets(echo, quoted)).toBe(`{"x-k":"${MASK}"}`);
+    }
+    // A value with nothing to escape is listed once.
+    expect(sentSecrets({ maskedHeaders: { 'X-K': MASK }, sentHeaders: { 'X-K': 'plain-value' }, url: 'https://erp.example/o', secret: null })).toEqual(['plain-value']);
+  });
+
+  it('masks the start of a secret a truncated text ends in, and only in a truncated text', () => {
+    expect(maskSentSecrets('XXXXk3y-va', secrets, true)).toBe(`XXXX${MASK}`);
+    expect(maskSentSecrets('XXXXk3y-va', secrets)).toBe('XXXXk3y-va');
+    expect(maskSentSecrets('XXXX k3y-value and the end', secrets, true)).toBe(`XXXX ${MASK} and the end`);
   });
 });

@@ -29,18 +29,44 @@ export function sentSecrets(input: {
     values.add(formEncode(input.auth.clientSecret));
     values.add(clientBasicCredentials(input.auth));
   }
+  // A target that answers JSON quotes what it got escaped: `"` and `\` (and by some encoders `/`
+  // and everything past ASCII) come back as escape sequences, which the value as sent does not match.
+  for (const value of [...values]) for (const escaped of jsonEscapings(value)) values.add(escaped);
   values.delete('');
   values.delete(MASK);
   // Longest first, so a secret that contains another is masked whole.
   return [...values].sort((a, b) => b.length - a.length);
 }
 
-/** A text to store about a request (response body, error) with every secret it sent masked. */
-export function maskSentSecrets(text: string, secrets: readonly string[]): string;
-export function maskSentSecrets(text: string | null, secrets: readonly string[]): string | null;
-export function maskSentSecrets(text: string | null, secrets: readonly string[]): string | null {
+/**
+ * A text to store about a request (response body, error) with every secret it sent masked. A text
+ * `truncated` at a size limit may end in the first characters of a secret the cut went through:
+ * that tail is masked too.
+ */
+export function maskSentSecrets(text: string, secrets: readonly string[], truncated?: boolean): string;
+export function maskSentSecrets(text: string | null, secrets: readonly string[], truncated?: boolean): string | null;
+export function maskSentSecrets(text: string | null, secrets: readonly string[], truncated = false): string | null {
   if (text === null) return null;
-  return secrets.reduce((masked, secret) => masked.split(secret).join(MASK), text);
+  const masked = secrets.reduce((result, secret) => result.split(secret).join(MASK), text);
+  if (!truncated) return masked;
+  const cut = Math.max(0, ...secrets.map((secret) => longestPrefixAtEnd(masked, secret)));
+  return cut === 0 ? masked : `${masked.slice(0, masked.length - cut)}${MASK}`;
+}
+
+/** How many leading characters of `secret` (short of all of it) `text` ends with. */
+function longestPrefixAtEnd(text: string, secret: string): number {
+  for (let length = Math.min(secret.length - 1, text.length); length > 0; length -= 1) {
+    if (text.endsWith(secret.slice(0, length))) return length;
+  }
+  return 0;
+}
+
+/** `value` as JSON encoders write it inside a string: JSON.stringify's escapes, then also `\/`, then also `\uXXXX` past ASCII. */
+function jsonEscapings(value: string): string[] {
+  const escaped = JSON.stringify(value).slice(1, -1);
+  const slashes = escaped.replace(/\//g, '\\/');
+  const ascii = slashes.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return [escaped, slashes, ascii].filter((form) => form !== value);
 }
 
 function decoded(value: string): string {
