@@ -141,6 +141,15 @@ describe('Idempotency-Key on order-service (real PostgreSQL)', () => {
       expect(await orderCount(reference)).toBe(0);
     });
 
+    it('refuses two Idempotency-Key headers with 400 and changes nothing, even two equal ones (node would join them into one key)', async () => {
+      const reference = `twice-${newKey()}`;
+      const k = newKey();
+      const response = await request(suite.http).post(ORDERS).set(WEB).set(KEY, [k, k]).send(orderRequest({ reference }));
+      expect(response.status).toBe(400);
+      expect(response.body.message).toEqual(['send one Idempotency-Key header']);
+      expect(await orderCount(reference)).toBe(0);
+    });
+
     it('accepts a key of exactly 255 characters', async () => {
       const order = await createOrder(suite.http);
       expect((await request(suite.http).post(payments(order.id)).set(ALPHA).set(KEY, 'k'.repeat(255)).send(payment)).status).toBe(201);

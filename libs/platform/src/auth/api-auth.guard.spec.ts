@@ -64,6 +64,20 @@ describe('ApiAuthGuard: default deny by route metadata', () => {
     expect(verdict(PublicRoutes, 'rotate', { Authorization: `Bearer ${OPERATOR_TOKEN}` }, [['Authorization', 'Bearer alpha-token-1']]).result).toBe(400);
   });
 
+  it('refuses two X-Merchant headers, and says what is wrong with a merchant that is there but malformed', () => {
+    const refusal = (headers: Record<string, string>, repeated: Array<[string, string]> = []) => {
+      try {
+        new ApiAuthGuard(new Map([['alpha-token-1', 'alpha']]), [], new Reflector()).canActivate(new ExecutionContextHost([fakeRequest(headers, repeated), {}, () => undefined], Routes, Routes.prototype.merchantRoute));
+      } catch (error) {
+        return ((error as HttpException).getResponse() as { message: string[] }).message;
+      }
+      return null;
+    };
+    expect(refusal(ALPHA, [['x-merchant', 'alpha']])).toEqual(['send one X-Merchant header']);
+    expect(refusal({ ...ALPHA, 'X-Merchant': 'alph\u0435' })).toEqual(['X-Merchant must be 1 to 100 letters, digits, dots, underscores or hyphens']);
+    expect(refusal({ Authorization: 'Bearer alpha-token-1' })).toEqual(['X-Merchant header is required']);
+  });
+
   it('refuses an operator token on a merchant route (401): it names no merchant', () => {
     expect(verdict(Routes, 'merchantRoute', { 'X-Merchant': 'alpha', Authorization: `Bearer ${OPERATOR_TOKEN}` }).result).toBe(401);
   });

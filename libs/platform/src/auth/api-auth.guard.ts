@@ -3,7 +3,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { headerValue } from '../http/header-value';
+import { headerValue, repeatedHeader } from '../http/header-value';
 import { CredentialTable } from './credential-table';
 import { ROUTE_ACCESS, RouteAccess } from './route-access';
 
@@ -61,7 +61,11 @@ export class ApiAuthGuard implements CanActivate {
 
   private authenticateMerchant(request: AuthenticatedRequest): true {
     const merchant = headerValue(request, 'x-merchant');
-    if (!merchant || !MERCHANT_PATTERN.test(merchant)) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['X-Merchant header is required'] });
+    if (!merchant) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['X-Merchant header is required'] });
+    if (repeatedHeader(request.raw.rawHeaders, 'x-merchant')) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['send one X-Merchant header'] });
+    if (!MERCHANT_PATTERN.test(merchant)) {
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['X-Merchant must be 1 to 100 letters, digits, dots, underscores or hyphens'] });
+    }
     const owner = this.merchants.ownerOf(bearerToken(request));
     if (owner === undefined) throw new UnauthorizedException('unknown API token');
     if (owner !== merchant) throw new ForbiddenException(`this token does not belong to merchant "${merchant}"`);
@@ -73,7 +77,7 @@ export class ApiAuthGuard implements CanActivate {
 function bearerToken(request: FastifyRequest): string {
   // Node keeps the first of repeated Authorization headers and drops the rest; a proxy in front may
   // keep the last. Two credentials in one request are refused rather than one picked.
-  if (repeated(request.raw.rawHeaders, 'authorization')) {
+  if (repeatedHeader(request.raw.rawHeaders, 'authorization')) {
     throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['send one Authorization header'] });
   }
   const match = /^Bearer\s+(\S+)$/i.exec(headerValue(request, 'authorization') ?? '');
@@ -81,8 +85,3 @@ function bearerToken(request: FastifyRequest): string {
   return match[1];
 }
 
-function repeated(rawHeaders: readonly string[], name: string): boolean {
-  let seen = 0;
-  for (let index = 0; index < rawHeaders.length; index += 2) if (rawHeaders[index].toLowerCase() === name && ++seen > 1) return true;
-  return false;
-}

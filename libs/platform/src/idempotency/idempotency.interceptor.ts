@@ -10,7 +10,7 @@ import { defer, lastValueFrom, Observable } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { SECRET_BOX, SecretBox } from '../crypto/secret-box';
 import { tenantConnection } from '../database/tenant-scope';
-import { headerValue } from '../http/header-value';
+import { headerValue, repeatedHeader } from '../http/header-value';
 import { parseIdempotencyKey, requestFingerprint } from './idempotency-key';
 import { findIdempotencyKey, lockIdempotencyKey, saveIdempotencyKey } from './idempotency-keys';
 import { IDEMPOTENT_ROUTE, IdempotentOptions } from './idempotent.decorator';
@@ -50,6 +50,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<FastifyRequest & { merchant?: string }>();
     const header = headerValue(request, 'idempotency-key');
     if (!route || header === undefined) return next.handle();
+    if (repeatedHeader(request.raw.rawHeaders, 'idempotency-key')) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['send one Idempotency-Key header'] });
     const parsed = parseIdempotencyKey(header);
     if ('error' in parsed) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [parsed.error] });
     const { merchant } = request;
