@@ -11,6 +11,8 @@ jest.setTimeout(60_000);
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 const manyHeaders = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-Header-${i}`, 'v']));
+/** Different watches, one per customer field: only the count is wrong. */
+const watches = (count: number) => Array.from({ length: count }, (_, i) => ({ pointer: `/customer/field${i}` }));
 /** Catastrophic backtracking: a regular expression in a scope schema would let one merchant stall ingest for everyone. */
 const REDOS = { type: 'string', pattern: '^(a+)+$' };
 
@@ -116,6 +118,14 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
       body: { ...validOrder, reference: `${'a'.repeat(40)}!`, notifications: [{ invoke: 'https://x.example.com', scope: '/reference', schema: REDOS }] }, status: 400, says: /pattern/ },
     { name: 'subscription schema with a regular expression', service: 'notifications', method: 'post', path: SUBSCRIPTIONS,
       body: { name: 'x', url: 'https://x.example.com', scope: [{ pointer: '/customer', schema: { patternProperties: { '^(a|a)*$': {} } } }] }, status: 400, says: /pattern/ },
+    // Scopes: a bounded list of different watches, each state at most once
+    { name: '1,000 scope watches on a registration', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ scope: watches(1000) }), status: 400, says: /scope must have at most 64 watches; got 1000/ },
+    { name: '1,000 states in a channel notification', service: 'orders', method: 'put', path: `${CHANNELS}/web/notifications`,
+      body: [registration({ scope: { state: Array.from({ length: 1000 }, () => 'completed') } })], status: 400, says: /scope.state must list each state at most once.*got 1000/ },
+    { name: 'the same watch twice (order creation)', service: 'orders', method: 'post', path: ORDERS, headers: web,
+      body: { ...validOrder, notifications: [registration({ scope: [{ pointer: '/cart/total' }, { pointer: '/cart/total' }] })] }, status: 400, says: /scope\[1\] repeats scope\[0\]/ },
+    { name: 'a state listed twice (subscription)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', url: 'https://x.example.com', scope: { state: ['completed', 'completed'] } }, status: 400, says: /scope.state lists .*completed.* more than once/ },
+    { name: '65 scope watches (subscription patch)', service: 'notifications', method: 'patch', path: `${SUBSCRIPTIONS}/${subscriptionId}`, body: { scope: watches(65) }, status: 400, says: /at most 64 watches/ },
     { name: 'schema over 16 KiB', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: { invoke: 'https://x.example.com', scope: '/state/currentStatus', schema: { enum: Array.from({ length: 3000 }, (_, i) => `state-${i}`) } }, status: 400, says: /16 KiB/ },
     // Header maps
     { name: '33 registration headers', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: manyHeaders }), status: 400, says: /at most 32/ },
