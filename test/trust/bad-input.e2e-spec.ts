@@ -160,6 +160,12 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: 'offset beyond a million', service: 'notifications', method: 'get', path: EVENTS, query: { offset: '99999999999' }, status: 400, says: /offset/ },
     { name: 'unknown query parameter', service: 'notifications', method: 'get', path: EVENTS, query: { merchant: 'beta' }, status: 400, says: /merchant/ },
     { name: 'filter given as an object', service: 'notifications', method: 'get', path: `${EVENTS}?orderId[$ne]=x`, status: 400, says: /orderId/ },
+    // Every id is a UUID: a filter on anything else would answer an empty list that looks like "nothing was delivered".
+    { name: 'orderId that is not an id', service: 'notifications', method: 'get', path: EVENTS, query: { orderId: 'R-1001' }, status: 400, says: /orderId must be an order id/ },
+    { name: 'order_id that is not an id', service: 'notifications', method: 'get', path: EVENTS, query: { order_id: "1' OR '1'='1" }, status: 400, says: /order_id must be an order id/ },
+    { name: 'notificationId that is not an id', service: 'notifications', method: 'get', path: EVENTS, query: { notificationId: 'erp' }, status: 400, says: /notificationId must be a notification id/ },
+    { name: 'bulk retry of an orderId that is not an id', service: 'notifications', method: 'post', path: `${EVENTS}/retry`, body: { status: 'failed', orderId: 'R-1001' }, status: 400, says: /orderId must be an order id/ },
+    { name: 'manual send of a notificationId that is not an id', service: 'notifications', method: 'post', path: `${NOTIFICATIONS}/orders/${order.id}/trigger`, body: { notificationId: 'erp' }, status: 400, says: /notificationId must be a notification id/ },
     { name: 'NUL in orderId', service: 'notifications', method: 'get', path: `${EVENTS}?orderId=%00`, status: 400, says: /query string.*NUL/ },
     // node:querystring would decode these silently (to themselves or U+FFFD), and a filter would look for something else.
     { name: 'malformed percent-encoding in a query', service: 'notifications', method: 'get', path: `${EVENTS}?reference=%zz`, status: 400, says: /percent-encoded UTF-8/ },
