@@ -13,6 +13,7 @@ const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 const manyHeaders = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-Header-${i}`, 'v']));
 /** Different watches, one per customer field: only the count is wrong. */
 const watches = (count: number) => Array.from({ length: count }, (_, i) => ({ pointer: `/customer/field${i}` }));
+const MASKED_SECRET = 'whsec_********';
 /** Catastrophic backtracking: a regular expression in a scope schema would let one merchant stall ingest for everyone. */
 const REDOS = { type: 'string', pattern: '^(a+)+$' };
 
@@ -142,6 +143,9 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: 'masked header value on a new registration', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Key': '********' } }), status: 400, says: /X-Key.*masked/ },
     { name: 'masked URL credential on a new registration', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { ...validOrder, notifications: [registration({ url: 'https://erp.example.com/x?token=********' })] }, status: 400, says: /token.*masked/ },
     { name: 'masked header value on a new subscription', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', scope: { state: ['completed'] }, url: 'https://x.example.com', headers: { 'X-Key': '********' } }, status: 400, says: /X-Key.*masked/ },
+    { name: 'masked signing secret on a new registration', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ secret: MASKED_SECRET }), status: 400, says: /secret is masked .* no stored secret/ },
+    { name: 'masked signing secret on a new subscription', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', scope: { state: ['completed'] }, url: 'https://x.example.com', secret: MASKED_SECRET }, status: 400, says: /secret is masked .* no stored secret/ },
+    { name: 'masked signing secret on a subscription without one', service: 'notifications', method: 'patch', path: `${SUBSCRIPTIONS}/${subscriptionId}`, body: { secret: MASKED_SECRET }, status: 400, says: /secret is masked .* no stored secret/ },
     { name: 'header name that is not one', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'Bad Header': 'v' } }), status: 400 },
     { name: 'header Ordercast sets itself', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'webhook-id': 'forged' } }), status: 400, says: /webhook-id/ },
     { name: 'header value that is not a string', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', scope: { state: ['completed'] }, url: 'https://x.example.com', headers: { 'X-Num': 1 } }, status: 400, says: /X-Num/ },

@@ -1,13 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
+  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, MASKED_SECRET, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
 } from '@ordercast/contracts';
 import { ALERT_TYPES, AlertType } from '../../alerts/alert';
 import {
   ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
 import {
-  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
+  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, SecretConstraint, TargetAuthConstraint, TargetUrlConstraint,
 } from './subscription-validators';
 
 const SCOPE_DESCRIPTION =
@@ -66,8 +66,8 @@ export class CreateSubscriptionDto {
   @IsOptional() @IsIn(PAYLOAD_KINDS)
   payload?: PayloadKind;
 
-  @ApiPropertyOptional({ description: 'Standard Webhooks signing secret (webhook delivery only); shown masked afterwards', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
-  @IsOptional() @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
+  @ApiPropertyOptional({ description: `Standard Webhooks signing secret (webhook delivery only); shown as ${MASKED_SECRET} afterwards`, example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
+  @IsOptional() @Validate(SecretConstraint)
   secret?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Target authentication (webhook delivery only): `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`; the client secret and private key are shown masked afterwards' })

@@ -1,13 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
+  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, MASKED_SECRET, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
 } from '@ordercast/contracts';
 import { MASK } from '@ordercast/platform';
 import {
   ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
 import {
-  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
+  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, KeptSecretConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint,
 } from './subscription-validators';
 
 /** Absent means "keep"; unlike IsOptional, null is validated (and refused) rather than let through. */
@@ -56,9 +56,11 @@ export class UpdateSubscriptionDto {
   @IfGiven() @IsIn(PAYLOAD_KINDS)
   payload?: PayloadKind;
 
-  @ApiPropertyOptional({ nullable: true, description: 'A new Standard Webhooks secret, or null to stop signing with one' })
-  @ValidateIf((dto: UpdateSubscriptionDto) => dto.secret !== undefined && dto.secret !== null)
-  @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
+  @ApiPropertyOptional({
+    nullable: true,
+    description: `A new Standard Webhooks secret, or null to stop signing with one; ${MASKED_SECRET} (as shown) keeps the stored secret, also when the url moves to another origin (receivers only ever get signatures)`,
+  })
+  @ValidateIf((dto: UpdateSubscriptionDto) => dto.secret !== undefined && dto.secret !== null) @Validate(KeptSecretConstraint)
   secret?: string | null;
 
   @ApiPropertyOptional({ type: 'object', nullable: true, additionalProperties: true, description: 'Target authentication (webhook delivery only): `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`; the client secret and private key are shown masked afterwards' + '; a masked value sent back keeps the stored one; null removes it' })
