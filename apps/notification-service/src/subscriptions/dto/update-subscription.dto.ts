@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, MASKED_SECRET, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
 } from '@ordercast/contracts';
-import { MASK } from '@ordercast/platform';
+import { ApiSchemaProperty, HEADERS_SCHEMA, MASK, SCOPE_JSON_SCHEMA, SCOPE_SCHEMA } from '@ordercast/platform';
 import {
   ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
@@ -24,11 +24,11 @@ export class UpdateSubscriptionDto {
   @Matches(CHANNEL_PATTERN, { each: true, message: 'each channel must be 1 to 100 letters, digits, ".", "_" or "-"' })
   channels?: string[];
 
-  @ApiPropertyOptional({ description: 'Replaces the scope; either registration form, as on create' })
+  @ApiSchemaProperty(SCOPE_SCHEMA, 'Replaces the scope')
   @ValidateIf((dto: UpdateSubscriptionDto) => dto.scope !== undefined || dto.schema !== undefined) @Validate(ScopeConstraint)
   scope?: ScopeObject | Watch[] | string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'With a JSON pointer scope in the same request' })
+  @ApiSchemaProperty(SCOPE_JSON_SCHEMA, 'With a JSON pointer scope in the same request')
   @IfGiven()
   schema?: JsonSchema;
 
@@ -44,7 +44,7 @@ export class UpdateSubscriptionDto {
   @IfGiven() @IsIn(HTTP_METHODS)
   method?: HttpMethod;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `Replaces the headers; a value of ${MASK} keeps that header's stored value` })
+  @ApiSchemaProperty(HEADERS_SCHEMA, `Replaces the headers; a value of ${MASK} keeps that header's stored value while the url keeps its origin`)
   @IfGiven() @Validate(HeadersConstraint)
   headers?: Record<string, string>;
 
