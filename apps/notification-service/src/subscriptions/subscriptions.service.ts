@@ -102,9 +102,10 @@ function authAsShown(auth: TargetAuth | null): TargetAuth | null {
  * {@link keepMaskedValues}); moving the URL to another origin needs every secret header, credential
  * and client secret given again. The signing secret stays across a move, left out or sent back
  * masked, as Svix keeps an endpoint's: no receiver is ever sent the secret, only signatures, and a
- * receiver that moved keeps verifying; whoever wants a new one sets `secret` (see MASKED_SECRET). Ingest reads the enabled ones
- * from the table for every batch, so a change applies from the next change event on; it is also
- * announced on {@link SubscriptionEvents} for anything that keeps them in memory.
+ * receiver that moved keeps verifying; whoever wants a new one sets `secret` (see MASKED_SECRET).
+ * Ingest reads the enabled ones from the table for every batch, so a change applies from the next
+ * change event on; it is also announced on {@link SubscriptionEvents} for anything that keeps them
+ * in memory.
  */
 @Injectable()
 export class SubscriptionsService {
