@@ -74,6 +74,58 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
     }
   });
 
+  it('state the limits both services enforce, so a generated client knows them before a 400', () => {
+    type Schema = OpenAPIV3.SchemaObject;
+    const resolve = (service: Service, schema: OpenAPIV3.ReferenceObject | Schema | undefined): Schema => {
+      if (schema && '$ref' in schema) return documents[service].components?.schemas?.[schema.$ref.split('/').pop() as string] as Schema;
+      return schema as Schema;
+    };
+    const body = (service: Service, path: string, method: 'post' | 'put' | 'patch'): Schema => {
+      const requestBody = documents[service].paths[path]?.[method]?.requestBody as OpenAPIV3.RequestBodyObject;
+      return resolve(service, requestBody.content['application/json'].schema);
+    };
+    const property = (service: Service, schema: Schema, name: string): Schema => resolve(service, schema.properties?.[name]);
+    /** What a client learns of one registration's or subscription's headers and scope. */
+    const limitsOf = (service: Service, target: Schema) => {
+      const headers = property(service, target, 'headers');
+      const scope = property(service, target, 'scope');
+      const forms = (scope.oneOf ?? []).map((form) => resolve(service, form));
+      const watches = forms.find((form) => form.type === 'array') as OpenAPIV3.ArraySchemaObject;
+      const states = resolve(service, forms.find((form) => form.type === 'object')?.properties?.state) as OpenAPIV3.ArraySchemaObject;
+      return {
+        headers: headers.maxProperties,
+        headerValue: (headers.additionalProperties as Schema).maxLength,
+        watches: watches?.maxItems,
+        distinctWatches: watches?.uniqueItems,
+        states: states?.maxItems,
+        distinctStates: states?.uniqueItems,
+      };
+    };
+    const expected = { headers: 32, headerValue: 4096, watches: 64, distinctWatches: true, states: 6, distinctStates: true };
+
+    const registration = body('orders', '/api/v0/checkout/orders/{id}/notifications', 'post');
+    const channel = body('orders', '/api/v0/checkout/channels/{channel}/notifications', 'put') as OpenAPIV3.ArraySchemaObject;
+    const order = body('orders', '/api/v0/checkout/orders', 'post');
+    const ordersOwn = property('orders', order, 'notifications') as OpenAPIV3.ArraySchemaObject;
+    expect({
+      registration: limitsOf('orders', registration),
+      channel: { count: channel.maxItems, each: limitsOf('orders', resolve('orders', channel.items)) },
+      order: { count: ordersOwn.maxItems, each: limitsOf('orders', resolve('orders', ordersOwn.items)) },
+      created: limitsOf('notifications', body('notifications', '/api/v0/checkout/notifications/subscriptions', 'post')),
+      updated: limitsOf('notifications', body('notifications', '/api/v0/checkout/notifications/subscriptions/{id}', 'patch')),
+    }).toEqual({
+      registration: expected,
+      channel: { count: 50, each: expected },
+      order: { count: 50, each: expected },
+      created: expected,
+      updated: expected,
+    });
+    expect(documents.orders.paths['/api/v0/checkout/orders/{id}/notifications']?.post?.summary).toContain('at most 50 per order');
+    for (const service of ['orders', 'notifications'] as const) {
+      expect({ service, description: documents[service].info.description }).toEqual({ service, description: expect.stringContaining('nested at most 64 levels deep') });
+    }
+  });
+
   it('give every response with a body its schema', () => {
     const missing: string[] = [];
     for (const service of ['orders', 'notifications'] as const) {

@@ -11,6 +11,9 @@ jest.setTimeout(60_000);
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 const manyHeaders = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`X-Header-${i}`, 'v']));
+/** Different watches, one per customer field: only the count is wrong. */
+const watches = (count: number) => Array.from({ length: count }, (_, i) => ({ pointer: `/customer/field${i}` }));
+const MASKED_SECRET = 'whsec_********';
 /** Catastrophic backtracking: a regular expression in a scope schema would let one merchant stall ingest for everyone. */
 const REDOS = { type: 'string', pattern: '^(a+)+$' };
 
@@ -116,6 +119,14 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
       body: { ...validOrder, reference: `${'a'.repeat(40)}!`, notifications: [{ invoke: 'https://x.example.com', scope: '/reference', schema: REDOS }] }, status: 400, says: /pattern/ },
     { name: 'subscription schema with a regular expression', service: 'notifications', method: 'post', path: SUBSCRIPTIONS,
       body: { name: 'x', url: 'https://x.example.com', scope: [{ pointer: '/customer', schema: { patternProperties: { '^(a|a)*$': {} } } }] }, status: 400, says: /pattern/ },
+    // Scopes: a bounded list of different watches, each state at most once
+    { name: '1,000 scope watches on a registration', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ scope: watches(1000) }), status: 400, says: /scope must have at most 64 watches; got 1000/ },
+    { name: '1,000 states in a channel notification', service: 'orders', method: 'put', path: `${CHANNELS}/web/notifications`,
+      body: [registration({ scope: { state: Array.from({ length: 1000 }, () => 'completed') } })], status: 400, says: /scope.state must list each state at most once.*got 1000/ },
+    { name: 'the same watch twice (order creation)', service: 'orders', method: 'post', path: ORDERS, headers: web,
+      body: { ...validOrder, notifications: [registration({ scope: [{ pointer: '/cart/total' }, { pointer: '/cart/total' }] })] }, status: 400, says: /scope\[1\] repeats scope\[0\]/ },
+    { name: 'a state listed twice (subscription)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', url: 'https://x.example.com', scope: { state: ['completed', 'completed'] } }, status: 400, says: /scope.state lists .*completed.* more than once/ },
+    { name: '65 scope watches (subscription patch)', service: 'notifications', method: 'patch', path: `${SUBSCRIPTIONS}/${subscriptionId}`, body: { scope: watches(65) }, status: 400, says: /at most 64 watches/ },
     { name: 'schema over 16 KiB', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: { invoke: 'https://x.example.com', scope: '/state/currentStatus', schema: { enum: Array.from({ length: 3000 }, (_, i) => `state-${i}`) } }, status: 400, says: /16 KiB/ },
     // Header maps
     { name: '33 registration headers', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: manyHeaders }), status: 400, says: /at most 32/ },
@@ -132,6 +143,9 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: 'masked header value on a new registration', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'X-Key': '********' } }), status: 400, says: /X-Key.*masked/ },
     { name: 'masked URL credential on a new registration', service: 'orders', method: 'post', path: ORDERS, headers: web, body: { ...validOrder, notifications: [registration({ url: 'https://erp.example.com/x?token=********' })] }, status: 400, says: /token.*masked/ },
     { name: 'masked header value on a new subscription', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', scope: { state: ['completed'] }, url: 'https://x.example.com', headers: { 'X-Key': '********' } }, status: 400, says: /X-Key.*masked/ },
+    { name: 'masked signing secret on a new registration', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ secret: MASKED_SECRET }), status: 400, says: /secret is masked .* no stored secret/ },
+    { name: 'masked signing secret on a new subscription', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', scope: { state: ['completed'] }, url: 'https://x.example.com', secret: MASKED_SECRET }, status: 400, says: /secret is masked .* no stored secret/ },
+    { name: 'masked signing secret on a subscription without one', service: 'notifications', method: 'patch', path: `${SUBSCRIPTIONS}/${subscriptionId}`, body: { secret: MASKED_SECRET }, status: 400, says: /secret is masked .* no stored secret/ },
     { name: 'header name that is not one', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'Bad Header': 'v' } }), status: 400 },
     { name: 'header Ordercast sets itself', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, body: registration({ headers: { 'webhook-id': 'forged' } }), status: 400, says: /webhook-id/ },
     { name: 'header value that is not a string', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, body: { name: 'x', scope: { state: ['completed'] }, url: 'https://x.example.com', headers: { 'X-Num': 1 } }, status: 400, says: /X-Num/ },
@@ -150,6 +164,12 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: 'offset beyond a million', service: 'notifications', method: 'get', path: EVENTS, query: { offset: '99999999999' }, status: 400, says: /offset/ },
     { name: 'unknown query parameter', service: 'notifications', method: 'get', path: EVENTS, query: { merchant: 'beta' }, status: 400, says: /merchant/ },
     { name: 'filter given as an object', service: 'notifications', method: 'get', path: `${EVENTS}?orderId[$ne]=x`, status: 400, says: /orderId/ },
+    // Every id is a UUID: a filter on anything else would answer an empty list that looks like "nothing was delivered".
+    { name: 'orderId that is not an id', service: 'notifications', method: 'get', path: EVENTS, query: { orderId: 'R-1001' }, status: 400, says: /orderId must be an order id/ },
+    { name: 'order_id that is not an id', service: 'notifications', method: 'get', path: EVENTS, query: { order_id: "1' OR '1'='1" }, status: 400, says: /order_id must be an order id/ },
+    { name: 'notificationId that is not an id', service: 'notifications', method: 'get', path: EVENTS, query: { notificationId: 'erp' }, status: 400, says: /notificationId must be a notification id/ },
+    { name: 'bulk retry of an orderId that is not an id', service: 'notifications', method: 'post', path: `${EVENTS}/retry`, body: { status: 'failed', orderId: 'R-1001' }, status: 400, says: /orderId must be an order id/ },
+    { name: 'manual send of a notificationId that is not an id', service: 'notifications', method: 'post', path: `${NOTIFICATIONS}/orders/${order.id}/trigger`, body: { notificationId: 'erp' }, status: 400, says: /notificationId must be a notification id/ },
     { name: 'NUL in orderId', service: 'notifications', method: 'get', path: `${EVENTS}?orderId=%00`, status: 400, says: /query string.*NUL/ },
     // node:querystring would decode these silently (to themselves or U+FFFD), and a filter would look for something else.
     { name: 'malformed percent-encoding in a query', service: 'notifications', method: 'get', path: `${EVENTS}?reference=%zz`, status: 400, says: /percent-encoded UTF-8/ },

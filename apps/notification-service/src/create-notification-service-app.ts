@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { configureHttpApp, ensureSchema, JsonLogger, setupApiDocs, strictFastifyAdapter, traceHttpRequests } from '@ordercast/platform';
+import { configureHttpApp, ensureSchema, JsonLogger, REQUEST_BODY_LIMITS, setupApiDocs, strictFastifyAdapter, traceHttpRequests } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { USER_AGENT } from './delivery/user-agent';
 import { NOTIFICATIONS_SCHEMA } from './notification-database';
@@ -21,7 +21,7 @@ export async function createNotificationServiceApp(config: NotificationServiceCo
   traceHttpRequests(app, 'notification-service');
   const document = new DocumentBuilder()
     .setTitle('Ordercast notification-service')
-    .setDescription('Events (delivery attempts) of order notifications: query, retry, manual send; merchant-wide subscriptions; the poll queue; signing keys and secrets. Every /api route needs X-Merchant and a Bearer token, except the JWKS; signing-key rotation and the parked-changes list need an operator token (ADMIN_TOKENS) instead.')
+    .setDescription(`Events (delivery attempts) of order notifications: query, retry, manual send; merchant-wide subscriptions; the poll queue; signing keys and secrets. Every /api route needs X-Merchant and a Bearer token, except the JWKS; signing-key rotation and the parked-changes list need an operator token (ADMIN_TOKENS) instead. ${REQUEST_BODY_LIMITS}`)
     .setVersion(USER_AGENT.slice('Ordercast/'.length))
     .addBearerAuth()
     .addGlobalParameters({ name: 'X-Merchant', in: 'header', required: true, schema: { type: 'string' } })

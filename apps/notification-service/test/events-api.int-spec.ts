@@ -61,7 +61,7 @@ describe('events API (real PostgreSQL)', () => {
       expect(byOrder.data).toHaveLength(4);
       expect(byOrder.data.every((e) => e.orderId === first.order.id)).toBe(true);
       expect((await list({ order_id: first.order.id })).data.map((e) => e.id)).toEqual(byOrder.data.map((e) => e.id));
-      expect((await list({ orderId: 'no-such-order' })).pagination.totalSize).toBe(0);
+      expect((await list({ orderId: randomUUID() })).pagination.totalSize).toBe(0);
     });
 
     it('filters by scope family and by exact scope label', async () => {
@@ -98,11 +98,15 @@ describe('events API (real PostgreSQL)', () => {
       [{ status: 'lost' }, 'status'],
       [{ from: 'yesterday' }, 'from'],
       [{ to: '2025-13-45' }, 'to'],
-      [{ subscriptionId: 'not-a-uuid' }, 'subscriptionId'],
+      [{ subscriptionId: 'not-a-uuid' }, 'subscriptionId must be a subscription id (a UUID)'],
+      // Every id is a UUID: a filter that could match nothing is a mistake to report, not an empty page.
+      [{ orderId: 'no-such-order' }, 'orderId must be an order id (a UUID)'],
+      [{ order_id: 'R-1001' }, 'order_id must be an order id (a UUID)'],
+      [{ notificationId: 'erp' }, 'notificationId must be a notification id (a UUID)'],
       [{ scope: 'state completed' }, 'scope'],
       [{ sort: 'asc' }, 'sort'],
       [{ from: '2025-02-01T00:00:00Z', to: '2025-01-01T00:00:00Z' }, 'from must not be after to'],
-      [{ orderId: 'a', order_id: 'b' }, 'orderId and order_id differ'],
+      [{ orderId: '00000000-0000-4000-8000-00000000000a', order_id: '00000000-0000-4000-8000-00000000000b' }, 'orderId and order_id differ'],
     ])('answers 400 for %p', async (query, mentioned) => {
       const response = await request(suite.http).get(EVENTS).query(query).set(ALPHA).expect(400);
       expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
@@ -167,6 +171,11 @@ describe('events API (real PostgreSQL)', () => {
     it('rejects unknown fields', async () => {
       const response = await trigger(first.order.id, { everything: true }).expect(400);
       expect(response.body.message.join(' ')).toContain('everything');
+    });
+
+    it('answers 400 for a notificationId that is not an id, and sends nothing', async () => {
+      const response = await trigger(first.order.id, { notificationId: 'erp' }).expect(400);
+      expect(response.body.message).toEqual(['notificationId must be a notification id (a UUID)']);
     });
   });
 

@@ -183,6 +183,30 @@ describe('subscriptions API (real PostgreSQL)', () => {
     expect(JSON.stringify(await stored(created.id))).not.toContain('n3w-t0k');
   });
 
+  it('keeps the stored signing secret when it is sent back masked, also when the url moves to another origin', async () => {
+    const { body: created } = await create(erp).expect(201);
+    const moved = await patch(created.id, {
+      url: 'https://crm.example.com/hooks/{order.id}', headers: { 'X-API-Key': 'crm-key-1' }, secret: `whsec_${MASK}`, name: 'moved',
+    }).expect(200);
+    expect(moved.body).toMatchObject({ url: 'https://crm.example.com/hooks/{order.id}', secret: `whsec_${MASK}`, name: 'moved' });
+    expect(box.decrypt((await stored(created.id)).secret as string, 'signing-secrets')).toBe(SECRET);
+    // Put back as a GET shows it: the same.
+    const shown = (await http().get(`${BASE}/${created.id}`).set(merchantA).expect(200)).body;
+    await patch(created.id, { secret: shown.secret, url: shown.url, headers: shown.headers }).expect(200);
+    expect(box.decrypt((await stored(created.id)).secret as string, 'signing-secrets')).toBe(SECRET);
+  });
+
+  it('refuses a masked signing secret where none is stored, naming it, and on a new subscription', async () => {
+    const { body: created } = await create({ ...erp, secret: undefined }).expect(201);
+    const before = await stored(created.id);
+    const refused = await patch(created.id, { secret: `whsec_${MASK}` }).expect(400);
+    expect(refused.body.message).toEqual([`secret is masked (whsec_${MASK}) and there is no stored secret to keep: give it`]);
+    expect(await stored(created.id)).toEqual(before);
+    const created2 = await create({ ...erp, name: 'masked', secret: `whsec_${MASK}` }).expect(400);
+    expect(created2.body.message).toEqual([`secret is masked (whsec_${MASK}) and there is no stored secret to keep: give it`]);
+    expect(await dataSource.query(`SELECT id FROM notifications.subscriptions`)).toHaveLength(1);
+  });
+
   it('switching to email delivery needs an email and drops the webhook target and its secrets', async () => {
     const { body: created } = await create(erp).expect(201);
     await patch(created.id, { delivery: 'email' }).expect(400);
@@ -205,7 +229,7 @@ describe('subscriptions API (real PostgreSQL)', () => {
     const { body: created } = await create(erp).expect(201);
     const before = await stored(created.id);
     for (const body of [{ name: null }, { name: '' }, { enabled: 'no' }, { scope: {} }, { schema: { enum: ['x'] } }, { url: 'http://10.0.0.1/' },
-      { headers: { 'X-New': MASK } }, { secret: `whsec_${MASK}` }, { channels: null }, { unknown: 1 }, { ordered: 'yes' }, { ordered: null }]) {
+      { headers: { 'X-New': MASK } }, { secret: 'whsec_short' }, { channels: null }, { unknown: 1 }, { ordered: 'yes' }, { ordered: null }]) {
       const response = await patch(created.id, body);
       expect({ body, status: response.status }).toEqual({ body, status: 400 });
     }

@@ -1,5 +1,6 @@
+import { SECRET_BOX, SecretBox } from '@ordercast/platform';
 import request from 'supertest';
-import { ALPHA, BETA, createOrder, ORDERS, orderRequest, registration, startSuite, Suite, WEB } from './order-service.fixture';
+import { ALPHA, BETA, createOrder, ORDERS, orderRequest, registration, SIGNING_SECRET, startSuite, Suite, WEB } from './order-service.fixture';
 
 describe('channel configuration', () => {
   let suite: Suite;
@@ -74,6 +75,28 @@ describe('channel configuration', () => {
     expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     expect(response.body.message.join('\n')).toContain(message);
     expect((await read('kept')).body.map((n: { reference: string }) => n.reference)).toEqual(['kept']);
+  });
+
+  it('keeps the stored signing secret of a notification put back with it masked, also when its target moves to another origin', async () => {
+    const secretOf = async (channel: string): Promise<string | null> => {
+      const { rows } = await suite.sql.query<{ secret: string }>(
+        `SELECT r->>'secret' AS secret FROM orders.channel_notifications, jsonb_array_elements(registrations) r WHERE channel = $1`, [channel]);
+      return rows[0].secret === null ? null : suite.service.app.get<SecretBox>(SECRET_BOX).decrypt(rows[0].secret, 'signing-secrets');
+    };
+    await configure('moving', [registration({ reference: 'erp' })]);
+    const [shown] = (await read('moving')).body;
+    expect(shown.secret).toBe('whsec_********');
+    // Header values follow the target only within its origin, so they are given again; the masked secret keeps the stored one.
+    const moved = await configure('moving', [{ ...shown, url: 'https://crm.example.com/hooks/{order.id}', headers: { 'X-API-Key': 'crm-key' } }]);
+    expect(moved.status).toBe(200);
+    expect(moved.body[0]).toMatchObject({ id: shown.id, url: 'https://crm.example.com/hooks/{order.id}', secret: 'whsec_********' });
+    expect(await secretOf('moving')).toBe(SIGNING_SECRET);
+    // Left out of a PUT (which replaces the notification), there is no secret; masked with nothing stored, it is refused.
+    expect((await configure('moving', [{ ...shown, url: moved.body[0].url, headers: { 'X-API-Key': 'crm-key' }, secret: undefined }])).status).toBe(200);
+    expect(await secretOf('moving')).toBeNull();
+    const refused = await configure('moving', [{ ...shown, url: moved.body[0].url, headers: { 'X-API-Key': 'crm-key' } }]);
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toEqual(['secret is masked (whsec_********) and there is no stored secret to keep: give it']);
   });
 
   it('refuses a channel name that is not one', async () => {

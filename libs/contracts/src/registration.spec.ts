@@ -195,6 +195,8 @@ describe('RegistrationDto validation', () => {
       ['a bad email', { delivery: 'email', email: 'not-an-address' }, 'email must be an email'],
       ['a secret without the whsec_ prefix', { secret: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, 'secret must be a Standard Webhooks secret'],
       ['a secret that is too short', { secret: 'whsec_abc' }, 'secret must be a Standard Webhooks secret'],
+      ['a secret that is not a string', { secret: 42 }, 'secret must be a Standard Webhooks secret'],
+      ['a masked secret (a new registration has none stored to keep)', { secret: 'whsec_********' }, 'secret is masked (whsec_********) and there is no stored secret to keep: give it'],
       ['an unknown field', { retries: 3 }, 'property retries should not exist'],
     ])('refuses %s', async (_, extra, message) => {
       expect((await problems({ ...documentationForm, ...extra })).join('\n')).toContain(message);

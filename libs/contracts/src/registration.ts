@@ -1,5 +1,5 @@
 import {
-  IsBoolean, IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, Validate, ValidationArguments,
+  IsBoolean, IsEmail, IsIn, IsOptional, IsString, MaxLength, Validate, ValidationArguments,
   ValidatorConstraint, ValidatorConstraintInterface, ValidateIf,
 } from 'class-validator';
 import { KafkaDestination, kafkaDestinationErrors, toKafkaDestination } from './kafka-destination';
@@ -42,6 +42,25 @@ export interface Registration {
   ordered?: boolean;
   source: RegistrationSource;
   createdAt: string;
+}
+
+/** A Standard Webhooks signing secret: `whsec_` and the base64 key. */
+export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/=]{24,256}$/;
+export const WEBHOOK_SECRET_RULE = 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)';
+/**
+ * A signing secret as every response shows it. Sent back where a secret is stored (a channel's
+ * notification put back, a subscription's PATCH), it means "keep the stored secret", also when the
+ * target moves to another origin: the secret is never sent to a receiver, only signatures made
+ * with it, so a receiver that moved keeps verifying (Svix keeps an endpoint's secret the same way);
+ * whoever wants a new one gives it. Where nothing is stored, it is refused.
+ */
+export const MASKED_SECRET = 'whsec_********';
+export const MASKED_SECRET_WITHOUT_STORED = `secret is masked (${MASKED_SECRET}) and there is no stored secret to keep: give it`;
+
+/** What is wrong with a signing secret; `keepsMasked` where a masked one can name the stored secret. */
+export function secretErrors(secret: unknown, keepsMasked = false): string[] {
+  if (secret === MASKED_SECRET) return keepsMasked ? [] : [MASKED_SECRET_WITHOUT_STORED];
+  return typeof secret === 'string' && WEBHOOK_SECRET_PATTERN.test(secret) ? [] : [WEBHOOK_SECRET_RULE];
 }
 
 export const MAX_HEADERS = 32;
@@ -99,6 +118,18 @@ class HeadersConstraint implements ValidatorConstraintInterface {
   private errors: string[] = [];
   validate(value: unknown): boolean {
     this.errors = headerErrors(value);
+    return this.errors.length === 0;
+  }
+  defaultMessage(): string {
+    return this.errors.join('; ');
+  }
+}
+
+@ValidatorConstraint({ name: 'secret' })
+class SecretConstraint implements ValidatorConstraintInterface {
+  private errors: string[] = [];
+  validate(value: unknown): boolean {
+    this.errors = secretErrors(value);
     return this.errors.length === 0;
   }
   defaultMessage(): string {
@@ -205,7 +236,7 @@ export class RegistrationDto {
   @IsOptional() @IsEmail() @MaxLength(320)
   email?: string;
 
-  @IsOptional() @IsString() @Matches(/^whsec_[A-Za-z0-9+/=]{24,256}$/, { message: 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)' })
+  @IsOptional() @Validate(SecretConstraint)
   secret?: string;
 
   /** Target authentication: `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`. */

@@ -1,4 +1,5 @@
-import { isJsonPointer, normaliseScope, regexKeywords, schemaErrors, scopeErrors, STATE_POINTER, Watch } from './scope';
+import { ORDER_STATES, PAYMENT_STATES } from './order';
+import { isJsonPointer, MAX_SCOPE_WATCHES, normaliseScope, regexKeywords, schemaErrors, scopeErrors, STATE_POINTER, Watch } from './scope';
 
 describe('normaliseScope', () => {
   describe('the documentation form', () => {
@@ -93,5 +94,35 @@ describe('scopeErrors: the registrations are not order state', () => {
 
   it('still accepts pointers that only start with the same letters', () => {
     expect(scopeErrors('/notificationsSent')).toEqual([]);
+  });
+});
+
+describe('scopeErrors: a scope has a bound', () => {
+  const watches = (count: number) => Array.from({ length: count }, (_, i) => ({ pointer: `/customer/field${i}` }));
+
+  it(`takes up to ${MAX_SCOPE_WATCHES} different watches and refuses one more with one message`, () => {
+    expect(scopeErrors(watches(MAX_SCOPE_WATCHES))).toEqual([]);
+    expect(scopeErrors(watches(MAX_SCOPE_WATCHES + 1))).toEqual([`scope must have at most ${MAX_SCOPE_WATCHES} watches; got ${MAX_SCOPE_WATCHES + 1}`]);
+    expect(scopeErrors(watches(1000))).toEqual([`scope must have at most ${MAX_SCOPE_WATCHES} watches; got 1000`]);
+  });
+
+  it('refuses the same watch twice, and accepts one pointer with different schemas or states', () => {
+    expect(scopeErrors([{ pointer: '/cart/total', schema: { minimum: 1 } }, { pointer: '/payments' }, { schema: { minimum: 1 }, pointer: '/cart/total' }]))
+      .toEqual(['scope[2] repeats scope[0]']);
+    expect(scopeErrors([{ pointer: '/cart/total', schema: { minimum: 1 } }, { pointer: '/cart/total', schema: { maximum: 0 } }])).toEqual([]);
+    expect(scopeErrors([{ pointer: '/payments', states: ['captured'] }, { pointer: '/payments', states: ['refunded'] }])).toEqual([]);
+  });
+
+  it('takes every state once and refuses a state listed twice, in every list of states', () => {
+    expect(scopeErrors({ state: [...ORDER_STATES], payment: [...PAYMENT_STATES] })).toEqual([]);
+    expect(scopeErrors({ state: ['completed', 'declined', 'completed'] })).toEqual(['scope.state lists "completed" more than once']);
+    expect(scopeErrors({ payment: ['captured', 'captured'] })).toEqual(['scope.payment lists "captured" more than once']);
+    expect(scopeErrors([{ pointer: '/shippings', states: ['confirmed', 'confirmed'] }])).toEqual(['scope[0].states lists "confirmed" more than once']);
+  });
+
+  it('answers a list of states longer than its set with one message, not one per entry', () => {
+    expect(scopeErrors({ state: Array.from({ length: 1000 }, () => 'completed') }))
+      .toEqual([expect.stringMatching(/^scope.state must list each state at most once: at most 6 states \(.*\); got 1000$/)]);
+    expect(scopeErrors({ shipping: Array.from({ length: 1000 }, (_, i) => `s${i}`) })).toHaveLength(1);
   });
 });

@@ -1,3 +1,4 @@
+import canonicalize from 'canonicalize';
 import { PAYMENT_STATES, SHIPPING_STATES, ORDER_STATES } from './order';
 import { analyseScopeSchema, createScopeAjv } from './scope-schema';
 
@@ -23,6 +24,14 @@ export interface ScopeObject {
 }
 
 export const STATE_POINTER = '/state/currentStatus';
+
+/**
+ * Watches in one scope list. What an order can change is a handful of parts (its state, payments,
+ * shippings, cart, customer...), so a few watches say anything a receiver needs; the bound keeps
+ * a registration's matching work and its size in every change event small. A list of states
+ * (`state`, `payment`, `shipping`, `states`) is bounded by its finite set: each state at most once.
+ */
+export const MAX_SCOPE_WATCHES = 64;
 
 const ajv = createScopeAjv();
 
@@ -91,7 +100,9 @@ export function scopeErrors(scope: unknown, schema?: unknown): string[] {
   if (schema !== undefined) return ['schema is only allowed with a JSON pointer scope'];
   if (Array.isArray(scope)) {
     if (scope.length === 0) return ['scope must not be empty'];
-    return scope.flatMap((watch, index) => watchErrors(watch, `scope[${index}]`));
+    if (scope.length > MAX_SCOPE_WATCHES) return [`scope must have at most ${MAX_SCOPE_WATCHES} watches; got ${scope.length}`];
+    const errors = scope.flatMap((watch, index) => watchErrors(watch, `scope[${index}]`));
+    return errors.length > 0 ? errors : repeatedWatchErrors(scope);
   }
   if (typeof scope !== 'object' || scope === null) return ['scope must be an object, a list of watches or a JSON pointer'];
   const { state, payment, shipping, ...rest } = scope as Record<string, unknown>;
@@ -130,11 +141,26 @@ function pointerErrors(pointer: string, path: string): string[] {
   return watchesRegistrations(pointer) ? [`${path} cannot watch /notifications: the order's registrations are not order state`] : [];
 }
 
+/** The same watch twice matches twice for nothing: each watch of a list must differ from the others. */
+function repeatedWatchErrors(scope: unknown[]): string[] {
+  const seen = new Map<string, number>();
+  return scope.flatMap((watch, index) => {
+    const key = canonicalize(watch) ?? '';
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    return first === undefined ? [] : [`scope[${index}] repeats scope[${first}]`];
+  });
+}
+
 function stateListErrors(path: string, value: unknown, allowed: readonly string[]): string[] {
   if (!Array.isArray(value) || value.length === 0) return [`${path} must be a non-empty list of states`];
-  return value
+  // Each state at most once, so a longer list has a repeat or an unknown state; one message says so instead of one per entry.
+  if (value.length > allowed.length) return [`${path} must list each state at most once: at most ${allowed.length} states (${allowed.join(', ')}); got ${value.length}`];
+  const unknown = value
     .filter((state) => typeof state !== 'string' || !allowed.includes(state))
     .map((state) => `${path} has unknown state "${String(state)}" (allowed: ${allowed.join(', ')})`);
+  const repeated = [...new Set(value.filter((state, index) => value.indexOf(state) !== index))].map((state) => `${path} lists "${String(state)}" more than once`);
+  return [...unknown, ...repeated];
 }
 
 function flagOrListErrors(path: string, value: unknown, allowed: readonly string[]): string[] {

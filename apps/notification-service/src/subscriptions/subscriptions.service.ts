@@ -1,7 +1,8 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
-  brokerHost, DeliveryKind, HttpMethod, KafkaDestination, normaliseScope, PayloadKind, TargetAuth, toKafkaDestination, toTargetAuth, Watch, withTargetSecrets,
+  brokerHost, DeliveryKind, HttpMethod, KafkaDestination, MASKED_SECRET, MASKED_SECRET_WITHOUT_STORED, normaliseScope, PayloadKind, TargetAuth, toKafkaDestination, toTargetAuth,
+  Watch, withTargetSecrets,
 } from '@ordercast/contracts';
 import {
   keepMaskedValues, MASK, maskHeaders, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard,
@@ -99,11 +100,12 @@ function authAsShown(auth: TargetAuth | null): TargetAuth | null {
  * URL credentials and target credentials (OAuth2 client secret, SASL password) back masked, as a
  * GET showed them, to keep the stored ones, but only while the target's origin stays the same (see
  * {@link keepMaskedValues}); moving the URL to another origin needs every secret header, credential
- * and client secret given again. The signing secret stays across a move, as Svix keeps an
- * endpoint's: no receiver is ever sent the secret, only signatures, and a receiver that moved keeps
- * verifying; whoever wants a new one sets `secret`. Ingest reads the enabled ones
- * from the table for every batch, so a change applies from the next change event on; it is also
- * announced on {@link SubscriptionEvents} for anything that keeps them in memory.
+ * and client secret given again. The signing secret stays across a move, left out or sent back
+ * masked, as Svix keeps an endpoint's: no receiver is ever sent the secret, only signatures, and a
+ * receiver that moved keeps verifying; whoever wants a new one sets `secret` (see MASKED_SECRET).
+ * Ingest reads the enabled ones from the table for every batch, so a change applies from the next
+ * change event on; it is also announced on {@link SubscriptionEvents} for anything that keeps them
+ * in memory.
  */
 @Injectable()
 export class SubscriptionsService {
@@ -191,13 +193,16 @@ export class SubscriptionsService {
     }
     if (request.method !== undefined) target.method = request.method;
     if (request.email !== undefined) target.email = request.email;
-    if (request.secret !== undefined) target.secret = request.secret;
+    // The masked secret a GET showed keeps the stored one wherever the url goes, as leaving it out does (see MASKED_SECRET).
+    const keepsSecret = request.secret === MASKED_SECRET;
+    if (request.secret !== undefined && !keepsSecret) target.secret = request.secret;
     if (request.kafka !== undefined) {
       const kept = keepMaskedValues({ url: null, headers: {}, kafka: toKafkaDestination(request.kafka) }, { url: null, headers: {}, kafka: stored.kafka });
       if (kept.problems.length > 0) throw badRequest(kept.problems);
       target.kafka = kept.target.kafka ?? null;
     }
     const errors = [...targetErrors(target, request), ...alertErrors(row.events.length > 0, request)];
+    if (keepsSecret && stored.secret === null) errors.push(MASKED_SECRET_WITHOUT_STORED);
     if (errors.length > 0) throw badRequest(errors);
     if (request.url !== undefined && target.url !== null) await this.targets.assertAllowed(target.url, 'url');
     if (request.auth !== undefined || request.kafka !== undefined) await this.assertConnectionAllowed(target);

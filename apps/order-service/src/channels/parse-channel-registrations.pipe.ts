@@ -1,6 +1,5 @@
 import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
-import { RegistrationDto } from '@ordercast/contracts';
-import { MASK } from '@ordercast/platform';
+import { MASKED_SECRET, RegistrationDto } from '@ordercast/contracts';
 import { ParseRegistrationListPipe } from '../notifications/parse-registration-list.pipe';
 
 /** A channel notification as PUT takes it: a registration, possibly as a GET showed it. */
@@ -20,7 +19,8 @@ const SHOWN_ONLY = ['id', 'source', 'createdAt'] as const;
  * endpoint, or the list a GET returned, edited (Norce and Stripe users read, change and put back).
  * What a GET shows but a PUT cannot set (`source`, `createdAt`) is ignored, and so are the nulls a
  * GET shows in `auth` and `kafka` for "none"; `id` names the stored
- * notification to replace; a masked secret means "keep the stored one".
+ * notification to replace; a masked secret means "keep the stored one", wherever the target moved
+ * (see `MASKED_SECRET`).
  */
 @Injectable()
 export class ParseChannelRegistrationsPipe implements PipeTransform<unknown, Promise<ChannelRegistrationRequest[]>> {
@@ -55,7 +55,7 @@ function split(item: unknown, index: number): { rest: unknown; id: string | null
     if (rest[field] === null) delete rest[field];
     else if (typeof rest[field] === 'object' && !Array.isArray(rest[field])) rest[field] = withoutNulls(rest[field] as Record<string, unknown>);
   }
-  const keepSecret = rest.secret === `whsec_${MASK}`;
+  const keepSecret = rest.secret === MASKED_SECRET;
   if (keepSecret) delete rest.secret;
   const errors = id === undefined || id === null || typeof id === 'string' ? [] : [`[${index}].id must be the id a GET showed`];
   return { rest, id: typeof id === 'string' ? id : null, keepSecret, errors };

@@ -1,6 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
-import { brokerHost, Registration, RegistrationDto, RegistrationSource, toRegistration } from '@ordercast/contracts';
-import { keepMaskedValues, MASK, TargetGuard } from '@ordercast/platform';
+import { brokerHost, MASKED_SECRET_WITHOUT_STORED, Registration, RegistrationDto, RegistrationSource, toRegistration } from '@ordercast/contracts';
+import { keepMaskedValues, TargetGuard } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { RegistrationVault } from './registration-vault';
 
@@ -35,7 +35,7 @@ export class RegistrationFactory {
    * Registrations that replace stored ones (a channel's, read, edited and put back): a masked
    * header value, URL credential, OAuth2 client secret or SASL password keeps the `previous`
    * registration's value while the target origin is the same (see `keepMaskedValues`), a masked secret keeps its secret (wherever the
-   * target moved: receivers only ever see signatures), and a registration with a `previous` one
+   * target moved: receivers only ever see signatures; see `MASKED_SECRET`), and a registration with a `previous` one
    * keeps its id. A masked value with nothing to keep is refused (400, naming it): it is never stored.
    */
   async replace(items: ReplacingRegistration[], source: RegistrationSource): Promise<Registration[]> {
@@ -48,7 +48,7 @@ export class RegistrationFactory {
       const kept = keepMaskedValues(registration, stored);
       const label = items.length > 1 ? `[${index}].` : '';
       problems.push(...kept.problems.map((problem) => `${label}${problem}`));
-      if (keepSecret && !stored?.secret) problems.push(`${label}secret is masked (whsec_${MASK}) and there is no stored secret to keep: give it`);
+      if (keepSecret && !stored?.secret) problems.push(`${label}${MASKED_SECRET_WITHOUT_STORED}`);
       return { ...registration, ...kept.target, secret: keepSecret ? stored?.secret ?? null : registration.secret };
     });
     if (problems.length > 0) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problems });

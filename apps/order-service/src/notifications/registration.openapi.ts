@@ -1,9 +1,7 @@
 import type { SchemaObject } from '@nestjs/swagger';
-import { DELIVERY_KINDS, HTTP_METHODS, KAFKA_SASL_MECHANISMS, ORDER_STATES, PAYLOAD_KINDS, PAYMENT_STATES, SHIPPING_STATES } from '@ordercast/contracts';
-
-const flagOrStates = (states: readonly string[]): SchemaObject => ({
-  oneOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', enum: [...states] } }],
-});
+import { DELIVERY_KINDS, HTTP_METHODS, KAFKA_SASL_MECHANISMS, MASKED_SECRET, PAYLOAD_KINDS } from '@ordercast/contracts';
+import { HEADERS_SCHEMA, SCOPE_JSON_SCHEMA, SCOPE_SCHEMA } from '@ordercast/platform';
+import { MAX_REGISTRATIONS_PER_ORDER } from './order-registrations';
 
 /**
  * RegistrationDto lives in libs/contracts, which does not depend on Swagger; this is its
@@ -20,33 +18,17 @@ export const REGISTRATION_SCHEMA: SchemaObject = {
     url: { type: 'string', format: 'uri', example: 'https://erp.example.com/api/orders/{order.id}/import' },
     invoke: { type: 'string', format: 'uri', description: 'API-form name of url' },
     method: { type: 'string', enum: [...HTTP_METHODS], default: 'POST' },
-    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Sent with every call; values are encrypted at rest and masked in responses' },
-    scope: {
-      oneOf: [
-        {
-          type: 'object',
-          properties: {
-            state: { type: 'array', items: { type: 'string', enum: [...ORDER_STATES] } },
-            payment: flagOrStates(PAYMENT_STATES),
-            shipping: flagOrStates(SHIPPING_STATES),
-          },
-        },
-        { type: 'string', description: 'JSON pointer into the order', example: '/state/currentStatus' },
-        {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['pointer'],
-            properties: { pointer: { type: 'string' }, schema: { type: 'object' }, states: { type: 'array', items: { type: 'string' } } },
-          },
-        },
-      ],
-    },
-    schema: { type: 'object', description: 'JSON Schema the new value must match (with a JSON pointer scope)', example: { enum: ['completed'] } },
+    headers: HEADERS_SCHEMA,
+    scope: SCOPE_SCHEMA,
+    schema: SCOPE_JSON_SCHEMA,
     payload: { type: 'string', enum: [...PAYLOAD_KINDS], default: 'full' },
     delivery: { type: 'string', enum: [...DELIVERY_KINDS], default: 'webhook' },
     email: { type: 'string', format: 'email' },
-    secret: { type: 'string', description: 'Standard Webhooks signing secret', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+    secret: {
+      type: 'string',
+      description: `Standard Webhooks signing secret, shown as ${MASKED_SECRET} afterwards. A channel notification put back with ${MASKED_SECRET} keeps its stored secret, also when its target moves to another origin (receivers only ever get signatures); where none is stored it is a 400`,
+      example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    },
     auth: {
       description: 'How the webhook target is authenticated; the client secret and private key are encrypted at rest and masked in responses',
       oneOf: [
@@ -92,4 +74,9 @@ export const REGISTRATION_SCHEMA: SchemaObject = {
   },
 };
 
-export const REGISTRATION_LIST_SCHEMA: SchemaObject = { type: 'array', items: REGISTRATION_SCHEMA, maxItems: 50 };
+export const REGISTRATION_LIST_SCHEMA: SchemaObject = {
+  type: 'array',
+  items: REGISTRATION_SCHEMA,
+  maxItems: MAX_REGISTRATIONS_PER_ORDER,
+  description: `At most ${MAX_REGISTRATIONS_PER_ORDER}; an order carries at most ${MAX_REGISTRATIONS_PER_ORDER} notifications in all (its channel's and its own)`,
+};

@@ -1,3 +1,5 @@
+import { MASKED_SECRET } from '@ordercast/contracts';
+
 export const MASK = '********';
 
 /**
@@ -12,7 +14,7 @@ export function maskHeaders(headers: Record<string, string> | null | undefined):
 }
 
 export function maskSecret(secret: string | null | undefined): string | null {
-  return secret ? `whsec_${MASK}` : null;
+  return secret ? MASKED_SECRET : null;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { IsEventFilterId } from './event-filter-id';
 
 export const RETRYABLE_STATUSES = ['failed', 'dead'] as const;
 
@@ -7,10 +8,10 @@ export class BulkRetryDto {
   @ApiProperty({ enum: RETRYABLE_STATUSES, description: 'Retry deliveries whose latest attempt has this status' }) @IsIn(RETRYABLE_STATUSES)
   status!: (typeof RETRYABLE_STATUSES)[number];
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsEventFilterId('orderId', 'an order id')
   orderId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsEventFilterId('notificationId', 'a notification id')
   notificationId?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601; only deliveries whose latest attempt was created at or after' }) @IsOptional() @IsISO8601({ strict: true })

@@ -1,13 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { PageQuery } from '@ordercast/platform';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { EVENT_STATUSES, EventStatus } from '../event-types';
+import { IsEventFilterId } from './event-filter-id';
 
 export class ListEventsQuery extends PageQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsEventFilterId('orderId', 'an order id')
   orderId?: string;
 
-  @ApiPropertyOptional({ description: 'Alias of orderId' }) @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional({ format: 'uuid', description: 'Alias of orderId' }) @IsOptional() @IsEventFilterId('order_id', 'an order id')
   order_id?: string;
 
   @ApiPropertyOptional({ description: '`state` matches every `state.*` label; `state.completed` matches exactly', example: 'state.completed' })
@@ -17,10 +18,10 @@ export class ListEventsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: EVENT_STATUSES }) @IsOptional() @IsIn(EVENT_STATUSES)
   status?: EventStatus;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)
+  @ApiPropertyOptional({ format: 'uuid', description: 'The id of a notification registered on an order' }) @IsOptional() @IsEventFilterId('notificationId', 'a notification id')
   notificationId?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsUUID()
+  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsEventFilterId('subscriptionId', 'a subscription id')
   subscriptionId?: string;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200)

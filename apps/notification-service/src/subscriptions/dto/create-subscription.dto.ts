@@ -1,17 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
+  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, MASKED_SECRET, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
 } from '@ordercast/contracts';
+import { ApiSchemaProperty, HEADERS_SCHEMA, SCOPE_JSON_SCHEMA, SCOPE_SCHEMA } from '@ordercast/platform';
 import { ALERT_TYPES, AlertType } from '../../alerts/alert';
 import {
   ArrayMaxSize, ArrayNotEmpty, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
 import {
-  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
+  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, SecretConstraint, TargetAuthConstraint, TargetUrlConstraint,
 } from './subscription-validators';
-
-const SCOPE_DESCRIPTION =
-  'Either registration form: `{ state: [...], payment: true | [...], shipping: true | [...] }`, a list of watches `[{ pointer, schema?, states? }]`, or a JSON pointer string with `schema`';
 
 /** A merchant-wide subscription (Verifone Central's notification): every order of the merchant, or of the listed channels. */
 export class CreateSubscriptionDto {
@@ -24,10 +22,7 @@ export class CreateSubscriptionDto {
   @Matches(CHANNEL_PATTERN, { each: true, message: 'each channel must be 1 to 100 letters, digits, ".", "_" or "-"' })
   channels?: string[];
 
-  @ApiPropertyOptional({
-    description: `${SCOPE_DESCRIPTION}. Required, except on an alert subscription (with \`events\`), which has none`,
-    oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }, { type: 'string' }], example: { state: ['completed'] },
-  })
+  @ApiSchemaProperty(SCOPE_SCHEMA, 'Required, except on an alert subscription (with `events`), which has none')
   @ValidateIf((dto: CreateSubscriptionDto) => dto.events === undefined || dto.scope !== undefined) @Validate(ScopeConstraint)
   scope?: ScopeObject | Watch[] | string;
 
@@ -38,7 +33,7 @@ export class CreateSubscriptionDto {
   @IsOptional() @IsArray() @ArrayNotEmpty() @ArrayUnique() @IsIn(ALERT_TYPES, { each: true, message: `each event must be one of ${ALERT_TYPES.join(', ')}` })
   events?: AlertType[];
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'JSON Schema the new value must match (with a JSON pointer scope)', example: { enum: ['completed'] } })
+  @ApiSchemaProperty(SCOPE_JSON_SCHEMA)
   @IsOptional()
   schema?: JsonSchema;
 
@@ -54,7 +49,7 @@ export class CreateSubscriptionDto {
   @IsOptional() @IsIn(HTTP_METHODS)
   method?: HttpMethod;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Sent with every call; values are encrypted at rest and masked in responses' })
+  @ApiSchemaProperty(HEADERS_SCHEMA)
   @IsOptional() @Validate(HeadersConstraint)
   headers?: Record<string, string>;
 
@@ -66,8 +61,8 @@ export class CreateSubscriptionDto {
   @IsOptional() @IsIn(PAYLOAD_KINDS)
   payload?: PayloadKind;
 
-  @ApiPropertyOptional({ description: 'Standard Webhooks signing secret (webhook delivery only); shown masked afterwards', example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
-  @IsOptional() @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
+  @ApiPropertyOptional({ description: `Standard Webhooks signing secret (webhook delivery only); shown as ${MASKED_SECRET} afterwards`, example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' })
+  @IsOptional() @Validate(SecretConstraint)
   secret?: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'Target authentication (webhook delivery only): `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`; the client secret and private key are shown masked afterwards' })

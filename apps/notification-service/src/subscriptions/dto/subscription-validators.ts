@@ -1,11 +1,9 @@
-import { headerErrors, JsonSchema, kafkaDestinationErrors, scopeErrors, targetAuthErrors, targetUrlErrors } from '@ordercast/contracts';
+import { headerErrors, JsonSchema, kafkaDestinationErrors, scopeErrors, secretErrors, targetAuthErrors, targetUrlErrors } from '@ordercast/contracts';
 import { ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 
 /** Same rule as an order's `X-Channel`. */
 export const CHANNEL_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
 export const MAX_CHANNELS = 50;
-export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/=]{24,256}$/;
-export const WEBHOOK_SECRET_RULE = 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)';
 
 /** A validator that reports every problem a pure checker from contracts finds. */
 abstract class ListedErrors implements ValidatorConstraintInterface {
@@ -32,6 +30,22 @@ export class ScopeConstraint extends ListedErrors {
 export class HeadersConstraint extends ListedErrors {
   protected check(value: unknown): string[] {
     return headerErrors(value);
+  }
+}
+
+/** A new subscription's signing secret: a masked one has nothing to keep. */
+@ValidatorConstraint({ name: 'secret' })
+export class SecretConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return secretErrors(value);
+  }
+}
+
+/** A PATCH's signing secret: the masked one a response showed keeps the stored secret (the service checks there is one). */
+@ValidatorConstraint({ name: 'secret' })
+export class KeptSecretConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return secretErrors(value, true);
   }
 }
 

@@ -1,13 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
-  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
+  DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, MASKED_SECRET, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
 } from '@ordercast/contracts';
-import { MASK } from '@ordercast/platform';
+import { ApiSchemaProperty, HEADERS_SCHEMA, MASK, SCOPE_JSON_SCHEMA, SCOPE_SCHEMA } from '@ordercast/platform';
 import {
   ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
 import {
-  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint, WEBHOOK_SECRET_PATTERN, WEBHOOK_SECRET_RULE,
+  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, KeptSecretConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint,
 } from './subscription-validators';
 
 /** Absent means "keep"; unlike IsOptional, null is validated (and refused) rather than let through. */
@@ -24,11 +24,11 @@ export class UpdateSubscriptionDto {
   @Matches(CHANNEL_PATTERN, { each: true, message: 'each channel must be 1 to 100 letters, digits, ".", "_" or "-"' })
   channels?: string[];
 
-  @ApiPropertyOptional({ description: 'Replaces the scope; either registration form, as on create' })
+  @ApiSchemaProperty(SCOPE_SCHEMA, 'Replaces the scope')
   @ValidateIf((dto: UpdateSubscriptionDto) => dto.scope !== undefined || dto.schema !== undefined) @Validate(ScopeConstraint)
   scope?: ScopeObject | Watch[] | string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'With a JSON pointer scope in the same request' })
+  @ApiSchemaProperty(SCOPE_JSON_SCHEMA, 'With a JSON pointer scope in the same request')
   @IfGiven()
   schema?: JsonSchema;
 
@@ -44,7 +44,7 @@ export class UpdateSubscriptionDto {
   @IfGiven() @IsIn(HTTP_METHODS)
   method?: HttpMethod;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: `Replaces the headers; a value of ${MASK} keeps that header's stored value` })
+  @ApiSchemaProperty(HEADERS_SCHEMA, `Replaces the headers; a value of ${MASK} keeps that header's stored value while the url keeps its origin`)
   @IfGiven() @Validate(HeadersConstraint)
   headers?: Record<string, string>;
 
@@ -56,9 +56,11 @@ export class UpdateSubscriptionDto {
   @IfGiven() @IsIn(PAYLOAD_KINDS)
   payload?: PayloadKind;
 
-  @ApiPropertyOptional({ nullable: true, description: 'A new Standard Webhooks secret, or null to stop signing with one' })
-  @ValidateIf((dto: UpdateSubscriptionDto) => dto.secret !== undefined && dto.secret !== null)
-  @IsString() @Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_RULE })
+  @ApiPropertyOptional({
+    nullable: true,
+    description: `A new Standard Webhooks secret, or null to stop signing with one; ${MASKED_SECRET} (as shown) keeps the stored secret, also when the url moves to another origin (receivers only ever get signatures)`,
+  })
+  @ValidateIf((dto: UpdateSubscriptionDto) => dto.secret !== undefined && dto.secret !== null) @Validate(KeptSecretConstraint)
   secret?: string | null;
 
   @ApiPropertyOptional({ type: 'object', nullable: true, additionalProperties: true, description: 'Target authentication (webhook delivery only): `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`; the client secret and private key are shown masked afterwards' + '; a masked value sent back keeps the stored one; null removes it' })
