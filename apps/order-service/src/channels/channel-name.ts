@@ -11,7 +11,7 @@ function invalid(message: string): BadRequestException {
 
 /** The sales channel of a new order, from the `X-Channel` header. */
 export const ChannelHeader = createParamDecorator((_: unknown, context: ExecutionContext): string => {
-  const channel = headerValue(context.switchToHttp().getRequest<FastifyRequest>(), 'x-channel');
+  const channel = headerValue(context.getArgByIndex<FastifyRequest>(0), 'x-channel');
   if (!channel || !CHANNEL.test(channel)) throw invalid(`X-Channel header is required: ${RULE}`);
   return channel;
 });

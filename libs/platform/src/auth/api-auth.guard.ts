@@ -47,7 +47,9 @@ export class ApiAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const access = this.reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [context.getHandler(), context.getClass()]);
     if (access === 'public') return true;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    // The request itself: switchToHttp() assigns three new closures onto the context on every call (here, in the
+    // interceptors and in the param decorators, several times a request), for what is only argument 0.
+    const request = context.getArgByIndex<AuthenticatedRequest>(0);
     if (access === 'operator') return this.authenticateOperator(request);
     return this.authenticateMerchant(request);
   }

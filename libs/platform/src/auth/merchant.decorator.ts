@@ -7,7 +7,7 @@ import type { AuthenticatedRequest } from './api-auth.guard';
  * fails with a 500 before the handler runs, rather than querying with no tenant.
  */
 export const Merchant = createParamDecorator((_: unknown, context: ExecutionContext): string => {
-  const { merchant } = context.switchToHttp().getRequest<Partial<AuthenticatedRequest>>();
+  const { merchant } = context.getArgByIndex<Partial<AuthenticatedRequest>>(0);
   if (typeof merchant !== 'string' || merchant === '') throw new InternalServerErrorException('this route reads the merchant, but no merchant was authenticated for it');
   return merchant;
 });

@@ -37,7 +37,7 @@ export class TenantScopeInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const handle = () => this.idempotency?.intercept(context, next) ?? next.handle();
-    const request = context.switchToHttp().getRequest<ScopedRequest>();
+    const request = context.getArgByIndex<ScopedRequest>(0);
     const { merchant } = request;
     if (!merchant) return handle();
     const autocommit = this.reflector.get<boolean | undefined>(AUTOCOMMIT_ROUTE, context.getHandler()) === true && request.headers['idempotency-key'] === undefined;

@@ -47,7 +47,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const route = this.reflector.get<Required<IdempotentOptions> | undefined>(IDEMPOTENT_ROUTE, context.getHandler());
-    const request = context.switchToHttp().getRequest<FastifyRequest & { merchant?: string }>();
+    const request = context.getArgByIndex<FastifyRequest & { merchant?: string }>(0);
     const header = headerValue(request, 'idempotency-key');
     if (!route || header === undefined) return next.handle();
     if (repeatedHeader(request.raw.rawHeaders, 'idempotency-key')) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['send one Idempotency-Key header'] });
@@ -62,7 +62,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       headers: Object.fromEntries(route.headers.map((name) => [name, headerValue(request, name)])),
       body: request.body,
     });
-    const response = context.switchToHttp().getResponse<FastifyReply>();
+    const response = context.getArgByIndex<FastifyReply>(1);
     const status = successStatus(this.reflector, context, request.method);
 
     return defer(async () => {
