@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
+import { VouchingValidationPipe } from './validation-fast-path';
 
 export const BODY_LIMIT = '256kb';
 /** {@link BODY_LIMIT} in bytes, of the body after decompression. */
@@ -66,9 +67,12 @@ function flatten(errors: ValidationError[], parent = ''): string[] {
   });
 }
 
-/** The validation every body and query goes through: whitelist, unknown fields rejected, 400 listing what is wrong. */
+/**
+ * The validation every body and query goes through: whitelist, unknown fields rejected, 400 listing what is wrong.
+ * Bodies a DTO's vouch accepts skip it ({@link VouchingValidationPipe}).
+ */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new VouchingValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -5,3 +5,4 @@ export * from './pagination';
 export * from './operator-list.decorator';
 export * from './api-docs';
 export * from './header-value';
+export * from './validation-fast-path';
