@@ -16,7 +16,13 @@ describe('bodyShapeProblem', () => {
 
   it('refuses a __proto__ key as JSON.parse leaves it, at any level', () => {
     expect(bodyShapeProblem(JSON.parse('{"a":[{"__proto__":{"x":1}}]}'))).toMatch(/__proto__/);
-    expect(bodyShapeProblem({ constructor: 'fine', prototype: 'fine' })).toBeNull();
+    expect(bodyShapeProblem({ prototype: 'fine', constructors: 'fine' })).toBeNull();
+  });
+
+  it('refuses a key naming a property every object inherits, at any level, naming it', () => {
+    for (const key of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect(bodyShapeProblem(JSON.parse(`{"notifications":[{"headers":{"${key}":"v"}}]}`))).toBe(`request body must not contain a "${key}" key: every JavaScript object has a property of that name`);
+    }
   });
 
   it('refuses NUL characters in values and keys', () => {

@@ -15,6 +15,12 @@ export const BODY_LIMIT_BYTES = 256 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 /** Far deeper than any order, registration or schema; validation and storage recurse, so a deeper body is refused first. */
 export const MAX_BODY_DEPTH = 64;
+/**
+ * Names every object inherits (`constructor`, `toString`, `hasOwnProperty`...). class-transformer
+ * reads such a key as the object's own method: a registration header or customer field named so was
+ * dropped without an error, and the whitelist never reported an unknown field named so.
+ */
+const BUILT_IN_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 /** With the `u` flag a range of surrogates matches only those not part of a pair. */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
@@ -23,6 +29,8 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  * - nesting deeper than {@link MAX_BODY_DEPTH}: validation and storage recurse, and would overflow the stack;
  * - a `__proto__` key: JSON.parse keeps it as data, class-transformer drops it silently (so the
  *   whitelist never reports it), and code copying the body by assignment would set a prototype with it;
+ * - a key naming another property every object inherits (`constructor`, `toString`...), which
+ *   class-transformer drops silently too (see BUILT_IN_NAMES);
  * - a NUL character (`\u0000`) in a key or string: PostgreSQL's jsonb and text cannot store it, so
  *   the write would fail with a 500 instead of a 400;
  * - an unpaired UTF-16 surrogate (`"\ud800"`) in a key or string: JSON.parse accepts the escape, but
@@ -38,7 +46,10 @@ export function bodyShapeProblem(value: unknown, what = 'request body'): string 
     if (node === null || typeof node !== 'object') continue;
     if (depth > MAX_BODY_DEPTH) return `${what} is nested deeper than ${MAX_BODY_DEPTH} levels`;
     if (Object.prototype.hasOwnProperty.call(node, '__proto__')) return `${what} must not contain a "__proto__" key`;
-    for (const [key, child] of Object.entries(node)) pending.push({ node: key, depth }, { node: child, depth: depth + 1 });
+    for (const [key, child] of Object.entries(node)) {
+      if (BUILT_IN_NAMES.has(key)) return `${what} must not contain a "${key}" key: every JavaScript object has a property of that name`;
+      pending.push({ node: key, depth }, { node: child, depth: depth + 1 });
+    }
   }
   return null;
 }
