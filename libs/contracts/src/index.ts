@@ -8,3 +8,4 @@ export * from './target-url';
 export * from './target-auth';
 export * from './kafka-destination';
 export * from './target-secrets';
+export * from './listed-errors';

@@ -3,6 +3,7 @@ import {
   ValidatorConstraint, ValidatorConstraintInterface, ValidateIf,
 } from 'class-validator';
 import { KafkaDestination, kafkaDestinationErrors, toKafkaDestination } from './kafka-destination';
+import { ListedErrors } from './listed-errors';
 import { JsonSchema, normaliseScope, ScopeObject, scopeErrors, Watch } from './scope';
 import { TargetAuth, targetAuthErrors, toTargetAuth } from './target-auth';
 import { targetUrlErrors } from './target-url';
@@ -102,74 +103,44 @@ export function headerErrors(headers: unknown): string[] {
 }
 
 @ValidatorConstraint({ name: 'scope' })
-class ScopeConstraint implements ValidatorConstraintInterface {
-  private errors: string[] = [];
-  validate(value: unknown, args: ValidationArguments): boolean {
-    this.errors = scopeErrors(value, (args.object as RegistrationDto).schema);
-    return this.errors.length === 0;
-  }
-  defaultMessage(): string {
-    return this.errors.join('; ');
+class ScopeConstraint extends ListedErrors {
+  protected check(value: unknown, args: ValidationArguments): string[] {
+    return scopeErrors(value, (args.object as RegistrationDto).schema);
   }
 }
 
 @ValidatorConstraint({ name: 'headers' })
-class HeadersConstraint implements ValidatorConstraintInterface {
-  private errors: string[] = [];
-  validate(value: unknown): boolean {
-    this.errors = headerErrors(value);
-    return this.errors.length === 0;
-  }
-  defaultMessage(): string {
-    return this.errors.join('; ');
+class HeadersConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return headerErrors(value);
   }
 }
 
 @ValidatorConstraint({ name: 'secret' })
-class SecretConstraint implements ValidatorConstraintInterface {
-  private errors: string[] = [];
-  validate(value: unknown): boolean {
-    this.errors = secretErrors(value);
-    return this.errors.length === 0;
-  }
-  defaultMessage(): string {
-    return this.errors.join('; ');
+class SecretConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return secretErrors(value);
   }
 }
 
 @ValidatorConstraint({ name: 'target' })
-class TargetConstraint implements ValidatorConstraintInterface {
-  private errors: string[] = [];
-  validate(value: unknown, args: ValidationArguments): boolean {
-    this.errors = targetUrlErrors(value, args.property);
-    return this.errors.length === 0;
-  }
-  defaultMessage(): string {
-    return this.errors.join('; ');
+class TargetConstraint extends ListedErrors {
+  protected check(value: unknown, args: ValidationArguments): string[] {
+    return targetUrlErrors(value, args.property);
   }
 }
 
 @ValidatorConstraint({ name: 'auth' })
-class TargetAuthConstraint implements ValidatorConstraintInterface {
-  private errors: string[] = [];
-  validate(value: unknown): boolean {
-    this.errors = targetAuthErrors(value);
-    return this.errors.length === 0;
-  }
-  defaultMessage(): string {
-    return this.errors.join('; ');
+class TargetAuthConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return targetAuthErrors(value);
   }
 }
 
 @ValidatorConstraint({ name: 'kafka' })
-class KafkaDestinationConstraint implements ValidatorConstraintInterface {
-  private errors: string[] = [];
-  validate(value: unknown): boolean {
-    this.errors = kafkaDestinationErrors(value);
-    return this.errors.length === 0;
-  }
-  defaultMessage(): string {
-    return this.errors.join('; ');
+class KafkaDestinationConstraint extends ListedErrors {
+  protected check(value: unknown): string[] {
+    return kafkaDestinationErrors(value);
   }
 }
 

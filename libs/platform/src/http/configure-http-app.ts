@@ -16,7 +16,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,100}$/;
 /** Far deeper than any order, registration or schema; validation and storage recurse, so a deeper body is refused first. */
 export const MAX_BODY_DEPTH = 64;
 /**
- * Names every object inherits (`constructor`, `toString`, `hasOwnProperty`...). class-transformer
+ * Names every object inherits (`__proto__`, `constructor`, `toString`, `hasOwnProperty`...). class-transformer
  * reads such a key as the object's own method: a registration header or customer field named so was
  * dropped without an error, and the whitelist never reported an unknown field named so.
  */
@@ -45,7 +45,6 @@ export function bodyShapeProblem(value: unknown, what = 'request body'): string 
     if (typeof node === 'string' && LONE_SURROGATE.test(node)) return `${what} must not contain unpaired UTF-16 surrogates (such as \\ud800)`;
     if (node === null || typeof node !== 'object') continue;
     if (depth > MAX_BODY_DEPTH) return `${what} is nested deeper than ${MAX_BODY_DEPTH} levels`;
-    if (Object.prototype.hasOwnProperty.call(node, '__proto__')) return `${what} must not contain a "__proto__" key`;
     for (const [key, child] of Object.entries(node)) {
       if (BUILT_IN_NAMES.has(key)) return `${what} must not contain a "${key}" key: every JavaScript object has a property of that name`;
       pending.push({ node: key, depth }, { node: child, depth: depth + 1 });

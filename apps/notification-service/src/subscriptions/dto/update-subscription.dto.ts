@@ -7,7 +7,7 @@ import {
   ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
 import {
-  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, KeptSecretConstraint, MAX_CHANNELS, ScopeConstraint, TargetAuthConstraint, TargetUrlConstraint,
+  CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, KEEPS_MASKED, MAX_CHANNELS, ScopeConstraint, SecretConstraint, TargetAuthConstraint, TargetUrlConstraint,
 } from './subscription-validators';
 
 /** Absent means "keep"; unlike IsOptional, null is validated (and refused) rather than let through. */
@@ -60,7 +60,7 @@ export class UpdateSubscriptionDto {
     nullable: true,
     description: `A new Standard Webhooks secret, or null to stop signing with one; ${MASKED_SECRET} (as shown) keeps the stored secret, also when the url moves to another origin (receivers only ever get signatures)`,
   })
-  @ValidateIf((dto: UpdateSubscriptionDto) => dto.secret !== undefined && dto.secret !== null) @Validate(KeptSecretConstraint)
+  @ValidateIf((dto: UpdateSubscriptionDto) => dto.secret !== undefined && dto.secret !== null) @Validate(SecretConstraint, [KEEPS_MASKED])
   secret?: string | null;
 
   @ApiPropertyOptional({ type: 'object', nullable: true, additionalProperties: true, description: 'Target authentication (webhook delivery only): `{ type: "oauth2_client_credentials", tokenUrl, clientId, clientSecret, scope?, audience? }` or `{ type: "mtls", certificate, privateKey }`; the client secret and private key are shown masked afterwards' + '; a masked value sent back keeps the stored one; null removes it' })
