@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import {
   ALPHA, BETA, createOrder, expectNothingChanged, ORDERS, orderRequest, outboxCount, startOrderService, startSuite, Suite, UNKNOWN_ID, WEB, withoutRegistrations,
@@ -130,6 +132,25 @@ describe('orders API', () => {
       expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(Array.isArray(response.body.message)).toBe(true);
       expect(response.body.message.join('\n')).toContain(message);
+      expect(await outboxCount(suite.sql)).toBe(before);
+    });
+
+    it('refuses a body sent with two Content-Type headers (node would read it by the first) with 400 and stores nothing', async () => {
+      const before = await outboxCount(suite.sql);
+      if (!suite.http.listening) await new Promise<void>((resolve) => suite.http.listen(0, '127.0.0.1', resolve));
+      const { port } = suite.http.address() as AddressInfo;
+      const answer = await new Promise<{ status: number; body: { message: string[] } }>((resolve, reject) => {
+        const sent = httpRequest({ host: '127.0.0.1', port, path: ORDERS, method: 'POST', headers: WEB }, (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        sent.on('error', reject);
+        // An array goes out as one header line per value.
+        sent.setHeader('Content-Type', ['application/json', 'text/plain']);
+        sent.end(JSON.stringify(orderRequest()));
+      });
+      expect(answer).toMatchObject({ status: 400, body: { message: ['send one Content-Type header'] } });
       expect(await outboxCount(suite.sql)).toBe(before);
     });
 

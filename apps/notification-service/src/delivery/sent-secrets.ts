@@ -2,6 +2,11 @@ import type { TargetAuth } from '@ordercast/contracts';
 import { MASK, urlCredentialValues } from '@ordercast/platform';
 import { clientBasicCredentials, formEncode } from './oauth2-tokens';
 
+/** Values shorter than this are masked as sent and JSON-escaped, not in their encodings. */
+const MIN_ENCODED_SECRET = 8;
+/** A truncated text's tail is masked when it is the start of a secret at least this long: a shorter tail tells next to nothing, and one or two characters match the start of some encoding by chance. */
+const MIN_CUT_PREFIX = 4;
+
 /**
  * Every secret value one request carried: registered header values that responses mask, the
  * target URL's credentials (as written and decoded), the signing secret and an OAuth2 client
@@ -32,6 +37,9 @@ export function sentSecrets(input: {
   // A target that answers JSON quotes what it got escaped: `"` and `\` (and by some encoders `/`
   // and everything past ASCII) come back as escape sequences, which the value as sent does not match.
   for (const value of [...values]) for (const escaped of jsonEscapings(value)) values.add(escaped);
+  // ...and a target that echoes a value encoded (or reads its UTF-8 bytes as Latin-1) shows it in that form.
+  // Not for short values: their encodings (`MQ==`, `31`) turn up in any text by chance, and reveal little.
+  for (const value of [...values]) if (value.length >= MIN_ENCODED_SECRET) for (const encoded of encodings(value)) values.add(encoded);
   values.delete('');
   values.delete(MASK);
   // Longest first, so a secret that contains another is masked whole.
@@ -55,7 +63,7 @@ export function maskSentSecrets(text: string | null, secrets: readonly string[],
 
 /** How many leading characters of `secret` (short of all of it) `text` ends with. */
 function longestPrefixAtEnd(text: string, secret: string): number {
-  for (let length = Math.min(secret.length - 1, text.length); length > 0; length -= 1) {
+  for (let length = Math.min(secret.length - 1, text.length); length >= MIN_CUT_PREFIX; length -= 1) {
     if (text.endsWith(secret.slice(0, length))) return length;
   }
   return 0;
@@ -75,4 +83,11 @@ function decoded(value: string): string {
   } catch {
     return value;
   }
+}
+
+/** `value` percent-encoded, in base64 (both alphabets), in hex, and its UTF-8 bytes read as Latin-1, where those differ from it. */
+function encodings(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8');
+  return [encodeURIComponent(value), bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), bytes.toString('latin1')]
+    .filter((form) => form !== value);
 }

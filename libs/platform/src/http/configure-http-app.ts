@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
+import { repeatedHeader } from './header-value';
 import { VouchingValidationPipe } from './validation-fast-path';
 
 export const BODY_LIMIT = '256kb';
@@ -126,6 +127,8 @@ const STRICT_START = /^[\x20\x09\x0a\x0d]*[{[]/;
  * the top, as Express's JSON parser did. Every refusal is a Nest exception, answered as JSON.
  */
 function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error: Error | null, body?: unknown) => void): void {
+  // Node keeps the first of two Content-Type headers: the body would be read as one type while a proxy may have judged it by the other.
+  if (repeatedHeader(request.raw.rawHeaders, 'content-type')) return done(refusal(400, 'send one Content-Type header'));
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers['content-type'] ?? '')?.[1];
   if (charset !== undefined && charset.toLowerCase() !== 'utf-8') return done(refusal(415, `unsupported charset "${charset.toUpperCase()}"`));
   const declared = Number(request.headers['content-length']);
