@@ -64,6 +64,14 @@ describe('events API (real PostgreSQL)', () => {
       expect((await list({ orderId: randomUUID() })).pagination.totalSize).toBe(0);
     });
 
+    it('takes an order id in any case and with any version bits, as order-service does', async () => {
+      const byOrder = await list({ orderId: first.order.id });
+      const upper = await list({ orderId: first.order.id.toUpperCase() });
+      expect(upper.data.map((e) => e.id)).toEqual(byOrder.data.map((e) => e.id));
+      // md5('x')::uuid: a UUID to PostgreSQL, though its version nibble is 'c'.
+      expect((await list({ orderId: '9dd4e461-268c-8034-f5c8-564e155c67a6' })).pagination.totalSize).toBe(0);
+    });
+
     it('filters by scope family and by exact scope label', async () => {
       const states = await list({ scope: 'state' });
       expect(new Set(states.data.map((e) => e.scope))).toEqual(new Set(['state.processing', 'state.accepted', 'state.completed']));
@@ -128,6 +136,7 @@ describe('events API (real PostgreSQL)', () => {
       await request(suite.http).get(`${EVENTS}/${event.id}`).set(BETA).expect(404);
       await request(suite.http).get(`${EVENTS}/${randomUUID()}`).set(ALPHA).expect(404);
       await request(suite.http).get(`${EVENTS}/not-a-uuid`).set(ALPHA).expect(404);
+      expect((await request(suite.http).get(`${EVENTS}/${event.id.toUpperCase()}`).set(ALPHA).expect(200)).body.id).toBe(event.id);
     });
 
     it('needs merchant and token', async () => {
@@ -159,6 +168,8 @@ describe('events API (real PostgreSQL)', () => {
     it('sends every registration of the order without a filter, and those with a reference', async () => {
       expect((await trigger(first.order.id, {}).expect(202)).body.data.map((e: EventRecord) => e.notificationId).sort()).toEqual([first.erp.id, first.payments.id].sort());
       expect((await trigger(first.order.id, { reference: 'psp' }).expect(202)).body.data.map((e: EventRecord) => e.notificationId)).toEqual([first.payments.id]);
+      const upper = await trigger(first.order.id.toUpperCase(), { notificationId: first.erp.id.toUpperCase() }).expect(202);
+      expect(upper.body.data.map((e: EventRecord) => [e.orderId, e.notificationId])).toEqual([[first.order.id, first.erp.id]]);
     });
 
     it('answers 404 for an unknown order or notification, and for another merchant', async () => {

@@ -28,7 +28,7 @@ export class EventQueries {
 
   /** 404 for an unknown id and for another merchant's Event alike. */
   async get(merchant: string, id: string): Promise<EventRecord> {
-    const [record] = await this.byIds(merchant, isUUID(id) ? [id] : []);
+    const [record] = await this.byIds(merchant, isUUID(id, 'loose') ? [id] : []);
     if (!record) throw new NotFoundException(`event ${id} not found`);
     return record;
   }
