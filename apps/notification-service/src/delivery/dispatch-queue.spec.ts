@@ -70,6 +70,30 @@ describe('DispatchQueue', () => {
     expect(target.size).toBe(3);
   });
 
+  it('takes a longer line when the caller gives its endpoint more room', () => {
+    const target = queue({ waitingPerEndpoint: 2 });
+    fill(target, noisy, 'n', 2);
+    expect(target.push(noisy, 'n3', 3)).toBe(true);
+    expect(target.push(noisy, 'n4', 3)).toBe(false);
+    expect(target.longerThan(2)).toEqual([noisy]);
+    expect(target.longerThan(3)).toEqual([]);
+  });
+
+  it("trims a line's last items, keeping its first ones and the other lines' turns", () => {
+    const target = queue({ perEndpoint: 1 });
+    fill(target, noisy, 'n', 5);
+    fill(target, quiet, 'q', 2);
+    expect(target.trim(noisy, 2)).toEqual(['n3', 'n4', 'n5']);
+    expect(target.trim(noisy, 2)).toEqual([]);
+    expect(target.size).toBe(4);
+    expect(drain(target)).toEqual(['n1', 'q1']);
+    target.done(noisy);
+    target.done(quiet);
+    expect(drain(target)).toEqual(['n2', 'q2']);
+    expect(target.trim(quiet, 0)).toEqual([]);
+    expect(target.size).toBe(0);
+  });
+
   it('removes waiting items on request, keeping the others in turn', () => {
     const target = queue();
     fill(target, noisy, 'n', 3);

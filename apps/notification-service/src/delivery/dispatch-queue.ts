@@ -5,7 +5,7 @@ export interface DispatchQueueLimits {
   perEndpoint: number;
   /** Calls in flight per host, over all merchants and ports. */
   perHost: number;
-  /** Items waiting per endpoint; {@link DispatchQueue.push} refuses more. */
+  /** Items waiting per endpoint, unless {@link DispatchQueue.push} is given another room; it refuses more. */
   waitingPerEndpoint: number;
 }
 
@@ -40,10 +40,10 @@ export class DispatchQueue<T> {
     return this.waitingCount;
   }
 
-  /** Queues `item` on its endpoint's line; false when the line is full. */
-  push(endpoint: Endpoint, item: T): boolean {
+  /** Queues `item` on its endpoint's line; false when the line already has `room` items waiting. */
+  push(endpoint: Endpoint, item: T, room = this.limits.waitingPerEndpoint): boolean {
     const line = this.lines.get(endpoint.key) ?? { endpoint, waiting: [], active: 0 };
-    if (line.waiting.length >= this.limits.waitingPerEndpoint) return false;
+    if (line.waiting.length >= room) return false;
     this.lines.set(endpoint.key, line);
     if (line.waiting.length === 0) this.ring.push(endpoint.key);
     line.waiting.push(item);
@@ -86,6 +86,29 @@ export class DispatchQueue<T> {
     const hostActive = (this.hosts.get(endpoint.host) ?? 1) - 1;
     if (hostActive > 0) this.hosts.set(endpoint.host, hostActive);
     else this.hosts.delete(endpoint.host);
+  }
+
+  /** The endpoints whose lines have more than `count` items waiting. */
+  longerThan(count: number): Endpoint[] {
+    const long: Endpoint[] = [];
+    for (const line of this.lines.values()) if (line.waiting.length > count) long.push(line.endpoint);
+    return long;
+  }
+
+  /** Removes and returns the items of `endpoint`'s line past the first `keep` (the last queued go). */
+  trim(endpoint: Endpoint, keep: number): T[] {
+    const line = this.lines.get(endpoint.key);
+    if (!line || line.waiting.length <= keep) return [];
+    const removed = line.waiting.splice(keep);
+    this.waitingCount -= removed.length;
+    if (line.waiting.length === 0) {
+      const index = this.ring.indexOf(endpoint.key);
+      this.ring.splice(index, 1);
+      if (index < this.turn) this.turn -= 1;
+      this.turn = this.ring.length === 0 ? 0 : this.turn % this.ring.length;
+      if (line.active === 0) this.lines.delete(endpoint.key);
+    }
+    return removed;
   }
 
   /** Removes and returns the waiting items that `drop` selects (all of them without it). */

@@ -41,6 +41,14 @@ const FULL_LINE_HOLD_MS = 1000;
  * Above the result flush interval, so the row is given back before it is claimed again.
  */
 const MIN_FULL_LINE_HOLD_MS = 50;
+/**
+ * A line holds at least PER_TARGET_CONCURRENCY waiting rows, and as many more as its endpoint
+ * answers in this long at its typical call time (never more than DISPATCH_CONCURRENCY). A burst to
+ * one fast endpoint then waits in memory instead of going back to the database and being claimed
+ * again (an UPDATE of every row and a claim that reads their bodies back, for nothing), while a slow
+ * endpoint's line stays as short as before, so its backlog never fills the room other endpoints need.
+ */
+const LINE_DRAIN_MS = 250;
 /** Endpoints whose typical call time is kept (least recently used out). */
 const CALL_TIMES_KEPT = 10_000;
 
@@ -57,6 +65,8 @@ interface Held {
   endpoint: Endpoint;
   /** Epoch ms, counted from before the statement that set or renewed the lease, so never later than the database's. */
   leasedUntil: number;
+  /** Epoch ms the call started; unset while the row waits. */
+  startedAt?: number;
 }
 
 /**
@@ -154,6 +164,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       },
     });
     this.poller = setInterval(() => {
+      this.trimSlowLines();
       this.pollDue = true;
       this.fill();
     }, this.config.dispatchPollMs);
@@ -257,7 +268,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       const held: Held = { attempt, endpoint, leasedUntil };
-      if (!this.queue.push(endpoint, held)) {
+      if (!this.queue.push(endpoint, held, this.lineRoom(endpoint))) {
         const hold = this.fullLineHold(endpoint);
         this.results.defer({ eventId: attempt.id, until: new Date(now + hold) });
         soonestHold = Math.min(soonestHold ?? hold, hold);
@@ -269,6 +280,42 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     this.pump();
     if (soonestHold !== null && soonestHold < this.config.dispatchPollMs) this.claimAgainIn(soonestHold);
     return queued;
+  }
+
+  /** How many rows `endpoint`'s line may hold waiting: see {@link LINE_DRAIN_MS}. */
+  private lineRoom(endpoint: Endpoint): number {
+    const least = this.config.perTargetConcurrency;
+    const typical = this.callMs.get(endpoint.key);
+    if (typical === undefined) return least;
+    const drained = Math.floor((least * LINE_DRAIN_MS) / Math.max(1, typical));
+    return Math.max(least, Math.min(this.config.dispatchConcurrency, drained));
+  }
+
+  /**
+   * A line its fast endpoint filled keeps its surplus only while the calls stay fast: a call in
+   * flight for longer than the typical call time raises it to its age, which shrinks the line's
+   * room, and the surplus goes back to the database as it would have at admission. So an endpoint
+   * that hangs holds no more room than a slow one, from the next poll on. Runs on the poll timer,
+   * before the claim.
+   */
+  private trimSlowLines(): void {
+    const long = this.queue.longerThan(this.config.perTargetConcurrency);
+    if (long.length === 0) return;
+    const now = this.clock.now().getTime();
+    const oldestCall = new Map<string, number>();
+    for (const held of this.held.values()) {
+      if (held.startedAt === undefined) continue;
+      const seen = oldestCall.get(held.endpoint.key);
+      if (seen === undefined || held.startedAt < seen) oldestCall.set(held.endpoint.key, held.startedAt);
+    }
+    for (const endpoint of long) {
+      const started = oldestCall.get(endpoint.key);
+      if (started !== undefined && now - started > (this.callMs.get(endpoint.key) ?? 0)) this.callMs.set(endpoint.key, now - started);
+      const surplus = this.queue.trim(endpoint, this.lineRoom(endpoint));
+      if (surplus.length === 0) continue;
+      const until = new Date(now + this.fullLineHold(endpoint));
+      for (const held of surplus) this.results.defer({ eventId: this.forget(held).id, until });
+    }
   }
 
   /** How long a row for `endpoint`'s full line is given back for: see {@link MIN_FULL_LINE_HOLD_MS}. */
@@ -331,6 +378,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private start(held: Held): void {
+    held.startedAt = this.clock.now().getTime();
     const task = this.send(held)
       .catch((error: Error) => this.logger.error({ msg: 'delivery attempt crashed; its lease will expire and it is retried', eventId: held.attempt.id, reason: error.message }))
       .finally(() => {
