@@ -7,6 +7,7 @@ import { TenantRowLevelSecurity1795500000000 } from './migrations/1795500000000-
 import { IdempotencyKeys1796100000000 } from './migrations/1796100000000-idempotency-keys';
 import { ChangeEventSequence1796100100000 } from './migrations/1796100100000-change-event-sequence';
 import { OutboxTraceContext1796200000000 } from './migrations/1796200000000-outbox-trace-context';
+import { WideColumnsLz41796500000000 } from './migrations/1796500000000-wide-columns-lz4';
 import { OrderEntity } from './orders/order.entity';
 import { OutboxMessage } from './outbox/outbox-message.entity';
 
@@ -21,7 +22,7 @@ export function orderServiceDatabase(url: string, poolSize?: number): ServiceDat
     entities: [OrderEntity, OutboxMessage, ChannelNotifications],
     migrations: [
       CreateOrderTables1763769600000, VacuumOutboxEagerly1795310258000, TenantRowLevelSecurity1795500000000, ParkRefusedChanges1796000000000,
-      IdempotencyKeys1796100000000, ChangeEventSequence1796100100000, OutboxTraceContext1796200000000,
+      IdempotencyKeys1796100000000, ChangeEventSequence1796100100000, OutboxTraceContext1796200000000, WideColumnsLz41796500000000,
     ],
   };
 }

@@ -9,3 +9,4 @@ export * from './service-database.module';
 export * from './tenant-isolation.sql';
 export * from './tenant-scope';
 export * from './tenant-scope.interceptor';
+export * from './lz4-columns';
