@@ -230,7 +230,7 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
 
     await suite.publish(aChangeEvent(processing, withState(processing, 'accepted', '2025-01-01T12:00:00.000Z')));
     const events = await suite.eventsOf(checkout.id, { count: 2 });
-    expect(events.find((e) => e.scope === 'state.accepted')).toMatchObject({ status: 'failed', error: TARGET_DISABLED_ERROR, statusCode: null, attempt: 1 });
+    expect(events.find((e) => e.scope === 'state.accepted')).toMatchObject({ status: 'dead', error: TARGET_DISABLED_ERROR, statusCode: null, attempt: 1 });
     expect(suite.sink.received(path)).toHaveLength(1);
   });
 
@@ -310,6 +310,10 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       expect(await bad({})).toEqual([expect.stringContaining('status')]);
       expect(await bad({ status: 'dead', since: 'yesterday' })).toEqual([expect.stringContaining('since')]);
       expect(await bad({ status: 'dead', everything: true })).toEqual([expect.stringContaining('everything')]);
+      // A null filter is not an absent one: refused, never run as "order_id = NULL" (nothing) or as no filter (everything).
+      expect(await bad({ status: 'dead', orderId: null })).toEqual(['orderId must be an order id (a UUID)']);
+      expect(await bad({ status: 'dead', notificationId: null })).toEqual(['notificationId must be a notification id (a UUID)']);
+      expect(await bad({ status: 'dead', since: null })).toEqual([expect.stringContaining('since')]);
     });
   });
 });

@@ -187,6 +187,8 @@ describe('events API (real PostgreSQL)', () => {
     it('answers 400 for a notificationId that is not an id, and sends nothing', async () => {
       const response = await trigger(first.order.id, { notificationId: 'erp' }).expect(400);
       expect(response.body.message).toEqual(['notificationId must be a notification id (a UUID)']);
+      expect((await trigger(first.order.id, { notificationId: null }).expect(400)).body.message).toEqual(['notificationId must be a notification id (a UUID)']);
+      expect((await trigger(first.order.id, { reference: null }).expect(400)).body.message).toContain('reference must be a string');
     });
   });
 

@@ -561,10 +561,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
+  /**
+   * An attempt that cannot be made (its registration was disabled by a 410, it has no URL or email
+   * address) ends its delivery: nothing is scheduled after it, so an automatic one is `dead`, as
+   * the 410 that disabled the registration was; a manual one is `failed`, as a manual attempt
+   * that fails always is.
+   */
   private recordWithoutCall(row: ClaimedAttempt, error: string): void {
     const now = this.clock.now();
     this.results.record({
-      eventId: row.id, status: 'failed', statusCode: null, responseBody: null, responseTruncated: false, error,
+      eventId: row.id, status: row.trigger === 'automatic' ? 'dead' : 'failed', statusCode: null, responseBody: null, responseTruncated: false, error,
       durationMs: null, completedAt: now, requestHeaders: null, retry: null, disableTarget: false, inSequence: row.inSequence,
     });
   }

@@ -6,3 +6,4 @@ export * from './operator-list.decorator';
 export * from './api-docs';
 export * from './header-value';
 export * from './validation-fast-path';
+export * from './if-given';

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { IfGiven } from '@ordercast/platform';
+import { IsIn, IsISO8601 } from 'class-validator';
 import { IsEventFilterId } from './event-filter-id';
 
 export const RETRYABLE_STATUSES = ['failed', 'dead'] as const;
@@ -8,12 +9,12 @@ export class BulkRetryDto {
   @ApiProperty({ enum: RETRYABLE_STATUSES, description: 'Retry deliveries whose latest attempt has this status' }) @IsIn(RETRYABLE_STATUSES)
   status!: (typeof RETRYABLE_STATUSES)[number];
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsEventFilterId('orderId', 'an order id')
+  @ApiPropertyOptional({ format: 'uuid' }) @IfGiven() @IsEventFilterId('orderId', 'an order id')
   orderId?: string;
 
-  @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsEventFilterId('notificationId', 'a notification id')
+  @ApiPropertyOptional({ format: 'uuid' }) @IfGiven() @IsEventFilterId('notificationId', 'a notification id')
   notificationId?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 8601; only deliveries whose latest attempt was created at or after' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'ISO 8601; only deliveries whose latest attempt was created at or after' }) @IfGiven() @IsISO8601({ strict: true })
   since?: string;
 }

@@ -2,16 +2,13 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   DELIVERY_KINDS, DeliveryKind, HTTP_METHODS, HttpMethod, JsonSchema, MASKED_SECRET, PAYLOAD_KINDS, PayloadKind, ScopeObject, Watch,
 } from '@ordercast/contracts';
-import { ApiSchemaProperty, HEADERS_SCHEMA, MASK, SCOPE_JSON_SCHEMA, SCOPE_SCHEMA } from '@ordercast/platform';
+import { ApiSchemaProperty, HEADERS_SCHEMA, IfGiven, MASK, SCOPE_JSON_SCHEMA, SCOPE_SCHEMA } from '@ordercast/platform';
 import {
   ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsEmail, IsIn, IsNotEmpty, IsString, Matches, MaxLength, Validate, ValidateIf,
 } from 'class-validator';
 import {
   CHANNEL_PATTERN, HeadersConstraint, KafkaDestinationConstraint, KEEPS_MASKED, MAX_CHANNELS, ScopeConstraint, SecretConstraint, TargetAuthConstraint, TargetUrlConstraint,
 } from './subscription-validators';
-
-/** Absent means "keep"; unlike IsOptional, null is validated (and refused) rather than let through. */
-const IfGiven = () => ValidateIf((_: object, value: unknown) => value !== undefined);
 
 /** Any field of a subscription; the rest stays as it is. `enabled` turns it on or off. */
 export class UpdateSubscriptionDto {
