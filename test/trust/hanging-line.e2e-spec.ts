@@ -9,9 +9,9 @@ const PER_TARGET = 2;
 
 /**
  * A fast endpoint's line may hold many waiting rows in memory (as many as the endpoint answers in
- * a quarter second), which saves giving a burst back to the database. If that endpoint then hangs,
- * its long line must not keep the dispatcher's room: another merchant's retries, which come from
- * claims, go on long before the hanging calls time out.
+ * a quarter second), which saves giving a burst back to the database. Such a long line must not
+ * take the dispatcher's room for claims, not even when its endpoint then hangs: another merchant's
+ * retries, which only a claim picks up, go on long before the hanging calls time out.
  */
 describe("a fast endpoint that starts hanging does not keep the room other merchants' retries need (real PostgreSQL)", () => {
   let stack: TrustStack;

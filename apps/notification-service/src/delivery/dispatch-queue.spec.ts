@@ -70,28 +70,21 @@ describe('DispatchQueue', () => {
     expect(target.size).toBe(3);
   });
 
-  it('takes a longer line when the caller gives its endpoint more room', () => {
-    const target = queue({ waitingPerEndpoint: 2 });
+  it('takes a longer line when the caller gives its endpoint more room, and counts the items past the usual room', () => {
+    const target = queue({ perEndpoint: 1, waitingPerEndpoint: 2 });
     fill(target, noisy, 'n', 2);
-    expect(target.push(noisy, 'n3', 3)).toBe(true);
-    expect(target.push(noisy, 'n4', 3)).toBe(false);
-    expect(target.longerThan(2)).toEqual([noisy]);
-    expect(target.longerThan(3)).toEqual([]);
-  });
-
-  it("trims a line's last items, keeping its first ones and the other lines' turns", () => {
-    const target = queue({ perEndpoint: 1 });
-    fill(target, noisy, 'n', 5);
+    expect(target.push(noisy, 'n3', 4)).toBe(true);
+    expect(target.push(noisy, 'n4', 4)).toBe(true);
+    expect(target.push(noisy, 'n5', 4)).toBe(false);
     fill(target, quiet, 'q', 2);
-    expect(target.trim(noisy, 2)).toEqual(['n3', 'n4', 'n5']);
-    expect(target.trim(noisy, 2)).toEqual([]);
-    expect(target.size).toBe(4);
+    expect([target.size, target.pastRoom]).toEqual([6, 2]);
     expect(drain(target)).toEqual(['n1', 'q1']);
+    expect([target.size, target.pastRoom]).toEqual([4, 1]);
+    expect(target.remove((item) => item === 'n4' || item === 'q2')).toEqual(['n4', 'q2']);
+    expect([target.size, target.pastRoom]).toEqual([2, 0]);
     target.done(noisy);
-    target.done(quiet);
-    expect(drain(target)).toEqual(['n2', 'q2']);
-    expect(target.trim(quiet, 0)).toEqual([]);
-    expect(target.size).toBe(0);
+    expect(drain(target)).toEqual(['n2']);
+    expect([target.size, target.pastRoom]).toEqual([1, 0]);
   });
 
   it('removes waiting items on request, keeping the others in turn', () => {

@@ -32,12 +32,19 @@ export class DispatchQueue<T> {
   private ring: string[] = [];
   private turn = 0;
   private waitingCount = 0;
+  /** Items waiting past `waitingPerEndpoint` in their line (a caller gave the endpoint more room). */
+  private pastRoomCount = 0;
 
   constructor(private readonly limits: DispatchQueueLimits) {}
 
   /** Items waiting (not started). */
   get size(): number {
     return this.waitingCount;
+  }
+
+  /** Of {@link size}, the items past their line's `waitingPerEndpoint`. */
+  get pastRoom(): number {
+    return this.pastRoomCount;
   }
 
   /** Queues `item` on its endpoint's line; false when the line already has `room` items waiting. */
@@ -48,6 +55,7 @@ export class DispatchQueue<T> {
     if (line.waiting.length === 0) this.ring.push(endpoint.key);
     line.waiting.push(item);
     this.waitingCount += 1;
+    if (line.waiting.length > this.limits.waitingPerEndpoint) this.pastRoomCount += 1;
     return true;
   }
 
@@ -61,6 +69,7 @@ export class DispatchQueue<T> {
       const line = this.lines.get(this.ring[index])!;
       const hostActive = this.hosts.get(line.endpoint.host) ?? 0;
       if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
+      if (line.waiting.length > this.limits.waitingPerEndpoint) this.pastRoomCount -= 1;
       const item = line.waiting.shift()!;
       this.waitingCount -= 1;
       line.active += 1;
@@ -88,35 +97,13 @@ export class DispatchQueue<T> {
     else this.hosts.delete(endpoint.host);
   }
 
-  /** The endpoints whose lines have more than `count` items waiting. */
-  longerThan(count: number): Endpoint[] {
-    const long: Endpoint[] = [];
-    for (const line of this.lines.values()) if (line.waiting.length > count) long.push(line.endpoint);
-    return long;
-  }
-
-  /** Removes and returns the items of `endpoint`'s line past the first `keep` (the last queued go). */
-  trim(endpoint: Endpoint, keep: number): T[] {
-    const line = this.lines.get(endpoint.key);
-    if (!line || line.waiting.length <= keep) return [];
-    const removed = line.waiting.splice(keep);
-    this.waitingCount -= removed.length;
-    if (line.waiting.length === 0) {
-      const index = this.ring.indexOf(endpoint.key);
-      this.ring.splice(index, 1);
-      if (index < this.turn) this.turn -= 1;
-      this.turn = this.ring.length === 0 ? 0 : this.turn % this.ring.length;
-      if (line.active === 0) this.lines.delete(endpoint.key);
-    }
-    return removed;
-  }
-
   /** Removes and returns the waiting items that `drop` selects (all of them without it). */
   remove(drop: (item: T) => boolean = () => true): T[] {
     const removed: T[] = [];
     for (const [key, line] of this.lines) {
       const kept: T[] = [];
       for (const item of line.waiting) (drop(item) ? removed : kept).push(item);
+      this.pastRoomCount -= this.beyond(line.waiting.length) - this.beyond(kept.length);
       line.waiting = kept;
       if (kept.length === 0) {
         this.ring = this.ring.filter((other) => other !== key);
@@ -126,5 +113,9 @@ export class DispatchQueue<T> {
     this.waitingCount -= removed.length;
     this.turn = this.ring.length === 0 ? 0 : this.turn % this.ring.length;
     return removed;
+  }
+
+  private beyond(waiting: number): number {
+    return Math.max(0, waiting - this.limits.waitingPerEndpoint);
   }
 }

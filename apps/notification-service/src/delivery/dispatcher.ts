@@ -46,7 +46,9 @@ const MIN_FULL_LINE_HOLD_MS = 50;
  * answers in this long at its typical call time (never more than DISPATCH_CONCURRENCY). A burst to
  * one fast endpoint then waits in memory instead of going back to the database and being claimed
  * again (an UPDATE of every row and a claim that reads their bodies back, for nothing), while a slow
- * endpoint's line stays as short as before, so its backlog never fills the room other endpoints need.
+ * endpoint's line stays as short as before. The rows past PER_TARGET_CONCURRENCY do not count
+ * against the room for claims ({@link Dispatcher.free}): a line one merchant keeps long, or whose
+ * endpoint starts hanging with it long, never stops the claims other merchants' retries need.
  */
 const LINE_DRAIN_MS = 250;
 /** Endpoints whose typical call time is kept (least recently used out). */
@@ -65,8 +67,6 @@ interface Held {
   endpoint: Endpoint;
   /** Epoch ms, counted from before the statement that set or renewed the lease, so never later than the database's. */
   leasedUntil: number;
-  /** Epoch ms the call started; unset while the row waits. */
-  startedAt?: number;
 }
 
 /**
@@ -164,7 +164,6 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       },
     });
     this.poller = setInterval(() => {
-      this.trimSlowLines();
       this.pollDue = true;
       this.fill();
     }, this.config.dispatchPollMs);
@@ -236,9 +235,12 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Room for claims: rows waiting in the queue count, so memory and leases held stay bounded. */
+  /**
+   * Room for claims: rows waiting in the queue count, so memory and leases held stay bounded, except
+   * a long line's rows past its usual room (see {@link LINE_DRAIN_MS}), which only ingest hands over.
+   */
   private free(): number {
-    return this.config.dispatchConcurrency - this.running.size - this.queue.size;
+    return this.config.dispatchConcurrency - this.running.size - (this.queue.size - this.queue.pastRoom);
   }
 
   /**
@@ -289,33 +291,6 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (typical === undefined) return least;
     const drained = Math.floor((least * LINE_DRAIN_MS) / Math.max(1, typical));
     return Math.max(least, Math.min(this.config.dispatchConcurrency, drained));
-  }
-
-  /**
-   * A line its fast endpoint filled keeps its surplus only while the calls stay fast: a call in
-   * flight for longer than the typical call time raises it to its age, which shrinks the line's
-   * room, and the surplus goes back to the database as it would have at admission. So an endpoint
-   * that hangs holds no more room than a slow one, from the next poll on. Runs on the poll timer,
-   * before the claim.
-   */
-  private trimSlowLines(): void {
-    const long = this.queue.longerThan(this.config.perTargetConcurrency);
-    if (long.length === 0) return;
-    const now = this.clock.now().getTime();
-    const oldestCall = new Map<string, number>();
-    for (const held of this.held.values()) {
-      if (held.startedAt === undefined) continue;
-      const seen = oldestCall.get(held.endpoint.key);
-      if (seen === undefined || held.startedAt < seen) oldestCall.set(held.endpoint.key, held.startedAt);
-    }
-    for (const endpoint of long) {
-      const started = oldestCall.get(endpoint.key);
-      if (started !== undefined && now - started > (this.callMs.get(endpoint.key) ?? 0)) this.callMs.set(endpoint.key, now - started);
-      const surplus = this.queue.trim(endpoint, this.lineRoom(endpoint));
-      if (surplus.length === 0) continue;
-      const until = new Date(now + this.fullLineHold(endpoint));
-      for (const held of surplus) this.results.defer({ eventId: this.forget(held).id, until });
-    }
   }
 
   /** How long a row for `endpoint`'s full line is given back for: see {@link MIN_FULL_LINE_HOLD_MS}. */
@@ -378,7 +353,6 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private start(held: Held): void {
-    held.startedAt = this.clock.now().getTime();
     const task = this.send(held)
       .catch((error: Error) => this.logger.error({ msg: 'delivery attempt crashed; its lease will expire and it is retried', eventId: held.attempt.id, reason: error.message }))
       .finally(() => {
