@@ -62,6 +62,23 @@ describe('DispatchQueue', () => {
     expect(target.next()).toBeNull();
   });
 
+  it("bounds a merchant's calls over all its endpoints, and its calls on one host over all its ports, and the others go on", () => {
+    const target = new DispatchQueue<string>({ perEndpoint: 2, perHost: 100, waitingPerEndpoint: 100, perMerchant: 3, perMerchantHost: 100 });
+    const rival = [1, 2, 3].map((port) => webhookEndpoint('rival', `http://hooks${port}.example.com/`));
+    rival.forEach((endpoint, index) => fill(target, endpoint, `r${index + 1}.`, 2));
+    fill(target, quiet, 'q', 2);
+    expect(drain(target)).toEqual(['r1.1', 'r2.1', 'r3.1', 'q1', 'q2']);
+    target.done(rival[1]);
+    expect(drain(target)).toEqual(['r1.2']);
+
+    const sameHost = new DispatchQueue<string>({ perEndpoint: 2, perHost: 4, waitingPerEndpoint: 100, perMerchantHost: 2 });
+    fill(sameHost, noisy, 'n', 2);
+    fill(sameHost, noisyFast, 'f', 2);
+    fill(sameHost, quiet, 'q', 3);
+    // noisy's two ports of hooks.example.com share its half of the host; quiet takes the other half.
+    expect(drain(sameHost)).toEqual(['n1', 'f1', 'q1', 'q2']);
+  });
+
   it('refuses items past the waiting bound of their endpoint only', () => {
     const target = queue({ waitingPerEndpoint: 2 });
     fill(target, noisy, 'n', 2);

@@ -7,6 +7,10 @@ export interface DispatchQueueLimits {
   perHost: number;
   /** Items waiting per endpoint, unless {@link DispatchQueue.push} is given another room; it refuses more. */
   waitingPerEndpoint: number;
+  /** Calls in flight per merchant, over all its endpoints. Defaults to no bound. */
+  perMerchant?: number;
+  /** Calls in flight per merchant on one host, over all its ports. Defaults to `perHost`. */
+  perMerchantHost?: number;
 }
 
 interface Line<T> {
@@ -17,10 +21,11 @@ interface Line<T> {
 
 /**
  * The dispatcher's in-memory queue: one line per merchant endpoint, served round-robin, each
- * bounded in flight per endpoint and per host. An item waiting for its endpoint or host holds no
- * dispatch slot, so a slow endpoint's backlog stays in its own line while the next endpoint's
- * items start; and a merchant with thousands of deliveries takes one turn per round like a
- * merchant with one.
+ * bounded in flight per endpoint and per host, and per merchant over all its endpoints and over
+ * its ports of one host. An item waiting for its endpoint, host or merchant holds no dispatch slot,
+ * so a slow endpoint's backlog stays in its own line while the next endpoint's items start; a
+ * merchant with thousands of deliveries takes one turn per round like a merchant with one; and a
+ * merchant whose endpoints all hang holds no more than its share of the slots or of a host.
  *
  * Its lines are bounded too: past `waitingPerEndpoint`, {@link push} refuses, and the caller gives
  * the row back to the database, where it waits without holding this instance's memory.
@@ -28,6 +33,9 @@ interface Line<T> {
 export class DispatchQueue<T> {
   private readonly lines = new Map<string, Line<T>>();
   private readonly hosts = new Map<string, number>();
+  /** Calls in flight per merchant, and per merchant and host (`merchant host`). */
+  private readonly merchants = new Map<string, number>();
+  private readonly merchantHosts = new Map<string, number>();
   /** Endpoint keys with waiting items, in turn order; the next turn starts at `turn`. */
   private ring: string[] = [];
   private turn = 0;
@@ -67,13 +75,19 @@ export class DispatchQueue<T> {
     for (let tried = 0; tried < this.ring.length; tried++) {
       const index = (this.turn + tried) % this.ring.length;
       const line = this.lines.get(this.ring[index])!;
-      const hostActive = this.hosts.get(line.endpoint.host) ?? 0;
+      const { host, merchant } = line.endpoint;
+      const hostActive = this.hosts.get(host) ?? 0;
+      const merchantActive = this.merchants.get(merchant) ?? 0;
+      const merchantHostActive = this.merchantHosts.get(`${merchant} ${host}`) ?? 0;
       if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
+      if (merchantActive >= (this.limits.perMerchant ?? Infinity) || merchantHostActive >= (this.limits.perMerchantHost ?? Infinity)) continue;
       if (line.waiting.length > this.limits.waitingPerEndpoint) this.pastRoomCount -= 1;
       const item = line.waiting.shift()!;
       this.waitingCount -= 1;
       line.active += 1;
-      this.hosts.set(line.endpoint.host, hostActive + 1);
+      this.hosts.set(host, hostActive + 1);
+      this.merchants.set(merchant, merchantActive + 1);
+      this.merchantHosts.set(`${merchant} ${host}`, merchantHostActive + 1);
       if (line.waiting.length === 0) {
         this.ring.splice(index, 1);
         this.turn = this.ring.length === 0 ? 0 : index % this.ring.length;
@@ -92,9 +106,9 @@ export class DispatchQueue<T> {
       line.active -= 1;
       if (line.active === 0 && line.waiting.length === 0) this.lines.delete(endpoint.key);
     }
-    const hostActive = (this.hosts.get(endpoint.host) ?? 1) - 1;
-    if (hostActive > 0) this.hosts.set(endpoint.host, hostActive);
-    else this.hosts.delete(endpoint.host);
+    release(this.hosts, endpoint.host);
+    release(this.merchants, endpoint.merchant);
+    release(this.merchantHosts, `${endpoint.merchant} ${endpoint.host}`);
   }
 
   /** Removes and returns the waiting items that `drop` selects (all of them without it). */
@@ -118,4 +132,11 @@ export class DispatchQueue<T> {
   private beyond(waiting: number): number {
     return Math.max(0, waiting - this.limits.waitingPerEndpoint);
   }
+}
+
+/** One call fewer in flight under `key`; the entry goes at zero. */
+function release(counts: Map<string, number>, key: string): void {
+  const active = (counts.get(key) ?? 1) - 1;
+  if (active > 0) counts.set(key, active);
+  else counts.delete(key);
 }

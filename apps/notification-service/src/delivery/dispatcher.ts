@@ -51,6 +51,23 @@ const MIN_FULL_LINE_HOLD_MS = 50;
  * endpoint starts hanging with it long, never stops the claims other merchants' retries need.
  */
 const LINE_DRAIN_MS = 250;
+/**
+ * No merchant holds more than half of the dispatch slots, nor more than half of one host's, however
+ * many endpoints or ports it spreads its deliveries over: calls that hang until the timeout (10 s by
+ * default) would otherwise keep every slot from the other merchants for that long. Never less than
+ * one endpoint's concurrency, so one merchant's one endpoint runs as before.
+ */
+export function merchantShares(config: Pick<NotificationServiceConfig, 'dispatchConcurrency' | 'perHostConcurrency' | 'perTargetConcurrency'>): { perMerchant: number; perMerchantHost: number } {
+  const half = (slots: number) => Math.max(1, Math.floor(slots / 2));
+  return {
+    perMerchant: Math.max(Math.min(config.perTargetConcurrency, config.dispatchConcurrency), half(config.dispatchConcurrency)),
+    perMerchantHost: Math.max(Math.min(config.perTargetConcurrency, config.perHostConcurrency), half(config.perHostConcurrency)),
+  };
+}
+/** What a poll claims when the room is taken (see {@link Dispatcher.claimWhileFree}): an eighth of a batch, at least one row. */
+function minimumClaim(config: Pick<NotificationServiceConfig, 'dispatchBatch'>): number {
+  return Math.max(1, Math.ceil(config.dispatchBatch / 8));
+}
 /** Endpoints whose typical call time is kept (least recently used out). */
 const CALL_TIMES_KEPT = 10_000;
 
@@ -133,6 +150,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       perEndpoint: config.perTargetConcurrency,
       perHost: config.perHostConcurrency,
       waitingPerEndpoint: config.perTargetConcurrency,
+      ...merchantShares(config),
     });
     this.policy = { delaysMs: config.retryDelaysMs, retryAfterMaxMs: config.retryAfterMaxMs };
     this.opened = new OpenedSecrets(box);
@@ -221,6 +239,15 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         for (const id of ids) this.signalled.delete(id);
         const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
         this.admit(await this.repository.claimByIds(ids, this.config.leaseMs, owner), leasedUntil);
+      }
+      if (this.pollDue && this.free() <= 0) {
+        // The room is taken, maybe by one merchant's rows waiting for its own endpoints: every poll still
+        // claims a few due rows, a share per merchant, so the others' retries start (their endpoints have
+        // room) while that merchant's go back. Once per poll, so it never turns into a loop.
+        this.pollDue = false;
+        const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
+        this.admit(await this.repository.claimDue(minimumClaim(this.config), this.config.leaseMs, owner), leasedUntil);
+        this.backlog = false;
       }
       if ((this.pollDue || this.backlog) && this.free() > 0) {
         this.pollDue = false;

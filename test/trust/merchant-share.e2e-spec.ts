@@ -1,0 +1,73 @@
+import { RecordingSink } from './support/recording-sink';
+import { allEvents, BETA, createOrder, eventually, hook, inBatches, setState, startTrustStack, TrustStack } from './support/services';
+
+jest.setTimeout(60_000);
+
+const HANG_MS = 10_000;
+const CONCURRENCY = 16;
+const PER_TARGET = 2;
+/** Enough hanging endpoints for alpha to fill every slot, were it not for its share. */
+const HANGING = CONCURRENCY / PER_TARGET;
+
+/**
+ * No merchant holds more than half of the dispatch slots, however many endpoints it spreads its
+ * deliveries over. Alpha's eight endpoints all hang, with work queued for each (2 in flight per
+ * endpoint would take all 16 slots); beta's deliveries, each refused once with 500 so that its
+ * second attempt comes from a claim while alpha's waiting rows fill the room, all succeed long
+ * before alpha's calls time out.
+ */
+describe('a merchant whose endpoints all hang keeps no more than its share of the slots (real PostgreSQL)', () => {
+  let stack: TrustStack;
+  let hanging: RecordingSink[];
+  let flaky: RecordingSink;
+
+  beforeAll(async () => {
+    hanging = await Promise.all(Array.from({ length: HANGING }, () => RecordingSink.start(() => ({ status: 200, body: 'late', delayMs: 3 * HANG_MS }))));
+    const seen = new Set<string>();
+    flaky = await RecordingSink.start((request) => {
+      if (seen.has(request.webhookId)) return { status: 200, body: 'ok' };
+      seen.add(request.webhookId);
+      return { status: 500, body: 'try again' };
+    });
+    stack = await startTrustStack({
+      DISPATCH_CONCURRENCY: String(CONCURRENCY),
+      PER_TARGET_CONCURRENCY: String(PER_TARGET),
+      DELIVERY_TIMEOUT_MS: String(HANG_MS),
+      CIRCUIT_FAILURE_THRESHOLD: '1000',
+      RETRY_SCHEDULE: '100ms,100ms,100ms',
+    });
+  });
+
+  afterAll(async () => {
+    await stack?.close();
+    await Promise.all((hanging ?? []).map((sink) => sink.close()));
+    await flaky?.close();
+  });
+
+  const inFlightAtAlpha = () => hanging.reduce((sum, sink) => sum + sink.received().length, 0);
+
+  it("delivers beta's deliveries and retries while every endpoint of alpha hangs", async () => {
+    const registrations = hanging.map((sink) => hook(sink.url('/alpha/{order.id}'), { state: ['processing'] }));
+    await inBatches([...Array(4).keys()], 4, async () => {
+      const order = await createOrder(stack.orders.http, { notifications: registrations });
+      await setState(stack.orders.http, order.id, 'processing');
+    });
+    await eventually(() => inFlightAtAlpha() >= CONCURRENCY / 2, 15_000, () => `${inFlightAtAlpha()} calls at alpha's endpoints`);
+
+    const started = Date.now();
+    await inBatches([...Array(5).keys()], 5, async () => {
+      const order = await createOrder(stack.orders.http, { notifications: [hook(flaky.url('/beta/{order.id}'), { state: ['processing'] })] }, BETA);
+      await setState(stack.orders.http, order.id, 'processing', BETA);
+    });
+    await eventually(
+      async () => (await allEvents(stack.notifications.http, BETA)).filter((e) => e.status === 'succeeded').length === 5,
+      HANG_MS / 2,
+      async () => `${inFlightAtAlpha()} calls at alpha; beta: ${JSON.stringify((await allEvents(stack.notifications.http, BETA)).map((e) => [e.attempt, e.status]))}`,
+      100,
+    );
+    expect(Date.now() - started).toBeLessThan(HANG_MS / 2);
+    expect(flaky.received()).toHaveLength(10);
+    // Alpha had its share in flight, and not one call more.
+    expect(inFlightAtAlpha()).toBe(CONCURRENCY / 2);
+  });
+});
