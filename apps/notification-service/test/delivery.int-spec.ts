@@ -242,6 +242,12 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       const dead = byAttempt(await suite.eventsOf(order.id, { until: (e) => e.status === 'dead' }))[3];
       suite.sink.respond(path, { status: 200, body: 'back' });
 
+      // The retry takes no body: a field in it is refused, not ignored, and nothing is attempted.
+      const refused = await request(suite.http).post(`${EVENTS}/${dead.id}/retry`).set(ALPHA).send({ status: 'dead', anything: [1, 2] }).expect(400);
+      expect(refused.body.message).toEqual(['status: property status should not exist', 'anything: property anything should not exist']);
+      await request(suite.http).post(`${EVENTS}/${dead.id}/retry`).set(ALPHA).send([]).expect(400);
+      expect(suite.sink.received(path)).toHaveLength(4);
+
       const response = await request(suite.http).post(`${EVENTS}/${dead.id}/retry`).set(ALPHA).expect(202);
       expect(response.body).toMatchObject({ attempt: 5, trigger: 'retry', retryOf: dead.id, messageId: dead.messageId, scope: dead.scope, orderId: order.id });
       expect(['pending', 'succeeded']).toContain(response.body.status);

@@ -164,6 +164,8 @@ describe('orders API', () => {
       const response = await request(suite.http).post(ORDERS).set(WEB).set('content-type', 'application/json').send('{"currency": ');
       expect(response.status).toBe(400);
       expect(response.body.message).toEqual(['request body is not valid JSON']);
+      const bare = await request(suite.http).post(ORDERS).set(WEB).set('content-type', 'application/json').send('null');
+      expect([bare.status, bare.body.message]).toEqual([400, ['request body must be a JSON object']]);
     });
   });
 

@@ -4,6 +4,7 @@ import { ApiErrorResponse, ApiRequestErrors, Idempotent, Merchant } from '@order
 import { BulkRetryDto } from './dto/bulk-retry.dto';
 import { EventListResponse, EventPageResponse, EventResponse, RetryCountResponse } from './dto/event.response';
 import { ListEventsQuery } from './dto/list-events.query';
+import { NoFieldsDto } from './dto/no-fields.dto';
 import { LowerCaseId } from './dto/event-filter-id';
 import { TriggerDto } from './dto/trigger.dto';
 import { EventRecord } from './event-record';
@@ -52,7 +53,7 @@ export class EventsController {
   @ApiAcceptedResponse({ description: 'The new attempt', type: EventResponse })
   @ApiNotFoundResponse({ description: "Unknown event, or another merchant's", type: ApiErrorResponse })
   @ApiConflictResponse({ description: 'An attempt of the delivery is pending', type: ApiErrorResponse })
-  retry(@Merchant() merchant: string, @Param('eventId', LowerCaseId) eventId: string): Promise<EventRecord> {
+  retry(@Merchant() merchant: string, @Param('eventId', LowerCaseId) eventId: string, @Body() _nothing: NoFieldsDto): Promise<EventRecord> {
     return this.retries.retry(merchant, eventId);
   }
 

@@ -162,12 +162,15 @@ function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error:
   stream.on('end', () => {
     const text = Buffer.concat(chunks, size).toString('utf8');
     if (text.length === 0) return finish(null, {});
-    if (!STRICT_START.test(text)) return finish(refusal(400, 'request body is not valid JSON'));
+    let parsed: unknown;
     try {
-      finish(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch {
-      finish(refusal(400, 'request body is not valid JSON'));
+      return finish(refusal(400, 'request body is not valid JSON'));
     }
+    // Valid JSON, but a bare value (null, 3, "x", true) is no request: say so rather than "not valid JSON".
+    if (!STRICT_START.test(text)) return finish(refusal(400, 'request body must be a JSON object'));
+    finish(null, parsed);
   });
 }
 

@@ -1,4 +1,4 @@
-import { ArgumentMetadata, Type, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, Type, ValidationPipe } from '@nestjs/common';
 
 /**
  * A check that vouches for a body: true only for a body the DTO's class-validator rules accept
@@ -45,8 +45,17 @@ export function hasOnlyKeys(body: Record<string, unknown>, allowed: readonly str
  */
 export class VouchingValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // class-validator validates an array given for a DTO as a list of nothing: an empty DTO (a retry's) passed it.
+    if (metadata.type === 'body' && Array.isArray(value) && isDtoClass(metadata.metatype)) {
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['request body must be a JSON object'] });
+    }
     const vouch = metadata.type === 'body' ? vouchOf(metadata.metatype) : undefined;
     if (vouch && isPlainRecord(value) && vouch(value)) return Object.assign(new (metadata.metatype as Type<unknown>)() as object, value);
     return super.transform(value, metadata);
   }
+}
+
+/** A class of our own, not the Array or Object a parameter of such a type reflects as. */
+function isDtoClass(metatype: Type<unknown> | undefined): boolean {
+  return metatype !== undefined && metatype !== Array && metatype !== Object;
 }
