@@ -3,6 +3,7 @@ import { allEvents, BETA, createOrder, eventually, hook, inBatches, setState, st
 
 jest.setTimeout(60_000);
 
+const GAMMA = { 'x-merchant': 'gamma', authorization: 'Bearer gamma-token-1' };
 const HANG_MS = 10_000;
 const CONCURRENCY = 16;
 const PER_TARGET = 2;
@@ -11,18 +12,22 @@ const HANGING = CONCURRENCY / PER_TARGET;
 
 /**
  * No merchant holds more than half of the dispatch slots, however many endpoints it spreads its
- * deliveries over. Alpha's eight endpoints all hang, with work queued for each (2 in flight per
- * endpoint would take all 16 slots); beta's deliveries, each refused once with 500 so that its
- * second attempt comes from a claim while alpha's waiting rows fill the room, all succeed long
- * before alpha's calls time out.
+ * deliveries over, and the last quarter is kept for merchants with few calls in flight. Alpha's
+ * and gamma's eight endpoints each all hang, with work queued for each (2 in flight per endpoint
+ * would take all 16 slots, and half for each would too); beta's deliveries, each refused once
+ * with 500 so that its second attempt comes from a claim while the others' waiting rows fill the
+ * room, all succeed long before the hanging calls time out.
  */
-describe('a merchant whose endpoints all hang keeps no more than its share of the slots (real PostgreSQL)', () => {
+describe('merchants whose endpoints all hang keep no more than their share of the slots (real PostgreSQL)', () => {
   let stack: TrustStack;
   let hanging: RecordingSink[];
+  let alsoHanging: RecordingSink[];
   let flaky: RecordingSink;
 
   beforeAll(async () => {
-    hanging = await Promise.all(Array.from({ length: HANGING }, () => RecordingSink.start(() => ({ status: 200, body: 'late', delayMs: 3 * HANG_MS }))));
+    const hang = () => RecordingSink.start(() => ({ status: 200, body: 'late', delayMs: 3 * HANG_MS }));
+    hanging = await Promise.all(Array.from({ length: HANGING }, hang));
+    alsoHanging = await Promise.all(Array.from({ length: HANGING }, hang));
     const seen = new Set<string>();
     flaky = await RecordingSink.start((request) => {
       if (seen.has(request.webhookId)) return { status: 200, body: 'ok' };
@@ -30,6 +35,7 @@ describe('a merchant whose endpoints all hang keeps no more than its share of th
       return { status: 500, body: 'try again' };
     });
     stack = await startTrustStack({
+      API_TOKENS: `alpha:alpha-token-1,beta:beta-token-1,gamma:${GAMMA.authorization.slice('Bearer '.length)}`,
       DISPATCH_CONCURRENCY: String(CONCURRENCY),
       PER_TARGET_CONCURRENCY: String(PER_TARGET),
       DELIVERY_TIMEOUT_MS: String(HANG_MS),
@@ -40,19 +46,26 @@ describe('a merchant whose endpoints all hang keeps no more than its share of th
 
   afterAll(async () => {
     await stack?.close();
-    await Promise.all((hanging ?? []).map((sink) => sink.close()));
+    await Promise.all([...(hanging ?? []), ...(alsoHanging ?? [])].map((sink) => sink.close()));
     await flaky?.close();
   });
 
-  const inFlightAtAlpha = () => hanging.reduce((sum, sink) => sum + sink.received().length, 0);
-
-  it("delivers beta's deliveries and retries while every endpoint of alpha hangs", async () => {
-    const registrations = hanging.map((sink) => hook(sink.url('/alpha/{order.id}'), { state: ['processing'] }));
+  const calls = (sinks: RecordingSink[]) => sinks.reduce((sum, sink) => sum + sink.received().length, 0);
+  const inFlightAtAlpha = () => calls(hanging);
+  const hangAll = async (sinks: RecordingSink[], merchant: string, headers?: Record<string, string>) => {
+    const registrations = sinks.map((sink) => hook(sink.url(`/${merchant}/{order.id}`), { state: ['processing'] }));
     await inBatches([...Array(4).keys()], 4, async () => {
-      const order = await createOrder(stack.orders.http, { notifications: registrations });
-      await setState(stack.orders.http, order.id, 'processing');
+      const order = await createOrder(stack.orders.http, { notifications: registrations }, headers);
+      await setState(stack.orders.http, order.id, 'processing', headers);
     });
+  };
+
+  it("delivers beta's deliveries and retries while every endpoint of alpha, then of gamma too, hangs", async () => {
+    await hangAll(hanging, 'alpha');
     await eventually(() => inFlightAtAlpha() >= CONCURRENCY / 2, 15_000, () => `${inFlightAtAlpha()} calls at alpha's endpoints`);
+    await hangAll(alsoHanging, 'gamma', GAMMA);
+    // Gamma gets what is left above the reserve: a quarter of the slots stays for merchants with few calls.
+    await eventually(() => calls(alsoHanging) >= CONCURRENCY / 4, 15_000, () => `${calls(alsoHanging)} calls at gamma's endpoints`);
 
     const started = Date.now();
     await inBatches([...Array(5).keys()], 5, async () => {
@@ -67,7 +80,8 @@ describe('a merchant whose endpoints all hang keeps no more than its share of th
     );
     expect(Date.now() - started).toBeLessThan(HANG_MS / 2);
     expect(flaky.received()).toHaveLength(10);
-    // Alpha had its share in flight, and not one call more.
+    // Alpha had its share in flight, gamma what was left above the reserve, and not one call more.
     expect(inFlightAtAlpha()).toBe(CONCURRENCY / 2);
+    expect(calls(alsoHanging)).toBe(CONCURRENCY / 4);
   });
 });

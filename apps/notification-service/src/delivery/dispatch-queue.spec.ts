@@ -79,6 +79,19 @@ describe('DispatchQueue', () => {
     expect(drain(sameHost)).toEqual(['n1', 'f1', 'q1', 'q2']);
   });
 
+  it('keeps the reserved slots for merchants with few calls in flight', () => {
+    const target = new DispatchQueue<string>({ perEndpoint: 4, perHost: 100, waitingPerEndpoint: 100, perMerchant: 4, reserve: { slots: 8, reserved: 2, light: 1 } });
+    const gamma = webhookEndpoint('gamma', 'http://gamma.example.com/');
+    fill(target, noisy, 'n', 5);
+    fill(target, gamma, 'g', 5);
+    // Taking turns, the two share the 6 unreserved slots; the last 2 of the 8 stay free.
+    expect(drain(target)).toEqual(['n1', 'g1', 'n2', 'g2', 'n3', 'g3']);
+    fill(target, quiet, 'q', 3);
+    expect(drain(target)).toEqual(['q1']);
+    target.done(quiet);
+    expect(drain(target)).toEqual(['q2']);
+  });
+
   it('refuses items past the waiting bound of their endpoint only', () => {
     const target = queue({ waitingPerEndpoint: 2 });
     fill(target, noisy, 'n', 2);

@@ -11,6 +11,11 @@ export interface DispatchQueueLimits {
   perMerchant?: number;
   /** Calls in flight per merchant on one host, over all its ports. Defaults to `perHost`. */
   perMerchantHost?: number;
+  /**
+   * The last `reserved` of the instance's `slots` only go to merchants with fewer than `light` calls
+   * in flight, so merchants who each keep to their share still cannot take every slot together.
+   */
+  reserve?: { slots: number; reserved: number; light: number };
 }
 
 interface Line<T> {
@@ -40,6 +45,7 @@ export class DispatchQueue<T> {
   private ring: string[] = [];
   private turn = 0;
   private waitingCount = 0;
+  private activeCount = 0;
   /** Items waiting past `waitingPerEndpoint` in their line (a caller gave the endpoint more room). */
   private pastRoomCount = 0;
 
@@ -81,12 +87,14 @@ export class DispatchQueue<T> {
       const merchantHostActive = this.merchantHosts.get(`${merchant} ${host}`) ?? 0;
       if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
       if (merchantActive >= (this.limits.perMerchant ?? Infinity) || merchantHostActive >= (this.limits.perMerchantHost ?? Infinity)) continue;
+      if (this.inReserve(merchantActive)) continue;
       if (line.waiting.length > this.limits.waitingPerEndpoint) this.pastRoomCount -= 1;
       const item = line.waiting.shift()!;
       this.waitingCount -= 1;
       line.active += 1;
       this.hosts.set(host, hostActive + 1);
       this.merchants.set(merchant, merchantActive + 1);
+      this.activeCount += 1;
       this.merchantHosts.set(`${merchant} ${host}`, merchantHostActive + 1);
       if (line.waiting.length === 0) {
         this.ring.splice(index, 1);
@@ -108,6 +116,7 @@ export class DispatchQueue<T> {
     }
     release(this.hosts, endpoint.host);
     release(this.merchants, endpoint.merchant);
+    this.activeCount -= 1;
     release(this.merchantHosts, `${endpoint.merchant} ${endpoint.host}`);
   }
 
@@ -127,6 +136,12 @@ export class DispatchQueue<T> {
     this.waitingCount -= removed.length;
     this.turn = this.ring.length === 0 ? 0 : this.turn % this.ring.length;
     return removed;
+  }
+
+  /** The next call would take one of the reserved slots, and a merchant with `merchantActive` calls may not. */
+  private inReserve(merchantActive: number): boolean {
+    const reserve = this.limits.reserve;
+    return reserve !== undefined && merchantActive >= reserve.light && this.activeCount >= reserve.slots - reserve.reserved;
   }
 
   private beyond(waiting: number): number {

@@ -11,7 +11,7 @@ import { maskedAuthHeaders, openTargetAuth } from './authenticating-invoker';
 import { breakerTransition, DeliveryAlertSignal, DeliveryIncident } from './delivery-alert-signal';
 import type { DeliveryBody } from './delivery-body';
 import { SIGNER, MessageSigner } from './delivery-signer.port';
-import { DispatchQueue } from './dispatch-queue';
+import { DispatchQueue, DispatchQueueLimits } from './dispatch-queue';
 import { DispatchSignal } from './dispatch-signal';
 import { AttemptResult, ClaimedAttempt, DispatchRepository } from './dispatch.repository';
 import { EmailOutcome, judgeEmail } from './email-verdict';
@@ -55,13 +55,20 @@ const LINE_DRAIN_MS = 250;
  * No merchant holds more than half of the dispatch slots, nor more than half of one host's, however
  * many endpoints or ports it spreads its deliveries over: calls that hang until the timeout (10 s by
  * default) would otherwise keep every slot from the other merchants for that long. Never less than
- * one endpoint's concurrency, so one merchant's one endpoint runs as before.
+ * one endpoint's concurrency, so one merchant's one endpoint runs as before. And the last quarter
+ * of the slots is kept for merchants with few calls in flight (fewer than an eighth of an
+ * endpoint's concurrency, at least one), so two merchants at their half each cannot take them all.
  */
-export function merchantShares(config: Pick<NotificationServiceConfig, 'dispatchConcurrency' | 'perHostConcurrency' | 'perTargetConcurrency'>): { perMerchant: number; perMerchantHost: number } {
+export function merchantShares(config: Pick<NotificationServiceConfig, 'dispatchConcurrency' | 'perHostConcurrency' | 'perTargetConcurrency'>): Pick<DispatchQueueLimits, 'perMerchant' | 'perMerchantHost' | 'reserve'> {
   const half = (slots: number) => Math.max(1, Math.floor(slots / 2));
   return {
     perMerchant: Math.max(Math.min(config.perTargetConcurrency, config.dispatchConcurrency), half(config.dispatchConcurrency)),
     perMerchantHost: Math.max(Math.min(config.perTargetConcurrency, config.perHostConcurrency), half(config.perHostConcurrency)),
+    reserve: {
+      slots: config.dispatchConcurrency,
+      reserved: Math.floor(config.dispatchConcurrency / 4),
+      light: Math.max(1, Math.floor(config.perTargetConcurrency / 8)),
+    },
   };
 }
 /** What a poll claims when the room is taken (see {@link Dispatcher.claimWhileFree}): an eighth of a batch, at least one row. */
