@@ -1,5 +1,5 @@
 import { RecordingSink } from './support/recording-sink';
-import { allEvents, BETA, createOrder, eventually, hook, inBatches, setState, startTrustStack, TrustStack } from './support/services';
+import { allEvents, BETA, createOrder, eventually, hook, inBatches, setState, smallDispatcherEnv, startTrustStack, TrustStack } from './support/services';
 
 jest.setTimeout(60_000);
 
@@ -20,19 +20,10 @@ describe("a fast endpoint that starts hanging does not keep the room other merch
 
   beforeAll(async () => {
     fast = await RecordingSink.start();
-    const seen = new Set<string>();
     // Beta's receiver fails each delivery once: its second attempt is a retry, found by a claim.
-    flaky = await RecordingSink.start((request) => {
-      if (seen.has(request.webhookId)) return { status: 200, body: 'ok' };
-      seen.add(request.webhookId);
-      return { status: 500, body: 'try again' };
-    });
+    flaky = await RecordingSink.failingOnce();
     stack = await startTrustStack({
-      DISPATCH_CONCURRENCY: String(CONCURRENCY),
-      PER_TARGET_CONCURRENCY: String(PER_TARGET),
-      DELIVERY_TIMEOUT_MS: String(HANG_MS),
-      CIRCUIT_FAILURE_THRESHOLD: '1000',
-      RETRY_SCHEDULE: '100ms,100ms,100ms',
+      ...smallDispatcherEnv(CONCURRENCY, PER_TARGET, HANG_MS),
     });
   });
 

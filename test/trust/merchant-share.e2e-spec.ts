@@ -1,5 +1,5 @@
 import { RecordingSink } from './support/recording-sink';
-import { allEvents, BETA, createOrder, eventually, hook, inBatches, setState, startTrustStack, TrustStack } from './support/services';
+import { allEvents, BETA, createOrder, eventually, hook, inBatches, setState, smallDispatcherEnv, startTrustStack, TrustStack } from './support/services';
 
 jest.setTimeout(60_000);
 
@@ -28,19 +28,10 @@ describe('merchants whose endpoints all hang keep no more than their share of th
     const hang = () => RecordingSink.start(() => ({ status: 200, body: 'late', delayMs: 3 * HANG_MS }));
     hanging = await Promise.all(Array.from({ length: HANGING }, hang));
     alsoHanging = await Promise.all(Array.from({ length: HANGING }, hang));
-    const seen = new Set<string>();
-    flaky = await RecordingSink.start((request) => {
-      if (seen.has(request.webhookId)) return { status: 200, body: 'ok' };
-      seen.add(request.webhookId);
-      return { status: 500, body: 'try again' };
-    });
+    flaky = await RecordingSink.failingOnce();
     stack = await startTrustStack({
       API_TOKENS: `alpha:alpha-token-1,beta:beta-token-1,gamma:${GAMMA.authorization.slice('Bearer '.length)}`,
-      DISPATCH_CONCURRENCY: String(CONCURRENCY),
-      PER_TARGET_CONCURRENCY: String(PER_TARGET),
-      DELIVERY_TIMEOUT_MS: String(HANG_MS),
-      CIRCUIT_FAILURE_THRESHOLD: '1000',
-      RETRY_SCHEDULE: '100ms,100ms,100ms',
+      ...smallDispatcherEnv(CONCURRENCY, PER_TARGET, HANG_MS),
     });
   });
 

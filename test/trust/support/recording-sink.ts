@@ -51,6 +51,16 @@ export class RecordingSink {
     return sink;
   }
 
+  /** A receiver that refuses each webhook-id once with 500 and takes it after: every delivery's second attempt is a retry. */
+  static failingOnce(): Promise<RecordingSink> {
+    const seen = new Set<string>();
+    return RecordingSink.start((request) => {
+      if (seen.has(request.webhookId)) return { status: 200, body: 'ok' };
+      seen.add(request.webhookId);
+      return { status: 500, body: 'try again' };
+    });
+  }
+
   url(path = '/'): string {
     return `http://127.0.0.1:${this.port}${path}`;
   }

@@ -41,6 +41,20 @@ export const TRUST_ENV: Record<string, string> = {
   OUTBOX_POLL_MS: '50',
 };
 
+/**
+ * A small dispatcher whose calls hang for `hangMs` before timing out, with breakers that never open
+ * and fast retries: for suites where one merchant's calls hang and another's must go on.
+ */
+export function smallDispatcherEnv(concurrency: number, perTarget: number, hangMs: number): Record<string, string> {
+  return {
+    DISPATCH_CONCURRENCY: String(concurrency),
+    PER_TARGET_CONCURRENCY: String(perTarget),
+    DELIVERY_TIMEOUT_MS: String(hangMs),
+    CIRCUIT_FAILURE_THRESHOLD: '1000',
+    RETRY_SCHEDULE: '100ms,100ms,100ms',
+  };
+}
+
 /** A Kafka topic prefix of the suite's own, so suites sharing the broker never read each other's events. */
 export function topicPrefix(suite: string): string {
   return `trust-${suite}-${randomUUID().slice(0, 8)}.`;
