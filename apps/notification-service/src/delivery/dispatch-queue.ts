@@ -9,7 +9,7 @@ export interface DispatchQueueLimits {
   waitingPerEndpoint: number;
   /** Calls in flight per merchant, over all its endpoints. Defaults to no bound. */
   perMerchant?: number;
-  /** Calls in flight per merchant on one host, over all its ports. Defaults to `perHost`. */
+  /** Calls in flight per merchant on one host, over all its ports. Defaults to no bound (then `perHost` bounds it). */
   perMerchantHost?: number;
   /**
    * The last `reserved` of the instance's `slots` only go to merchants with fewer than `light` calls
@@ -84,7 +84,8 @@ export class DispatchQueue<T> {
       const { host, merchant } = line.endpoint;
       const hostActive = this.hosts.get(host) ?? 0;
       const merchantActive = this.merchants.get(merchant) ?? 0;
-      const merchantHostActive = this.merchantHosts.get(`${merchant} ${host}`) ?? 0;
+      const merchantHost = `${merchant} ${host}`;
+      const merchantHostActive = this.merchantHosts.get(merchantHost) ?? 0;
       if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
       if (merchantActive >= (this.limits.perMerchant ?? Infinity) || merchantHostActive >= (this.limits.perMerchantHost ?? Infinity)) continue;
       if (this.inReserve(merchantActive)) continue;
@@ -95,7 +96,7 @@ export class DispatchQueue<T> {
       this.hosts.set(host, hostActive + 1);
       this.merchants.set(merchant, merchantActive + 1);
       this.activeCount += 1;
-      this.merchantHosts.set(`${merchant} ${host}`, merchantHostActive + 1);
+      this.merchantHosts.set(merchantHost, merchantHostActive + 1);
       if (line.waiting.length === 0) {
         this.ring.splice(index, 1);
         this.turn = this.ring.length === 0 ? 0 : index % this.ring.length;

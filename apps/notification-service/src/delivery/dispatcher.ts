@@ -247,23 +247,18 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
         this.admit(await this.repository.claimByIds(ids, this.config.leaseMs, owner), leasedUntil);
       }
-      if (this.pollDue && this.free() <= 0) {
-        // The room is taken, maybe by one merchant's rows waiting for its own endpoints: every poll still
+      const room = this.free();
+      if (this.pollDue || (this.backlog && room > 0)) {
+        this.pollDue = false;
+        // With the room taken, maybe by one merchant's rows waiting for its own endpoints, a poll still
         // claims a few due rows, a share per merchant, so the others' retries start (their endpoints have
-        // room) while that merchant's go back. Once per poll, so it never turns into a loop.
-        this.pollDue = false;
+        // room) while that merchant's go back; once per poll, so it never turns into a loop.
+        const limit = room > 0 ? Math.min(room, this.config.dispatchBatch) : minimumClaim(this.config);
         const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
-        this.admit(await this.repository.claimDue(minimumClaim(this.config), this.config.leaseMs, owner), leasedUntil);
-        this.backlog = false;
-      }
-      if ((this.pollDue || this.backlog) && this.free() > 0) {
-        this.pollDue = false;
-        const limit = Math.min(this.free(), this.config.dispatchBatch);
-        const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
-        const rows = await this.repository.claimDue(limit, this.config.leaseMs, owner);
+        const queued = this.admit(await this.repository.claimDue(limit, this.config.leaseMs, owner), leasedUntil);
         // Rows that all went back (full lines, open circuits) mean the due rows are for busy endpoints:
         // claiming on at once would only give the next batch back too, so the next poll or free slot claims again.
-        this.backlog = this.admit(rows, leasedUntil) > 0;
+        this.backlog = room > 0 && queued > 0;
       }
       if (this.free() <= 0 || (this.signalled.size === 0 && !this.backlog)) return;
     }

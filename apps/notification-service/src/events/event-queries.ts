@@ -1,7 +1,6 @@
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Page, pageOf, SECRET_BOX, SecretBox } from '@ordercast/platform';
-import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { ListEventsQuery } from './dto/list-events.query';
 import { EventFilter, eventListQuery } from './event-list-query';
@@ -26,9 +25,9 @@ export class EventQueries {
     return pageOf(data, query, totals[0].total);
   }
 
-  /** 404 for an unknown id and for another merchant's Event alike. */
+  /** 404 for an unknown id and for another merchant's Event alike; `id` is a UUID (ParseIdPipe). */
   async get(merchant: string, id: string): Promise<EventRecord> {
-    const [record] = await this.byIds(merchant, isUUID(id, 'loose') ? [id] : []);
+    const [record] = await this.byIds(merchant, [id]);
     if (!record) throw new NotFoundException(`event ${id} not found`);
     return record;
   }

@@ -1,11 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponse, ApiRequestErrors, Idempotent, Merchant } from '@ordercast/platform';
+import { ApiErrorResponse, ApiRequestErrors, Idempotent, Merchant, ParseIdPipe } from '@ordercast/platform';
 import { BulkRetryDto } from './dto/bulk-retry.dto';
 import { EventListResponse, EventPageResponse, EventResponse, RetryCountResponse } from './dto/event.response';
 import { ListEventsQuery } from './dto/list-events.query';
 import { NoFieldsDto } from './dto/no-fields.dto';
-import { LowerCaseId } from './dto/event-filter-id';
 import { TriggerDto } from './dto/trigger.dto';
 import { EventRecord } from './event-record';
 import { EventPage, EventQueries } from './event-queries';
@@ -42,7 +41,7 @@ export class EventsController {
   @ApiOperation({ summary: 'One attempt with its request and response' })
   @ApiOkResponse({ type: EventResponse })
   @ApiNotFoundResponse({ description: "Unknown event, or another merchant's", type: ApiErrorResponse })
-  get(@Merchant() merchant: string, @Param('eventId', LowerCaseId) eventId: string): Promise<EventRecord> {
+  get(@Merchant() merchant: string, @Param('eventId', new ParseIdPipe('event')) eventId: string): Promise<EventRecord> {
     return this.queries.get(merchant, eventId);
   }
 
@@ -53,7 +52,7 @@ export class EventsController {
   @ApiAcceptedResponse({ description: 'The new attempt', type: EventResponse })
   @ApiNotFoundResponse({ description: "Unknown event, or another merchant's", type: ApiErrorResponse })
   @ApiConflictResponse({ description: 'An attempt of the delivery is pending', type: ApiErrorResponse })
-  retry(@Merchant() merchant: string, @Param('eventId', LowerCaseId) eventId: string, @Body() _nothing: NoFieldsDto): Promise<EventRecord> {
+  retry(@Merchant() merchant: string, @Param('eventId', new ParseIdPipe('event')) eventId: string, @Body() _nothing: NoFieldsDto): Promise<EventRecord> {
     return this.retries.retry(merchant, eventId);
   }
 
@@ -63,7 +62,7 @@ export class EventsController {
   @ApiOperation({ summary: "Send the order's notifications now from its latest snapshot" })
   @ApiAcceptedResponse({ description: 'The Events created', type: EventListResponse })
   @ApiNotFoundResponse({ description: 'Unknown order or notification', type: ApiErrorResponse })
-  async trigger(@Merchant() merchant: string, @Param('orderId', LowerCaseId) orderId: string, @Body() request: TriggerDto): Promise<{ data: EventRecord[] }> {
+  async trigger(@Merchant() merchant: string, @Param('orderId', new ParseIdPipe('order')) orderId: string, @Body() request: TriggerDto): Promise<{ data: EventRecord[] }> {
     return { data: await this.manual.trigger(merchant, orderId, request) };
   }
 }

@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponse, ApiRequestErrors, Idempotent } from '@ordercast/platform';
-import { Merchant } from '@ordercast/platform';
+import { ApiErrorResponse, ApiRequestErrors, Idempotent, Merchant, ParseIdPipe } from '@ordercast/platform';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { SubscriptionResponse } from './dto/subscription.response';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
@@ -32,7 +31,7 @@ export class SubscriptionsController {
   @ApiOperation({ summary: 'One subscription' })
   @ApiOkResponse({ type: SubscriptionResponse })
   @ApiNotFoundResponse({ description: "Unknown subscription, or another merchant's", type: ApiErrorResponse })
-  get(@Merchant() merchant: string, @Param('id') id: string): Promise<SubscriptionView> {
+  get(@Merchant() merchant: string, @Param('id', new ParseIdPipe('subscription')) id: string): Promise<SubscriptionView> {
     return this.subscriptions.get(merchant, id);
   }
 
@@ -41,7 +40,7 @@ export class SubscriptionsController {
   @ApiOperation({ summary: 'Change any field; `enabled` turns the subscription on or off. Applies from the next change event' })
   @ApiOkResponse({ type: SubscriptionResponse })
   @ApiNotFoundResponse({ description: "Unknown subscription, or another merchant's", type: ApiErrorResponse })
-  update(@Merchant() merchant: string, @Param('id') id: string, @Body() request: UpdateSubscriptionDto): Promise<SubscriptionView> {
+  update(@Merchant() merchant: string, @Param('id', new ParseIdPipe('subscription')) id: string, @Body() request: UpdateSubscriptionDto): Promise<SubscriptionView> {
     return this.subscriptions.update(merchant, id, request);
   }
 
@@ -51,7 +50,7 @@ export class SubscriptionsController {
   @ApiNoContentResponse({ description: 'Deleted' })
   @ApiNotFoundResponse({ description: "Unknown subscription, or another merchant's", type: ApiErrorResponse })
   @ApiConflictResponse({ description: 'The subscription is enabled', type: ApiErrorResponse })
-  remove(@Merchant() merchant: string, @Param('id') id: string): Promise<void> {
+  remove(@Merchant() merchant: string, @Param('id', new ParseIdPipe('subscription')) id: string): Promise<void> {
     return this.subscriptions.remove(merchant, id);
   }
 }

@@ -54,7 +54,6 @@ interface Target {
   kafka: KafkaDestination | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NO_WEBHOOK: Pick<Target, 'url' | 'method' | 'headers' | 'secret' | 'auth'> = { url: null, method: 'POST', headers: {}, secret: null, auth: null };
 
 function badRequest(messages: string[]): BadRequestException {
@@ -225,7 +224,7 @@ export class SubscriptionsService {
 
   /** Only a disabled subscription can be deleted (as in Verifone Central), so nothing stops by accident. */
   async remove(merchant: string, id: string): Promise<void> {
-    const found = UUID.test(id) ? await this.subscriptions.delete({ merchant, id, enabled: false }) : { affected: 0 };
+    const found = await this.subscriptions.delete({ merchant, id, enabled: false });
     if (!found.affected) {
       await this.find(merchant, id);
       throw new ConflictException('disable the subscription before deleting it');
@@ -234,7 +233,7 @@ export class SubscriptionsService {
   }
 
   private async find(merchant: string, id: string): Promise<SubscriptionEntity> {
-    const row = UUID.test(id) ? await this.subscriptions.findOneBy({ merchant, id }) : null;
+    const row = await this.subscriptions.findOneBy({ merchant, id });
     if (!row) throw new NotFoundException(`subscription ${id} not found`);
     return row;
   }

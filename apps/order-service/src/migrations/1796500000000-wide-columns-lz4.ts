@@ -1,5 +1,5 @@
 import { compressByDefault, compressWithLz4, WideColumn } from '@ordercast/platform';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { MigrationInterface } from 'typeorm';
 
 /** Every change rewrites the order's document and inserts its change event: both are a few kB of JSON. */
 const WIDE: WideColumn[] = [
@@ -11,11 +11,6 @@ const WIDE: WideColumn[] = [
 export class WideColumnsLz41796500000000 implements MigrationInterface {
   name = 'WideColumnsLz41796500000000';
 
-  async up(runner: QueryRunner): Promise<void> {
-    await compressWithLz4(runner, WIDE);
-  }
-
-  async down(runner: QueryRunner): Promise<void> {
-    await compressByDefault(runner, WIDE);
-  }
+  up = compressWithLz4(WIDE);
+  down = compressByDefault(WIDE);
 }

@@ -2,9 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post } from
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registration, RegistrationDto } from '@ordercast/contracts';
-import { Autocommit, Idempotent, Merchant } from '@ordercast/platform';
+import { Autocommit, Idempotent, Merchant, ParseIdPipe } from '@ordercast/platform';
 import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
-import { ParseIdPipe } from '../common/parse-id.pipe';
 import { OrderQueries } from '../orders/order-queries';
 import { RegisterNotificationCommand } from './commands/register-notification.command';
 import { RemoveNotificationCommand } from './commands/remove-notification.command';

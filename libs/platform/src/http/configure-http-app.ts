@@ -8,7 +8,7 @@ import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
 import { repeatedHeader } from './header-value';
-import { VouchingValidationPipe } from './validation-fast-path';
+import { NOT_A_JSON_OBJECT, VouchingValidationPipe } from './validation-fast-path';
 
 export const BODY_LIMIT = '256kb';
 /** {@link BODY_LIMIT} in bytes, of the body after decompression. */
@@ -169,7 +169,7 @@ function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error:
       return finish(refusal(400, 'request body is not valid JSON'));
     }
     // Valid JSON, but a bare value (null, 3, "x", true) is no request: say so rather than "not valid JSON".
-    if (!STRICT_START.test(text)) return finish(refusal(400, 'request body must be a JSON object'));
+    if (!STRICT_START.test(text)) return finish(refusal(400, NOT_A_JSON_OBJECT));
     finish(null, parsed);
   });
 }

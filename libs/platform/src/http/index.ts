@@ -7,3 +7,4 @@ export * from './api-docs';
 export * from './header-value';
 export * from './validation-fast-path';
 export * from './if-given';
+export * from './parse-id.pipe';

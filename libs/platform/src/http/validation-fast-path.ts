@@ -9,6 +9,9 @@ import { ArgumentMetadata, BadRequestException, Type, ValidationPipe } from '@ne
  */
 export type BodyVouch = (body: Record<string, unknown>) => boolean;
 
+/** The refusal of a body that is valid JSON but not the object the route takes (an array, null, a number). */
+export const NOT_A_JSON_OBJECT = 'request body must be a JSON object';
+
 const vouches = new WeakMap<Type<unknown>, BodyVouch>();
 
 /**
@@ -47,7 +50,7 @@ export class VouchingValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // class-validator validates an array given for a DTO as a list of nothing: an empty DTO (a retry's) passed it.
     if (metadata.type === 'body' && Array.isArray(value) && isDtoClass(metadata.metatype)) {
-      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['request body must be a JSON object'] });
+      throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [NOT_A_JSON_OBJECT] });
     }
     const vouch = metadata.type === 'body' ? vouchOf(metadata.metatype) : undefined;
     if (vouch && isPlainRecord(value) && vouch(value)) return Object.assign(new (metadata.metatype as Type<unknown>)() as object, value);

@@ -1,4 +1,4 @@
-import { applyDecorators, PipeTransform } from '@nestjs/common';
+import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { IsUUID } from 'class-validator';
 
@@ -11,7 +11,7 @@ import { IsUUID } from 'class-validator';
  * Any 8-4-4-4-12 hexadecimal form is a UUID here, whatever its version bits, as it is to
  * PostgreSQL (ids made by `md5(...)::uuid` or by another system are still ids), and it is compared
  * in lower case, as PostgreSQL prints one: `GET /orders/{ID}` finds an order in any case, so its
- * Events must be found the same way.
+ * Events must be found the same way (path ids: ParseIdPipe).
  */
 export const IsEventFilterId = (field: string, what: string) =>
   applyDecorators(
@@ -19,9 +19,3 @@ export const IsEventFilterId = (field: string, what: string) =>
     IsUUID('loose', { message: `${field} must be ${what} (a UUID)` }),
   );
 
-/** A path's id in lower case, so `/events/{ID}` and `/orders/{ID}/trigger` find what the lower-case id finds. */
-export class LowerCaseId implements PipeTransform<string, string> {
-  transform(value: string): string {
-    return value.toLowerCase();
-  }
-}
