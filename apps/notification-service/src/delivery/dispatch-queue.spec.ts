@@ -80,7 +80,7 @@ describe('DispatchQueue', () => {
   });
 
   it('keeps the reserved slots for merchants with few calls in flight', () => {
-    const target = new DispatchQueue<string>({ perEndpoint: 4, perHost: 100, waitingPerEndpoint: 100, perMerchant: 4, reserve: { slots: 8, reserved: 2, light: 1 } });
+    const target = new DispatchQueue<string>({ perEndpoint: 4, perHost: 100, waitingPerEndpoint: 100, perMerchant: 4, reserve: { slots: 8, reserved: 2, reservedPerHost: 0, light: 1 } });
     const gamma = webhookEndpoint('gamma', 'http://gamma.example.com/');
     fill(target, noisy, 'n', 5);
     fill(target, gamma, 'g', 5);
@@ -90,6 +90,24 @@ describe('DispatchQueue', () => {
     expect(drain(target)).toEqual(['q1']);
     target.done(quiet);
     expect(drain(target)).toEqual(['q2']);
+  });
+
+  it("keeps a host's reserved slots for merchants with few calls on it", () => {
+    const target = new DispatchQueue<string>({ perEndpoint: 4, perHost: 8, waitingPerEndpoint: 100, perMerchantHost: 4, reserve: { slots: 100, reserved: 0, reservedPerHost: 2, light: 1 } });
+    const gamma = webhookEndpoint('gamma', 'http://hooks.example.com:3/');
+    fill(target, noisy, 'n', 5);
+    fill(target, gamma, 'g', 5);
+    fill(target, elsewhere, 'e', 2);
+    // On hooks.example.com the two share its 6 unreserved slots; another host is not concerned.
+    expect(drain(target)).toEqual(['n1', 'g1', 'e1', 'n2', 'g2', 'e2', 'n3', 'g3']);
+    fill(target, quiet, 'q', 2);
+    expect(drain(target)).toEqual(['q1']);
+  });
+
+  it('counts an IPv4-mapped IPv6 address as the IPv4 host it is', () => {
+    expect(webhookEndpoint('m', 'http://[::ffff:127.0.0.1]:4001/x').host).toBe('127.0.0.1');
+    expect(webhookEndpoint('m', 'http://[::FFFF:7f00:1]/').host).toBe('127.0.0.1');
+    expect(webhookEndpoint('m', 'http://[::1]/').host).toBe('[::1]');
   });
 
   it('refuses items past the waiting bound of their endpoint only', () => {

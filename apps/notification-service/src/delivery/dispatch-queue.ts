@@ -12,10 +12,11 @@ export interface DispatchQueueLimits {
   /** Calls in flight per merchant on one host, over all its ports. Defaults to no bound (then `perHost` bounds it). */
   perMerchantHost?: number;
   /**
-   * The last `reserved` of the instance's `slots` only go to merchants with fewer than `light` calls
-   * in flight, so merchants who each keep to their share still cannot take every slot together.
+   * The last `reserved` of the instance's `slots`, and the last `reservedPerHost` of each host's
+   * `perHost`, only go to merchants with fewer than `light` calls in flight there, so merchants who
+   * each keep to their share still cannot take every slot, or every slot of a host, together.
    */
-  reserve?: { slots: number; reserved: number; light: number };
+  reserve?: { slots: number; reserved: number; reservedPerHost: number; light: number };
 }
 
 interface Line<T> {
@@ -88,7 +89,7 @@ export class DispatchQueue<T> {
       const merchantHostActive = this.merchantHosts.get(merchantHost) ?? 0;
       if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
       if (merchantActive >= (this.limits.perMerchant ?? Infinity) || merchantHostActive >= (this.limits.perMerchantHost ?? Infinity)) continue;
-      if (this.inReserve(merchantActive)) continue;
+      if (this.inReserve(merchantActive, merchantHostActive, hostActive)) continue;
       if (line.waiting.length > this.limits.waitingPerEndpoint) this.pastRoomCount -= 1;
       const item = line.waiting.shift()!;
       this.waitingCount -= 1;
@@ -139,10 +140,12 @@ export class DispatchQueue<T> {
     return removed;
   }
 
-  /** The next call would take one of the reserved slots, and a merchant with `merchantActive` calls may not. */
-  private inReserve(merchantActive: number): boolean {
+  /** The next call would take one of the reserved slots of the instance or of its host, which the merchant's calls there rule out. */
+  private inReserve(merchantActive: number, merchantHostActive: number, hostActive: number): boolean {
     const reserve = this.limits.reserve;
-    return reserve !== undefined && merchantActive >= reserve.light && this.activeCount >= reserve.slots - reserve.reserved;
+    if (reserve === undefined) return false;
+    return (merchantActive >= reserve.light && this.activeCount >= reserve.slots - reserve.reserved)
+      || (merchantHostActive >= reserve.light && hostActive >= this.limits.perHost - reserve.reservedPerHost);
   }
 
   private beyond(waiting: number): number {

@@ -56,8 +56,9 @@ const LINE_DRAIN_MS = 250;
  * many endpoints or ports it spreads its deliveries over: calls that hang until the timeout (10 s by
  * default) would otherwise keep every slot from the other merchants for that long. Never less than
  * one endpoint's concurrency, so one merchant's one endpoint runs as before. And the last quarter
- * of the slots is kept for merchants with few calls in flight (fewer than an eighth of an
- * endpoint's concurrency, at least one), so two merchants at their half each cannot take them all.
+ * of the slots, and of each host's, is kept for merchants with few calls in flight there (fewer
+ * than an eighth of an endpoint's concurrency, at least one), so two merchants at their half each
+ * cannot take them all.
  */
 export function merchantShares(config: Pick<NotificationServiceConfig, 'dispatchConcurrency' | 'perHostConcurrency' | 'perTargetConcurrency'>): Pick<DispatchQueueLimits, 'perMerchant' | 'perMerchantHost' | 'reserve'> {
   const half = (slots: number) => Math.max(1, Math.floor(slots / 2));
@@ -67,6 +68,7 @@ export function merchantShares(config: Pick<NotificationServiceConfig, 'dispatch
     reserve: {
       slots: config.dispatchConcurrency,
       reserved: Math.floor(config.dispatchConcurrency / 4),
+      reservedPerHost: Math.floor(config.perHostConcurrency / 4),
       light: Math.max(1, Math.floor(config.perTargetConcurrency / 8)),
     },
   };

@@ -20,11 +20,22 @@ export function webhookEndpoint(merchant: string, url: string): Endpoint {
   try {
     const parsed = new URL(url);
     origin = parsed.origin.toLowerCase();
-    host = parsed.hostname.toLowerCase();
+    host = ipv4Of(parsed.hostname.toLowerCase());
   } catch {
     // A malformed URL fails at the call; it still gets an endpoint of its own.
   }
   return { key: `${merchant} ${origin}`, merchant, host };
+}
+
+/**
+ * An IPv4-mapped IPv6 literal (`[::ffff:127.0.0.1]`, which the URL parser writes `[::ffff:7f00:1]`) as
+ * the IPv4 address it is: the same receiver, so the same host for the limits that protect it.
+ */
+function ipv4Of(hostname: string): string {
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(hostname);
+  if (!mapped) return hostname;
+  const [high, low] = [parseInt(mapped[1], 16), parseInt(mapped[2], 16)];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
 export function emailEndpoint(merchant: string): Endpoint {
