@@ -56,6 +56,8 @@ export interface StatementCost {
   totalMs: number;
   /** Of which planning, ms. */
   planMs: number;
+  /** Times it was planned: as many as `calls` when every execution gets a custom plan. */
+  plans: number;
   meanMs: number;
   rows: number;
   walBytes: number;
@@ -71,8 +73,8 @@ export async function resetStatements(db: Client): Promise<void> {
 
 /** The statements of `database` that took the most server time since the last reset. */
 export async function topStatements(db: Client, database: string, limit = 12): Promise<StatementCost[]> {
-  const { rows } = await db.query<{ query: string; calls: string; total: number; plan: number; rows: string; wal_bytes: string }>(
-    `SELECT s.query, s.calls, s.total_exec_time + s.total_plan_time AS total, s.total_plan_time AS plan, s.rows, s.wal_bytes
+  const { rows } = await db.query<{ query: string; calls: string; plans: string; total: number; plan: number; rows: string; wal_bytes: string }>(
+    `SELECT s.query, s.calls, s.plans, s.total_exec_time + s.total_plan_time AS total, s.total_plan_time AS plan, s.rows, s.wal_bytes
        FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
       WHERE d.datname = $1 AND s.query NOT ILIKE '%pg_stat_statements%'
       ORDER BY total DESC LIMIT $2`,
@@ -83,6 +85,7 @@ export async function topStatements(db: Client, database: string, limit = 12): P
     calls: Number(row.calls),
     totalMs: Number(row.total),
     planMs: Number(row.plan),
+    plans: Number(row.plans),
     meanMs: Number(row.total) / Math.max(1, Number(row.calls)),
     rows: Number(row.rows),
     walBytes: Number(row.wal_bytes),

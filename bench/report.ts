@@ -304,11 +304,11 @@ function pipelineRows(label: string, p: PipelineResult, usage: PhaseUsage | unde
   }
   if (p.statements?.length) {
     const total = p.statements.reduce((sum, statement) => sum + statement.totalMs, 0);
-    rows.push([`${label}: server time by statement`, `calls, ms total, of which planning, ms per delivery, WAL kB per call (top statements: ${fmt(total)} ms)`]);
+    rows.push([`${label}: server time by statement`, `calls, plans, ms total, of which planning, ms per delivery, WAL kB per call (top statements: ${fmt(total)} ms)`]);
     for (const statement of p.statements.slice(0, 8)) {
       rows.push([
         '',
-        `${String(statement.calls).padStart(6)} ${fmt(statement.totalMs).padStart(6)} ${fmt(statement.planMs).padStart(6)} ${fmt(statement.totalMs / Math.max(1, p.recorded), 3).padStart(6)} ${fmt(statement.walBytes / 1024 / Math.max(1, statement.calls), 1).padStart(6)}  ${statement.sql.slice(0, 100)}`,
+        `${String(statement.calls).padStart(6)} ${String(statement.plans).padStart(6)} ${fmt(statement.totalMs).padStart(6)} ${fmt(statement.planMs).padStart(6)} ${fmt(statement.totalMs / Math.max(1, p.recorded), 3).padStart(6)} ${fmt(statement.walBytes / 1024 / Math.max(1, statement.calls), 1).padStart(6)}  ${statement.sql.slice(0, 100)}`,
       ]);
     }
   }
