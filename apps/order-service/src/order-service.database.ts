@@ -8,6 +8,7 @@ import { IdempotencyKeys1796100000000 } from './migrations/1796100000000-idempot
 import { ChangeEventSequence1796100100000 } from './migrations/1796100100000-change-event-sequence';
 import { OutboxTraceContext1796200000000 } from './migrations/1796200000000-outbox-trace-context';
 import { WideColumnsLz41796500000000 } from './migrations/1796500000000-wide-columns-lz4';
+import { OutboxPayloadAsWritten1796600000000 } from './migrations/1796600000000-outbox-payload-as-written';
 import { OrderEntity } from './orders/order.entity';
 import { OutboxMessage } from './outbox/outbox-message.entity';
 
@@ -23,6 +24,7 @@ export function orderServiceDatabase(url: string, poolSize?: number): ServiceDat
     migrations: [
       CreateOrderTables1763769600000, VacuumOutboxEagerly1795310258000, TenantRowLevelSecurity1795500000000, ParkRefusedChanges1796000000000,
       IdempotencyKeys1796100000000, ChangeEventSequence1796100100000, OutboxTraceContext1796200000000, WideColumnsLz41796500000000,
+      OutboxPayloadAsWritten1796600000000,
     ],
   };
 }

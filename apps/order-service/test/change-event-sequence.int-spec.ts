@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import type { QueryRunner } from 'typeorm';
+import { OutboxPayloadAsWritten1796600000000 } from '../src/migrations/1796600000000-outbox-payload-as-written';
 import { ChangeEventSequence1796100100000 } from '../src/migrations/1796100100000-change-event-sequence';
 import { ALPHA, createOrder, ORDERS, startSuite, Suite } from './order-service.fixture';
 
@@ -13,7 +14,7 @@ describe('change event sequence (real PostgreSQL)', () => {
 
   const sequences = async (orderId: string) =>
     (await suite.sql.query<{ type: string; sequence: number }>(
-      "SELECT payload->>'type' AS type, (payload->'sequence')::int AS sequence FROM orders.outbox WHERE order_id = $1 ORDER BY seq", [orderId],
+      "SELECT payload->>'type' AS type, (payload->>'sequence')::int AS sequence FROM orders.outbox WHERE order_id = $1 ORDER BY seq", [orderId],
     )).rows.map((row) => [row.type, row.sequence]);
 
   it('numbers an order’s change events 1, 2, 3… across every kind of change', async () => {
@@ -52,10 +53,14 @@ describe('change event sequence (real PostgreSQL)', () => {
       const sent = await legacy(true);
       const waiting = [await legacy(false), await legacy(false)];
       await sql.query('UPDATE orders.orders SET version = 5 WHERE id = $1', [order.id]);
-      await new ChangeEventSequence1796100100000().up({ query: (text: string) => sql.query(text) } as unknown as QueryRunner);
+      // The migration as it ran: on the jsonb payloads of its day.
+      const runner = { query: async (text: string) => (await sql.query(text)).rows } as unknown as QueryRunner;
+      await new OutboxPayloadAsWritten1796600000000().down(runner);
+      await new ChangeEventSequence1796100100000().up(runner);
       const { rows } = await sql.query<{ id: string; sequence: number | null }>(
         "SELECT id, (payload->'sequence')::int AS sequence FROM orders.outbox WHERE order_id = $1 ORDER BY seq", [order.id],
       );
+      await new OutboxPayloadAsWritten1796600000000().up(runner);
       expect(rows.map((row) => row.sequence)).toEqual([1, 2, null, 4, 5]);
       expect(rows.slice(2).map((row) => row.id)).toEqual([sent, ...waiting]);
     } finally {

@@ -159,7 +159,7 @@ export class OrderStore {
     }
     const written = await runPrepared<{ revision: string }>(this.dataSource, WRITE_CHANGE, [
       orderId, merchant, current.version, next.state.currentStatus, document, next.lastModified,
-      event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(), current.revision,
+      event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(), current.revision, event.type,
     ]);
     if (written.length !== 1) return null;
     this.outbox.notify();
@@ -197,8 +197,8 @@ const CREATE_ORDER = preparedStatement(
      SELECT $1, $2, $3, $4, $5, prepared.document, 1, $7::timestamptz, $7::timestamptz FROM prepared
      RETURNING document, xmin::text AS revision
    ), published AS (
-     INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context)
-     SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document), $14::jsonb FROM created
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context, event_type)
+     SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document)::json, $14::jsonb, 'order.created' FROM created
    )
    SELECT document -> 'notifications' AS notifications, revision FROM created`,
 );
@@ -218,8 +218,8 @@ const WRITE_CHANGE = preparedStatement(
      WHERE id = $1 AND merchant = $2 AND version = $3 AND xmin = $11::xid
      RETURNING id, xmin::text AS revision
    ), published AS (
-     INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context)
-     SELECT $7, changed.id, $8, $1, $9::jsonb, $10::jsonb FROM changed
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context, event_type)
+     SELECT $7, changed.id, $8, $1, $9::json, $10::jsonb, $12 FROM changed
    )
    SELECT revision FROM changed`,
 );

@@ -25,8 +25,13 @@ export class OutboxMessage {
   @Column('text')
   key!: string;
 
-  @Column('jsonb')
+  /** The event as written (`json`: kept as text, published as it is). */
+  @Column('json')
   payload!: OrderChangeEvent;
+
+  /** The event's `type`; null on rows written before it was kept apart. */
+  @Column({ name: 'event_type', type: 'text', nullable: true })
+  eventType!: string | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', insert: false, default: () => 'now()' })
   createdAt!: Date;
