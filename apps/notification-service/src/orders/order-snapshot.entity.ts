@@ -16,7 +16,7 @@ export class OrderSnapshotEntity {
   @Column({ type: 'text' })
   channel!: string;
 
-  @Column({ type: 'jsonb' })
+  @Column({ type: 'json' })
   snapshot!: Order;
 
   @Column({ name: 'occurred_at', type: 'timestamptz' })

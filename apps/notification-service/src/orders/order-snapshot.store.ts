@@ -51,7 +51,7 @@ export function upsertSnapshots(parameter: string): string {
   return `INSERT INTO "notifications"."order_snapshots" (merchant, order_id, channel, snapshot, occurred_at, last_modified, sequence, change_id, change_type, updated_at)
      SELECT merchant, order_id, channel, snapshot, occurred_at, last_modified, sequence, change_id, change_type, now()
      FROM json_to_recordset(${parameter}::json)
-       AS t(merchant text, order_id text, channel text, snapshot jsonb, occurred_at timestamptz, last_modified timestamptz, sequence integer, change_id text, change_type text)
+       AS t(merchant text, order_id text, channel text, snapshot json, occurred_at timestamptz, last_modified timestamptz, sequence integer, change_id text, change_type text)
      ON CONFLICT (merchant, order_id) DO UPDATE SET
        channel = EXCLUDED.channel, snapshot = EXCLUDED.snapshot, occurred_at = EXCLUDED.occurred_at, last_modified = EXCLUDED.last_modified,
        sequence = EXCLUDED.sequence, change_id = EXCLUDED.change_id, change_type = EXCLUDED.change_type, updated_at = now()
