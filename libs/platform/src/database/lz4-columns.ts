@@ -25,3 +25,15 @@ export function compressWithLz4(columns: readonly WideColumn[]): (runner: QueryR
 export function compressByDefault(columns: readonly WideColumn[]): (runner: QueryRunner) => Promise<void> {
   return runStatements(columns.map(([table, column]) => `ALTER TABLE ${table} ALTER COLUMN "${column}" SET COMPRESSION DEFAULT`));
 }
+
+/**
+ * A migration step that changes a wide column's JSON type (`json`: the text as written; `jsonb`: a
+ * parsed tree) and keeps it on lz4 where the server has it: ALTER COLUMN ... TYPE rewrites the table
+ * and resets the column's compression to the default.
+ */
+export function retypeWideColumn([table, column]: WideColumn, type: 'json' | 'jsonb'): (runner: QueryRunner) => Promise<void> {
+  return async (runner) => {
+    await runner.query(`ALTER TABLE ${table} ALTER COLUMN "${column}" TYPE ${type} USING "${column}"::${type}`);
+    await compressWithLz4([[table, column]])(runner);
+  };
+}
