@@ -86,6 +86,23 @@ describe('outbox relay (in-process bus)', () => {
     }
   });
 
+  it('publishes a row written before event types were kept apart as it was stored, its type read from the event', async () => {
+    const { messages, subscription } = await listen(suite.service.bus);
+    try {
+      const order = await createOrder(suite.http);
+      const id = randomUUID();
+      // As a row of the jsonb days prints: spaces after separators, keys in jsonb's order; no event_type.
+      const stored = `{"id": "${id}", "type": "order.state.changed", "change": {"kind": "state"}, "orderId": "${order.id}"}`;
+      await suite.sql.query(
+        `INSERT INTO orders.outbox (id, order_id, topic, key, payload) VALUES ($1, $2::uuid, $3, $2::text, $4)`, [id, order.id, ORDER_EVENTS_TOPIC, stored],
+      );
+      await eventually(() => expect(messages.find((message) => message.value === stored)).toBeDefined());
+      expect(messages.find((message) => message.value === stored)!.headers['event-type']).toBe('order.state.changed');
+    } finally {
+      await subscription.stop();
+    }
+  });
+
   it('publishes each event exactly once when two instances relay from one database', async () => {
     const second = await startOrderService(suite.db.url, { OUTBOX_POLL_MS: '50' });
     const { messages, subscription } = await listen(suite.service.bus);
