@@ -111,6 +111,7 @@ describe('schema budget (real PostgreSQL, real Kafka)', () => {
     const output = jest.spyOn(process.stdout, 'write');
     const path = `/budget-${Date.now()}`;
     const heavy = (await api().post(SUBSCRIPTIONS).set(ALPHA).send({ name: 'unique tags', url: sink.url(`${path}/alpha`), scope: watch('/customer/tags', UNIQUE_BOUNDED) }).expect(201)).body;
+    await api().post(SUBSCRIPTIONS).set(ALPHA).send({ name: 'unique tags again', url: sink.url(`${path}/alpha`), scope: watch('/customer/tags', UNIQUE_BOUNDED) }).expect(201);
     const beta = (await api().post(SUBSCRIPTIONS).set(BETA).send({ name: 'beta orders', url: sink.url(`${path}/beta`), scope: { state: ['checkout'] } }).expect(201)).body;
 
     const big = await createOrder(stack.orders.http, { customer: { tags: TAGS }, notifications: [{ url: sink.url(`${path}/marker`), scope: { state: ['checkout'] } }] });
@@ -126,6 +127,10 @@ describe('schema budget (real PostgreSQL, real Kafka)', () => {
     expect(lines.map((line) => JSON.parse(line))).toContainEqual(expect.objectContaining({
       subscriptionId: heavy.id, orderId: big.id, merchant: 'alpha', pointer: '/customer/tags', kind: 'value', reason: expect.stringMatching(/more than 10000 nodes/),
     }));
+    // One line per change, however many of its watches were refused: both of alpha's count in it.
+    const forBig = lines.map((line) => JSON.parse(line)).filter((line) => line.orderId === big.id);
+    expect(forBig).toHaveLength(1);
+    expect(forBig[0].watchesRefused).toBe(2);
     expect((await stack.sql.query(`SELECT count(*)::int AS n FROM notifications.parked_changes`)).rows[0].n).toBe(0);
 
     // A restart finds nothing to choke on and delivers at once.

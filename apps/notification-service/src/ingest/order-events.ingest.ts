@@ -136,7 +136,7 @@ export class OrderEventsIngest {
       ...subscriptions.filter((s) => s.merchant === event.merchant && coversChannel(s, event.channel)).map(subscriptionTarget),
     ];
     const { matches, refusals } = this.matcher.evaluate(targets, event.previous, event.order);
-    for (const refusal of refusals) this.recordRefusal(event, refusal);
+    if (refusals.length > 0) this.recordRefusals(event, refusals);
     if (matches.length === 0) return [];
     const cause = deliveryCause({
       changeId: event.id,
@@ -153,14 +153,18 @@ export class OrderEventsIngest {
     return matches.map((match) => newDelivery(cause, match.target, match.label, 'automatic', now));
   }
 
-  /** A watch not evaluated within the matching budget is a non-match; the merchant's operators find out from this line and the metric. */
-  private recordRefusal(event: OrderChangeEvent, refusal: Refusal<DeliveryTarget>): void {
-    this.metrics.matchRefusals.inc({ kind: refusal.kind });
-    const { target } = refusal;
+  /**
+   * A watch not evaluated within the matching budget is a non-match; the merchant's operators find
+   * out from the metric (one per watch) and one line per change, naming the first such watch and how
+   * many there were: a merchant with fifty such watches on an order must not write fifty lines per change.
+   */
+  private recordRefusals(event: OrderChangeEvent, refusals: Refusal<DeliveryTarget>[]): void {
+    for (const refusal of refusals) this.metrics.matchRefusals.inc({ kind: refusal.kind });
+    const [{ target, pointer, kind, reason }] = refusals;
     this.logger.warn({
       msg: 'watch recorded as a non-match: over the matching budget', changeId: event.id, orderId: event.orderId, merchant: event.merchant,
-      [target.kind === 'registration' ? 'notificationId' : 'subscriptionId']: target.id, reference: target.reference, pointer: refusal.pointer,
-      kind: refusal.kind, reason: refusal.reason,
+      [target.kind === 'registration' ? 'notificationId' : 'subscriptionId']: target.id, reference: target.reference, pointer, kind, reason,
+      watchesRefused: refusals.length,
     });
   }
 
