@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   if (!env.DATABASE_URL) {
     const dataDir = path.resolve(__dirname, '..', '..', '.data', 'postgres');
     process.stdout.write(`Starting embedded PostgreSQL (data in ${dataDir}) ...\n`);
-    embedded = await startEmbeddedPostgres(dataDir, EMBEDDED_PG_PORT);
+    // This launcher runs every service, so a server found running was left by an earlier run that died: it stops it too.
+    embedded = await startEmbeddedPostgres(dataDir, EMBEDDED_PG_PORT, { adoptRunning: true });
     env.DATABASE_URL = embedded.url;
   }
 
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
       await serviceContext.run(name, () => app.close());
       process.stdout.write(`  ${name.padEnd(22)} stopped\n`);
     }
-    if (embedded) {
+    if (embedded?.owned) {
       await embedded.stop();
       process.stdout.write(`  ${'embedded PostgreSQL'.padEnd(22)} stopped\n`);
     }

@@ -6,7 +6,17 @@ import { Client } from 'pg';
 
 export interface EmbeddedPostgresHandle {
   url: string;
+  /** Whether `stop()` stops the server: false when it was found running and left to whoever runs it. */
+  owned: boolean;
   stop(): Promise<void>;
+}
+
+export interface EmbeddedPostgresOptions {
+  /**
+   * A server found running (left by a process that died, or run by a service started alone) is
+   * stopped by this handle too: for a launcher that runs every service, so nothing else can be using it.
+   */
+  adoptRunning?: boolean;
 }
 
 interface EmbeddedPostgresInstance {
@@ -25,25 +35,30 @@ const execFileAsync = promisify(execFile);
  * server in that group would terminate every connection (fast shutdown) while the services are
  * still draining on them. For the same reason the package's own signal hooks are removed: they
  * stop every server it started and exit with 130 the moment SIGINT or SIGTERM arrives, before
- * the services closed anything. A server left running by a process that died is found by the
- * next start and used as it is.
+ * the services closed anything. A server left running by a process that died (SIGKILL gives it no
+ * chance to stop it) is found by the next start and used as it is, and stopped by it only with
+ * `adoptRunning`.
  */
-export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(dataDir: string, port: number, options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
   const url = `postgres://postgres:postgres@127.0.0.1:${port}/postgres`;
-  // The other service, started alone, may run it already (npm run start:order-service, then :notification-service).
-  if (existsSync(path.join(dataDir, 'postmaster.pid')) && (await answers(url))) return { url, stop: async () => undefined };
-
   const runningAsRoot = process.getuid?.() === 0;
+  // As root, PostgreSQL runs as the postgres user (created by initialise below).
+  const owner = () => (runningAsRoot ? postgresUser() : {});
+  const stop = async () => {
+    await execFileAsync(await pgCtlPath(), ['stop', '--wait', '--silent', '-D', dataDir, '-m', 'fast'], owner());
+  };
+  // The other service, started alone, may run it already (npm run start:order-service, then :notification-service).
+  if (existsSync(path.join(dataDir, 'postmaster.pid')) && (await answers(url))) {
+    return options.adoptRunning ? { url, owned: true, stop } : { url, owned: false, stop: async () => undefined };
+  }
+
   mkdirSync(path.dirname(dataDir), { recursive: true });
   if (runningAsRoot) allowPostgresUser(dataDir);
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initialise(dataDir, port, runningAsRoot);
 
-  const pgCtl = await pgCtlPath();
-  // As root, PostgreSQL runs as the postgres user (created by initialise above).
-  const owner = runningAsRoot ? postgresUser() : {};
   const logFile = path.join(dataDir, 'server.log');
-  await execFileAsync(pgCtl, ['start', '--wait', '--silent', '-D', dataDir, '-l', logFile, '-o', `-p ${port}`], owner);
-  return { url, stop: () => execFileAsync(pgCtl, ['stop', '--wait', '--silent', '-D', dataDir, '-m', 'fast'], owner).then(() => undefined) };
+  await execFileAsync(await pgCtlPath(), ['start', '--wait', '--silent', '-D', dataDir, '-l', logFile, '-o', `-p ${port}`], owner());
+  return { url, owned: true, stop };
 }
 
 /** initdb through the package, which also creates the postgres user when running as root. */
