@@ -281,12 +281,20 @@ describe('ScopeMatcher: the matching budget', () => {
 
   it('refuses what would exceed the change\'s step budget, the same targets on every evaluation', () => {
     const tight = new ScopeMatcher({ maxValueNodes: 1000, maxStepsPerChange: 250 });
-    const targets = [1, 2, 3].map(() => watcher('/customer/tags', { type: 'array', items: { type: 'integer' } }));
+    const targets = [1, 2, 3].map((n) => watcher('/customer/tags', { type: 'array', items: { type: 'integer', minimum: -n } }));
     const next = order({ tags: [...Array(59).keys()] });
     const first = tight.evaluate(targets, checkout, next);
     expect(first.matches.map((m) => m.target)).toEqual([targets[0], targets[1]]);
     expect(first.refusals).toEqual([expect.objectContaining({ target: targets[2], kind: 'budget', reason: expect.stringMatching(/takes up to 120 steps; the change has 10 of its 250 left/) })]);
     expect(tight.evaluate(targets, checkout, next)).toEqual(first);
+  });
+
+  it('runs one schema on one pointer once per change, however many watches repeat it', () => {
+    const tight = new ScopeMatcher({ maxValueNodes: 1000, maxStepsPerChange: 250 });
+    const targets = [1, 2, 3].map(() => watcher('/customer/tags', { type: 'array', items: { type: 'integer' } }));
+    const outcome = tight.evaluate(targets, checkout, order({ tags: [...Array(59).keys()] }));
+    // 120 steps once, not three times: all three match, where a third distinct schema would be over the budget (above).
+    expect(outcome).toEqual({ matches: targets.map((target) => expect.objectContaining({ target })), refusals: [] });
   });
 
   it('honours format', () => {

@@ -1,7 +1,7 @@
 import { STATE_POINTER, watchesRegistrations, type JsonSchema, type Order, type PreviousOrder, type Watch } from '@ordercast/contracts';
 import { deepEqual } from './deep-equal';
 import { valueAtPointer } from './json-pointer';
-import { SchemaCache } from './schema-cache';
+import { PreparedSchema, SchemaCache } from './schema-cache';
 
 /** Something with a scope: an order's registration or a merchant's subscription. */
 export interface Watcher {
@@ -93,12 +93,12 @@ export class ScopeMatcher {
    * every delivery.
    */
   evaluate<T extends Watcher>(targets: readonly T[], previous: PreviousOrder | null, order: Order): MatchOutcome<T> {
-    const steps = { remaining: this.budget.maxStepsPerChange };
+    const change: ChangeWork = { remaining: this.budget.maxStepsPerChange, values: new Map(), verdicts: new Map() };
     const outcome: MatchOutcome<T> = { matches: [], refusals: [] };
     for (const target of targets) {
       const labels = new Set<string>();
       for (const watch of target.scope) {
-        const fired = this.fire(watch, previous, order, steps);
+        const fired = this.fire(watch, previous, order, change);
         if (Array.isArray(fired)) for (const label of fired) labels.add(label);
         else outcome.refusals.push({ target, pointer: watch.pointer, ...fired });
       }
@@ -112,14 +112,13 @@ export class ScopeMatcher {
     return this.match([{ scope: [...watches] }], previous, order).map((match) => match.label);
   }
 
-  private fire(watch: Watch, previous: PreviousOrder | null, order: Order, steps: { remaining: number }): string[] | WatchRefusal {
+  private fire(watch: Watch, previous: PreviousOrder | null, order: Order, change: ChangeWork): string[] | WatchRefusal {
     // Refused at registration; one stored before the rule must not fire on every change.
     if (watchesRegistrations(watch.pointer)) return [];
-    const before = previous === null ? undefined : valueAtPointer(previous, watch.pointer);
-    const after = valueAtPointer(order, watch.pointer);
-    if (deepEqual(before, after)) return [];
+    const { before, after, changed } = pointerValues(watch.pointer, previous, order, change);
+    if (!changed) return [];
     if ('schema' in watch && watch.schema !== undefined) {
-      const verdict = this.check(watch.schema, after, steps);
+      const verdict = this.check(watch.schema, watch.pointer, after, change);
       if (verdict !== true) return verdict === false ? [] : verdict;
     }
     if (isCollectionPointer(watch.pointer)) {
@@ -129,11 +128,25 @@ export class ScopeMatcher {
     return [watch.pointer === STATE_POINTER ? `state.${String(after)}` : watch.pointer];
   }
 
-  /** Whether the value is valid against the schema, or why the schema is not run on it. */
-  private check(schema: JsonSchema, value: unknown, steps: { remaining: number }): boolean | WatchRefusal {
+  /**
+   * Whether the value at `pointer` is valid against the schema, or why the schema is not run on it.
+   * The same schema on the same pointer is run once per change, however many watches repeat it.
+   */
+  private check(schema: JsonSchema, pointer: string, value: unknown, change: ChangeWork): boolean | WatchRefusal {
     if (typeof schema === 'boolean') return schema;
     const prepared = this.schemas.prepare(schema);
     if ('refused' in prepared) return { kind: 'schema', reason: prepared.refused };
+    const byPointer = change.verdicts.get(prepared) ?? new Map<string, boolean | WatchRefusal>();
+    change.verdicts.set(prepared, byPointer);
+    let verdict = byPointer.get(pointer);
+    if (verdict === undefined) {
+      verdict = this.run(prepared, value, change);
+      byPointer.set(pointer, verdict);
+    }
+    return verdict;
+  }
+
+  private run(prepared: PreparedSchema, value: unknown, steps: { remaining: number }): boolean | WatchRefusal {
     const nodes = countNodes(value, this.budget.maxValueNodes);
     if (nodes > this.budget.maxValueNodes) {
       return { kind: 'value', reason: `the value has more than ${this.budget.maxValueNodes} nodes, the most a schema is run on` };
@@ -149,6 +162,29 @@ export class ScopeMatcher {
       return { kind: 'schema', reason: `the schema failed on the value: ${(error as Error).message}` };
     }
   }
+}
+
+/**
+ * What matching one change has done so far: the steps left of its budget, each watched pointer's
+ * values before and after (with whether they differ), and each (pointer, schema) verdict. Watches
+ * repeat pointers and schemas (fifty registrations on one order may watch the same field the same
+ * way), and none of that work depends on the watch, so it is done once per change.
+ */
+interface ChangeWork {
+  remaining: number;
+  values: Map<string, { before: unknown; after: unknown; changed: boolean }>;
+  verdicts: Map<PreparedSchema, Map<string, boolean | WatchRefusal>>;
+}
+
+function pointerValues(pointer: string, previous: PreviousOrder | null, order: Order, change: ChangeWork): { before: unknown; after: unknown; changed: boolean } {
+  let values = change.values.get(pointer);
+  if (values === undefined) {
+    const before = previous === null ? undefined : valueAtPointer(previous, pointer);
+    const after = valueAtPointer(order, pointer);
+    values = { before, after, changed: !deepEqual(before, after) };
+    change.values.set(pointer, values);
+  }
+  return values;
 }
 
 /** Nodes of a JSON value (every object, array and scalar), counted up to `limit + 1` without recursion. */
