@@ -62,6 +62,11 @@ export class DispatchQueue<T> {
     return this.pastRoomCount;
   }
 
+  /** Items waiting on the line of `endpointKey`. */
+  waitingFor(endpointKey: string): number {
+    return this.lines.get(endpointKey)?.waiting.length ?? 0;
+  }
+
   /** Queues `item` on its endpoint's line; false when the line already has `room` items waiting. */
   push(endpoint: Endpoint, item: T, room = this.limits.waitingPerEndpoint): boolean {
     const line = this.lines.get(endpoint.key) ?? { endpoint, waiting: [], active: 0 };

@@ -120,9 +120,27 @@ const FAIR_DUE_IDS = `
   LIMIT $2`;
 
 /**
+ * What an attempt needs to be sent, columns named as ClaimedAttempt's fields, from `c`: leased Event
+ * rows with their id, message_id, merchant, order_id, notification_id, subscription_id, attempt, trigger
+ * and next_attempt_at.
+ */
+const ATTEMPTS_TO_SEND = `
+  SELECT c.id, c.message_id AS "messageId", c.merchant, c.order_id AS "orderId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
+         m.secret AS "sealedSecret", m.auth AS "sealedAuth", m.kafka AS "sealedKafka", m.body::text AS body, m.body_canonical AS "bodyCanonical",
+         m.trace_context AS "traceContext",
+         (m.sequence IS NOT NULL AND c.trigger = 'automatic') AS "inSequence",
+         CASE WHEN d.notification_id IS NOT NULL THEN d.reason
+              WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
+  FROM %ROWS% c
+  JOIN "notifications"."messages" m ON m.id = c.message_id
+  LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = c.merchant AND d.notification_id = c.notification_id
+  LEFT JOIN "notifications"."subscriptions" s ON s.id = c.subscription_id
+  ORDER BY c.next_attempt_at`;
+
+/**
  * Leases the rows `selectIds` names ($1: lease in ms, $3: the holder) and returns them as the attempts
- * to send, columns named as ClaimedAttempt's fields. Prepared: a claim runs every few milliseconds under
- * load, and planning it took most of its server time (BENCH_PG_STATS: 202 of 240 ms in 46 claims).
+ * to send. Prepared: a claim runs every few milliseconds under load, and planning it took most of its
+ * server time (BENCH_PG_STATS: 202 of 240 ms in 46 claims).
  */
 function claimStatement(name: string, selectIds: string): PreparedStatement {
   return preparedStatement(
@@ -132,19 +150,22 @@ function claimStatement(name: string, selectIds: string): PreparedStatement {
        WHERE e.id IN (${selectIds})
        RETURNING e.id, e.message_id, e.merchant, e.order_id, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
      )
-     SELECT c.id, c.message_id AS "messageId", c.merchant, c.order_id AS "orderId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
-            m.secret AS "sealedSecret", m.auth AS "sealedAuth", m.kafka AS "sealedKafka", m.body::text AS body, m.body_canonical AS "bodyCanonical",
-            m.trace_context AS "traceContext",
-            (m.sequence IS NOT NULL AND c.trigger = 'automatic') AS "inSequence",
-            CASE WHEN d.notification_id IS NOT NULL THEN d.reason
-                 WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
-     FROM claimed c
-     JOIN "notifications"."messages" m ON m.id = c.message_id
-     LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = c.merchant AND d.notification_id = c.notification_id
-     LEFT JOIN "notifications"."subscriptions" s ON s.id = c.subscription_id
-     ORDER BY c.next_attempt_at`,
+     ${ATTEMPTS_TO_SEND.replace('%ROWS%', 'claimed')}`,
   );
 }
+
+/**
+ * Reads back rows still leased to $2 among the ids $1 ({@link LineOverflow}): no write, the lease
+ * is already the holder's and its renewals keep it. A row whose lease ran out, moved on or was
+ * completed is left out.
+ */
+const READ_LEASED = preparedStatement(
+  'notifications.read-leased',
+  ATTEMPTS_TO_SEND.replace(
+    '%ROWS%',
+    `(SELECT * FROM "notifications"."events" WHERE id = ANY($1::uuid[]) AND status = 'pending' AND lease_owner = $2::uuid AND lease_until > now())`,
+  ),
+);
 
 const CLAIM_DUE = claimStatement('notifications.claim-due', FAIR_DUE_IDS);
 const CLAIM_BY_IDS = claimStatement(
@@ -165,6 +186,11 @@ export class DispatchRepository {
   /** Leases the given rows to `owner` if they are still due and free (rows just committed by the local ingest). */
   claimByIds(ids: string[], leaseMs: number, owner: string): Promise<ClaimedAttempt[]> {
     return runPrepared<ClaimedAttempt>(this.dataSource, CLAIM_BY_IDS, [leaseMs, ids, owner]);
+  }
+
+  /** The attempts among `ids` still leased to `owner`, to send: rows it kept by id while their endpoint's line was full. */
+  readLeased(ids: string[], owner: string): Promise<ClaimedAttempt[]> {
+    return runPrepared<ClaimedAttempt>(this.dataSource, READ_LEASED, [ids, owner]);
   }
 
   /**

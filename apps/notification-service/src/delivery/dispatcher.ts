@@ -20,6 +20,7 @@ import { CallOutcome, callOutcome, EndpointBreakers } from './endpoint-breakers'
 import { HTTP_INVOKER, HttpInvoker, HttpRequest, HttpResult } from './http-invoker';
 import { InstanceHeartbeat } from './instance-heartbeat';
 import { KafkaSender } from './kafka-sender';
+import { LineOverflow, OverflowRow } from './line-overflow';
 import { judgeKafka, KafkaOutcome, producedResponseBody } from './kafka-verdict';
 import { MAILER, Mailer } from './mailer.port';
 import { OpenedSecrets } from './opened-secrets';
@@ -77,6 +78,17 @@ export function merchantShares(config: Pick<NotificationServiceConfig, 'dispatch
 function minimumClaim(config: Pick<NotificationServiceConfig, 'dispatchBatch'>): number {
   return Math.max(1, Math.ceil(config.dispatchBatch / 8));
 }
+/**
+ * Rows that do not fit their endpoint's line are kept leased by id ({@link LineOverflow}), as many as
+ * the endpoint answers in this long at its typical call time (at least PER_TARGET_CONCURRENCY), and
+ * read back when the line has room: a burst that outruns a fast endpoint then costs one read per
+ * refill, where giving each row back and claiming it again cost two UPDATEs, repeated every time the
+ * line was still full. Bounded, so a slow endpoint's backlog stays in the database, where other
+ * instances can take it.
+ */
+const OVERFLOW_DRAIN_MS = 10_000;
+/** Rows kept by id over all lines at most. */
+const OVERFLOW_MAX = 10_000;
 /** Endpoints whose typical call time is kept (least recently used out). */
 const CALL_TIMES_KEPT = 10_000;
 
@@ -120,6 +132,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly signalled = new Set<string>();
   /** Every attempt leased to this instance that is in memory: waiting in the queue or being sent. */
   private readonly held = new Map<string, Held>();
+  /** Leased rows past their line's room, kept by id until it has room again. */
+  private readonly overflow = new LineOverflow();
   private readonly running = new Set<Promise<void>>();
   private poller: NodeJS.Timeout | null = null;
   private renewer: NodeJS.Timeout | null = null;
@@ -182,7 +196,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.fill();
       },
       lease: () => ({
-        count: this.stopped ? 0 : Math.max(0, this.config.dispatchConcurrency + this.config.dispatchBatch - this.running.size - this.queue.size),
+        count: this.stopped ? 0
+          : Math.max(0, this.config.dispatchConcurrency + this.config.dispatchBatch - this.running.size - this.queue.size) + Math.max(0, OVERFLOW_MAX - this.overflow.size),
         owner: this.heartbeat.id,
       }),
       accept: (attempts, leasedUntil) => {
@@ -212,6 +227,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.recheck) clearTimeout(this.recheck.timer);
     this.recheck = null;
     this.release(this.queue.remove().map((held) => this.forget(held)));
+    // Still leased to this instance: unregistering releases them.
+    this.overflow.clear();
     await this.filling;
     await this.renewing;
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
@@ -243,6 +260,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private async claimWhileFree(): Promise<void> {
     const owner = this.heartbeat.id;
     while (!this.stopped) {
+      await this.refill(owner);
       if (this.signalled.size > 0 && this.free() > 0) {
         const ids = [...this.signalled].slice(0, Math.min(this.free(), this.config.dispatchBatch));
         for (const id of ids) this.signalled.delete(id);
@@ -275,11 +293,36 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
+   * Reads back the rows kept in {@link overflow} for every line that is down to half its room or
+   * less, as many as fit; a row whose lease was lost meanwhile is not read, so not sent.
+   */
+  private async refill(owner: string): Promise<void> {
+    const taken: Array<{ endpoint: Endpoint; row: OverflowRow }> = [];
+    for (const { endpoint, count } of [...this.overflow.endpoints()]) {
+      const room = this.lineRoom(endpoint);
+      const waiting = this.queue.waitingFor(endpoint.key);
+      if (waiting > room / 2) continue;
+      for (const row of this.overflow.take(endpoint.key, Math.min(count, room - waiting))) taken.push({ endpoint, row });
+    }
+    if (taken.length === 0) return;
+    let attempts: ClaimedAttempt[];
+    try {
+      attempts = await this.repository.readLeased(taken.map(({ row }) => row.id), owner);
+    } catch (error) {
+      for (const { endpoint, row } of taken) this.overflow.add(endpoint, row);
+      throw error;
+    }
+    this.admit(attempts, Math.min(...taken.map(({ row }) => row.leasedUntil)), true);
+  }
+
+  /**
    * Takes leased attempts in: what needs no call is recorded at once, a row for a paused endpoint
    * or host is given back until its circuit lets calls through, and one whose endpoint line is full
-   * is given back for a moment; the rest wait in the queue. Returns how many were queued.
+   * (or has rows kept before it) is kept by id in {@link overflow} while that has room, else given back
+   * for a moment; the rest wait in the queue. Rows read back from the overflow (`refill`) go before
+   * those still kept. Returns how many were queued.
    */
-  private admit(attempts: ClaimedAttempt[], leasedUntil: number): number {
+  private admit(attempts: ClaimedAttempt[], leasedUntil: number, refill = false): number {
     const now = this.clock.now().getTime();
     let queued = 0;
     let soonestHold: number | null = null;
@@ -301,7 +344,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         continue;
       }
       const held: Held = { attempt, endpoint, leasedUntil };
+      // Behind rows kept for its line, a row is kept too, so the line is served oldest first.
+      const behindKept = !refill && this.overflow.count(endpoint.key) > 0;
+      if (behindKept && this.keep(endpoint, attempt.id, leasedUntil)) continue;
       if (!this.queue.push(endpoint, held, this.lineRoom(endpoint))) {
+        if (this.keep(endpoint, attempt.id, leasedUntil)) continue;
         const hold = this.fullLineHold(endpoint);
         this.results.defer({ eventId: attempt.id, until: new Date(now + hold) });
         soonestHold = Math.min(soonestHold ?? hold, hold);
@@ -322,6 +369,21 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (typical === undefined) return least;
     const drained = Math.floor((least * LINE_DRAIN_MS) / Math.max(1, typical));
     return Math.max(least, Math.min(this.config.dispatchConcurrency, drained));
+  }
+
+  /** Keeps a leased row by id in {@link overflow}, if `endpoint` and the instance have room there. */
+  private keep(endpoint: Endpoint, id: string, leasedUntil: number): boolean {
+    if (this.overflow.count(endpoint.key) >= this.overflowRoom(endpoint) || this.overflow.size >= OVERFLOW_MAX) return false;
+    this.overflow.add(endpoint, { id, leasedUntil });
+    return true;
+  }
+
+  /** How many rows past its line's room `endpoint` may have kept by id: see {@link OVERFLOW_DRAIN_MS}. */
+  private overflowRoom(endpoint: Endpoint): number {
+    const least = this.config.perTargetConcurrency;
+    const typical = this.callMs.get(endpoint.key);
+    if (typical === undefined) return least;
+    return Math.max(least, Math.min(OVERFLOW_MAX, Math.floor((least * OVERFLOW_DRAIN_MS) / Math.max(1, typical))));
   }
 
   /** How long a row for `endpoint`'s full line is given back for: see {@link MIN_FULL_LINE_HOLD_MS}. */
@@ -391,7 +453,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.queue.done(held.endpoint);
         this.running.delete(task);
         this.pump();
-        this.onSlotFreed();
+        this.onSlotFreed(held.endpoint);
       });
     this.running.add(task);
   }
@@ -418,12 +480,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * answer leaves out is no longer this instance's: if it still waits, it is dropped unsent.
    */
   private async renew(): Promise<void> {
-    const ids = [...this.held.keys()];
+    const kept = this.overflow.ids();
+    const ids = [...this.held.keys(), ...kept];
     if (ids.length === 0) return;
     const leasedUntil = this.clock.now().getTime() + this.config.leaseMs;
-    let kept: Set<string>;
+    let renewed: Set<string>;
     try {
-      kept = await this.repository.renew(ids, this.config.leaseMs, this.heartbeat.id);
+      renewed = await this.repository.renew(ids, this.config.leaseMs, this.heartbeat.id);
     } catch (error) {
       this.logger.error({ msg: 'could not renew leases; rows whose lease runs low are given back', rows: ids.length, reason: (error as Error).message });
       return;
@@ -432,26 +495,32 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     for (const id of ids) {
       const held = this.held.get(id);
       if (!held) continue;
-      if (kept.has(id)) held.leasedUntil = leasedUntil;
+      if (renewed.has(id)) held.leasedUntil = leasedUntil;
       else lost.add(id);
     }
-    if (lost.size === 0) return;
+    const lostKept = this.overflow.renewed(kept, renewed, leasedUntil);
+    if (lost.size === 0 && lostKept === 0) return;
     for (const id of lost) this.held.delete(id);
     const dropped = this.queue.remove((held) => lost.has(held.attempt.id));
-    this.logger.warn({ msg: 'leases lost (completed, released or taken by another instance); not sending those rows', rows: lost.size, waiting: dropped.length });
+    this.logger.warn({ msg: 'leases lost (completed, released or taken by another instance); not sending those rows', rows: lost.size + lostKept, waiting: dropped.length + lostKept });
   }
 
   /** This instance was taken for dead: everything waiting is dropped unsent (calls in flight cannot be recalled; their results will not be written). */
   private dropHeld(): void {
     this.queue.remove();
     this.held.clear();
+    this.overflow.clear();
   }
 
-  /** Refills in batches rather than one row per completion, which would cost a query per delivery. */
-  private onSlotFreed(): void {
+  /**
+   * Refills in batches rather than one row per completion, which would cost a query per delivery:
+   * claims once a batch's worth of slots is free, rows kept for `endpoint` once its line is down to half.
+   */
+  private onSlotFreed(endpoint: Endpoint): void {
     const free = this.free();
     const worthAQuery = free >= Math.min(this.config.dispatchBatch, Math.ceil(this.config.dispatchConcurrency / 4)) || this.running.size === 0;
-    if ((this.backlog || this.signalled.size > 0) && worthAQuery) this.fill();
+    const refill = this.overflow.count(endpoint.key) > 0 && this.queue.waitingFor(endpoint.key) <= this.lineRoom(endpoint) / 2;
+    if (((this.backlog || this.signalled.size > 0) && worthAQuery) || refill) this.fill();
   }
 
   /** Traced, the attempt is a client span, child of the message's trace context, and the target gets its `traceparent`. */
