@@ -166,6 +166,9 @@ async function bench(options: Options, cleanup: Cleanup, result: BenchResult, ru
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     RETRY_SCHEDULE: process.env.RETRY_SCHEDULE ?? '1s,5s',
     DELIVERY_TIMEOUT_MS: String(options.deliveryTimeoutMs),
+    // The bench merchant is the whole load of the machine, not one merchant among many: its publish rate is not what is measured.
+    MERCHANT_PUBLISH_BYTES_PER_SECOND: process.env.MERCHANT_PUBLISH_BYTES_PER_SECOND ?? '1073741824',
+    MERCHANT_PUBLISH_BURST_BYTES: process.env.MERCHANT_PUBLISH_BURST_BYTES ?? '1073741824',
   };
   // Diagnostic runs put a counting proxy between each service and PostgreSQL.
   const pgCounters: Record<string, PgCounter> | null = options.pgTrace ? {} : null;

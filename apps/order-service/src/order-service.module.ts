@@ -10,6 +10,7 @@ import { ChannelsModule } from './channels/channels.module';
 import { OrderServiceConfig } from './config/order-service.config';
 import { NotificationsModule } from './notifications/notifications.module';
 import { orderServiceDatabase } from './order-service.database';
+import { MerchantPublishRate } from './orders/merchant-publish-rate';
 import { OrderBudget } from './orders/order-budget';
 import { OrdersModule } from './orders/orders.module';
 import { OutboxModule } from './outbox/outbox.module';
@@ -43,6 +44,7 @@ export class OrderServiceModule {
       providers: [
         { provide: OrderServiceConfig, useValue: config },
         { provide: OrderBudget, useValue: new OrderBudget(config.kafkaMaxMessageBytes) },
+        { provide: MerchantPublishRate, useValue: new MerchantPublishRate(config.merchantPublishBytesPerSecond, config.merchantPublishBurstBytes) },
         { provide: API_TOKENS, useValue: parseApiTokens(config.apiTokens) },
         { provide: ADMIN_TOKENS, useValue: parseAdminTokens(config.adminTokens) },
         { provide: APP_GUARD, useClass: ApiAuthGuard },
@@ -53,7 +55,7 @@ export class OrderServiceModule {
         { provide: ALLOW_PRIVATE_TARGETS, useValue: config.allowPrivateTargets },
         TargetGuard,
       ],
-      exports: [OrderServiceConfig, OrderBudget, SECRET_BOX, TargetGuard],
+      exports: [OrderServiceConfig, OrderBudget, MerchantPublishRate, SECRET_BOX, TargetGuard],
     };
   }
 }

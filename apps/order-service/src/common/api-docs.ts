@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import {
   ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse,
-  ApiPayloadTooLargeResponse, ApiProperty, ApiUnauthorizedResponse,
+  ApiPayloadTooLargeResponse, ApiProperty, ApiTooManyRequestsResponse, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ORDER_STATES, OrderState } from '@ordercast/contracts';
 import { ApiErrorResponse, ApiRequestErrors } from '@ordercast/platform';
@@ -29,9 +29,23 @@ export class OrderBudgetResponse extends ApiErrorResponse {
   limitBytes!: number;
 }
 
+/** A 429 for a write past the merchant's publish rate, with the seconds to wait (also in `Retry-After`). */
+export class PublishRateResponse extends ApiErrorResponse {
+  @ApiProperty({ example: 2, description: 'Seconds until the write may be sent again, as in the Retry-After header' })
+  retryAfterSeconds!: number;
+}
+
 /** A write that grows an order: refused past the order's byte budget (`OrderBudget`). */
 export const ApiOrderBudget = () =>
   ApiPayloadTooLargeResponse({
     description: 'The order would pass its byte budget ((KAFKA_MAX_MESSAGE_BYTES - 16 KiB) / 2); nothing is changed',
     type: OrderBudgetResponse,
+  });
+
+/** A write that publishes a change event: refused past the merchant's publish rate (`MerchantPublishRate`). */
+export const ApiPublishRate = () =>
+  ApiTooManyRequestsResponse({
+    description: 'The merchant publishes change events faster than MERCHANT_PUBLISH_BYTES_PER_SECOND; nothing is changed, retry after Retry-After seconds',
+    type: PublishRateResponse,
+    headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } },
   });

@@ -47,6 +47,20 @@ export class OrderServiceConfig extends CommonConfig {
   @WholeNumber('KAFKA_MAX_MESSAGE_BYTES', 65_536, 104_857_600)
   kafkaMaxMessageBytes: number = 1_000_000;
 
+  /**
+   * Bytes of change events one merchant may publish through this instance per second, on average
+   * (see `MerchantPublishRate`); a write past it is refused with 429 and a `Retry-After`. Every event
+   * is parsed, matched and stored by notification-service beside every other merchant's, so this
+   * bounds what one merchant's loop over large orders takes from the others. The default, 4 MiB/s,
+   * is a few hundred changes a second of ordinary orders (an event carries the order twice).
+   */
+  @WholeNumber('MERCHANT_PUBLISH_BYTES_PER_SECOND', 65_536, 1_073_741_824)
+  merchantPublishBytesPerSecond: number = 4 * 1024 * 1024;
+
+  /** How many bytes of change events a merchant may publish at once after a quiet spell (the bucket of MERCHANT_PUBLISH_BYTES_PER_SECOND). */
+  @WholeNumber('MERCHANT_PUBLISH_BURST_BYTES', 65_536, 1_073_741_824)
+  merchantPublishBurstBytes: number = 16 * 1024 * 1024;
+
   get outboxRetentionMs(): number {
     return parseDurations(this.outboxRetention)[0];
   }

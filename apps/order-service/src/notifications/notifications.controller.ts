@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Registration, RegistrationDto } from '@ordercast/contracts';
 import { Autocommit, Idempotent, Merchant, ParseIdPipe } from '@ordercast/platform';
-import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
+import { ApiMerchantRoute, ApiOrderBudget, ApiPublishRate, ApiUnknownId } from '../common/api-docs';
 import { OrderQueries } from '../orders/order-queries';
 import { RegisterNotificationCommand } from './commands/register-notification.command';
 import { RemoveNotificationCommand } from './commands/remove-notification.command';
@@ -21,6 +21,7 @@ export class NotificationsController {
   ) {}
 
   @Post()
+  @ApiPublishRate()
   @Autocommit()
   @Idempotent()
   @ApiOrderBudget()
@@ -43,6 +44,7 @@ export class NotificationsController {
   }
 
   @Delete(':notificationId')
+  @ApiPublishRate()
   @Autocommit()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse({ description: 'Removed' })

@@ -6,6 +6,7 @@ import { activeTraceHeaders, preparedStatement, runPrepared } from '@ordercast/p
 import { DataSource } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
+import { MerchantPublishRate } from './merchant-publish-rate';
 import { BudgetedChange, OrderBudget } from './order-budget';
 import { OrderCache } from './order-cache';
 import { orderTooLarge } from './order-too-large';
@@ -31,7 +32,8 @@ export type ApplyChange = (current: Order, now: Date) => OrderChange | null;
  * (in the outbox) in one statement, so atomically, then wakes the outbox relay once the
  * request's transaction committed (OutboxSignal). Every write is held to the order's byte budget
  * first ({@link OrderBudget}), measured on the very JSON it stores: a write past it is refused
- * with 413 and writes nothing. The outbox row keeps the trace context of the request, if it is
+ * with 413 and writes nothing; so is one past the merchant's publish rate ({@link MerchantPublishRate}),
+ * with 429. The outbox row keeps the trace context of the request, if it is
  * traced, for the relay to continue.
  */
 @Injectable()
@@ -41,6 +43,7 @@ export class OrderStore {
     private readonly outbox: OutboxSignal,
     private readonly budget: OrderBudget,
     private readonly cache: OrderCache,
+    private readonly rate: MerchantPublishRate,
   ) {}
 
   /**
@@ -67,11 +70,15 @@ export class OrderStore {
     const document = JSON.stringify(order);
     const serialized = serializeChangeEvent(event, document);
     const ownBytes = Buffer.byteLength(document);
-    this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes: Buffer.byteLength(serialized) });
-    const [stored] = await runPrepared<{ notifications: Registration[]; revision: string }>(this.dataSource, CREATE_ORDER, [
-      order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, document, order.created,
-      event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes, activeTraceHeaders(),
-    ]);
+    const eventBytes = Buffer.byteLength(serialized);
+    this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes });
+    const [stored] = await this.published(order.merchant, eventBytes, async () => {
+      const rows = await runPrepared<{ notifications: Registration[]; revision: string }>(this.dataSource, CREATE_ORDER, [
+        order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, document, order.created,
+        event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes, activeTraceHeaders(),
+      ]);
+      return { result: rows, wrote: rows.length === 1 };
+    });
     if (!stored) throw await this.refusal(order, ownBytes);
     this.outbox.notify();
     const created = { ...order, notifications: stored.notifications };
@@ -96,6 +103,23 @@ export class OrderStore {
     const orderBytes = ownBytes + configured.bytes;
     const problem = this.budget.problem({ previousBytes: null, orderBytes, eventBytes: orderBytes });
     return problem === null ? new ConflictException(`the notifications of channel ${order.channel} changed meanwhile, retry`) : orderTooLarge(problem, this.budget);
+  }
+
+  /**
+   * Runs a write of a change event of `eventBytes` against the merchant's publish rate: charged
+   * before, refunded when it wrote nothing or failed. (A request whose transaction later rolls
+   * back keeps its charge: it did the work.)
+   */
+  private async published<T>(merchant: string, eventBytes: number, write: () => Promise<{ result: T; wrote: boolean }>): Promise<T> {
+    this.rate.take(merchant, eventBytes);
+    let wrote = false;
+    try {
+      const outcome = await write();
+      wrote = outcome.wrote;
+      return outcome.result;
+    } finally {
+      if (!wrote) this.rate.refund(merchant, eventBytes);
+    }
   }
 
   private assertWithinBudget(change: BudgetedChange): void {
@@ -157,10 +181,13 @@ export class OrderStore {
     if (this.budget.problem({ previousBytes: null, ...sizes }) !== null) {
       this.assertWithinBudget({ previousBytes: Buffer.byteLength(JSON.stringify(current.document)), ...sizes });
     }
-    const written = await runPrepared<{ revision: string }>(this.dataSource, WRITE_CHANGE, [
-      orderId, merchant, current.version, next.state.currentStatus, document, next.lastModified,
-      event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(), current.revision, event.type,
-    ]);
+    const written = await this.published(merchant, sizes.eventBytes, async () => {
+      const rows = await runPrepared<{ revision: string }>(this.dataSource, WRITE_CHANGE, [
+        orderId, merchant, current.version, next.state.currentStatus, document, next.lastModified,
+        event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(), current.revision, event.type,
+      ]);
+      return { result: rows, wrote: rows.length === 1 };
+    });
     if (written.length !== 1) return null;
     this.outbox.notify();
     this.cache.set(merchant, orderId, { version: current.version + 1, revision: written[0].revision, document });

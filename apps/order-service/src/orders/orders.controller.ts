@@ -4,7 +4,7 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } f
 import type { Order } from '@ordercast/contracts';
 import { Autocommit, Idempotent, Merchant, ParseIdPipe } from '@ordercast/platform';
 import { ChannelHeader } from '../channels/channel-name';
-import { ApiIllegalTransition, ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
+import { ApiIllegalTransition, ApiMerchantRoute, ApiOrderBudget, ApiPublishRate, ApiUnknownId } from '../common/api-docs';
 import { ChangeOrderStateCommand } from './commands/change-order-state.command';
 import { CreateOrderCommand } from './commands/create-order.command';
 import { ChangeOrderStateDto } from './dto/change-order-state.dto';
@@ -22,6 +22,7 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @ApiPublishRate()
   @Autocommit()
   @Idempotent({ headers: ['x-channel'] })
   @ApiOrderBudget()
@@ -41,6 +42,7 @@ export class OrdersController {
   }
 
   @Put(':id/state')
+  @ApiPublishRate()
   @Autocommit()
   @Idempotent()
   @ApiOrderBudget()

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Payment } from '@ordercast/contracts';
 import { Autocommit, Idempotent, Merchant, ParseIdPipe } from '@ordercast/platform';
-import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
+import { ApiMerchantRoute, ApiOrderBudget, ApiPublishRate, ApiUnknownId } from '../common/api-docs';
 import { AddPaymentCommand } from './commands/add-payment.command';
 import { UpdatePaymentCommand } from './commands/update-payment.command';
 import { AddPaymentDto } from './dto/add-payment.dto';
@@ -19,6 +19,7 @@ export class PaymentsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiPublishRate()
   @Autocommit()
   @Idempotent()
   @ApiOrderBudget()
@@ -33,6 +34,7 @@ export class PaymentsController {
   }
 
   @Patch(':paymentId')
+  @ApiPublishRate()
   @Autocommit()
   @Idempotent()
   @ApiOrderBudget()

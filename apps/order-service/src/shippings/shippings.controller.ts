@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Shipping } from '@ordercast/contracts';
 import { Autocommit, Idempotent, Merchant, ParseIdPipe } from '@ordercast/platform';
-import { ApiMerchantRoute, ApiOrderBudget, ApiUnknownId } from '../common/api-docs';
+import { ApiMerchantRoute, ApiOrderBudget, ApiPublishRate, ApiUnknownId } from '../common/api-docs';
 import { AddShippingCommand } from './commands/add-shipping.command';
 import { UpdateShippingCommand } from './commands/update-shipping.command';
 import { AddShippingDto } from './dto/add-shipping.dto';
@@ -19,6 +19,7 @@ export class ShippingsController {
   constructor(private readonly commands: CommandBus) {}
 
   @Post()
+  @ApiPublishRate()
   @Autocommit()
   @Idempotent()
   @ApiOrderBudget()
@@ -33,6 +34,7 @@ export class ShippingsController {
   }
 
   @Patch(':shippingId')
+  @ApiPublishRate()
   @Autocommit()
   @Idempotent()
   @ApiOrderBudget()

@@ -8,6 +8,7 @@ import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
 import { repeatedHeader } from './header-value';
+import { RetryAfterFilter } from './too-many-requests';
 import { NOT_A_JSON_OBJECT, VouchingValidationPipe } from './validation-fast-path';
 
 export const BODY_LIMIT = '256kb';
@@ -217,4 +218,5 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
   });
   app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new RetryAfterFilter());
 }

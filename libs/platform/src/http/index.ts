@@ -8,3 +8,4 @@ export * from './header-value';
 export * from './validation-fast-path';
 export * from './if-given';
 export * from './parse-id.pipe';
+export * from './too-many-requests';

@@ -1,0 +1,63 @@
+import { TooManyRequestsException } from '@ordercast/platform';
+import { MerchantPublishRate } from './merchant-publish-rate';
+
+describe('MerchantPublishRate', () => {
+  let now: number;
+  const rate = () => new MerchantPublishRate(1000, 3000, () => now);
+  beforeEach(() => {
+    now = 1_000_000;
+  });
+
+  const refusal = (run: () => void): TooManyRequestsException => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof TooManyRequestsException) return error;
+      throw error;
+    }
+    throw new Error('not refused');
+  };
+
+  it('lets a merchant publish its burst at once, then refuses with the seconds until it may go on', () => {
+    const limiter = rate();
+    limiter.take('alpha', 2000);
+    limiter.take('alpha', 1000);
+    const refused = refusal(() => limiter.take('alpha', 1500));
+    expect(refused.getStatus()).toBe(429);
+    expect(refused.retryAfterSeconds).toBe(2);
+    expect(refused.message).toMatch(/merchant alpha publishes change events faster than 1000 bytes per second.*takes 1500 bytes, retry in 2 s/);
+    // Another merchant's allowance is its own.
+    limiter.take('beta', 3000);
+  });
+
+  it('tops the allowance up at the rate, never past the burst', () => {
+    const limiter = rate();
+    limiter.take('alpha', 3000);
+    now += 1500;
+    limiter.take('alpha', 1500);
+    expect(() => limiter.take('alpha', 1)).toThrow(TooManyRequestsException);
+    now += 60_000;
+    limiter.take('alpha', 3000);
+    expect(refusal(() => limiter.take('alpha', 1)).retryAfterSeconds).toBe(1);
+  });
+
+  it('takes an event larger than the burst once the allowance is full, and then waits as long as it took', () => {
+    const limiter = rate();
+    limiter.take('alpha', 5000);
+    expect(refusal(() => limiter.take('alpha', 100)).retryAfterSeconds).toBe(3);
+    now += 2000;
+    expect(() => limiter.take('alpha', 100)).toThrow(TooManyRequestsException);
+    now += 1100;
+    limiter.take('alpha', 100);
+  });
+
+  it('gives back a refunded write, up to the burst', () => {
+    const limiter = rate();
+    limiter.take('alpha', 3000);
+    limiter.refund('alpha', 3000);
+    limiter.take('alpha', 3000);
+    limiter.refund('alpha', 10_000);
+    limiter.take('alpha', 3000);
+    expect(() => limiter.take('alpha', 1)).toThrow(TooManyRequestsException);
+  });
+});

@@ -1,0 +1,62 @@
+import request from 'supertest';
+import { ALPHA, BETA, createOrder, expectNothingChanged, ORDERS, registration, startSuite, Suite } from './order-service.fixture';
+
+jest.setTimeout(60_000);
+
+/** A registration with 16 KiB of headers: sealed, it takes about 22 KB of its order, and each change event carries the order twice. */
+const heavy = () => registration({ headers: Object.fromEntries(['X-A', 'X-B', 'X-C', 'X-D'].map((name) => [name, 'k'.repeat(4093)])) });
+const payment = { adapterId: 'klarna', amount: 10, state: 'intent' };
+
+/**
+ * One merchant rewriting large orders in a loop is held to MERCHANT_PUBLISH_BYTES_PER_SECOND of
+ * change events (here 64 KiB/s, 128 KiB at once): past it a write is a 429 with Retry-After that
+ * changes nothing, while another merchant's writes go on; after the wait the same request goes through.
+ */
+describe('per-merchant publish rate (MERCHANT_PUBLISH_BYTES_PER_SECOND=65536, burst 131072)', () => {
+  let suite: Suite;
+  beforeAll(async () => (suite = await startSuite({ MERCHANT_PUBLISH_BYTES_PER_SECOND: '65536', MERCHANT_PUBLISH_BURST_BYTES: '131072' })));
+  afterAll(() => suite.close());
+
+  it('refuses a merchant past its rate with 429 and Retry-After, changing nothing, and lets it go on after the wait', async () => {
+    const order = await createOrder(suite.http, { notifications: [heavy()] });
+    const pay = () => request(suite.http).post(`${ORDERS}/${order.id}/payments`).set({ ...ALPHA, 'idempotency-key': `pay-${Date.now()}-${Math.random()}` }).send(payment);
+
+    let refused: request.Response | undefined;
+    for (let sent = 0; sent < 6 && refused === undefined; sent += 1) {
+      const response = await pay();
+      if (response.status === 429) refused = response;
+      else expect(response.status).toBe(201);
+    }
+    expect(refused).toBeDefined();
+    const retryAfter = Number(refused!.headers['retry-after']);
+    expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 2).toBe(true);
+    expect(refused!.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', retryAfterSeconds: retryAfter });
+    expect(refused!.body.message).toMatch(/^merchant alpha publishes change events faster than 65536 bytes per second \(MERCHANT_PUBLISH_BYTES_PER_SECOND\); this change's event takes \d+ bytes, retry in \d s$/);
+
+    // Still refused, and nothing is written; the key of a refused request is not kept, so it may be sent again.
+    const key = { ...ALPHA, 'idempotency-key': `retried-${Date.now()}` };
+    await expectNothingChanged(suite, order.id, async () => {
+      expect((await request(suite.http).post(`${ORDERS}/${order.id}/payments`).set(key).send(payment)).status).toBe(429);
+    });
+
+    // Another merchant's allowance is its own.
+    const other = await createOrder(suite.http, { notifications: [heavy()] }, { ...BETA, 'x-channel': 'web' });
+    await request(suite.http).post(`${ORDERS}/${other.id}/payments`).set(BETA).send(payment).expect(201);
+
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
+    await request(suite.http).post(`${ORDERS}/${order.id}/payments`).set(key).send(payment).expect(201);
+  });
+
+  it('counts a read or a refused write nothing', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const order = await createOrder(suite.http, { notifications: [heavy()] });
+    for (let read = 0; read < 20; read += 1) await request(suite.http).get(`${ORDERS}/${order.id}`).set(ALPHA).expect(200);
+    // An illegal transition is refused before anything is published: it leaves the allowance alone.
+    for (let refused = 0; refused < 10; refused += 1) {
+      const response = await request(suite.http).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ state: 'completed' });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).not.toBe(429);
+    }
+    await request(suite.http).post(`${ORDERS}/${order.id}/payments`).set(ALPHA).send(payment).expect(201);
+  });
+});
