@@ -47,6 +47,17 @@ describe('per-merchant publish rate (MERCHANT_PUBLISH_BYTES_PER_SECOND=65536, bu
     await request(suite.http).post(`${ORDERS}/${order.id}/payments`).set(key).send(payment).expect(201);
   });
 
+  it("counts the channel's notifications copied into a new order, which the request body does not show", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const channel = `${ORDERS.replace('orders', 'channels')}/heavy/notifications`;
+    await request(suite.http).put(channel).set(ALPHA).send([heavy(), heavy(), heavy()]).expect(200);
+    const inChannel = { ...ALPHA, 'x-channel': 'heavy' };
+    // Each small request publishes an event with about 66 KB of copies: the 128 KiB burst takes two.
+    const statuses: number[] = [];
+    for (let created = 0; created < 4; created += 1) statuses.push((await request(suite.http).post(ORDERS).set(inChannel).send({ currency: 'SEK', cart: { items: [] } })).status);
+    expect(statuses).toEqual([201, 201, 429, 429]);
+  });
+
   it('counts a read or a refused write nothing', async () => {
     await new Promise((resolve) => setTimeout(resolve, 2100));
     const order = await createOrder(suite.http, { notifications: [heavy()] });

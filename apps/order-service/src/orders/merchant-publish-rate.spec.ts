@@ -51,6 +51,17 @@ describe('MerchantPublishRate', () => {
     limiter.take('alpha', 100);
   });
 
+  it('charges bytes learnt after the write without refusing them, so the next writes wait', () => {
+    const limiter = rate();
+    limiter.take('alpha', 1000);
+    limiter.charge('alpha', 4000);
+    expect(refusal(() => limiter.take('alpha', 1)).retryAfterSeconds).toBe(3);
+    now += 2000;
+    expect(() => limiter.take('alpha', 1)).toThrow(TooManyRequestsException);
+    now += 1000;
+    limiter.take('alpha', 1);
+  });
+
   it('gives back a refunded write, up to the burst', () => {
     const limiter = rate();
     limiter.take('alpha', 3000);

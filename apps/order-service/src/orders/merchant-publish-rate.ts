@@ -45,6 +45,11 @@ export class MerchantPublishRate {
     allowance.bytes -= bytes;
   }
 
+  /** Counts `bytes` published beyond what {@link take} was asked for (learnt only from the write); never refuses, the next writes wait for it. */
+  charge(merchant: string, bytes: number): void {
+    if (bytes > 0) this.toppedUp(merchant).bytes -= bytes;
+  }
+
   /** Gives back what {@link take} took for a write that wrote nothing. */
   refund(merchant: string, bytes: number): void {
     const allowance = this.allowances.get(merchant);

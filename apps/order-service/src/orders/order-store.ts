@@ -73,13 +73,15 @@ export class OrderStore {
     const eventBytes = Buffer.byteLength(serialized);
     this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes });
     const [stored] = await this.published(order.merchant, eventBytes, async () => {
-      const rows = await runPrepared<{ notifications: Registration[]; revision: string }>(this.dataSource, CREATE_ORDER, [
+      const rows = await runPrepared<{ notifications: Registration[]; revision: string; copiedBytes: number }>(this.dataSource, CREATE_ORDER, [
         order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, document, order.created,
         event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes, activeTraceHeaders(),
       ]);
       return { result: rows, wrote: rows.length === 1 };
     });
     if (!stored) throw await this.refusal(order, ownBytes);
+    // The channel's copies went into the event too: they count against the merchant's rate, after the fact.
+    this.rate.charge(order.merchant, stored.copiedBytes);
     this.outbox.notify();
     const created = { ...order, notifications: stored.notifications };
     this.cache.set(order.merchant, order.id, { version: 1, revision: stored.revision, document: JSON.stringify(created) });
@@ -214,7 +216,8 @@ const CREATE_ORDER = preparedStatement(
      CROSS JOIN LATERAL jsonb_array_elements(config.registrations) WITH ORDINALITY AS copied (registration, position)
      WHERE config.merchant = $2 AND config.channel = $3
    ), prepared AS (
-     SELECT jsonb_set($6::jsonb, '{notifications}', configured.registrations || ($6::jsonb -> 'notifications')) AS document
+     SELECT jsonb_set($6::jsonb, '{notifications}', configured.registrations || ($6::jsonb -> 'notifications')) AS document,
+            octet_length(configured.registrations::text) AS copied_bytes
      FROM configured
      WHERE jsonb_array_length(configured.registrations) + jsonb_array_length($6::jsonb -> 'notifications') <= $11
        -- The copies' bytes as jsonb prints them, a little above their JSON (a space after each separator).
@@ -227,7 +230,7 @@ const CREATE_ORDER = preparedStatement(
      INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context, event_type)
      SELECT $8, $1, $9, $1, jsonb_set($10::jsonb, '{order}', created.document)::json, $14::jsonb, 'order.created' FROM created
    )
-   SELECT document -> 'notifications' AS notifications, revision FROM created`,
+   SELECT document -> 'notifications' AS notifications, revision, (SELECT copied_bytes FROM prepared) AS "copiedBytes" FROM created`,
 );
 
 const READ_ORDER = preparedStatement('orders.read', 'SELECT document FROM orders.orders WHERE id = $1 AND merchant = $2');
