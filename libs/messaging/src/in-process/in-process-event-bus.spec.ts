@@ -69,13 +69,37 @@ describe('InProcessEventBus', () => {
         slow.push(...batch);
       },
     });
-    await bus.publish(TOPIC, [message('a'), message('b')]);
+    let acknowledged = false;
+    const published = bus.publish(TOPIC, [message('a'), message('b')]).then(() => (acknowledged = true));
     await until(() => fast.length === 2, 'the fast group handled both');
     expect(bus.retained(TOPIC)).toBe(2);
+    // The publish is acknowledged only once every consuming group committed: the outbox keeps the rows unsent until then.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(acknowledged).toBe(false);
 
     refuse = false;
     await until(() => slow.length === 2, 'the slow group handled both');
+    await published;
     await until(() => bus.retained(TOPIC) === 0, 'the log is released');
+  });
+
+  it('fails a publish still unconsumed when the bus closes, and acknowledges at once while no group consumes the topic', async () => {
+    await bus.publish(TOPIC, [message('early')]);
+    await bus.subscribe({ groupId: 'stuck', topics: [TOPIC], handleBatch: async () => Promise.reject(new Error('never')) });
+    const pending = bus.publish(TOPIC, [message('late')]);
+    const outcome = pending.then(() => 'acknowledged', (error: Error) => error.message);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await bus.close();
+    expect(await outcome).toBe('event bus closed before the messages were consumed');
+  });
+
+  it('stops waiting for a group whose members all stopped (its log is still held for it)', async () => {
+    const subscription = await bus.subscribe({ groupId: 'stuck', topics: [TOPIC], handleBatch: async () => Promise.reject(new Error('never')) });
+    const pending = bus.publish(TOPIC, [message('a')]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await subscription.stop();
+    await pending;
+    expect(bus.retained(TOPIC)).toBe(1);
   });
 
   it('holds the log for a group whose members stopped, which resumes where it committed', async () => {

@@ -19,6 +19,14 @@ interface Group {
   members: Member[];
 }
 
+/** A publish waiting until the groups consuming its topic have committed it: the next offset per partition it wrote. */
+interface Consumed {
+  topic: string;
+  until: Map<number, number>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
 interface Member {
   options: SubscribeOptions;
   stopped: boolean;
@@ -31,7 +39,11 @@ interface Member {
  * semantics that matter to Ordercast: a key always lands in the same partition (per-key
  * order), a consumer group shares the log, and an offset moves on only after the handler
  * resolved (at-least-once: a throwing handler gets the same batch again). The log lives in
- * memory; durability comes from the outbox, which republishes anything not yet acknowledged.
+ * memory, so a publish is acknowledged only once every group consuming its topic has committed
+ * it: the outbox marks a change sent only after notification-service ingested it, and a crash
+ * (both services are one process) loses nothing: what was not yet ingested is still unsent in the
+ * outbox and published again at the next start. Before any group consumes a topic, a publish is
+ * acknowledged at once and its messages wait in memory for the first subscriber.
  *
  * Memory stays as large as what is unconsumed, not as everything ever published: a message is
  * released once every group that subscribed to its topic committed it. Until a first group
@@ -43,21 +55,27 @@ interface Member {
 export class InProcessEventBus implements EventBus {
   private readonly topics = new Map<string, Partition[]>();
   private readonly groups = new Map<string, Group>();
+  private consumed: Consumed[] = [];
   private closed = false;
 
   async ensureTopics(topics: string[]): Promise<void> {
     for (const topic of topics) this.partitions(topic);
   }
 
+  /** Resolves once every group with a running member on `topic` has committed the messages (at once when there is none). */
   async publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (this.closed) throw new Error('event bus is closed');
     const partitions = this.partitions(topic);
+    const until = new Map<number, number>();
     for (const message of messages) {
       const partition = partitionOf(message.key);
       const { start, log } = partitions[partition];
       log.push({ topic, partition, offset: String(start + log.length), key: message.key, value: message.value, headers: { ...(message.headers ?? {}) } });
+      until.set(partition, start + log.length);
     }
     for (const group of this.groups.values()) for (const member of group.members) member.wake?.();
+    if (until.size === 0 || this.isConsumed(topic, until)) return;
+    await new Promise<void>((resolve, reject) => this.consumed.push({ topic, until, resolve, reject }));
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
@@ -73,6 +91,8 @@ export class InProcessEventBus implements EventBus {
         member.wake?.();
         await member.running;
         group.members = group.members.filter((m) => m !== member);
+        // A group without running members holds its log until it comes back, but publishes no longer wait for it.
+        this.settle();
       },
     };
   }
@@ -98,6 +118,10 @@ export class InProcessEventBus implements EventBus {
       member.wake?.();
     }
     await Promise.all(members.map((member) => member.running));
+    // What no group committed is lost with the process's memory: its publishes fail, so the outbox keeps those changes unsent.
+    const pending = this.consumed;
+    this.consumed = [];
+    for (const waiting of pending) waiting.reject(new Error('event bus closed before the messages were consumed'));
   }
 
   private partitions(topic: string): Partition[] {
@@ -129,6 +153,7 @@ export class InProcessEventBus implements EventBus {
         const partition = this.partitions(last.topic)[last.partition];
         const lag = partition.start + partition.log.length - (Number(last.offset) + 1);
         this.release(last.topic, last.partition);
+        this.settle();
         member.options.onProgress?.({ topic: last.topic, partition: last.partition, lag });
       } catch {
         await new Promise((resolve) => setTimeout(resolve, REDELIVERY_DELAY_MS));
@@ -148,6 +173,26 @@ export class InProcessEventBus implements EventBus {
       }
     }
     return [];
+  }
+
+  /** Every group with a running member on `topic` has committed each partition of `until` up to its offset. */
+  private isConsumed(topic: string, until: Map<number, number>): boolean {
+    for (const group of this.groups.values()) {
+      if (!group.topics.has(topic) || !group.members.some((member) => !member.stopped)) continue;
+      for (const [partition, offset] of until) if ((group.committed.get(`${topic}/${partition}`) ?? 0) < offset) return false;
+    }
+    return true;
+  }
+
+  /** Acknowledges the publishes whose messages are consumed now. */
+  private settle(): void {
+    if (this.consumed.length === 0) return;
+    const waiting: Consumed[] = [];
+    for (const publish of this.consumed) {
+      if (this.isConsumed(publish.topic, publish.until)) publish.resolve();
+      else waiting.push(publish);
+    }
+    this.consumed = waiting;
   }
 
   /** Drops the messages of a partition that every group of its topic has committed. */
