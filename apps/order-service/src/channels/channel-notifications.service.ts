@@ -4,6 +4,7 @@ import { Registration } from '@ordercast/contracts';
 import { Repository } from 'typeorm';
 import { RegistrationFactory } from '../notifications/registration-factory';
 import { RegistrationVault } from '../notifications/registration-vault';
+import { MerchantPublishRate } from '../orders/merchant-publish-rate';
 import { OrderBudget } from '../orders/order-budget';
 import { orderTooLarge } from '../orders/order-too-large';
 import { ChannelNotifications } from './channel-notifications.entity';
@@ -20,6 +21,7 @@ export class ChannelNotificationsService {
     private readonly registrations: RegistrationFactory,
     private readonly vault: RegistrationVault,
     private readonly budget: OrderBudget,
+    private readonly rate: MerchantPublishRate,
   ) {}
 
   async list(merchant: string, channel: string): Promise<Registration[]> {
@@ -48,6 +50,8 @@ export class ChannelNotificationsService {
        ON CONFLICT (merchant, channel) DO UPDATE SET registrations = excluded.registrations, updated_at = excluded.updated_at`,
       [merchant, channel, serialized],
     );
+    // Each order created in the channel now carries these: its publish charge counts them up front.
+    this.rate.noteCopies(merchant, channel, Buffer.byteLength(serialized));
     return registrations.map((registration) => this.vault.mask(registration));
   }
 

@@ -62,6 +62,23 @@ describe('MerchantPublishRate', () => {
     limiter.take('alpha', 1);
   });
 
+  it("remembers a channel's copies per merchant and settles a create's difference", () => {
+    const limiter = rate();
+    expect(limiter.expectedCopies('alpha', 'web')).toBe(0);
+    limiter.noteCopies('alpha', 'web', 1500);
+    expect(limiter.expectedCopies('alpha', 'web')).toBe(1500);
+    expect(limiter.expectedCopies('beta', 'web')).toBe(0);
+    limiter.take('alpha', 100 + 1500);
+    // The create carried 2000 bytes of copies: 500 more are charged, and 2000 is expected next time.
+    limiter.settleCopies('alpha', 'web', 1500, 2000);
+    expect(limiter.expectedCopies('alpha', 'web')).toBe(2000);
+    limiter.take('alpha', 900);
+    expect(() => limiter.take('alpha', 1)).toThrow(TooManyRequestsException);
+    // Fewer than expected: the difference comes back.
+    limiter.settleCopies('alpha', 'web', 2000, 0);
+    limiter.take('alpha', 2000);
+  });
+
   it('gives back a refunded write, up to the burst', () => {
     const limiter = rate();
     limiter.take('alpha', 3000);

@@ -23,6 +23,8 @@ interface Allowance {
  */
 export class MerchantPublishRate {
   private readonly allowances = new Map<string, Allowance>();
+  /** Bytes of the notifications a channel copies into each new order, per `merchant channel`, as last seen. */
+  private readonly copies = new Map<string, number>();
 
   constructor(
     readonly bytesPerSecond: number,
@@ -48,6 +50,30 @@ export class MerchantPublishRate {
   /** Counts `bytes` published beyond what {@link take} was asked for (learnt only from the write); never refuses, the next writes wait for it. */
   charge(merchant: string, bytes: number): void {
     if (bytes > 0) this.toppedUp(merchant).bytes -= bytes;
+  }
+
+  /**
+   * What a new order in `channel` will carry of the channel's notifications, as last seen (0 before):
+   * charged up front with the order's own bytes, so parallel creates cannot pass the burst with copies
+   * the request does not show; {@link settleCopies} corrects it once the write tells the real size.
+   */
+  expectedCopies(merchant: string, channel: string): number {
+    return this.copies.get(`${merchant} ${channel}`) ?? 0;
+  }
+
+  /** Notes the channel's copies (a replaced configuration, or a create that carried them). */
+  noteCopies(merchant: string, channel: string, bytes: number): void {
+    const key = `${merchant} ${channel}`;
+    this.copies.delete(key);
+    this.copies.set(key, bytes);
+    if (this.copies.size > TRACKED_MERCHANTS) this.copies.delete(this.copies.keys().next().value as string);
+  }
+
+  /** After a create that charged `expected` bytes for the channel's copies and carried `actual`: charges or refunds the difference. */
+  settleCopies(merchant: string, channel: string, expected: number, actual: number): void {
+    this.noteCopies(merchant, channel, actual);
+    if (actual > expected) this.charge(merchant, actual - expected);
+    else this.refund(merchant, expected - actual);
   }
 
   /** Gives back what {@link take} took for a write that wrote nothing. */

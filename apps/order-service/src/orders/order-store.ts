@@ -72,7 +72,9 @@ export class OrderStore {
     const ownBytes = Buffer.byteLength(document);
     const eventBytes = Buffer.byteLength(serialized);
     this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes });
-    const [stored] = await this.published(order.merchant, eventBytes, async () => {
+    // The channel's notifications are copied in by the statement: charged as last seen, settled after.
+    const expectedCopies = this.rate.expectedCopies(order.merchant, order.channel);
+    const [stored] = await this.published(order.merchant, eventBytes + expectedCopies, async () => {
       const rows = await runPrepared<{ notifications: Registration[]; revision: string; copiedBytes: number }>(this.dataSource, CREATE_ORDER, [
         order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, document, order.created,
         event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes, activeTraceHeaders(),
@@ -80,8 +82,7 @@ export class OrderStore {
       return { result: rows, wrote: rows.length === 1 };
     });
     if (!stored) throw await this.refusal(order, ownBytes);
-    // The channel's copies went into the event too: they count against the merchant's rate, after the fact.
-    this.rate.charge(order.merchant, stored.copiedBytes);
+    this.rate.settleCopies(order.merchant, order.channel, expectedCopies, stored.copiedBytes);
     this.outbox.notify();
     const created = { ...order, notifications: stored.notifications };
     this.cache.set(order.merchant, order.id, { version: 1, revision: stored.revision, document: JSON.stringify(created) });
