@@ -103,6 +103,17 @@ export class NotificationServiceConfig extends CommonConfig {
   @IntVariable('ALERT_DEBOUNCE_MS', 0, 604_800_000)
   alertDebounceMs: number = 3_600_000;
 
+  /**
+   * Bytes of deliveries one merchant may create on demand per second through this instance (manual
+   * sends, retries of Events; see `MerchantSendRate`), and at once: past it such a request gets 429
+   * with `Retry-After`. A manual send carries the order to every registration of it.
+   */
+  @IntVariable('MERCHANT_SEND_BYTES_PER_SECOND', 65_536, 1_073_741_824)
+  merchantSendBytesPerSecond: number = 2 * 1024 * 1024;
+
+  @IntVariable('MERCHANT_SEND_BURST_BYTES', 65_536, 1_073_741_824)
+  merchantSendBurstBytes: number = 8 * 1024 * 1024;
+
   /** Upper bound for a receiver's `Retry-After`. */
   @IntVariable('RETRY_AFTER_MAX_MS', 0, 86_400_000)
   retryAfterMaxMs: number = 3_600_000;

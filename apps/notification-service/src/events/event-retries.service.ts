@@ -10,6 +10,7 @@ import { BulkRetryDto } from './dto/bulk-retry.dto';
 import { EventRecord } from './event-record';
 import { EventQueries } from './event-queries';
 import { NEW_ATTEMPT_OUTCOME_COLUMNS, newAttemptOutcome, POLL_QUEUED_RESPONSE } from './event-types';
+import { MerchantSendRate } from './merchant-send-rate';
 
 /** At most this many deliveries per bulk retry call; calling again picks up the rest. */
 export const BULK_RETRY_LIMIT = 10_000;
@@ -43,11 +44,14 @@ export class EventRetries {
     private readonly signal: DispatchSignal,
     private readonly pollQueue: PollQueue,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly rate: MerchantSendRate,
   ) {}
 
   /** 404 for an unknown (or another merchant's) event; 409 while the delivery has an attempt pending. */
   async retry(merchant: string, eventId: string): Promise<EventRecord> {
     const source = await this.queries.get(merchant, eventId);
+    // The body's size is known once the attempt is written: a merchant with no allowance left waits, the body is charged after.
+    this.rate.take(merchant, 1);
     const id = randomUUID();
     let inserted: RetryRow[];
     try {
@@ -75,6 +79,7 @@ export class EventRetries {
       throw error;
     }
     if (inserted.length === 0) throw pending(eventId);
+    this.rate.charge(merchant, Buffer.byteLength(inserted[0].body) - 1);
     if (inserted[0].delivery === 'poll') this.pollQueue.wake([merchant]);
     else this.signal.notify([id]);
     const [record] = await this.queries.byIds(merchant, [id]);
@@ -86,6 +91,7 @@ export class EventRetries {
    * the filters). Poll deliveries are never among them: their attempts cannot fail.
    */
   async retryMany(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
+    this.rate.take(merchant, 1);
     const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT];
     const conditions = ['merchant = $1'];
     const add = (column: string, value: unknown, operator = '=') => {
@@ -95,7 +101,7 @@ export class EventRetries {
     if (request.orderId !== undefined) add('order_id', request.orderId);
     if (request.notificationId !== undefined) add('notification_id', request.notificationId);
     if (request.since !== undefined) add('created_at', new Date(request.since), '>=');
-    const rows: { id: string }[] = await this.dataSource.query(
+    const rows: { id: string; bytes: number | null }[] = await this.dataSource.query(
       `INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
        SELECT gen_random_uuid(), l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
               l.attempt + 1, l.id, 'retry', $3, 'pending', $3, NULL, NULL
@@ -107,9 +113,10 @@ export class EventRetries {
        WHERE l.status = $2
        LIMIT $4
        ON CONFLICT (message_id, attempt) DO NOTHING
-       RETURNING id`,
+       RETURNING id, (SELECT octet_length(m.body::text) FROM "notifications"."messages" m WHERE m.id = message_id) AS bytes`,
       params,
     );
+    this.rate.charge(merchant, rows.reduce((sum, row) => sum + Number(row.bytes ?? 0), 0) - 1);
     this.signal.notify(rows.map((row) => row.id));
     return { count: rows.length };
   }

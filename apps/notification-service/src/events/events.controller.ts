@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiTooManyRequestsResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrorResponse, ApiRequestErrors, Idempotent, Merchant, ParseIdPipe } from '@ordercast/platform';
 import { BulkRetryDto } from './dto/bulk-retry.dto';
 import { EventListResponse, EventPageResponse, EventResponse, RetryCountResponse } from './dto/event.response';
@@ -33,6 +33,7 @@ export class EventsController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Retry every delivery whose latest attempt is failed (or dead)' })
   @ApiAcceptedResponse({ type: RetryCountResponse })
+  @ApiTooManyRequestsResponse({ description: 'The merchant creates deliveries on demand faster than MERCHANT_SEND_BYTES_PER_SECOND; nothing is created, retry after Retry-After seconds', type: ApiErrorResponse })
   retryMany(@Merchant() merchant: string, @Body() request: BulkRetryDto): Promise<{ count: number }> {
     return this.retries.retryMany(merchant, request);
   }
@@ -52,6 +53,7 @@ export class EventsController {
   @ApiAcceptedResponse({ description: 'The new attempt', type: EventResponse })
   @ApiNotFoundResponse({ description: "Unknown event, or another merchant's", type: ApiErrorResponse })
   @ApiConflictResponse({ description: 'An attempt of the delivery is pending', type: ApiErrorResponse })
+  @ApiTooManyRequestsResponse({ description: 'The merchant creates deliveries on demand faster than MERCHANT_SEND_BYTES_PER_SECOND; nothing is created, retry after Retry-After seconds', type: ApiErrorResponse })
   retry(@Merchant() merchant: string, @Param('eventId', new ParseIdPipe('event')) eventId: string, @Body() _nothing: NoFieldsDto): Promise<EventRecord> {
     return this.retries.retry(merchant, eventId);
   }
@@ -62,6 +64,7 @@ export class EventsController {
   @ApiOperation({ summary: "Send the order's notifications now from its latest snapshot" })
   @ApiAcceptedResponse({ description: 'The Events created', type: EventListResponse })
   @ApiNotFoundResponse({ description: 'Unknown order or notification', type: ApiErrorResponse })
+  @ApiTooManyRequestsResponse({ description: 'The merchant creates deliveries on demand faster than MERCHANT_SEND_BYTES_PER_SECOND; nothing is created, retry after Retry-After seconds', type: ApiErrorResponse })
   async trigger(@Merchant() merchant: string, @Param('orderId', new ParseIdPipe('order')) orderId: string, @Body() request: TriggerDto): Promise<{ data: EventRecord[] }> {
     return { data: await this.manual.trigger(merchant, orderId, request) };
   }

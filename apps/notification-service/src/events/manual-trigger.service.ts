@@ -8,7 +8,8 @@ import { registrationTarget } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import { deliveryCause, newDelivery } from '../delivery/new-delivery';
 import { OrderSnapshotStore } from '../orders/order-snapshot.store';
-import { DeliveriesRepository } from './deliveries.repository';
+import { DeliveriesRepository, InsertedDeliveries } from './deliveries.repository';
+import { MerchantSendRate } from './merchant-send-rate';
 import { TriggerDto } from './dto/trigger.dto';
 import { EventRecord } from './event-record';
 import { EventQueries } from './event-queries';
@@ -28,6 +29,7 @@ export class ManualTrigger {
     private readonly signal: DispatchSignal,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly rate: MerchantSendRate,
   ) {}
 
   async trigger(merchant: string, orderId: string, request: TriggerDto): Promise<EventRecord[]> {
@@ -55,7 +57,15 @@ export class ManualTrigger {
       order: publicOrder(sealedOrder, this.box),
     }, activeTraceHeaders());
     const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
-    const inserted = await this.deliveries.insert(this.dataSource, deliveries);
+    const bytes = deliveries.reduce((sum, delivery) => sum + Buffer.byteLength(delivery.body), 0);
+    this.rate.take(merchant, bytes);
+    let inserted: InsertedDeliveries;
+    try {
+      inserted = await this.deliveries.insert(this.dataSource, deliveries);
+    } catch (error) {
+      this.rate.refund(merchant, bytes);
+      throw error;
+    }
     const { eventIds, pendingIds } = inserted;
     this.signal.notify(pendingIds);
     this.deliveries.announce(inserted);

@@ -9,3 +9,4 @@ export * from './validation-fast-path';
 export * from './if-given';
 export * from './parse-id.pipe';
 export * from './too-many-requests';
+export * from './merchant-byte-rate';

@@ -1,0 +1,50 @@
+import { normaliseScope } from '@ordercast/contracts';
+import request from 'supertest';
+import { aChangeEvent, aRegistration, anOrder, withState } from './fixtures/orders';
+import { ALPHA, BETA, NOTIFICATIONS, startSuite, Suite } from './notification-service.fixture';
+
+/**
+ * Manual sends carry the order to every registration of it, so one merchant triggering large
+ * orders in a loop is held to MERCHANT_SEND_BYTES_PER_SECOND (here 64 KiB/s, 128 KiB at once):
+ * past it a trigger is a 429 with Retry-After that creates nothing, while another merchant's goes on.
+ */
+describe('per-merchant on-demand send rate (MERCHANT_SEND_BYTES_PER_SECOND=65536, burst 131072)', () => {
+  let suite: Suite;
+  beforeAll(async () => (suite = await startSuite({ MERCHANT_SEND_BYTES_PER_SECOND: '65536', MERCHANT_SEND_BURST_BYTES: '131072' })));
+  afterAll(() => suite.close());
+
+  /** An order of `merchant` with five registrations on the sink and about 20 kB of customer data, stored as its latest snapshot. */
+  async function largeOrder(merchant: string): Promise<string> {
+    const registrations = [...Array(5).keys()].map((index) => aRegistration({ url: suite.sink.url(`/send-rate/${merchant}/${index}`), scope: normaliseScope({ state: ['completed'] }) }));
+    const before = anOrder({ merchant, notifications: registrations, customer: { email: 'a@example.com', note: 'n'.repeat(20_000) } as never });
+    await suite.publish(aChangeEvent(before, withState(before, 'processing')));
+    return before.id;
+  }
+
+  const trigger = (orderId: string, headers: Record<string, string>) => request(suite.http).post(`${NOTIFICATIONS}/orders/${orderId}/trigger`).set(headers).send({});
+  const eventCount = async () => (await suite.sql.query(`SELECT count(*)::int AS n FROM notifications.events`)).rows[0].n as number;
+
+  it('refuses a merchant past its rate with 429 and Retry-After, creating nothing, while another merchant sends', async () => {
+    const alphaOrder = await largeOrder('alpha');
+    const betaOrder = await largeOrder('beta');
+    for (let waited = 0; waited < 5000; waited += 50) {
+      const { rows } = await suite.sql.query(`SELECT count(*)::int AS n FROM notifications.order_snapshots`);
+      if (rows[0].n === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    // Five deliveries of about 20 kB each: the 128 KiB burst takes one trigger, the next waits.
+    expect((await trigger(alphaOrder, ALPHA)).status).toBe(202);
+    const events = await eventCount();
+    const refused = await trigger(alphaOrder, ALPHA);
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(refused.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests', retryAfterSeconds: retryAfter });
+    expect(refused.body.message).toMatch(/^merchant alpha sends deliveries on demand faster than 65536 bytes per second \(MERCHANT_SEND_BYTES_PER_SECOND\); this request takes \d+ bytes, retry in \d+ s$/);
+    expect(await eventCount()).toBe(events);
+
+    expect((await trigger(betaOrder, BETA)).status).toBe(202);
+    expect(await eventCount()).toBe(events + 5);
+  });
+});

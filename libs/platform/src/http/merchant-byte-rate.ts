@@ -1,0 +1,81 @@
+import { TooManyRequestsException } from './too-many-requests';
+
+/** Merchants whose allowance is tracked; past it, those whose allowance is full again are forgotten (they are as new). */
+export const TRACKED_MERCHANTS = 10_000;
+
+interface Allowance {
+  bytes: number;
+  /** Epoch ms the allowance was last topped up to. */
+  at: number;
+}
+
+/** How a refusal names what was too fast: `merchant alpha <activity> faster than N bytes per second (<variable>); <item> takes M bytes`. */
+export interface ByteRateWording {
+  activity: string;
+  variable: string;
+  item: string;
+}
+
+/**
+ * A per-merchant token bucket of bytes: `bytesPerSecond` on average, up to `burstBytes` at once.
+ * What is taken is charged before the work and refunded when the work did nothing; what only the
+ * work tells is charged after it (never refused; the next requests wait for it). Something larger
+ * than the burst needs a full allowance, so it is never refused for good. Kept per instance, in
+ * memory: behind N instances a merchant may use N times as much.
+ */
+export class MerchantByteRate {
+  private readonly allowances = new Map<string, Allowance>();
+
+  constructor(
+    readonly bytesPerSecond: number,
+    readonly burstBytes: number,
+    private readonly wording: ByteRateWording,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes `bytes` from the merchant's allowance, or refuses with a 429 saying when it will have them. */
+  take(merchant: string, bytes: number): void {
+    const allowance = this.toppedUp(merchant);
+    const needed = Math.min(bytes, this.burstBytes);
+    if (allowance.bytes < needed) {
+      const seconds = Math.max(1, Math.ceil((needed - allowance.bytes) / this.bytesPerSecond));
+      const { activity, variable, item } = this.wording;
+      throw new TooManyRequestsException(
+        `merchant ${merchant} ${activity} faster than ${this.bytesPerSecond} bytes per second (${variable}); ${item} takes ${bytes} bytes, retry in ${seconds} s`,
+        seconds,
+      );
+    }
+    allowance.bytes -= bytes;
+  }
+
+  /** Counts `bytes` beyond what {@link take} was asked for (learnt only from the work); never refuses, the next requests wait for it. */
+  charge(merchant: string, bytes: number): void {
+    if (bytes > 0) this.toppedUp(merchant).bytes -= bytes;
+  }
+
+  /** Gives back what {@link take} took for work that did nothing. */
+  refund(merchant: string, bytes: number): void {
+    const allowance = this.allowances.get(merchant);
+    if (allowance && bytes > 0) allowance.bytes = Math.min(this.burstBytes, allowance.bytes + bytes);
+  }
+
+  private toppedUp(merchant: string): Allowance {
+    const now = this.now();
+    let allowance = this.allowances.get(merchant);
+    if (allowance === undefined) {
+      if (this.allowances.size >= TRACKED_MERCHANTS) this.forgetIdle(now);
+      allowance = { bytes: this.burstBytes, at: now };
+      this.allowances.set(merchant, allowance);
+      return allowance;
+    }
+    allowance.bytes = Math.min(this.burstBytes, allowance.bytes + ((now - allowance.at) * this.bytesPerSecond) / 1000);
+    allowance.at = now;
+    return allowance;
+  }
+
+  private forgetIdle(now: number): void {
+    for (const [merchant, allowance] of this.allowances) {
+      if (allowance.bytes + ((now - allowance.at) * this.bytesPerSecond) / 1000 >= this.burstBytes) this.allowances.delete(merchant);
+    }
+  }
+}
