@@ -98,6 +98,13 @@ export function headerErrors(headers: unknown): string[] {
     return [];
   });
   if (errors.length > 0) return errors;
+  // HTTP header names are case-insensitive: two spellings of one name would send one of them, or both.
+  const seen = new Map<string, string>();
+  for (const [name] of entries) {
+    const earlier = seen.get(name.toLowerCase());
+    if (earlier !== undefined) return [`header "${name}" is given twice (also as "${earlier}"); header names are case-insensitive`];
+    seen.set(name.toLowerCase(), name);
+  }
   const bytes = entries.reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value as string), 0);
   return bytes > MAX_HEADER_BYTES ? [`headers must take at most ${MAX_HEADER_BYTES} bytes in all (names and values); these take ${bytes}`] : [];
 }
