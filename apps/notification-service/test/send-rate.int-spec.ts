@@ -47,4 +47,28 @@ describe('per-merchant on-demand send rate (MERCHANT_SEND_BYTES_PER_SECOND=65536
     expect((await trigger(betaOrder, BETA)).status).toBe(202);
     expect(await eventCount()).toBe(events + 5);
   });
+
+  it('retries in bulk only as many failed deliveries as the allowance covers, oldest first', async () => {
+    // Beta's five deliveries go to a path that answers 400: each ends failed at once (a manual send is not retried).
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const betaOrder = await largeOrder('beta');
+    for (let index = 0; index < 5; index += 1) suite.sink.respond(`/send-rate/beta/${index}`, 400);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect((await trigger(betaOrder, BETA)).status).toBe(202);
+    const failed = async () => (await suite.sql.query(`SELECT count(*)::int AS n FROM notifications.events WHERE merchant = 'beta' AND order_id = $1 AND status = 'failed'`, [betaOrder])).rows[0].n as number;
+    for (let waited = 0; (await failed()) < 5 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await failed()).toBe(5);
+
+    // Five bodies of about 21 kB: after 2 s of refill about 128 KiB is there, so at most five fit; right after, only what refilled.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const first = await request(suite.http).post(`${NOTIFICATIONS}/events/retry`).set(BETA).send({ status: 'failed', orderId: betaOrder });
+    expect(first.status).toBe(202);
+    expect(first.body.count).toBeGreaterThan(0);
+    expect(first.body.count).toBeLessThanOrEqual(5);
+    const retried = await eventCount();
+    const second = await request(suite.http).post(`${NOTIFICATIONS}/events/retry`).set(BETA).send({ status: 'failed', orderId: betaOrder });
+    expect([202, 429]).toContain(second.status);
+    if (second.status === 202) expect(second.body.count).toBeLessThanOrEqual(1);
+    expect(await eventCount()).toBeLessThanOrEqual(retried + 1);
+  });
 });

@@ -88,11 +88,15 @@ export class EventRetries {
 
   /**
    * Retries every delivery of the merchant whose latest attempt has the given status (and matches
-   * the filters). Poll deliveries are never among them: their attempts cannot fail.
+   * the filters), oldest first, as many as its on-demand allowance (MERCHANT_SEND_BYTES_PER_SECOND)
+   * covers; `count` says how many, and the rest can be retried once it has refilled. Poll deliveries
+   * are never among them: their attempts cannot fail.
    */
   async retryMany(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
+    // As many as the merchant's on-demand allowance covers, oldest first; the rest can be retried once it has refilled.
     this.rate.take(merchant, 1);
-    const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT];
+    const allowance = this.rate.available(merchant) + 1;
+    const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT, allowance];
     const conditions = ['merchant = $1'];
     const add = (column: string, value: unknown, operator = '=') => {
       params.push(value);
@@ -101,17 +105,23 @@ export class EventRetries {
     if (request.orderId !== undefined) add('order_id', request.orderId);
     if (request.notificationId !== undefined) add('notification_id', request.notificationId);
     if (request.since !== undefined) add('created_at', new Date(request.since), '>=');
-    const rows: { id: string; bytes: number | null }[] = await this.dataSource.query(
+    const rows: { id: string; bytes: number }[] = await this.dataSource.query(
       `INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
        SELECT gen_random_uuid(), l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
               l.attempt + 1, l.id, 'retry', $3, 'pending', $3, NULL, NULL
        FROM (
-         SELECT DISTINCT ON (message_id) * FROM "notifications"."events"
-         WHERE ${conditions.join(' AND ')}
-         ORDER BY message_id, attempt DESC
+         SELECT d.*, sum(octet_length(m.body::text)) OVER (ORDER BY d.created_at, d.id) AS running
+         FROM (
+           SELECT DISTINCT ON (message_id) * FROM "notifications"."events"
+           WHERE ${conditions.join(' AND ')}
+           ORDER BY message_id, attempt DESC
+         ) d
+         JOIN "notifications"."messages" m ON m.id = d.message_id
+         WHERE d.status = $2
+         ORDER BY d.created_at, d.id
+         LIMIT $4
        ) l
-       WHERE l.status = $2
-       LIMIT $4
+       WHERE l.running <= $5
        ON CONFLICT (message_id, attempt) DO NOTHING
        RETURNING id, (SELECT octet_length(m.body::text) FROM "notifications"."messages" m WHERE m.id = message_id) AS bytes`,
       params,

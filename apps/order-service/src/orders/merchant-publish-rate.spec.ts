@@ -79,6 +79,17 @@ describe('MerchantPublishRate', () => {
     limiter.take('alpha', 2000);
   });
 
+  it('charges the largest copies of the last minute up front, so swapping a heavy configuration out does not make creates look light', () => {
+    const limiter = rate();
+    limiter.noteCopies('alpha', 'web', 2500);
+    limiter.noteCopies('alpha', 'web', 0);
+    expect(limiter.expectedCopies('alpha', 'web')).toBe(2500);
+    limiter.settleCopies('alpha', 'web', 2500, 0);
+    expect(limiter.expectedCopies('alpha', 'web')).toBe(2500);
+    now += 60_000;
+    expect(limiter.expectedCopies('alpha', 'web')).toBe(0);
+  });
+
   it('gives back a refunded write, up to the burst', () => {
     const limiter = rate();
     limiter.take('alpha', 3000);

@@ -1,5 +1,8 @@
 import { MerchantByteRate, TRACKED_MERCHANTS } from '@ordercast/platform';
 
+/** How long the largest copies seen for a channel are still charged up front after a lighter configuration replaced them. */
+const COPIES_MEMORY_MS = 60_000;
+
 /**
  * How many bytes of change events each merchant may publish through this instance: `bytesPerSecond`
  * on average, up to `burstBytes` at once. Every change event goes to every notification-service
@@ -12,11 +15,17 @@ import { MerchantByteRate, TRACKED_MERCHANTS } from '@ordercast/platform';
  * statement copies in: they are charged up front as last seen and settled after.
  */
 export class MerchantPublishRate extends MerchantByteRate {
-  /** Bytes of the notifications a channel copies into each new order, per `merchant channel`, as last seen. */
-  private readonly copies = new Map<string, number>();
+  /**
+   * Bytes of the notifications a channel copies into each new order, per `merchant channel`: as last
+   * seen, and the most seen in the last {@link COPIES_MEMORY_MS}, which is what is charged up front, so
+   * swapping a heavy configuration in and out between creates does not make them look light.
+   */
+  private readonly copies = new Map<string, { bytes: number; most: number; mostAt: number }>();
+  private readonly clock: () => number;
 
   constructor(bytesPerSecond: number, burstBytes: number, now: () => number = Date.now) {
     super(bytesPerSecond, burstBytes, { activity: 'publishes change events', variable: 'MERCHANT_PUBLISH_BYTES_PER_SECOND', item: "this change's event" }, now);
+    this.clock = now;
   }
 
   /**
@@ -25,14 +34,19 @@ export class MerchantPublishRate extends MerchantByteRate {
    * the request does not show; {@link settleCopies} corrects it once the write tells the real size.
    */
   expectedCopies(merchant: string, channel: string): number {
-    return this.copies.get(`${merchant} ${channel}`) ?? 0;
+    const seen = this.copies.get(`${merchant} ${channel}`);
+    if (seen === undefined) return 0;
+    return this.clock() - seen.mostAt < COPIES_MEMORY_MS ? Math.max(seen.bytes, seen.most) : seen.bytes;
   }
 
   /** Notes the channel's copies (a replaced configuration, or a create that carried them). */
   noteCopies(merchant: string, channel: string, bytes: number): void {
     const key = `${merchant} ${channel}`;
+    const now = this.clock();
+    const seen = this.copies.get(key);
+    const keepMost = seen !== undefined && now - seen.mostAt < COPIES_MEMORY_MS && seen.most > bytes;
     this.copies.delete(key);
-    this.copies.set(key, bytes);
+    this.copies.set(key, { bytes, most: keepMost ? seen.most : bytes, mostAt: keepMost ? seen.mostAt : now });
     if (this.copies.size > TRACKED_MERCHANTS) this.copies.delete(this.copies.keys().next().value as string);
   }
 

@@ -48,6 +48,11 @@ export class MerchantByteRate {
     allowance.bytes -= bytes;
   }
 
+  /** The bytes the merchant may take right now (0 when it owes). */
+  available(merchant: string): number {
+    return Math.max(0, Math.floor(this.toppedUp(merchant).bytes));
+  }
+
   /** Counts `bytes` beyond what {@link take} was asked for (learnt only from the work); never refuses, the next requests wait for it. */
   charge(merchant: string, bytes: number): void {
     if (bytes > 0) this.toppedUp(merchant).bytes -= bytes;
