@@ -364,11 +364,18 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** How many rows `endpoint`'s line may hold waiting: see {@link LINE_DRAIN_MS}. */
   private lineRoom(endpoint: Endpoint): number {
+    return this.answeredIn(endpoint, LINE_DRAIN_MS, this.config.dispatchConcurrency);
+  }
+
+  /**
+   * How many calls `endpoint` answers in `ms` at PER_TARGET_CONCURRENCY and its typical call time,
+   * at least PER_TARGET_CONCURRENCY (also while its call time is unknown) and at most `most`.
+   */
+  private answeredIn(endpoint: Endpoint, ms: number, most: number): number {
     const least = this.config.perTargetConcurrency;
     const typical = this.callMs.get(endpoint.key);
     if (typical === undefined) return least;
-    const drained = Math.floor((least * LINE_DRAIN_MS) / Math.max(1, typical));
-    return Math.max(least, Math.min(this.config.dispatchConcurrency, drained));
+    return Math.max(least, Math.min(most, Math.floor((least * ms) / Math.max(1, typical))));
   }
 
   /** Keeps a leased row by id in {@link overflow}, if `endpoint` and the instance have room there. */
@@ -380,10 +387,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** How many rows past its line's room `endpoint` may have kept by id: see {@link OVERFLOW_DRAIN_MS}. */
   private overflowRoom(endpoint: Endpoint): number {
-    const least = this.config.perTargetConcurrency;
-    const typical = this.callMs.get(endpoint.key);
-    if (typical === undefined) return least;
-    return Math.max(least, Math.min(OVERFLOW_MAX, Math.floor((least * OVERFLOW_DRAIN_MS) / Math.max(1, typical))));
+    return this.answeredIn(endpoint, OVERFLOW_DRAIN_MS, OVERFLOW_MAX);
   }
 
   /** How long a row for `endpoint`'s full line is given back for: see {@link MIN_FULL_LINE_HOLD_MS}. */

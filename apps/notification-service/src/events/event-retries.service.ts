@@ -51,7 +51,7 @@ export class EventRetries {
   async retry(merchant: string, eventId: string): Promise<EventRecord> {
     const source = await this.queries.get(merchant, eventId);
     // The body's size is known once the attempt is written: a merchant with no allowance left waits, the body is charged after.
-    this.rate.take(merchant, 1);
+    this.rate.availableOrRefuse(merchant);
     const id = randomUUID();
     let inserted: RetryRow[];
     try {
@@ -79,7 +79,7 @@ export class EventRetries {
       throw error;
     }
     if (inserted.length === 0) throw pending(eventId);
-    this.rate.charge(merchant, Buffer.byteLength(inserted[0].body) - 1);
+    this.rate.charge(merchant, Buffer.byteLength(inserted[0].body));
     if (inserted[0].delivery === 'poll') this.pollQueue.wake([merchant]);
     else this.signal.notify([id]);
     const [record] = await this.queries.byIds(merchant, [id]);
@@ -94,8 +94,7 @@ export class EventRetries {
    */
   async retryMany(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
     // As many as the merchant's on-demand allowance covers, oldest first; the rest can be retried once it has refilled.
-    this.rate.take(merchant, 1);
-    const allowance = this.rate.available(merchant) + 1;
+    const allowance = this.rate.availableOrRefuse(merchant);
     const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT, allowance];
     const conditions = ['merchant = $1'];
     const add = (column: string, value: unknown, operator = '=') => {
@@ -106,11 +105,8 @@ export class EventRetries {
     if (request.notificationId !== undefined) add('notification_id', request.notificationId);
     if (request.since !== undefined) add('created_at', new Date(request.since), '>=');
     const rows: { id: string; bytes: number }[] = await this.dataSource.query(
-      `INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
-       SELECT gen_random_uuid(), l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
-              l.attempt + 1, l.id, 'retry', $3, 'pending', $3, NULL, NULL
-       FROM (
-         SELECT d.*, sum(octet_length(m.body::text)) OVER (ORDER BY d.created_at, d.id) AS running
+      `WITH chosen AS (
+         SELECT d.*, octet_length(m.body::text) AS bytes, sum(octet_length(m.body::text)) OVER (ORDER BY d.created_at, d.id) AS running
          FROM (
            SELECT DISTINCT ON (message_id) * FROM "notifications"."events"
            WHERE ${conditions.join(' AND ')}
@@ -120,13 +116,18 @@ export class EventRetries {
          WHERE d.status = $2
          ORDER BY d.created_at, d.id
          LIMIT $4
-       ) l
-       WHERE l.running <= $5
-       ON CONFLICT (message_id, attempt) DO NOTHING
-       RETURNING id, (SELECT octet_length(m.body::text) FROM "notifications"."messages" m WHERE m.id = message_id) AS bytes`,
+       ), retried AS (
+         INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
+         SELECT gen_random_uuid(), l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
+                l.attempt + 1, l.id, 'retry', $3, 'pending', $3, NULL, NULL
+         FROM chosen l WHERE l.running <= $5
+         ON CONFLICT (message_id, attempt) DO NOTHING
+         RETURNING id, message_id
+       )
+       SELECT r.id, c.bytes FROM retried r JOIN chosen c USING (message_id)`,
       params,
     );
-    this.rate.charge(merchant, rows.reduce((sum, row) => sum + Number(row.bytes ?? 0), 0) - 1);
+    this.rate.charge(merchant, rows.reduce((sum, row) => sum + Number(row.bytes), 0));
     this.signal.notify(rows.map((row) => row.id));
     return { count: rows.length };
   }

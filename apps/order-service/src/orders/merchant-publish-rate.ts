@@ -21,11 +21,9 @@ export class MerchantPublishRate extends MerchantByteRate {
    * swapping a heavy configuration in and out between creates does not make them look light.
    */
   private readonly copies = new Map<string, { bytes: number; most: number; mostAt: number }>();
-  private readonly clock: () => number;
 
   constructor(bytesPerSecond: number, burstBytes: number, now: () => number = Date.now) {
     super(bytesPerSecond, burstBytes, { activity: 'publishes change events', variable: 'MERCHANT_PUBLISH_BYTES_PER_SECOND', item: "this change's event" }, now);
-    this.clock = now;
   }
 
   /**
@@ -36,13 +34,13 @@ export class MerchantPublishRate extends MerchantByteRate {
   expectedCopies(merchant: string, channel: string): number {
     const seen = this.copies.get(`${merchant} ${channel}`);
     if (seen === undefined) return 0;
-    return this.clock() - seen.mostAt < COPIES_MEMORY_MS ? Math.max(seen.bytes, seen.most) : seen.bytes;
+    return this.now() - seen.mostAt < COPIES_MEMORY_MS ? seen.most : seen.bytes;
   }
 
   /** Notes the channel's copies (a replaced configuration, or a create that carried them). */
   noteCopies(merchant: string, channel: string, bytes: number): void {
     const key = `${merchant} ${channel}`;
-    const now = this.clock();
+    const now = this.now();
     const seen = this.copies.get(key);
     const keepMost = seen !== undefined && now - seen.mostAt < COPIES_MEMORY_MS && seen.most > bytes;
     this.copies.delete(key);

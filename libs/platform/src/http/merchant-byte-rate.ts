@@ -30,27 +30,25 @@ export class MerchantByteRate {
     readonly bytesPerSecond: number,
     readonly burstBytes: number,
     private readonly wording: ByteRateWording,
-    private readonly now: () => number = Date.now,
+    protected readonly now: () => number = Date.now,
   ) {}
 
   /** Takes `bytes` from the merchant's allowance, or refuses with a 429 saying when it will have them. */
   take(merchant: string, bytes: number): void {
     const allowance = this.toppedUp(merchant);
     const needed = Math.min(bytes, this.burstBytes);
-    if (allowance.bytes < needed) {
-      const seconds = Math.max(1, Math.ceil((needed - allowance.bytes) / this.bytesPerSecond));
-      const { activity, variable, item } = this.wording;
-      throw new TooManyRequestsException(
-        `merchant ${merchant} ${activity} faster than ${this.bytesPerSecond} bytes per second (${variable}); ${item} takes ${bytes} bytes, retry in ${seconds} s`,
-        seconds,
-      );
-    }
+    if (allowance.bytes < needed) throw this.refusal(merchant, bytes, needed - allowance.bytes);
     allowance.bytes -= bytes;
   }
 
-  /** The bytes the merchant may take right now (0 when it owes). */
-  available(merchant: string): number {
-    return Math.max(0, Math.floor(this.toppedUp(merchant).bytes));
+  /**
+   * The bytes the merchant may use right now, for work whose size only the work tells (charged
+   * after it with {@link charge}); a 429 when it has not a byte left.
+   */
+  availableOrRefuse(merchant: string): number {
+    const allowance = this.toppedUp(merchant);
+    if (allowance.bytes < 1) throw this.refusal(merchant, 1, 1 - allowance.bytes);
+    return Math.floor(allowance.bytes);
   }
 
   /** Counts `bytes` beyond what {@link take} was asked for (learnt only from the work); never refuses, the next requests wait for it. */
@@ -62,6 +60,15 @@ export class MerchantByteRate {
   refund(merchant: string, bytes: number): void {
     const allowance = this.allowances.get(merchant);
     if (allowance && bytes > 0) allowance.bytes = Math.min(this.burstBytes, allowance.bytes + bytes);
+  }
+
+  private refusal(merchant: string, bytes: number, missing: number): TooManyRequestsException {
+    const seconds = Math.max(1, Math.ceil(missing / this.bytesPerSecond));
+    const { activity, variable, item } = this.wording;
+    return new TooManyRequestsException(
+      `merchant ${merchant} ${activity} faster than ${this.bytesPerSecond} bytes per second (${variable}); ${item} takes ${bytes} bytes, retry in ${seconds} s`,
+      seconds,
+    );
   }
 
   private toppedUp(merchant: string): Allowance {
