@@ -8,6 +8,7 @@
 import { now } from './clock';
 import { ALONE_CHANNEL, BenchOrder, emptyAccepted, MERCHANT, OrderDriver, TOKEN } from './driver';
 import { countsBetween } from './pg-counter';
+import { resetStatements, topStatements } from './pg-stats';
 import type { Context } from './pipeline';
 import { AloneResult, distribution, PgRoundTrips } from './report';
 
@@ -43,6 +44,7 @@ export async function measureOrderServiceAlone(ctx: Context, workload: AloneWork
   const driver = new OrderDriver(ctx.orderService.url, concurrency, { channel: [], order: [] }, accepted, { merchant: MERCHANT, token: TOKEN }, ALONE_CHANNEL);
   const counter = ctx.pgCounters?.['order-service'] ?? ctx.pgCounters?.services;
   const pgBefore = counter?.snapshot();
+  if (ctx.pgStats) await resetStatements(ctx.db);
   measuring();
   const started = now();
   const deadline = started + seconds * 1000;
@@ -59,6 +61,7 @@ export async function measureOrderServiceAlone(ctx: Context, workload: AloneWork
     driver.close();
   }
   const elapsed = (now() - started) / 1000;
+  const statements = ctx.pgStats ? await topStatements(ctx.db, ctx.databaseName) : undefined;
   let pg: PgRoundTrips | undefined;
   if (counter && pgBefore) {
     const between = countsBetween(pgBefore, counter.snapshot());
@@ -75,5 +78,6 @@ export async function measureOrderServiceAlone(ctx: Context, workload: AloneWork
     perSecond: accepted.changes / Math.max(elapsed, 0.001),
     apiMs: distribution(accepted.calls.map(([, duration]) => duration)),
     pg,
+    statements,
   };
 }

@@ -154,6 +154,8 @@ export interface AloneResult {
   apiMs: Distribution;
   /** BENCH_PG_TRACE runs: order-service's database round trips in the window (`perChange`: per request). */
   pg?: PgRoundTrips;
+  /** BENCH_PG_STATS runs: the statements that took the server's time in the window (settling included). */
+  statements?: StatementCost[];
 }
 
 export interface Target {
@@ -302,15 +304,19 @@ function pipelineRows(label: string, p: PipelineResult, usage: PhaseUsage | unde
     ]);
     for (const statement of pg.topStatements.slice(0, 6)) rows.push(['', `${String(statement.count).padStart(7)}  ${statement.sql.slice(0, 110)}`]);
   }
-  if (p.statements?.length) {
-    const total = p.statements.reduce((sum, statement) => sum + statement.totalMs, 0);
-    rows.push([`${label}: server time by statement`, `calls, plans, ms total, of which planning, ms per delivery, WAL kB per call (top statements: ${fmt(total)} ms)`]);
-    for (const statement of p.statements.slice(0, 8)) {
-      rows.push([
-        '',
-        `${String(statement.calls).padStart(6)} ${String(statement.plans).padStart(6)} ${fmt(statement.totalMs).padStart(6)} ${fmt(statement.planMs).padStart(6)} ${fmt(statement.totalMs / Math.max(1, p.recorded), 3).padStart(6)} ${fmt(statement.walBytes / 1024 / Math.max(1, statement.calls), 1).padStart(6)}  ${statement.sql.slice(0, 100)}`,
-      ]);
-    }
+  if (p.statements?.length) rows.push(...statementRows(label, p.statements, 'delivery', p.recorded));
+  return rows;
+}
+
+/** pg_stat_statements of a phase: calls, time and WAL of its top statements, time per unit of work. */
+function statementRows(label: string, statements: StatementCost[], unit: string, units: number): string[][] {
+  const total = statements.reduce((sum, statement) => sum + statement.totalMs, 0);
+  const rows = [[`${label}: server time by statement`, `calls, plans, ms total, of which planning, ms per ${unit}, WAL kB per call (top statements: ${fmt(total)} ms)`]];
+  for (const statement of statements.slice(0, 8)) {
+    rows.push([
+      '',
+      `${String(statement.calls).padStart(6)} ${String(statement.plans).padStart(6)} ${fmt(statement.totalMs).padStart(6)} ${fmt(statement.planMs).padStart(6)} ${fmt(statement.totalMs / Math.max(1, units), 3).padStart(6)} ${fmt(statement.walBytes / 1024 / Math.max(1, statement.calls), 1).padStart(6)}  ${statement.sql.slice(0, 100)}`,
+    ]);
   }
   return rows;
 }
@@ -331,6 +337,7 @@ function aloneRows(label: string, a: AloneResult, usage: PhaseUsage | undefined,
     rows.push([`${label}: order-service database round trips`, `${a.pg.roundTrips} (${fmt(a.pg.perChange, 2)} per request), ${a.pg.statements} statements, ${a.pg.transactions} commits`]);
     for (const statement of a.pg.topStatements.slice(0, 8)) rows.push(['', `${String(statement.count).padStart(7)}  ${statement.sql.slice(0, 110)}`]);
   }
+  if (a.statements?.length) rows.push(...statementRows(label, a.statements, 'request', a.requests));
   return rows;
 }
 
