@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import request from 'supertest';
 import {
   ALPHA, BETA, createOrder, expectNothingChanged, ORDERS, orderRequest, outboxCount, startOrderService, startSuite, Suite, UNKNOWN_ID, WEB, withoutRegistrations,
@@ -210,6 +210,31 @@ describe('orders API', () => {
       expect(response.status).toBe(404);
       expect(JSON.stringify(response.body)).not.toContain('Rain jacket');
     });
+
+    // Reads of one merchant that arrive together share a statement (ReadCoalescer): each must still get its
+    // own order, and only its merchant's. Pipelined on one connection, they reach the handlers in one turn.
+    it('answers many reads arriving together from two merchants, each with its own order and nothing of the other', async () => {
+      const alphas = await Promise.all(Array.from({ length: 8 }, (_, index) => createOrder(suite.http, { reference: `alpha-${index}` })));
+      const betas = await Promise.all(Array.from({ length: 4 }, (_, index) => createOrder(suite.http, { reference: `beta-${index}` }, { ...BETA, 'x-channel': 'web' })));
+      const reads: Array<{ id: string; as: Record<string, string>; expect: string | null }> = [
+        ...alphas.flatMap((order) => [{ id: order.id, as: ALPHA, expect: order.reference ?? null }, { id: order.id.toUpperCase(), as: ALPHA, expect: order.reference ?? null }]),
+        ...betas.map((order) => ({ id: order.id, as: BETA, expect: order.reference ?? null })),
+        ...betas.map((order) => ({ id: order.id, as: ALPHA, expect: null })),
+        ...alphas.slice(0, 3).map((order) => ({ id: order.id, as: BETA, expect: null })),
+        { id: UNKNOWN_ID, as: ALPHA, expect: null },
+      ];
+      if (!suite.http.listening) await new Promise<void>((resolve) => suite.http.listen(0, '127.0.0.1', resolve));
+      const responses = await pipelined((suite.http.address() as AddressInfo).port, reads.map((read) => ({ path: `${ORDERS}/${read.id}`, headers: read.as })));
+      responses.forEach((response, index) => {
+        const read = reads[index];
+        if (read.expect === null) {
+          expect(response).toMatchObject({ status: 404, body: { message: `order ${read.id} not found` } });
+        } else {
+          expect(response.status).toBe(200);
+          expect(response.body).toMatchObject({ id: read.id.toLowerCase(), merchant: read.as['x-merchant'], reference: read.expect });
+        }
+      });
+    });
   });
 
   describe('PUT /orders/:id/state', () => {
@@ -310,3 +335,30 @@ describe('orders API', () => {
     });
   });
 });
+
+/** GET requests written at once on one connection (HTTP/1.1 pipelining); their responses in order, bodies parsed. */
+async function pipelined(port: number, requests: Array<{ path: string; headers: Record<string, string> }>): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
+  const socket = connect(port, '127.0.0.1');
+  const text = requests
+    .map(({ path, headers }) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`)
+    .join('');
+  socket.write(text);
+  let received = Buffer.alloc(0);
+  const responses: Array<{ status: number; body: Record<string, unknown> }> = [];
+  try {
+    for await (const chunk of socket) {
+      received = Buffer.concat([received, chunk as Buffer]);
+      for (let end = received.indexOf('\r\n\r\n'); end !== -1; end = received.indexOf('\r\n\r\n')) {
+        const head = received.subarray(0, end).toString();
+        const length = Number(/content-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (received.length < end + 4 + length) break;
+        responses.push({ status: Number(head.split(' ')[1]), body: JSON.parse(received.subarray(end + 4, end + 4 + length).toString()) });
+        received = received.subarray(end + 4 + length);
+      }
+      if (responses.length === requests.length) break;
+    }
+  } finally {
+    socket.destroy();
+  }
+  return responses;
+}

@@ -2,7 +2,7 @@ import { ConflictException, HttpException, Injectable, NotFoundException } from 
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
-import { activeTraceHeaders, preparedStatement, runPrepared } from '@ordercast/platform';
+import { activeTraceHeaders, inAutocommitScope, preparedStatement, ReadCoalescer, runPrepared } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
@@ -49,13 +49,28 @@ export class OrderStore {
   /**
    * The merchant's order; another merchant's order is as unknown as a missing one. A prepared
    * statement, like the writes: building the query through TypeORM cost the order API's reads more
-   * CPU than the statement itself (BENCH_PROFILE, `GET /orders/{id}` alone).
+   * CPU than the statement itself (BENCH_PROFILE, `GET /orders/{id}` alone). A read of an
+   * autocommit request (the order API's GETs) shares its statement with the merchant's other reads
+   * of the same turn of the event loop ({@link ReadCoalescer}).
    */
   async find(merchant: string, orderId: string): Promise<Order> {
-    const [row] = await runPrepared<Pick<OrderEntity, 'document'>>(this.dataSource, READ_ORDER, [orderId, merchant]);
-    if (!row) throw orderNotFound(orderId);
-    return row.document;
+    const document = inAutocommitScope()
+      ? await this.reads.read(merchant, orderId)
+      : (await runPrepared<Pick<OrderEntity, 'document'>>(this.dataSource, READ_ORDER, [orderId, merchant]))[0]?.document;
+    if (!document) throw orderNotFound(orderId);
+    return document;
   }
+
+  private readonly reads = new ReadCoalescer<Order>(
+    async (merchant, ids) => {
+      // The route's pipe lets only UUIDs through (lower case, as PostgreSQL writes them); this holds it
+      // here too, since one id PostgreSQL refused would fail every read of the batch.
+      const rows = await runPrepared<{ id: string; document: string }>(this.dataSource, READ_ORDERS, [ids.filter((id) => UUID.test(id)), merchant]);
+      return new Map(rows.map((row) => [row.id, JSON.parse(row.document) as Order]));
+    },
+    // Each order is parsed once per batch; a second caller of the same order gets a copy of its own.
+    (order) => structuredClone(order),
+  );
 
   /**
    * One statement, so one round trip: copies the channel's configured notifications (with ids
@@ -235,6 +250,11 @@ const CREATE_ORDER = preparedStatement(
 );
 
 const READ_ORDER = preparedStatement('orders.read', 'SELECT document FROM orders.orders WHERE id = $1 AND merchant = $2');
+
+/** The merchant's orders of a batch of reads, as text: parsed here, once per order, not by pg's type parser and then copied. */
+const READ_ORDERS = preparedStatement('orders.read-many', 'SELECT id, document::text AS document FROM orders.orders WHERE id = ANY($1::uuid[]) AND merchant = $2');
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 const READ_FOR_CHANGE = preparedStatement('orders.read-for-change', 'SELECT document, version, xmin::text AS revision FROM orders.orders WHERE id = $1 AND merchant = $2');
 

@@ -135,6 +135,15 @@ export function outsideTenantScope<T>(work: () => T): T {
   return storage.exit(work);
 }
 
+/**
+ * Whether the current request runs in `autocommit` mode: each of its statements commits on its
+ * own, so no statement of it reads what another of its statements wrote and has not committed.
+ * Such a request's reads may be answered on any connection of the same merchant ({@link ReadCoalescer}).
+ */
+export function inAutocommitScope(): boolean {
+  return storage.getStore()?.mode === 'autocommit';
+}
+
 /** The connection of the current scope's transaction on `dataSource`, opened if needed; null outside a scope. */
 export function tenantConnection(dataSource: DataSource): Promise<PoolClient> | null {
   if (!storage.getStore() || !tenantPools.has(dataSource)) return null;
@@ -170,7 +179,7 @@ class TenantScope {
 
   constructor(
     private readonly merchant: string,
-    private readonly mode: TenantScopeMode,
+    readonly mode: TenantScopeMode,
   ) {}
 
   runnerFor(dataSource: DataSource, create: () => QueryRunner): QueryRunner {
