@@ -268,6 +268,30 @@ describe('orders API', () => {
       expect(rows[0].payload.order).toEqual(changed);
     });
 
+    // Changes of one merchant that arrive together share a statement (TurnBatcher): each is still written once,
+    // with its own event, or refused as it would be alone.
+    it('writes changes arriving together from two merchants each once, and refuses the second of two identical ones', async () => {
+      const alphas = await Promise.all(Array.from({ length: 6 }, () => createOrder(suite.http)));
+      const betas = await Promise.all(Array.from({ length: 3 }, () => createOrder(suite.http, {}, { ...BETA, 'x-channel': 'web' })));
+      const put = (id: string, as: Record<string, string>, currentStatus: string) => ({ method: 'PUT', path: `${ORDERS}/${id}/state`, headers: as, body: { currentStatus } });
+      const changes = [
+        ...alphas.map((order) => put(order.id, ALPHA, 'processing')),
+        put(alphas[0].id, ALPHA, 'processing'),
+        ...betas.map((order) => put(order.id, BETA, 'processing')),
+        put(betas[0].id, ALPHA, 'processing'),
+      ];
+      if (!suite.http.listening) await new Promise<void>((resolve) => suite.http.listen(0, '127.0.0.1', resolve));
+      const responses = await pipelined((suite.http.address() as AddressInfo).port, changes);
+      expect(responses.map((response) => response.status)).toEqual([...alphas.map(() => 200), 409, ...betas.map(() => 200), 404]);
+      for (const order of [...alphas, ...betas]) {
+        const { rows } = await suite.sql.query("SELECT payload FROM orders.outbox WHERE order_id = $1 AND payload->>'type' = 'order.state.changed'", [order.id]);
+        expect(rows).toHaveLength(1);
+        expect(rows[0].payload).toMatchObject({ merchant: order.merchant, sequence: 2, change: { from: 'checkout', to: 'processing' } });
+      }
+      const read = await request(suite.http).get(`${ORDERS}/${betas[0].id}`).set(BETA);
+      expect(read.body).toMatchObject({ state: { currentStatus: 'processing' } });
+    });
+
     it('refuses an illegal transition with 409, the allowed targets, and no change', async () => {
       const order = await createOrder(suite.http);
       await expectNothingChanged(suite, order.id, async () => {
@@ -336,11 +360,18 @@ describe('orders API', () => {
   });
 });
 
-/** GET requests written at once on one connection (HTTP/1.1 pipelining); their responses in order, bodies parsed. */
-async function pipelined(port: number, requests: Array<{ path: string; headers: Record<string, string> }>): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
+/** Requests written at once on one connection (HTTP/1.1 pipelining); their responses in order, bodies parsed. */
+async function pipelined(
+  port: number,
+  requests: Array<{ method?: string; path: string; headers: Record<string, string>; body?: unknown }>,
+): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
   const socket = connect(port, '127.0.0.1');
   const text = requests
-    .map(({ path, headers }) => `GET ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`)
+    .map(({ method = 'GET', path, headers, body }) => {
+      const content = body === undefined ? '' : JSON.stringify(body);
+      const fields = { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(content)) }) };
+      return `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${content}`;
+    })
     .join('');
   socket.write(text);
   let received = Buffer.alloc(0);

@@ -2,7 +2,7 @@ import { ConflictException, HttpException, Injectable, NotFoundException } from 
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
-import { activeTraceHeaders, inAutocommitScope, preparedStatement, ReadCoalescer, runPrepared } from '@ordercast/platform';
+import { activeTraceHeaders, inAutocommitScope, preparedStatement, runPrepared, TurnBatcher } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
@@ -51,26 +51,34 @@ export class OrderStore {
    * statement, like the writes: building the query through TypeORM cost the order API's reads more
    * CPU than the statement itself (BENCH_PROFILE, `GET /orders/{id}` alone). A read of an
    * autocommit request (the order API's GETs) shares its statement with the merchant's other reads
-   * of the same turn of the event loop ({@link ReadCoalescer}).
+   * of the same turn of the event loop ({@link TurnBatcher}).
    */
   async find(merchant: string, orderId: string): Promise<Order> {
     const document = inAutocommitScope()
-      ? await this.reads.read(merchant, orderId)
-      : (await runPrepared<Pick<OrderEntity, 'document'>>(this.dataSource, READ_ORDER, [orderId, merchant]))[0]?.document;
+      ? await this.reads.submit(merchant, orderId)
+      : (await runPrepared<{ document: string }>(this.dataSource, READ_ORDER, [orderId, merchant]))[0]?.document;
     if (!document) throw orderNotFound(orderId);
-    return document;
+    return JSON.parse(document) as Order;
   }
 
-  private readonly reads = new ReadCoalescer<Order>(
-    async (merchant, ids) => {
-      // The route's pipe lets only UUIDs through (lower case, as PostgreSQL writes them); this holds it
-      // here too, since one id PostgreSQL refused would fail every read of the batch.
-      const rows = await runPrepared<{ id: string; document: string }>(this.dataSource, READ_ORDERS, [ids.filter((id) => UUID.test(id)), merchant]);
-      return new Map(rows.map((row) => [row.id, JSON.parse(row.document) as Order]));
-    },
-    // Each order is parsed once per batch; a second caller of the same order gets a copy of its own.
-    (order) => structuredClone(order),
-  );
+  private readonly reads = new TurnBatcher<string, string | undefined>(async (merchant, ids) => {
+    // The route's pipe lets only UUIDs through (lower case, as PostgreSQL writes them); this holds it
+    // here too, since one id PostgreSQL refused would fail every read of the batch.
+    const rows = await runPrepared<{ id: string; document: string }>(this.dataSource, READ_ORDERS, [[...new Set(ids.filter((id) => UUID.test(id)))], merchant]);
+    const documents = new Map(rows.map((row) => [row.id, row.document]));
+    return ids.map((id) => documents.get(id));
+  });
+
+  /** Changes of autocommit requests: one statement for the merchant's changes of a turn of the event loop. */
+  private readonly writes = new TurnBatcher<ChangeWrite, string | undefined>(async (merchant, changes) => {
+    const rows = await runPrepared<{ event_id: string; revision: string }>(this.dataSource, WRITE_CHANGES, [
+      merchant, ORDER_EVENTS_TOPIC, changes.map((c) => c.orderId), changes.map((c) => c.version), changes.map((c) => c.revision),
+      changes.map((c) => c.state), changes.map((c) => c.document), changes.map((c) => c.lastModified), changes.map((c) => c.eventId),
+      changes.map((c) => c.payload), changes.map((c) => c.traceContext), changes.map((c) => c.eventType),
+    ]);
+    const revisions = new Map(rows.map((row) => [row.event_id, row.revision]));
+    return changes.map((c) => revisions.get(c.eventId));
+  });
 
   /**
    * One statement, so one round trip: copies the channel's configured notifications (with ids
@@ -199,17 +207,26 @@ export class OrderStore {
     if (this.budget.problem({ previousBytes: null, ...sizes }) !== null) {
       this.assertWithinBudget({ previousBytes: Buffer.byteLength(JSON.stringify(current.document)), ...sizes });
     }
-    const written = await this.published(merchant, sizes.eventBytes, async () => {
-      const rows = await runPrepared<{ revision: string }>(this.dataSource, WRITE_CHANGE, [
-        orderId, merchant, current.version, next.state.currentStatus, document, next.lastModified,
-        event.id, ORDER_EVENTS_TOPIC, serialized, activeTraceHeaders(), current.revision, event.type,
-      ]);
-      return { result: rows, wrote: rows.length === 1 };
+    const revision = await this.published(merchant, sizes.eventBytes, async () => {
+      const write: ChangeWrite = {
+        orderId, version: current.version, revision: current.revision, state: next.state.currentStatus, document, lastModified: next.lastModified,
+        eventId: event.id, payload: serialized, traceContext: activeTraceHeaders(), eventType: event.type,
+      };
+      const written = inAutocommitScope() ? await this.writes.submit(merchant, write) : await this.writeAlone(merchant, write);
+      return { result: written, wrote: written !== undefined };
     });
-    if (written.length !== 1) return null;
+    if (revision === undefined) return null;
     this.outbox.notify();
-    this.cache.set(merchant, orderId, { version: current.version + 1, revision: written[0].revision, document });
+    this.cache.set(merchant, orderId, { version: current.version + 1, revision, document });
     return next;
+  }
+
+  /** A change written on its own, in the request's transaction: the row's new revision, or undefined when it moved on. */
+  private async writeAlone(merchant: string, c: ChangeWrite): Promise<string | undefined> {
+    const [row] = await runPrepared<{ revision: string }>(this.dataSource, WRITE_CHANGE, [
+      c.orderId, merchant, c.version, c.state, c.document, c.lastModified, c.eventId, ORDER_EVENTS_TOPIC, c.payload, c.traceContext, c.revision, c.eventType,
+    ]);
+    return row?.revision;
   }
 }
 
@@ -249,9 +266,9 @@ const CREATE_ORDER = preparedStatement(
    SELECT document -> 'notifications' AS notifications, revision, (SELECT copied_bytes FROM prepared) AS "copiedBytes" FROM created`,
 );
 
-const READ_ORDER = preparedStatement('orders.read', 'SELECT document FROM orders.orders WHERE id = $1 AND merchant = $2');
+const READ_ORDER = preparedStatement('orders.read', 'SELECT document::text AS document FROM orders.orders WHERE id = $1 AND merchant = $2');
 
-/** The merchant's orders of a batch of reads, as text: parsed here, once per order, not by pg's type parser and then copied. */
+/** The merchant's orders of a batch of reads, as text: each reader parses its own. */
 const READ_ORDERS = preparedStatement('orders.read-many', 'SELECT id, document::text AS document FROM orders.orders WHERE id = ANY($1::uuid[]) AND merchant = $2');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -260,6 +277,46 @@ const READ_FOR_CHANGE = preparedStatement('orders.read-for-change', 'SELECT docu
 
 /** An order as read for a change: its document, version, and the row's revision (`xmin`). */
 type StoredOrder = Pick<OrderEntity, 'document' | 'version'> & { revision: string };
+
+/** A change to write: the order as read (version, revision) and as changed, and its change event. */
+interface ChangeWrite {
+  orderId: string;
+  version: number;
+  revision: string;
+  state: string;
+  document: string;
+  lastModified: string;
+  eventId: string;
+  payload: string;
+  traceContext: Record<string, string> | null;
+  eventType: string;
+}
+
+/**
+ * WRITE_CHANGE for many orders of one merchant ($1): each order updated only if its row is still
+ * the one read, and its event inserted only then; returns the event id and new revision of each
+ * change written. The rows are locked first in id order, so two such statements never wait for
+ * each other crosswise. Of two changes of one order in a batch (both read at the same version) one
+ * is written and the other finds the version moved on, as it would have in a statement of its own.
+ */
+const WRITE_CHANGES = preparedStatement(
+  'orders.write-changes',
+  `WITH input AS MATERIALIZED (
+     SELECT * FROM unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::uuid[], $10::text[], $11::jsonb[], $12::text[])
+       AS t(id, version, revision, state, document, last_modified, event_id, payload, trace_context, event_type)
+   ), locked AS MATERIALIZED (
+     SELECT o.id FROM orders.orders o WHERE o.id IN (SELECT id FROM input) AND o.merchant = $1 ORDER BY o.id FOR UPDATE
+   ), changed AS (
+     UPDATE orders.orders o SET state = i.state, document = i.document::jsonb, version = o.version + 1, last_modified = i.last_modified
+     FROM input i JOIN locked l ON l.id = i.id
+     WHERE o.id = i.id AND o.merchant = $1 AND o.version = i.version AND o.xmin = i.revision::xid
+     RETURNING i.event_id, o.id, o.xmin::text AS revision
+   ), published AS (
+     INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context, event_type)
+     SELECT c.event_id, c.id, $2, c.id::text, i.payload::json, i.trace_context, i.event_type FROM changed c JOIN input i ON i.event_id = c.event_id
+   )
+   SELECT event_id, revision FROM changed`,
+);
 
 /** Updates the order if its row is still the one read (version and `xmin`), and only then inserts its change event; returns the row's new revision. See `change`. */
 const WRITE_CHANGE = preparedStatement(

@@ -10,4 +10,4 @@ export * from './tenant-isolation.sql';
 export * from './tenant-scope';
 export * from './tenant-scope.interceptor';
 export * from './lz4-columns';
-export * from './read-coalescer';
+export * from './turn-batcher';

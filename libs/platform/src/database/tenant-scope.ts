@@ -138,7 +138,7 @@ export function outsideTenantScope<T>(work: () => T): T {
 /**
  * Whether the current request runs in `autocommit` mode: each of its statements commits on its
  * own, so no statement of it reads what another of its statements wrote and has not committed.
- * Such a request's reads may be answered on any connection of the same merchant ({@link ReadCoalescer}).
+ * Such a request's reads may be answered on any connection of the same merchant ({@link TurnBatcher}).
  */
 export function inAutocommitScope(): boolean {
   return storage.getStore()?.mode === 'autocommit';
