@@ -2,7 +2,7 @@ import { ConflictException, HttpException, Injectable, NotFoundException } from 
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import { randomUUID } from 'node:crypto';
-import { activeTraceHeaders, inAutocommitScope, preparedStatement, runPrepared, TurnBatcher } from '@ordercast/platform';
+import { activeTraceHeaders, BatchLimits, inAutocommitScope, preparedStatement, runPrepared, TurnBatcher } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
@@ -78,7 +78,7 @@ export class OrderStore {
     ]);
     const revisions = new Map(rows.map((row) => [row.event_id, row.revision]));
     return changes.map((c) => revisions.get(c.eventId));
-  });
+  }, WRITE_BATCH_LIMITS);
 
   /**
    * One statement, so one round trip: copies the channel's configured notifications (with ids
@@ -277,6 +277,12 @@ const READ_FOR_CHANGE = preparedStatement('orders.read-for-change', 'SELECT docu
 
 /** An order as read for a change: its document, version, and the row's revision (`xmin`). */
 type StoredOrder = Pick<OrderEntity, 'document' | 'version'> & { revision: string };
+
+/**
+ * A batch's documents and events are copied once more into its statement's parameters; past
+ * 4 MB (a few large orders) the next change opens a batch of its own.
+ */
+const WRITE_BATCH_LIMITS: BatchLimits<ChangeWrite> = { maxItems: 100, maxBytes: 4 * 1024 * 1024, sizeOf: (c) => c.document.length + c.payload.length };
 
 /** A change to write: the order as read (version, revision) and as changed, and its change event. */
 interface ChangeWrite {

@@ -7,7 +7,7 @@ describe('TurnBatcher', () => {
     const batcher = new TurnBatcher<number, string>(async (group, items) => {
       runs.push([group, items]);
       return items.map((item) => `${group}:${item * 2}`);
-    }, maxItems);
+    }, { maxItems, maxBytes: 10, sizeOf: (item) => item });
     return { batcher, runs };
   }
 
@@ -29,6 +29,17 @@ describe('TurnBatcher', () => {
       ['shop-1', [1, 2]],
       ['shop-1', [3]],
       ['shop-1', [4]],
+    ]);
+  });
+
+  it('closes a batch before an item would take it past maxBytes; a larger item runs alone', async () => {
+    const { batcher, runs } = doubler();
+    await Promise.all([batcher.submit('shop-1', 4), batcher.submit('shop-1', 5), batcher.submit('shop-1', 3), batcher.submit('shop-1', 12), batcher.submit('shop-1', 1)]);
+    expect(runs).toEqual([
+      ['shop-1', [4, 5]],
+      ['shop-1', [3]],
+      ['shop-1', [12]],
+      ['shop-1', [1]],
     ]);
   });
 

@@ -12,37 +12,60 @@
  * `inAutocommitScope`), and whose items succeed or fail independently inside the one statement.
  */
 export class TurnBatcher<Item, Result> {
-  private readonly open = new Map<string, Array<Submission<Item, Result>>>();
+  private readonly open = new Map<string, Batch<Item, Result>>();
 
   /**
    * @param run runs the items of `group` as one statement: their results, in the items' order.
-   * @param maxItems items per statement; a full batch is closed and the next submitter opens another.
+   * @param limits items per statement, and bytes (as `sizeOf` counts them): a batch is closed when
+   *   it is full, or before an item would take it past `maxBytes`, and the next submitter opens another.
    */
   constructor(
     private readonly run: (group: string, items: Item[]) => Promise<Result[]>,
-    private readonly maxItems = 100,
+    private readonly limits: BatchLimits<Item> = {},
   ) {}
 
   submit(group: string, item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
+      const bytes = this.limits.sizeOf?.(item) ?? 0;
       let batch = this.open.get(group);
+      if (batch && batch.bytes + bytes > (this.limits.maxBytes ?? Infinity)) batch = this.close(group);
       if (!batch) {
-        const opened: Array<Submission<Item, Result>> = [];
+        const opened: Batch<Item, Result> = { submissions: [], bytes: 0 };
         this.open.set(group, (batch = opened));
         setImmediate(() => this.flush(group, opened));
       }
-      batch.push({ item, resolve, reject });
-      if (batch.length >= this.maxItems) this.open.delete(group);
+      batch.submissions.push({ item, resolve, reject });
+      batch.bytes += bytes;
+      if (batch.submissions.length >= (this.limits.maxItems ?? 100)) this.close(group);
     });
   }
 
-  private flush(group: string, batch: Array<Submission<Item, Result>>): void {
+  private close(group: string): undefined {
+    this.open.delete(group);
+    return undefined;
+  }
+
+  private flush(group: string, batch: Batch<Item, Result>): void {
     if (this.open.get(group) === batch) this.open.delete(group);
-    this.run(group, batch.map((submission) => submission.item)).then(
-      (results) => batch.forEach((submission, index) => submission.resolve(results[index])),
-      (error: unknown) => batch.forEach((submission) => submission.reject(error)),
+    const { submissions } = batch;
+    this.run(group, submissions.map((submission) => submission.item)).then(
+      (results) => submissions.forEach((submission, index) => submission.resolve(results[index])),
+      (error: unknown) => submissions.forEach((submission) => submission.reject(error)),
     );
   }
+}
+
+export interface BatchLimits<Item> {
+  /** Items per statement (100). */
+  maxItems?: number;
+  /** Bytes per statement, as `sizeOf` counts them; an item larger by itself still runs, alone. */
+  maxBytes?: number;
+  sizeOf?: (item: Item) => number;
+}
+
+interface Batch<Item, Result> {
+  submissions: Array<Submission<Item, Result>>;
+  bytes: number;
 }
 
 interface Submission<Item, Result> {
