@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { HttpMethod } from '@ordercast/contracts';
-import { maskHeaders, maskUrlsInText, SECRET_BOX, SecretBox, SpanKind, startSpan, TraceHeaders, TraceSpan } from '@ordercast/platform';
-import { randomUUID } from 'node:crypto';
+import { maskHeaders, maskUrlsInText, SECRET_BOX, SecretBox, SpanKind, startSpan, timeOrderedId, TraceHeaders, TraceSpan } from '@ordercast/platform';
 import type { AlertBody } from '../alerts/alert';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
@@ -678,7 +677,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       ...outcome,
       error: verdict.error,
       completedAt: now,
-      retry: verdict.retryInMs === null ? null : { eventId: randomUUID(), at: new Date(now.getTime() + verdict.retryInMs) },
+      retry: verdict.retryInMs === null ? null : { eventId: timeOrderedId(now.getTime()), at: new Date(now.getTime() + verdict.retryInMs) },
       disableTarget: verdict.disableTarget,
       inSequence: row.inSequence,
     });

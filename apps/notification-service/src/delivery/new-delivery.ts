@@ -1,5 +1,4 @@
-import type { TraceHeaders } from '@ordercast/platform';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId, type TraceHeaders } from '@ordercast/platform';
 import type { EventTrigger } from '../events/event-types';
 import { canonicalJson } from '../signing/detached-jws';
 import { CanonicalCauseParts, canonicalDeliveryBody, PublicOrder } from './delivery-body';
@@ -62,7 +61,7 @@ export interface NewDelivery {
 }
 
 export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope: string, trigger: EventTrigger, now: Date): NewDelivery {
-  const messageId = randomUUID();
+  const messageId = timeOrderedId(now.getTime());
   const body = canonicalDeliveryBody({
     messageId,
     type: cause.type,
@@ -79,7 +78,7 @@ export function newDelivery(cause: DeliveryCause, target: DeliveryTarget, scope:
   }, cause.canonical);
   return {
     messageId,
-    eventId: randomUUID(),
+    eventId: timeOrderedId(now.getTime()),
     merchant: cause.merchant,
     orderId: cause.orderId,
     channel: cause.channel,

@@ -1,8 +1,7 @@
 import { ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
-import { randomUUID } from 'node:crypto';
-import { activeTraceHeaders, BatchLimits, inAutocommitScope, preparedStatement, runPrepared, TurnBatcher } from '@ordercast/platform';
+import { activeTraceHeaders, BatchLimits, inAutocommitScope, preparedStatement, runPrepared, timeOrderedId, TurnBatcher } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
@@ -349,7 +348,7 @@ function orderNotFound(orderId: string): NotFoundException {
  */
 function changeEvent(type: ChangeType, change: Change, previous: Order | null, order: Order, now: Date, sequence: number): OrderChangeEvent {
   return {
-    id: randomUUID(), type, occurredAt: now.toISOString(), sequence, merchant: order.merchant, channel: order.channel,
+    id: timeOrderedId(now.getTime()), type, occurredAt: now.toISOString(), sequence, merchant: order.merchant, channel: order.channel,
     orderId: order.id, change, previous: previous && withoutRegistrations(previous), order,
   };
 }

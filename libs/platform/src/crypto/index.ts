@@ -2,3 +2,4 @@ export * from './secret-box';
 export * from './masking';
 export * from './url-credentials';
 export * from './masked-values';
+export * from './time-ordered-id';
