@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { preparedStatement, runPrepared } from '@ordercast/platform';
+import { packTexts, preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import type { ClaimedAttempt } from '../delivery/dispatch.repository';
 import type { NewDelivery } from '../delivery/new-delivery';
@@ -200,19 +200,13 @@ function leasedAttempt(d: NewDelivery, skipReason: string | null): ClaimedAttemp
 }
 
 /**
- * The rows as one JSON array, and every body in one bytea with each row's byte range.
- * A body inside the JSON array cost PostgreSQL two parses (the array, then the body as json), a
- * third of the statement's time; a byte range is cut out in constant time and parsed once.
+ * The rows as one JSON array, and every body in one bytea with each row's byte range ({@link packTexts}):
+ * a body inside the JSON array cost PostgreSQL two parses, a third of the statement's time.
  */
 function insertParameters(deliveries: NewDelivery[], leased: ReadonlySet<string>): [string, Buffer] {
-  // Each body is encoded straight into its place in one buffer, not into a buffer of its own that is then copied.
-  const lengths = deliveries.map((d) => Buffer.byteLength(d.body, 'utf8'));
-  const bodies = Buffer.allocUnsafe(lengths.reduce((sum, length) => sum + length, 0));
-  let next = 1;
+  const { bytes, ranges } = packTexts(deliveries.map((d) => d.body));
   const rows = deliveries.map((d, index) => {
-    const start = next;
-    bodies.write(d.body, start - 1, 'utf8');
-    next += lengths[index];
+    const [start, length] = ranges[index];
     return JSON.stringify({
       event_id: d.eventId,
       message_id: d.messageId,
@@ -237,12 +231,12 @@ function insertParameters(deliveries: NewDelivery[], leased: ReadonlySet<string>
       trigger: d.trigger,
       created_at: d.createdAt,
       body_start: start,
-      body_length: lengths[index],
+      body_length: length,
       leased: leased.has(d.eventId),
       trace_context: d.trace,
       ordered: d.target.ordered,
       sequence: d.sequence,
     });
   });
-  return [`[${rows.join(',')}]`, bodies];
+  return [`[${rows.join(',')}]`, bytes];
 }

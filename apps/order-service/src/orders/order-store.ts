@@ -1,7 +1,9 @@
 import { ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
-import { activeTraceHeaders, BatchLimits, inAutocommitScope, preparedStatement, runPrepared, timeOrderedId, TurnBatcher } from '@ordercast/platform';
+import {
+  activeTraceHeaders, BatchLimits, inAutocommitScope, packedText, packTexts, preparedStatement, runPrepared, timeOrderedId, TurnBatcher,
+} from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
@@ -70,12 +72,13 @@ export class OrderStore {
 
   /** Changes of autocommit requests: one statement for the merchant's changes of a turn of the event loop. */
   private readonly writes = new TurnBatcher<ChangeWrite, string | undefined>(async (merchant, changes) => {
-    const rows = await runPrepared<{ event_id: string; revision: string }>(this.dataSource, WRITE_CHANGES, [
-      merchant, ORDER_EVENTS_TOPIC, changes.map((c) => c.orderId), changes.map((c) => c.version), changes.map((c) => c.revision),
-      changes.map((c) => c.state), changes.map((c) => c.document), changes.map((c) => c.lastModified), changes.map((c) => c.eventId),
-      changes.map((c) => c.payload), changes.map((c) => c.traceContext), changes.map((c) => c.eventType),
-    ]);
-    const revisions = new Map(rows.map((row) => [row.event_id, row.revision]));
+    const { bytes, ranges } = packTexts(changes.flatMap((c) => [c.document, c.payload]));
+    const rows = changes.map((c, index) => ({
+      id: c.orderId, version: c.version, revision: c.revision, state: c.state, last_modified: c.lastModified, event_id: c.eventId,
+      trace_context: c.traceContext, event_type: c.eventType, document: ranges[2 * index], payload: ranges[2 * index + 1],
+    }));
+    const written = await runPrepared<{ event_id: string; revision: string }>(this.dataSource, WRITE_CHANGES, [merchant, ORDER_EVENTS_TOPIC, JSON.stringify(rows), bytes]);
+    const revisions = new Map(written.map((row) => [row.event_id, row.revision]));
     return changes.map((c) => revisions.get(c.eventId));
   }, WRITE_BATCH_LIMITS);
 
@@ -307,18 +310,20 @@ interface ChangeWrite {
 const WRITE_CHANGES = preparedStatement(
   'orders.write-changes',
   `WITH input AS MATERIALIZED (
-     SELECT * FROM unnest($3::uuid[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::uuid[], $10::text[], $11::jsonb[], $12::text[])
-       AS t(id, version, revision, state, document, last_modified, event_id, payload, trace_context, event_type)
+     SELECT * FROM json_to_recordset($3::json) AS t(
+       id uuid, version int, revision text, state text, last_modified timestamptz, event_id uuid, trace_context jsonb, event_type text, document int[], payload int[])
    ), locked AS MATERIALIZED (
      SELECT o.id FROM orders.orders o WHERE o.id IN (SELECT id FROM input) AND o.merchant = $1 ORDER BY o.id FOR UPDATE
    ), changed AS (
-     UPDATE orders.orders o SET state = i.state, document = i.document::jsonb, version = o.version + 1, last_modified = i.last_modified
+     UPDATE orders.orders o
+        SET state = i.state, document = ${packedText('$4', 'i.document[1]', 'i.document[2]')}::jsonb, version = o.version + 1, last_modified = i.last_modified
      FROM input i JOIN locked l ON l.id = i.id
      WHERE o.id = i.id AND o.merchant = $1 AND o.version = i.version AND o.xmin = i.revision::xid
      RETURNING i.event_id, o.id, o.xmin::text AS revision
    ), published AS (
      INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context, event_type)
-     SELECT c.event_id, c.id, $2, c.id::text, i.payload::json, i.trace_context, i.event_type FROM changed c JOIN input i ON i.event_id = c.event_id
+     SELECT c.event_id, c.id, $2, c.id::text, ${packedText('$4', 'i.payload[1]', 'i.payload[2]')}::json, i.trace_context, i.event_type
+     FROM changed c JOIN input i ON i.event_id = c.event_id
    )
    SELECT event_id, revision FROM changed`,
 );

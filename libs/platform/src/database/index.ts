@@ -11,3 +11,4 @@ export * from './tenant-scope';
 export * from './tenant-scope.interceptor';
 export * from './lz4-columns';
 export * from './turn-batcher';
+export * from './byte-ranges';
