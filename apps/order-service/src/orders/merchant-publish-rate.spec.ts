@@ -30,6 +30,21 @@ describe('MerchantPublishRate', () => {
     limiter.take('beta', 3000);
   });
 
+  it('checks before the work without taking: refuses what the allowance cannot cover, at most the burst', () => {
+    const limiter = rate();
+    limiter.take('alpha', 2500);
+    limiter.refuseUnlessAvailable('alpha', 500);
+    limiter.refuseUnlessAvailable('alpha', 500);
+    const refused = refusal(() => limiter.refuseUnlessAvailable('alpha', 501));
+    expect(refused.message).toMatch(/takes at least 501 bytes, retry in 1 s/);
+    limiter.take('alpha', 500);
+    // A change larger than the burst needs the full allowance, as take asks.
+    now += 3000;
+    limiter.refuseUnlessAvailable('alpha', 50_000);
+    limiter.take('alpha', 1);
+    expect(() => limiter.refuseUnlessAvailable('alpha', 50_000)).toThrow(TooManyRequestsException);
+  });
+
   it('tops the allowance up at the rate, never past the burst', () => {
     const limiter = rate();
     limiter.take('alpha', 3000);

@@ -169,6 +169,9 @@ export class OrderStore {
    */
   async change(merchant: string, orderId: string, apply: ApplyChange): Promise<Order> {
     const cached = this.cache.get(merchant, orderId);
+    // The change's event carries the order at least once: when the merchant's publish allowance cannot
+    // pay for that, it is refused before the order is parsed and the change computed (a 429 costs nothing).
+    this.rate.refuseUnlessAvailable(merchant, cached?.document.length ?? 1);
     if (cached) {
       try {
         const written = await this.write(merchant, orderId, apply, { document: JSON.parse(cached.document) as Order, version: cached.version, revision: cached.revision });

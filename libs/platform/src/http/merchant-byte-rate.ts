@@ -35,10 +35,23 @@ export class MerchantByteRate {
 
   /** Takes `bytes` from the merchant's allowance, or refuses with a 429 saying when it will have them. */
   take(merchant: string, bytes: number): void {
+    this.refuseUnless(merchant, bytes, 'takes');
+    this.toppedUp(merchant).bytes -= bytes;
+  }
+
+  /**
+   * Refuses with a 429, taking nothing, unless the allowance covers `atLeastBytes` now (at most the
+   * burst). Before work whose exact size only the work tells, with a size it cannot be below: a
+   * request the allowance cannot pay for is refused before it costs anything.
+   */
+  refuseUnlessAvailable(merchant: string, atLeastBytes: number): void {
+    this.refuseUnless(merchant, atLeastBytes, 'takes at least');
+  }
+
+  private refuseUnless(merchant: string, bytes: number, takes: string): void {
     const allowance = this.toppedUp(merchant);
     const needed = Math.min(bytes, this.burstBytes);
-    if (allowance.bytes < needed) throw this.refusal(merchant, bytes, needed - allowance.bytes);
-    allowance.bytes -= bytes;
+    if (allowance.bytes < needed) throw this.refusal(merchant, bytes, needed - allowance.bytes, takes);
   }
 
   /**
@@ -62,11 +75,11 @@ export class MerchantByteRate {
     if (allowance && bytes > 0) allowance.bytes = Math.min(this.burstBytes, allowance.bytes + bytes);
   }
 
-  private refusal(merchant: string, bytes: number, missing: number): TooManyRequestsException {
+  private refusal(merchant: string, bytes: number, missing: number, takes = 'takes'): TooManyRequestsException {
     const seconds = Math.max(1, Math.ceil(missing / this.bytesPerSecond));
     const { activity, variable, item } = this.wording;
     return new TooManyRequestsException(
-      `merchant ${merchant} ${activity} faster than ${this.bytesPerSecond} bytes per second (${variable}); ${item} takes ${bytes} bytes, retry in ${seconds} s`,
+      `merchant ${merchant} ${activity} faster than ${this.bytesPerSecond} bytes per second (${variable}); ${item} ${takes} ${bytes} bytes, retry in ${seconds} s`,
       seconds,
     );
   }
