@@ -75,9 +75,11 @@ describe('PostgreSQL connection lost (TCP proxy cut, real PostgreSQL, real Kafka
       await eventually(async () => (await healthOf(service)).status === 503, 15_000, async () => JSON.stringify(await healthOf(service)));
       expect(await healthOf(service)).toEqual({ status: 503, database: 'down' });
     }
-    // A change cannot be accepted without its database; it is refused, not half-written.
+    // A change cannot be accepted without its database; it is refused, not half-written, as a 503 to retry (not a 500).
     const refused = await request(orders.http).put(`${ORDERS}/${first[5].id}/state`).set(ALPHA).send({ currentStatus: 'processing' });
-    expect(refused.status).toBeGreaterThanOrEqual(500);
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', retryAfterSeconds: 1 });
     // The outage lasts a few seconds, while ingest, dispatch, result writes and the relay keep trying.
     await sleep(Math.max(0, 4000 - (Date.now() - cutAt)));
     proxy.restore();

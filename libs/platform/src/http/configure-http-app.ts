@@ -8,6 +8,7 @@ import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
 import { repeatedHeader } from './header-value';
+import { DatabaseUnavailableFilter } from './database-unavailable.filter';
 import { RetryAfterFilter } from './too-many-requests';
 import { NOT_A_JSON_OBJECT, VouchingValidationPipe } from './validation-fast-path';
 
@@ -218,5 +219,6 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
   });
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new RetryAfterFilter());
+  // Nest tries global filters last registered first: the catch-all database filter goes first, so it only gets what the others leave.
+  app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()), new RetryAfterFilter());
 }

@@ -10,3 +10,4 @@ export * from './if-given';
 export * from './parse-id.pipe';
 export * from './too-many-requests';
 export * from './merchant-byte-rate';
+export * from './database-unavailable.filter';
