@@ -292,6 +292,23 @@ describe('orders API', () => {
       expect(read.body).toMatchObject({ state: { currentStatus: 'processing' } });
     });
 
+    // Fastify answers a body it cannot parse with Connection: close; a request pipelined behind it is never
+    // answered, so it must not run either (found by the black-box attack: the write was stored, unanswered).
+    it.each([
+      ['not JSON', 'application/json', '{"currentStatus":'],
+      ['not an object', 'application/json', '"x"'],
+      ['of another media type', 'text/plain', 'processing'],
+    ])('runs nothing pipelined behind a body that is %s and closes the connection', async (_, type, text) => {
+      const order = await createOrder(suite.http);
+      if (!suite.http.listening) await new Promise<void>((resolve) => suite.http.listen(0, '127.0.0.1', resolve));
+      const pay = (adapterId: string) => ({ method: 'POST', path: `${ORDERS}/${order.id}/payments`, headers: ALPHA, body: { adapterId, amount: 10, state: 'intent' } });
+      const refused = { method: 'PUT', path: `${ORDERS}/${order.id}/state`, headers: { ...ALPHA, 'content-type': type }, raw: text };
+      const responses = await pipelined((suite.http.address() as AddressInfo).port, [pay('before'), refused, pay('after')]);
+      expect(responses.map((response) => response.status)).toEqual([201, type === 'text/plain' ? 415 : 400]);
+      const stored = await request(suite.http).get(`${ORDERS}/${order.id}`).set(ALPHA);
+      expect(stored.body.payments.map((payment: { adapterId: string }) => payment.adapterId)).toEqual(['before']);
+    });
+
     it('refuses an illegal transition with 409, the allowed targets, and no change', async () => {
       const order = await createOrder(suite.http);
       await expectNothingChanged(suite, order.id, async () => {
@@ -363,13 +380,13 @@ describe('orders API', () => {
 /** Requests written at once on one connection (HTTP/1.1 pipelining); their responses in order, bodies parsed. */
 async function pipelined(
   port: number,
-  requests: Array<{ method?: string; path: string; headers: Record<string, string>; body?: unknown }>,
+  requests: Array<{ method?: string; path: string; headers: Record<string, string>; body?: unknown; raw?: string }>,
 ): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
   const socket = connect(port, '127.0.0.1');
   const text = requests
-    .map(({ method = 'GET', path, headers, body }) => {
-      const content = body === undefined ? '' : JSON.stringify(body);
-      const fields = { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(content)) }) };
+    .map(({ method = 'GET', path, headers, body, raw }) => {
+      const content = raw ?? (body === undefined ? '' : JSON.stringify(body));
+      const fields = { ...(content === '' ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(content)) }), ...headers };
       return `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n${content}`;
     })
     .join('');
