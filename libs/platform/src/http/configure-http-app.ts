@@ -195,23 +195,7 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     const type = request.headers['content-type']?.split(';')[0].trim();
     done(refusal(415, type ? `unsupported content type "${type.slice(0, 100)}"; send application/json` : 'a request body needs Content-Type: application/json'));
   });
-  // A response that closes its connection (Fastify closes it after a body it refused while parsing) leaves
-  // every request pipelined behind it on that connection unanswered: none of them may run, or a client
-  // could not tell whether an unanswered write was made. Requests are numbered per connection as they
-  // arrive; those before the closing one are answered as usual (one may be refused before them).
-  const connections = new WeakMap<object, { arrived: number; closedAfter: number }>();
-  const positions = new WeakMap<object, number>();
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    let connection = connections.get(request.raw.socket);
-    if (!connection) connections.set(request.raw.socket, (connection = { arrived: 0, closedAfter: Infinity }));
-    positions.set(request, connection.arrived++);
-    done();
-  });
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    if (String(reply.getHeader('connection')).toLowerCase() === 'close') {
-      const connection = connections.get(request.raw.socket);
-      if (connection) connection.closedAfter = Math.min(connection.closedAfter, positions.get(request) ?? Infinity);
-    }
     reply.header('x-request-id', request.id);
     // Responses carry text from targets and merchants (response bodies, references): never let a browser sniff them as markup.
     reply.header('x-content-type-options', 'nosniff');
@@ -230,10 +214,6 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     done();
   });
   fastify.addHook('preValidation', (request, reply, done) => {
-    if ((positions.get(request) ?? 0) > (connections.get(request.raw.socket)?.closedAfter ?? Infinity)) {
-      void reply.code(503).header('connection', 'close').send({ statusCode: 503, error: 'Service Unavailable', message: ['an earlier request on this connection closed it; send this one again'] });
-      return;
-    }
     const problem = bodyShapeProblem(request.body) ?? queryEncodingProblem(request.raw.url) ?? bodyShapeProblem(request.query, 'query string');
     if (problem === null) return requestContext.run(request.id, done);
     void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });

@@ -4,6 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HookH
 import { IncomingMessage, STATUS_CODES } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import { BODY_LIMIT_BYTES, requestIdOf } from './configure-http-app';
+import { answerClientError, guardPipelining } from './pipelining';
 
 /** Node's own limit on a request head (16 KiB) is the only bound on a path, as it was under Express. */
 const MAX_PARAM_LENGTH = 16 * 1024;
@@ -42,6 +43,7 @@ export function strictFastifyAdapter(): FastifyAdapter {
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: NODE_REQUEST_TIMEOUT_MS,
     genReqId: (request: IncomingMessage) => requestIdOf(request.headers['x-request-id']),
+    clientErrorHandler: answerClientError,
     // A path Fastify cannot even route (a malformed percent-encoding) is answered before any hook runs: the same headers and shape here.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode ?? 400;
@@ -62,6 +64,7 @@ export function strictFastifyAdapter(): FastifyAdapter {
   instance.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`);
   });
+  guardPipelining(instance);
   instance.addHook('onRequest', refuseEncodedLiterals);
   return adapter;
 }
