@@ -9,6 +9,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
 import { repeatedHeader } from './header-value';
 import { DatabaseUnavailableFilter } from './database-unavailable.filter';
+import { afterRequestsInFront, answeredOnConnection, sentOnConnection } from './pipelining';
 import { RetryAfterFilter } from './too-many-requests';
 import { NOT_A_JSON_OBJECT, VouchingValidationPipe } from './validation-fast-path';
 
@@ -196,6 +197,7 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     done(refusal(415, type ? `unsupported content type "${type.slice(0, 100)}"; send application/json` : 'a request body needs Content-Type: application/json'));
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
+    sentOnConnection(request, reply);
     reply.header('x-request-id', request.id);
     // Responses carry text from targets and merchants (response bodies, references): never let a browser sniff them as markup.
     reply.header('x-content-type-options', 'nosniff');
@@ -211,13 +213,16 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     };
     if (reply.statusCode >= 500) logger.warn(line, 'HTTP');
     else logger.debug?.(line, 'HTTP');
+    answeredOnConnection(request);
     done();
   });
-  fastify.addHook('preValidation', (request, reply, done) => {
-    const problem = bodyShapeProblem(request.body) ?? queryEncodingProblem(request.raw.url) ?? bodyShapeProblem(request.query, 'query string');
-    if (problem === null) return requestContext.run(request.id, done);
-    void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
-  });
+  fastify.addHook('preValidation', (request, reply, done) =>
+    afterRequestsInFront(request, reply, () => {
+      const problem = bodyShapeProblem(request.body) ?? queryEncodingProblem(request.raw.url) ?? bodyShapeProblem(request.query, 'query string');
+      if (problem === null) return requestContext.run(request.id, done);
+      void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
+    }),
+  );
   app.useGlobalPipes(createValidationPipe());
   // Nest tries global filters last registered first: the catch-all database filter goes first, so it only gets what the others leave.
   app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()), new RetryAfterFilter());

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
 
 /**
@@ -29,45 +29,54 @@ interface Connection {
   whenAnswered: (() => void) | null;
 }
 
-const connections = new WeakMap<object, Connection>();
-const positions = new WeakMap<object, number>();
+/** Each socket's Connection and each request's position, as symbol properties: cheaper than WeakMaps on every request. */
+const CONNECTION = Symbol('pipelined connection');
+const POSITION = Symbol('pipelined position');
+type Tagged<T> = T & { [CONNECTION]?: Connection; [POSITION]?: number };
 
-/** Installs the hooks; call before any other hook of the app, so that every request is numbered. */
+/**
+ * Numbers every request of a connection as it arrives: call before any other hook of the app.
+ * `configureHttpApp`'s hooks do the rest (one hook each per request, not two):
+ * {@link afterRequestsInFront}, {@link sentOnConnection}, {@link answeredOnConnection}.
+ */
 export function guardPipelining(instance: FastifyInstance): void {
   instance.addHook('onRequest', (request, _reply, done) => {
-    const connection = connectionOf(request.raw.socket);
+    const socket = request.raw.socket as Tagged<Socket>;
+    const connection = (socket[CONNECTION] ??= { arrived: 0, closedAfter: Infinity, unparsed: new Set(), waiting: [], unanswered: 0, whenAnswered: null });
     const position = connection.arrived++;
-    positions.set(request, position);
+    (request as Tagged<FastifyRequest>)[POSITION] = position;
     connection.unparsed.add(position);
     connection.unanswered += 1;
     done();
   });
-  instance.addHook('preValidation', (request, reply, done) => {
-    const connection = connections.get(request.raw.socket);
-    const position = positions.get(request);
-    if (!connection || position === undefined) return done();
-    parsed(connection, position);
-    const go = () => (position > connection.closedAfter ? refuseBehindClose(reply) : done());
-    if ([...connection.unparsed].some((other) => other < position)) connection.waiting.push({ position, go });
-    else go();
-  });
-  instance.addHook('onSend', (request, reply, payload, done) => {
-    const connection = connections.get(request.raw.socket);
-    const position = positions.get(request);
-    if (connection && position !== undefined) {
-      if (String(reply.getHeader('connection')).toLowerCase() === 'close') connection.closedAfter = Math.min(connection.closedAfter, position);
-      parsed(connection, position);
-    }
-    done(null, payload);
-  });
-  instance.addHook('onResponse', (request, _reply, done) => {
-    const connection = connections.get(request.raw.socket);
-    if (connection && positions.has(request)) {
-      connection.unanswered -= 1;
-      if (connection.unanswered === 0) connection.whenAnswered?.();
-    }
-    done();
-  });
+}
+
+/** preValidation (the body is read): `proceed` once every request in front has its body read or refused; never behind a closing response. */
+export function afterRequestsInFront(request: FastifyRequest, reply: FastifyReply, proceed: () => void): void {
+  const connection = (request.raw.socket as Tagged<Socket>)[CONNECTION];
+  const position = (request as Tagged<FastifyRequest>)[POSITION];
+  if (!connection || position === undefined) return proceed();
+  parsed(connection, position);
+  const go = () => (position > connection.closedAfter ? refuseBehindClose(reply) : proceed());
+  if (unparsedBefore(connection, position)) connection.waiting.push({ position, go });
+  else go();
+}
+
+/** onSend: a response (also a refusal of the body) settles its request's body; one that closes the connection ends what is behind it. */
+export function sentOnConnection(request: FastifyRequest, reply: FastifyReply): void {
+  const connection = (request.raw.socket as Tagged<Socket>)[CONNECTION];
+  const position = (request as Tagged<FastifyRequest>)[POSITION];
+  if (!connection || position === undefined) return;
+  if (reply.getHeader('connection') === 'close') connection.closedAfter = Math.min(connection.closedAfter, position);
+  parsed(connection, position);
+}
+
+/** onResponse: one request fewer waits for its answer. */
+export function answeredOnConnection(request: FastifyRequest): void {
+  const connection = (request.raw.socket as Tagged<Socket>)[CONNECTION];
+  if (!connection || (request as Tagged<FastifyRequest>)[POSITION] === undefined) return;
+  connection.unanswered -= 1;
+  if (connection.unanswered === 0) connection.whenAnswered?.();
 }
 
 /**
@@ -85,7 +94,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
       socket.destroy(error);
     }
   };
-  const connection = connections.get(socket);
+  const connection = (socket as Tagged<Socket>)[CONNECTION];
   if (connection && connection.unanswered > 0) {
     connection.closedAfter = Math.min(connection.closedAfter, connection.arrived - 1);
     let answered = false;
@@ -105,20 +114,16 @@ const ANSWER_WAIT_MS = 5_000;
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
 
-function connectionOf(socket: object): Connection {
-  let connection = connections.get(socket);
-  if (!connection) {
-    connection = { arrived: 0, closedAfter: Infinity, unparsed: new Set(), waiting: [], unanswered: 0, whenAnswered: null };
-    connections.set(socket, connection);
-  }
-  return connection;
+function unparsedBefore(connection: Connection, position: number): boolean {
+  for (const other of connection.unparsed) if (other < position) return true;
+  return false;
 }
 
 function parsed(connection: Connection, position: number): void {
   if (!connection.unparsed.delete(position) || connection.waiting.length === 0) return;
-  const ready = connection.waiting.filter((waiter) => ![...connection.unparsed].some((other) => other < waiter.position));
-  connection.waiting = connection.waiting.filter((waiter) => !ready.includes(waiter));
-  for (const waiter of ready) waiter.go();
+  const waiting = connection.waiting;
+  connection.waiting = waiting.filter((waiter) => unparsedBefore(connection, waiter.position));
+  for (const waiter of waiting) if (!connection.waiting.includes(waiter)) waiter.go();
 }
 
 function refuseBehindClose(reply: FastifyReply): void {
