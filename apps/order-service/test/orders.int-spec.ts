@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import {
@@ -225,7 +225,7 @@ describe('orders API', () => {
         { id: UNKNOWN_ID, as: ALPHA, expect: null },
       ];
       if (!suite.http.listening) await new Promise<void>((resolve) => suite.http.listen(0, '127.0.0.1', resolve));
-      const responses = await pipelined((suite.http.address() as AddressInfo).port, reads.map((read) => ({ path: `${ORDERS}/${read.id}`, headers: read.as })));
+      const responses = await together((suite.http.address() as AddressInfo).port, reads.map((read) => ({ path: `${ORDERS}/${read.id}`, headers: read.as })));
       responses.forEach((response, index) => {
         const read = reads[index];
         if (read.expect === null) {
@@ -282,7 +282,7 @@ describe('orders API', () => {
         put(betas[0].id, ALPHA, 'processing'),
       ];
       if (!suite.http.listening) await new Promise<void>((resolve) => suite.http.listen(0, '127.0.0.1', resolve));
-      const responses = await pipelined((suite.http.address() as AddressInfo).port, changes);
+      const responses = await together((suite.http.address() as AddressInfo).port, changes);
       expect(responses.map((response) => response.status)).toEqual([...alphas.map(() => 200), 409, ...betas.map(() => 200), 404]);
       for (const order of [...alphas, ...betas]) {
         const { rows } = await suite.sql.query("SELECT payload FROM orders.outbox WHERE order_id = $1 AND payload->>'type' = 'order.state.changed'", [order.id]);
@@ -394,20 +394,37 @@ describe('orders API', () => {
   });
 });
 
+type RawRequest = { method?: string; path: string; headers: Record<string, string>; body?: unknown; raw?: string | Buffer };
+
+/** Each request on a connection of its own, all connected first and then written in one go: the server reads them in one turn. */
+async function together(port: number, requests: RawRequest[]): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
+  const sockets = await Promise.all(requests.map(() => new Promise<Socket>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  })));
+  const answers = sockets.map((socket) => responsesOf(socket, 1));
+  // Let the server accept every connection first: it then finds all the requests readable at once.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  sockets.forEach((socket, index) => socket.write(wireOf(requests[index])));
+  return (await Promise.all(answers)).map(([response]) => response);
+}
+
+function wireOf({ method = 'GET', path, headers, body, raw }: RawRequest): Buffer {
+  const content = raw === undefined ? Buffer.from(body === undefined ? '' : JSON.stringify(body)) : Buffer.from(raw);
+  const fields = { ...(content.length === 0 ? {} : { 'content-type': 'application/json', 'content-length': String(content.length) }), ...headers };
+  return Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`), content]);
+}
+
 /** Requests written at once on one connection (HTTP/1.1 pipelining), or raw bytes (`wire`); the responses in order, bodies parsed. */
-async function pipelined(
-  port: number,
-  requests: Array<{ method?: string; path: string; headers: Record<string, string>; body?: unknown; raw?: string | Buffer } | { wire: string }>,
-): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
+async function pipelined(port: number, requests: Array<RawRequest | { wire: string }>): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
   const socket = connect(port, '127.0.0.1');
-  const text = Buffer.concat(requests.map((item) => {
-    if ('wire' in item) return Buffer.from(item.wire);
-    const { method = 'GET', path, headers, body, raw } = item;
-    const content = raw === undefined ? Buffer.from(body === undefined ? '' : JSON.stringify(body)) : Buffer.from(raw);
-    const fields = { ...(content.length === 0 ? {} : { 'content-type': 'application/json', 'content-length': String(content.length) }), ...headers };
-    return Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${Object.entries(fields).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`), content]);
-  }));
-  socket.write(text);
+  const answers = responsesOf(socket, requests.length);
+  socket.write(Buffer.concat(requests.map((item) => ('wire' in item ? Buffer.from(item.wire) : wireOf(item)))));
+  return answers;
+}
+
+/** Up to `count` responses read from `socket` (fewer if it closes first), then the socket destroyed. */
+async function responsesOf(socket: Socket, count: number): Promise<Array<{ status: number; body: Record<string, unknown> }>> {
   let received = Buffer.alloc(0);
   const responses: Array<{ status: number; body: Record<string, unknown> }> = [];
   try {
@@ -420,7 +437,7 @@ async function pipelined(
         responses.push({ status: Number(head.split(' ')[1]), body: JSON.parse(received.subarray(end + 4, end + 4 + length).toString()) });
         received = received.subarray(end + 4 + length);
       }
-      if (responses.length === requests.length) break;
+      if (responses.length === count) break;
     }
   } finally {
     socket.destroy();

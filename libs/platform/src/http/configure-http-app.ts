@@ -9,7 +9,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
 import { repeatedHeader } from './header-value';
 import { DatabaseUnavailableFilter } from './database-unavailable.filter';
-import { afterRequestsInFront, answeredOnConnection, sentOnConnection } from './pipelining';
+import { afterRequestsInFront } from './pipelining';
 import { RetryAfterFilter } from './too-many-requests';
 import { NOT_A_JSON_OBJECT, VouchingValidationPipe } from './validation-fast-path';
 
@@ -197,7 +197,6 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     done(refusal(415, type ? `unsupported content type "${type.slice(0, 100)}"; send application/json` : 'a request body needs Content-Type: application/json'));
   });
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    sentOnConnection(request, reply);
     reply.header('x-request-id', request.id);
     // Responses carry text from targets and merchants (response bodies, references): never let a browser sniff them as markup.
     reply.header('x-content-type-options', 'nosniff');
@@ -213,7 +212,6 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     };
     if (reply.statusCode >= 500) logger.warn(line, 'HTTP');
     else logger.debug?.(line, 'HTTP');
-    answeredOnConnection(request);
     done();
   });
   fastify.addHook('preValidation', (request, reply, done) =>

@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HookH
 import { IncomingMessage, STATUS_CODES } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import { BODY_LIMIT_BYTES, requestIdOf } from './configure-http-app';
-import { answerClientError, guardPipelining } from './pipelining';
+import { answerClientError } from './pipelining';
 
 /** Node's own limit on a request head (16 KiB) is the only bound on a path, as it was under Express. */
 const MAX_PARAM_LENGTH = 16 * 1024;
@@ -64,7 +64,6 @@ export function strictFastifyAdapter(): FastifyAdapter {
   instance.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`);
   });
-  guardPipelining(instance);
   instance.addHook('onRequest', refuseEncodedLiterals);
   return adapter;
 }
