@@ -106,13 +106,14 @@ export class EventRetries {
     if (request.since !== undefined) add('created_at', new Date(request.since), '>=');
     const rows: { id: string; bytes: number }[] = await this.dataSource.query(
       `WITH chosen AS (
-         SELECT d.*, octet_length(m.body::text) AS bytes, sum(octet_length(m.body::text)) OVER (ORDER BY d.created_at, d.id) AS running
+         SELECT d.*, b.bytes, sum(b.bytes) OVER (ORDER BY d.created_at, d.id) AS running
          FROM (
            SELECT DISTINCT ON (message_id) * FROM "notifications"."events"
            WHERE ${conditions.join(' AND ')}
            ORDER BY message_id, attempt DESC
          ) d
          JOIN "notifications"."messages" m ON m.id = d.message_id
+         CROSS JOIN LATERAL (SELECT octet_length(m.body::text) AS bytes) b
          WHERE d.status = $2
          ORDER BY d.created_at, d.id
          LIMIT $4

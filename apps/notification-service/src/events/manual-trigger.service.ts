@@ -8,7 +8,7 @@ import { registrationTarget } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import { deliveryCause, newDelivery } from '../delivery/new-delivery';
 import { OrderSnapshotStore } from '../orders/order-snapshot.store';
-import { DeliveriesRepository, InsertedDeliveries } from './deliveries.repository';
+import { DeliveriesRepository } from './deliveries.repository';
 import { MerchantSendRate } from './merchant-send-rate';
 import { TriggerDto } from './dto/trigger.dto';
 import { EventRecord } from './event-record';
@@ -58,14 +58,7 @@ export class ManualTrigger {
     }, activeTraceHeaders());
     const deliveries = registrations.map((registration) => newDelivery(cause, registrationTarget(registration), MANUAL_SCOPE, 'manual', now));
     const bytes = deliveries.reduce((sum, delivery) => sum + Buffer.byteLength(delivery.body), 0);
-    this.rate.take(merchant, bytes);
-    let inserted: InsertedDeliveries;
-    try {
-      inserted = await this.deliveries.insert(this.dataSource, deliveries);
-    } catch (error) {
-      this.rate.refund(merchant, bytes);
-      throw error;
-    }
+    const inserted = await this.rate.spend(merchant, bytes, async () => ({ result: await this.deliveries.insert(this.dataSource, deliveries), used: true }));
     const { eventIds, pendingIds } = inserted;
     this.signal.notify(pendingIds);
     this.deliveries.announce(inserted);

@@ -52,26 +52,25 @@ export class OrderStore {
    * statement, like the writes: building the query through TypeORM cost the order API's reads more
    * CPU than the statement itself (BENCH_PROFILE, `GET /orders/{id}` alone). A read of an
    * autocommit request (the order API's GETs) shares its statement with the merchant's other reads
-   * of the same turn of the event loop ({@link TurnBatcher}).
+   * of the same turn of the event loop ({@link TurnBatcher}); in a transaction it runs alone.
    */
   async find(merchant: string, orderId: string): Promise<Order> {
-    const document = inAutocommitScope()
-      ? await this.reads.submit(merchant, orderId)
-      : (await runPrepared<{ document: string }>(this.dataSource, READ_ORDER, [orderId, merchant]))[0]?.document;
+    const [document] = inAutocommitScope() ? [await this.reads.submit(merchant, orderId)] : await this.readOrders(merchant, [orderId]);
     if (!document) throw orderNotFound(orderId);
     return JSON.parse(document) as Order;
   }
 
-  private readonly reads = new TurnBatcher<string, string | undefined>(async (merchant, ids) => {
+  /** The documents of `ids` (undefined for an unknown one), as text: each reader parses its own. */
+  private readonly readOrders = async (merchant: string, ids: string[]): Promise<Array<string | undefined>> => {
     // The route's pipe lets only UUIDs through (lower case, as PostgreSQL writes them); this holds it
-    // here too, since one id PostgreSQL refused would fail every read of the batch.
+    // here too, since one id PostgreSQL refused would fail every read of a batch.
     const rows = await runPrepared<{ id: string; document: string }>(this.dataSource, READ_ORDERS, [[...new Set(ids.filter((id) => UUID.test(id)))], merchant]);
     const documents = new Map(rows.map((row) => [row.id, row.document]));
     return ids.map((id) => documents.get(id));
-  });
+  };
 
-  /** Changes of autocommit requests: one statement for the merchant's changes of a turn of the event loop. */
-  private readonly writes = new TurnBatcher<ChangeWrite, string | undefined>(async (merchant, changes) => {
+  /** Writes `changes` in one statement (WRITE_CHANGES): each one's new revision, or undefined when its order moved on. */
+  private readonly writeChanges = async (merchant: string, changes: ChangeWrite[]): Promise<Array<string | undefined>> => {
     const { bytes, ranges } = packTexts(changes.flatMap((c) => [c.document, c.payload]));
     const rows = changes.map((c, index) => ({
       id: c.orderId, version: c.version, revision: c.revision, state: c.state, last_modified: c.lastModified, event_id: c.eventId,
@@ -80,7 +79,11 @@ export class OrderStore {
     const written = await runPrepared<{ event_id: string; revision: string }>(this.dataSource, WRITE_CHANGES, [merchant, ORDER_EVENTS_TOPIC, JSON.stringify(rows), bytes]);
     const revisions = new Map(written.map((row) => [row.event_id, row.revision]));
     return changes.map((c) => revisions.get(c.eventId));
-  }, WRITE_BATCH_LIMITS);
+  };
+
+  /** Reads and changes of autocommit requests: one statement for the merchant's of a turn of the event loop. */
+  private readonly reads = new TurnBatcher(this.readOrders);
+  private readonly writes = new TurnBatcher(this.writeChanges, WRITE_BATCH_LIMITS);
 
   /**
    * One statement, so one round trip: copies the channel's configured notifications (with ids
@@ -99,12 +102,13 @@ export class OrderStore {
     this.assertWithinBudget({ previousBytes: null, orderBytes: ownBytes, eventBytes });
     // The channel's notifications are copied in by the statement: charged as last seen, settled after.
     const expectedCopies = this.rate.expectedCopies(order.merchant, order.channel);
-    const [stored] = await this.published(order.merchant, eventBytes + expectedCopies, async () => {
+    // Charged before the statement, refunded when it wrote nothing (a transaction that later rolls back keeps its charge: it did the work).
+    const [stored] = await this.rate.spend(order.merchant, eventBytes + expectedCopies, async () => {
       const rows = await runPrepared<{ notifications: Registration[]; revision: string; copiedBytes: number }>(this.dataSource, CREATE_ORDER, [
         order.id, order.merchant, order.channel, order.reference, order.state.currentStatus, document, order.created,
         event.id, ORDER_EVENTS_TOPIC, serialized, MAX_REGISTRATIONS_PER_ORDER, ownBytes, this.budget.orderBytes, activeTraceHeaders(),
       ]);
-      return { result: rows, wrote: rows.length === 1 };
+      return { result: rows, used: rows.length === 1 };
     });
     if (!stored) throw await this.refusal(order, ownBytes);
     this.rate.settleCopies(order.merchant, order.channel, expectedCopies, stored.copiedBytes);
@@ -131,23 +135,6 @@ export class OrderStore {
     const orderBytes = ownBytes + configured.bytes;
     const problem = this.budget.problem({ previousBytes: null, orderBytes, eventBytes: orderBytes });
     return problem === null ? new ConflictException(`the notifications of channel ${order.channel} changed meanwhile, retry`) : orderTooLarge(problem, this.budget);
-  }
-
-  /**
-   * Runs a write of a change event of `eventBytes` against the merchant's publish rate: charged
-   * before, refunded when it wrote nothing or failed. (A request whose transaction later rolls
-   * back keeps its charge: it did the work.)
-   */
-  private async published<T>(merchant: string, eventBytes: number, write: () => Promise<{ result: T; wrote: boolean }>): Promise<T> {
-    this.rate.take(merchant, eventBytes);
-    let wrote = false;
-    try {
-      const outcome = await write();
-      wrote = outcome.wrote;
-      return outcome.result;
-    } finally {
-      if (!wrote) this.rate.refund(merchant, eventBytes);
-    }
   }
 
   private assertWithinBudget(change: BudgetedChange): void {
@@ -212,26 +199,18 @@ export class OrderStore {
     if (this.budget.problem({ previousBytes: null, ...sizes }) !== null) {
       this.assertWithinBudget({ previousBytes: Buffer.byteLength(JSON.stringify(current.document)), ...sizes });
     }
-    const revision = await this.published(merchant, sizes.eventBytes, async () => {
+    const revision = await this.rate.spend(merchant, sizes.eventBytes, async () => {
       const write: ChangeWrite = {
         orderId, version: current.version, revision: current.revision, state: next.state.currentStatus, document, lastModified: next.lastModified,
         eventId: event.id, payload: serialized, traceContext: activeTraceHeaders(), eventType: event.type,
       };
-      const written = inAutocommitScope() ? await this.writes.submit(merchant, write) : await this.writeAlone(merchant, write);
-      return { result: written, wrote: written !== undefined };
+      const [written] = inAutocommitScope() ? [await this.writes.submit(merchant, write)] : await this.writeChanges(merchant, [write]);
+      return { result: written, used: written !== undefined };
     });
     if (revision === undefined) return null;
     this.outbox.notify();
     this.cache.set(merchant, orderId, { version: current.version + 1, revision, document });
     return next;
-  }
-
-  /** A change written on its own, in the request's transaction: the row's new revision, or undefined when it moved on. */
-  private async writeAlone(merchant: string, c: ChangeWrite): Promise<string | undefined> {
-    const [row] = await runPrepared<{ revision: string }>(this.dataSource, WRITE_CHANGE, [
-      c.orderId, merchant, c.version, c.state, c.document, c.lastModified, c.eventId, ORDER_EVENTS_TOPIC, c.payload, c.traceContext, c.revision, c.eventType,
-    ]);
-    return row?.revision;
   }
 }
 
@@ -271,9 +250,7 @@ const CREATE_ORDER = preparedStatement(
    SELECT document -> 'notifications' AS notifications, revision, (SELECT copied_bytes FROM prepared) AS "copiedBytes" FROM created`,
 );
 
-const READ_ORDER = preparedStatement('orders.read', 'SELECT document::text AS document FROM orders.orders WHERE id = $1 AND merchant = $2');
-
-/** The merchant's orders of a batch of reads, as text: each reader parses its own. */
+/** The merchant's orders among $1, as text. */
 const READ_ORDERS = preparedStatement('orders.read-many', 'SELECT id, document::text AS document FROM orders.orders WHERE id = ANY($1::uuid[]) AND merchant = $2');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -304,7 +281,7 @@ interface ChangeWrite {
 }
 
 /**
- * WRITE_CHANGE for many orders of one merchant ($1): each order updated only if its row is still
+ * Changes of orders of one merchant ($1): each order updated only if its row is still
  * the one read, and its event inserted only then; returns the event id and new revision of each
  * change written. The rows are locked first in id order, so two such statements never wait for
  * each other crosswise. Of two changes of one order in a batch (both read at the same version) one
@@ -329,20 +306,6 @@ const WRITE_CHANGES = preparedStatement(
      FROM changed c JOIN input i ON i.event_id = c.event_id
    )
    SELECT event_id, revision FROM changed`,
-);
-
-/** Updates the order if its row is still the one read (version and `xmin`), and only then inserts its change event; returns the row's new revision. See `change`. */
-const WRITE_CHANGE = preparedStatement(
-  'orders.write-change',
-  `WITH changed AS (
-     UPDATE orders.orders SET state = $4, document = $5::jsonb, version = version + 1, last_modified = $6
-     WHERE id = $1 AND merchant = $2 AND version = $3 AND xmin = $11::xid
-     RETURNING id, xmin::text AS revision
-   ), published AS (
-     INSERT INTO orders.outbox (id, order_id, topic, key, payload, trace_context, event_type)
-     SELECT $7, changed.id, $8, $1, $9::json, $10::jsonb, $12 FROM changed
-   )
-   SELECT revision FROM changed`,
 );
 
 function orderNotFound(orderId: string): NotFoundException {

@@ -214,13 +214,13 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
     else logger.debug?.(line, 'HTTP');
     done();
   });
-  fastify.addHook('preValidation', (request, reply, done) =>
-    afterRequestsInFront(request, reply, () => {
-      const problem = bodyShapeProblem(request.body) ?? queryEncodingProblem(request.raw.url) ?? bodyShapeProblem(request.query, 'query string');
-      if (problem === null) return requestContext.run(request.id, done);
-      void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
-    }),
-  );
+  fastify.addHook('preValidation', function check(request, reply, done) {
+    // A request pipelined behind another's answer comes back here once that answer is sent (see pipelining.ts).
+    if (!reply.raw.socket) return afterRequestsInFront(request, reply, () => check.call(this, request, reply, done));
+    const problem = bodyShapeProblem(request.body) ?? queryEncodingProblem(request.raw.url) ?? bodyShapeProblem(request.query, 'query string');
+    if (problem === null) return requestContext.run(request.id, done);
+    void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
+  });
   app.useGlobalPipes(createValidationPipe());
   // Nest tries global filters last registered first: the catch-all database filter goes first, so it only gets what the others leave.
   app.useGlobalFilters(new DatabaseUnavailableFilter(app.getHttpAdapter()), new RetryAfterFilter());

@@ -55,13 +55,28 @@ export class MerchantByteRate {
   }
 
   /**
+   * Runs `work` with `bytes` taken from the allowance (a 429 first when it cannot cover them),
+   * refunded when the work throws or reports it used nothing.
+   */
+  async spend<T>(merchant: string, bytes: number, work: () => Promise<{ result: T; used: boolean }>): Promise<T> {
+    this.take(merchant, bytes);
+    let used = false;
+    try {
+      const outcome = await work();
+      used = outcome.used;
+      return outcome.result;
+    } finally {
+      if (!used) this.refund(merchant, bytes);
+    }
+  }
+
+  /**
    * The bytes the merchant may use right now, for work whose size only the work tells (charged
    * after it with {@link charge}); a 429 when it has not a byte left.
    */
   availableOrRefuse(merchant: string): number {
-    const allowance = this.toppedUp(merchant);
-    if (allowance.bytes < 1) throw this.refusal(merchant, 1, 1 - allowance.bytes);
-    return Math.floor(allowance.bytes);
+    this.refuseUnless(merchant, 1, 'takes');
+    return Math.floor(this.toppedUp(merchant).bytes);
   }
 
   /** Counts `bytes` beyond what {@link take} was asked for (learnt only from the work); never refuses, the next requests wait for it. */
@@ -75,7 +90,7 @@ export class MerchantByteRate {
     if (allowance && bytes > 0) allowance.bytes = Math.min(this.burstBytes, allowance.bytes + bytes);
   }
 
-  private refusal(merchant: string, bytes: number, missing: number, takes = 'takes'): TooManyRequestsException {
+  private refusal(merchant: string, bytes: number, missing: number, takes: string): TooManyRequestsException {
     const seconds = Math.max(1, Math.ceil(missing / this.bytesPerSecond));
     const { activity, variable, item } = this.wording;
     return new TooManyRequestsException(
