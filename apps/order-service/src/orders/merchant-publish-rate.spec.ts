@@ -45,6 +45,15 @@ describe('MerchantPublishRate', () => {
     expect(() => limiter.refuseUnlessAvailable('alpha', 50_000)).toThrow(TooManyRequestsException);
   });
 
+  it('spends around work: keeps the bytes of work that used them, refunds work that threw or used nothing', async () => {
+    const limiter = rate();
+    await expect(limiter.spend('alpha', 2000, async () => Promise.reject(new Error('statement failed')))).rejects.toThrow('statement failed');
+    await expect(limiter.spend('alpha', 2000, async () => ({ result: 'nothing written', used: false }))).resolves.toBe('nothing written');
+    await expect(limiter.spend('alpha', 2000, async () => ({ result: 'written', used: true }))).resolves.toBe('written');
+    expect(refusal(() => limiter.take('alpha', 1001)).retryAfterSeconds).toBe(1);
+    limiter.take('alpha', 1000);
+  });
+
   it('tops the allowance up at the rate, never past the burst', () => {
     const limiter = rate();
     limiter.take('alpha', 3000);
