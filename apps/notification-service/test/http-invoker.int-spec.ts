@@ -34,6 +34,14 @@ describe('NodeHttpInvoker against a real HTTP server on loopback', () => {
     expect(received.headers).toMatchObject({ 'content-type': 'application/json', 'x-api-key': 'k' });
   });
 
+  it('sends a Latin-1 header value as Latin-1 and the body as UTF-8', async () => {
+    sink.respond('/latin1', { status: 200 });
+    await call(open, { url: sink.url('/latin1'), headers: { 'Content-Type': 'application/json', 'X-Key': 'café' }, body: '{"name":"Åsa ☃"}' });
+    const [received] = sink.received('/latin1');
+    expect(received.headers['x-key']).toBe('café');
+    expect(received.body).toBe('{"name":"Åsa ☃"}');
+  });
+
   it('returns every status as a response and does not follow redirects', async () => {
     sink.respond('/moved', { status: 301, headers: { location: sink.url('/target') } });
     expect(await call(open, { url: sink.url('/moved') })).toMatchObject({ kind: 'response', statusCode: 301, headers: { location: sink.url('/target') } });

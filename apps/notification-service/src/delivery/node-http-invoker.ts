@@ -139,7 +139,10 @@ export class NodeHttpInvoker implements HttpInvoker {
       }
       outgoing.on('error', fail);
       if (request.body === null) outgoing.end();
-      else outgoing.end(request.body);
+      // As a buffer: Node writes a first string chunk together with the head, both in the chunk's
+      // encoding, so a Latin-1 header value (é) would leave as UTF-8 (two bytes); a buffer goes after
+      // the head, which Node writes as Latin-1.
+      else outgoing.end(Buffer.from(request.body, 'utf8'));
     });
   }
 
