@@ -82,4 +82,28 @@ describe('a burst larger than its endpoint line (real PostgreSQL, in-process bus
     const sentAfter = sentTo('/moved').filter((r) => r.receivedAt > movedAt && movedMessages.has(r.headers['webhook-id'] as string));
     expect(sentAfter.length).toBeLessThanOrEqual(4);
   });
+
+  it('records a kept row whose target was disabled meanwhile without calling it', async () => {
+    await burst('/disabled', 1);
+    await suite.sink.waitFor(sentTo('/disabled').length + 1, 10_000, undefined);
+    // Slow answers keep the line full, so most of the burst is kept (with its body) when the targets are disabled.
+    await burst('/disabled', 40, 300);
+    const started = async () => sentTo('/disabled').length >= 1 + PER_TARGET && (await count(`status = 'pending'`)) === 40;
+    for (let waited = 0; !(await started()) && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    const disabledAt = new Date();
+    const { rows: disabled } = await suite.sql.query(
+      `INSERT INTO notifications.disabled_registrations (merchant, notification_id, order_id, event_id, reason)
+       SELECT merchant, notification_id, order_id, id, 'disabled by the test' FROM notifications.events WHERE status = 'pending'
+       RETURNING event_id`,
+    );
+    expect(disabled.length).toBeGreaterThan(30);
+    for (let waited = 0; (await count(`status = 'pending'`)) > 0 && waited < 15_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+
+    // As in the test above, rows already in the line may still go; none of the kept ones is sent.
+    const sentAfter = sentTo('/disabled').filter((r) => r.receivedAt > disabledAt);
+    expect(sentAfter.length).toBeLessThanOrEqual(4);
+    expect(await count(`status = 'pending'`)).toBe(0);
+    const skipped = await count(`error = 'disabled by the test' AND id = ANY('{${disabled.map((row) => row.event_id).join(',')}}'::uuid[])`);
+    expect(skipped).toBeGreaterThanOrEqual(disabled.length - 4);
+  });
 });
