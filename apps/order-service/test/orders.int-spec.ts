@@ -384,6 +384,22 @@ describe('orders API', () => {
       });
     });
 
+    // Racing each other, they lost round after round to the one that won and some ended in 409 (attack, eighth round).
+    it('lets twenty payments added to one order at once all through, each with its own event in sequence', async () => {
+      const order = await createOrder(suite.http);
+      if (!suite.http.listening) await new Promise<void>((resolve) => suite.http.listen(0, '127.0.0.1', resolve));
+      const adapters = Array.from({ length: 20 }, (_, index) => `adapter-${index}`);
+      const pay = (adapterId: string) => ({ method: 'POST', path: `${ORDERS}/${order.id}/payments`, headers: ALPHA, body: { adapterId, amount: 10, state: 'intent' } });
+      const responses = await together((suite.http.address() as AddressInfo).port, adapters.map(pay));
+      expect(responses.map((response) => response.status)).toEqual(adapters.map(() => 201));
+      const stored = await request(suite.http).get(`${ORDERS}/${order.id}`).set(ALPHA);
+      expect(stored.body.payments.map((payment: { adapterId: string }) => payment.adapterId).sort()).toEqual([...adapters].sort());
+      const { rows } = await suite.sql.query(
+        "SELECT (payload->>'sequence')::int AS sequence FROM orders.outbox WHERE order_id = $1 AND payload->>'type' <> 'order.created' ORDER BY 1", [order.id],
+      );
+      expect(rows.map((row) => row.sequence)).toEqual(adapters.map((_, index) => index + 2));
+    });
+
     it('lets exactly one of two concurrent identical transitions through', async () => {
       const order = await createOrder(suite.http);
       const responses = await Promise.all(Array.from({ length: 8 }, () => setState(order.id, 'processing')));

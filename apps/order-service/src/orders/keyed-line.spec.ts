@@ -1,0 +1,41 @@
+import { KeyedLine } from './keyed-line';
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('KeyedLine', () => {
+  it('runs the work of one key one after another, in call order, whatever the one before did', async () => {
+    const line = new KeyedLine();
+    const log: string[] = [];
+    let release!: () => void;
+    const first = line.run('a', async () => {
+      log.push('first start');
+      await new Promise<void>((resolve) => (release = resolve));
+      log.push('first end');
+      throw new Error('first failed');
+    });
+    const second = line.run('a', async () => {
+      log.push('second');
+      return 2;
+    });
+    const other = line.run('b', async () => {
+      log.push('other key');
+      return 'b';
+    });
+    await tick();
+    expect(log).toEqual(['first start', 'other key']);
+    release();
+    await expect(first).rejects.toThrow('first failed');
+    await expect(second).resolves.toBe(2);
+    await expect(other).resolves.toBe('b');
+    expect(log).toEqual(['first start', 'other key', 'first end', 'second']);
+    expect(line.size).toBe(0);
+  });
+
+  it('forgets a key once its line is empty, also after work that threw synchronously inside', async () => {
+    const line = new KeyedLine();
+    await expect(line.run('a', async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(line.size).toBe(0);
+    await expect(line.run('a', async () => 1)).resolves.toBe(1);
+    expect(line.size).toBe(0);
+  });
+});
