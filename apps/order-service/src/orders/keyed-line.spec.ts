@@ -4,7 +4,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('KeyedLine', () => {
   it('runs the work of one key one after another, in call order, whatever the one before did', async () => {
-    const line = new KeyedLine();
+    const line = new KeyedLine(10_000);
     const log: string[] = [];
     let release!: () => void;
     const first = line.run('a', async () => {
@@ -32,10 +32,21 @@ describe('KeyedLine', () => {
   });
 
   it('forgets a key once its line is empty, also after work that threw synchronously inside', async () => {
-    const line = new KeyedLine();
+    const line = new KeyedLine(10_000);
     await expect(line.run('a', async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
     expect(line.size).toBe(0);
     await expect(line.run('a', async () => 1)).resolves.toBe(1);
     expect(line.size).toBe(0);
+  });
+
+  it('runs a call anyway once the one in front has run for its patience', async () => {
+    const line = new KeyedLine(30);
+    const log: string[] = [];
+    const stuck = line.run('a', () => new Promise<never>(() => undefined));
+    const started = Date.now();
+    await line.run('a', async () => log.push('behind'));
+    expect(log).toEqual(['behind']);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    void stuck;
   });
 });

@@ -147,9 +147,11 @@ export class OrderStore {
    * This instance's changes of one order, one after another: each then starts from the order the
    * one before it left (in the cache), and concurrent changes of one order (twenty payments added
    * at once) all go through, where racing each other they lost round after round and some ended in
-   * 409. Changes of different orders are not held up, and still share statements.
+   * 409. Changes of different orders are not held up, and still share statements. A change waits a
+   * second at most for the one in front (which the version check keeps right either way), so a
+   * database that stops answering does not add up the waits of a whole line.
    */
-  private readonly changing = new KeyedLine();
+  private readonly changing = new KeyedLine(1000);
 
   /**
    * Applies a change with optimistic concurrency: read the order and its version, then one
