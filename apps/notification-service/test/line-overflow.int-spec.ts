@@ -86,7 +86,7 @@ describe('a burst larger than its endpoint line (real PostgreSQL, in-process bus
   it('records a kept row whose target was disabled meanwhile without calling it', async () => {
     await burst('/disabled', 1);
     await suite.sink.waitFor(sentTo('/disabled').length + 1, 10_000, undefined);
-    // Slow answers keep the line full, so most of the burst is kept (with its body) when the targets are disabled.
+    // Slow answers keep the line full, so most of the burst is kept by id when the targets are disabled.
     await burst('/disabled', 40, 300);
     const started = async () => sentTo('/disabled').length >= 1 + PER_TARGET && (await count(`status = 'pending'`)) === 40;
     for (let waited = 0; !(await started()) && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -167,22 +167,6 @@ const READ_LEASED = preparedStatement(
   ),
 );
 
-/**
- * The rows still leased to $2 among the ids $1, with the reason their target is disabled if it is
- * (as in {@link ATTEMPTS_TO_SEND}): for rows whose body the dispatcher kept in memory, so neither the
- * message nor its body is read back.
- */
-const CHECK_LEASED = preparedStatement(
-  'notifications.check-leased',
-  `SELECT e.id,
-          CASE WHEN d.notification_id IS NOT NULL THEN d.reason
-               WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
-   FROM "notifications"."events" e
-   LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = e.merchant AND d.notification_id = e.notification_id
-   LEFT JOIN "notifications"."subscriptions" s ON s.id = e.subscription_id
-   WHERE e.id = ANY($1::uuid[]) AND e.status = 'pending' AND e.lease_owner = $2::uuid AND e.lease_until > now()`,
-);
-
 const CLAIM_DUE = claimStatement('notifications.claim-due', FAIR_DUE_IDS);
 const CLAIM_BY_IDS = claimStatement(
   'notifications.claim-by-ids',
@@ -207,16 +191,6 @@ export class DispatchRepository {
   /** The attempts among `ids` still leased to `owner`, to send: rows it kept by id while their endpoint's line was full. */
   readLeased(ids: string[], owner: string): Promise<ClaimedAttempt[]> {
     return runPrepared<ClaimedAttempt>(this.dataSource, READ_LEASED, [ids, owner]);
-  }
-
-  /**
-   * Which of `ids` are still leased to `owner`, each with the reason its target is disabled (null
-   * when it is not): rows it kept in memory while their endpoint's line was full. A row missing from
-   * the answer was completed, or its lease ran out or moved on, and must not be sent from here.
-   */
-  async checkLeased(ids: string[], owner: string): Promise<Map<string, string | null>> {
-    const rows = await runPrepared<{ id: string; skipReason: string | null }>(this.dataSource, CHECK_LEASED, [ids, owner]);
-    return new Map(rows.map((row) => [row.id, row.skipReason]));
   }
 
   /**

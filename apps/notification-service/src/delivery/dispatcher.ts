@@ -78,21 +78,16 @@ function minimumClaim(config: Pick<NotificationServiceConfig, 'dispatchBatch'>):
   return Math.max(1, Math.ceil(config.dispatchBatch / 8));
 }
 /**
- * Rows that do not fit their endpoint's line are kept leased ({@link LineOverflow}), as many as
+ * Rows that do not fit their endpoint's line are kept leased by id ({@link LineOverflow}), as many as
  * the endpoint answers in this long at its typical call time (at least PER_TARGET_CONCURRENCY), and
- * taken back in when the line has room: a burst that outruns a fast endpoint then costs one look at
- * the database per refill (a read of the bodies too, for rows kept by id), where giving each row back
- * and claiming it again cost two UPDATEs, repeated every time the line was still full. Bounded, so a
- * slow endpoint's backlog stays in the database, where other instances can take it.
+ * read back when the line has room: a burst that outruns a fast endpoint then costs one read per
+ * refill, where giving each row back and claiming it again cost two UPDATEs, repeated every time the
+ * line was still full. Bounded, so a slow endpoint's backlog stays in the database, where other
+ * instances can take it.
  */
 const OVERFLOW_DRAIN_MS = 10_000;
-/** Rows kept over all lines at most. */
+/** Rows kept by id over all lines at most. */
 const OVERFLOW_MAX = 10_000;
-/**
- * Body characters the overflow keeps with its rows at most (about as many bytes): 10,000 rows of the
- * usual few-kB body. A row past it is kept by id and its body read back when its line has room.
- */
-const OVERFLOW_BODY_CHARS = 32 * 1024 * 1024;
 /** Endpoints whose typical call time is kept (least recently used out). */
 const CALL_TIMES_KEPT = 10_000;
 
@@ -136,8 +131,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly signalled = new Set<string>();
   /** Every attempt leased to this instance that is in memory: waiting in the queue or being sent. */
   private readonly held = new Map<string, Held>();
-  /** Leased rows past their line's room, kept (with their body while there is room for it) until the line has room again. */
-  private readonly overflow = new LineOverflow<ClaimedAttempt>(OVERFLOW_BODY_CHARS, (attempt) => attempt.body.length);
+  /** Leased rows past their line's room, kept by id until it has room again. */
+  private readonly overflow = new LineOverflow();
   private readonly running = new Set<Promise<void>>();
   private poller: NodeJS.Timeout | null = null;
   private renewer: NodeJS.Timeout | null = null;
@@ -297,12 +292,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Takes the rows kept in {@link overflow} back in for every line that is down to half its room or
-   * less, as many as fit. Rows kept with their body are only checked (still leased here, target still
-   * enabled), the others read back whole; a row whose lease was lost meanwhile is left out, so not sent.
+   * Reads back the rows kept in {@link overflow} for every line that is down to half its room or
+   * less, as many as fit; a row whose lease was lost meanwhile is not read, so not sent.
    */
   private async refill(owner: string): Promise<void> {
-    const taken: Array<{ endpoint: Endpoint; row: OverflowRow<ClaimedAttempt> }> = [];
+    const taken: Array<{ endpoint: Endpoint; row: OverflowRow }> = [];
     for (const { endpoint, count } of [...this.overflow.endpoints()]) {
       const room = this.lineRoom(endpoint);
       const waiting = this.queue.waitingFor(endpoint.key);
@@ -310,16 +304,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       for (const row of this.overflow.take(endpoint.key, Math.min(count, room - waiting))) taken.push({ endpoint, row });
     }
     if (taken.length === 0) return;
-    const kept = taken.filter(({ row }) => row.kept !== undefined).map(({ row }) => row.kept as ClaimedAttempt);
-    const byId = taken.filter(({ row }) => row.kept === undefined).map(({ row }) => row.id);
     let attempts: ClaimedAttempt[];
     try {
-      const [checked, read] = await Promise.all([
-        kept.length > 0 ? this.repository.checkLeased(kept.map((attempt) => attempt.id), owner) : new Map<string, string | null>(),
-        byId.length > 0 ? this.repository.readLeased(byId, owner) : [],
-      ]);
-      const stillHeld = kept.filter((attempt) => checked.has(attempt.id)).map((attempt) => ({ ...attempt, skipReason: checked.get(attempt.id) ?? null }));
-      attempts = [...stillHeld, ...read];
+      attempts = await this.repository.readLeased(taken.map(({ row }) => row.id), owner);
     } catch (error) {
       for (const { endpoint, row } of taken) this.overflow.add(endpoint, row);
       throw error;
@@ -358,9 +345,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       const held: Held = { attempt, endpoint, leasedUntil };
       // Behind rows kept for its line, a row is kept too, so the line is served oldest first.
       const behindKept = !refill && this.overflow.count(endpoint.key) > 0;
-      if (behindKept && this.keep(endpoint, attempt, leasedUntil)) continue;
+      if (behindKept && this.keep(endpoint, attempt.id, leasedUntil)) continue;
       if (!this.queue.push(endpoint, held, this.lineRoom(endpoint))) {
-        if (this.keep(endpoint, attempt, leasedUntil)) continue;
+        if (this.keep(endpoint, attempt.id, leasedUntil)) continue;
         const hold = this.fullLineHold(endpoint);
         this.results.defer({ eventId: attempt.id, until: new Date(now + hold) });
         soonestHold = Math.min(soonestHold ?? hold, hold);
@@ -390,10 +377,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     return Math.max(least, Math.min(most, Math.floor((least * ms) / Math.max(1, typical))));
   }
 
-  /** Keeps a leased row in {@link overflow}, if `endpoint` and the instance have room there. */
-  private keep(endpoint: Endpoint, attempt: ClaimedAttempt, leasedUntil: number): boolean {
+  /** Keeps a leased row by id in {@link overflow}, if `endpoint` and the instance have room there. */
+  private keep(endpoint: Endpoint, id: string, leasedUntil: number): boolean {
     if (this.overflow.count(endpoint.key) >= this.overflowRoom(endpoint) || this.overflow.size >= OVERFLOW_MAX) return false;
-    this.overflow.add(endpoint, { id: attempt.id, leasedUntil, kept: attempt });
+    this.overflow.add(endpoint, { id, leasedUntil });
     return true;
   }
 
