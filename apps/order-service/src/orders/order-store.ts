@@ -2,14 +2,13 @@ import { ConflictException, HttpException, Injectable, NotFoundException } from 
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Change, ChangeType, Order, ORDER_EVENTS_TOPIC, OrderChangeEvent, PreviousOrder, Registration } from '@ordercast/contracts';
 import {
-  activeTraceHeaders, BatchLimits, inAutocommitScope, packedText, packTexts, preparedStatement, runPrepared, timeOrderedId, TurnBatcher,
+  activeTraceHeaders, BatchLimits, inAutocommitScope, KeyedLine, packedText, packTexts, preparedStatement, runPrepared, timeOrderedId, TurnBatcher,
 } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { MAX_REGISTRATIONS_PER_ORDER, tooManyRegistrations } from '../notifications/order-registrations';
 import { OutboxSignal } from '../outbox/outbox-signal';
 import { MerchantPublishRate } from './merchant-publish-rate';
 import { BudgetedChange, OrderBudget } from './order-budget';
-import { KeyedLine } from './keyed-line';
 import { OrderCache } from './order-cache';
 import { orderTooLarge } from './order-too-large';
 import { OrderEntity } from './order.entity';
@@ -147,9 +146,9 @@ export class OrderStore {
    * This instance's changes of one order, one after another: each then starts from the order the
    * one before it left (in the cache), and concurrent changes of one order (twenty payments added
    * at once) all go through, where racing each other they lost round after round and some ended in
-   * 409. Changes of different orders are not held up, and still share statements. A change waits a
-   * second at most for the one in front (which the version check keeps right either way), so a
-   * database that stops answering does not add up the waits of a whole line.
+   * 409. Changes of different orders are not held up, and still share statements. A change stops
+   * waiting once the one in front has run for a second (the version check keeps it right either
+   * way), so a database that stops answering does not add up the waits of a whole line.
    */
   private readonly changing = new KeyedLine(1000);
 

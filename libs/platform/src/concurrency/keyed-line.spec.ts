@@ -49,4 +49,25 @@ describe('KeyedLine', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
     void stuck;
   });
+
+  it('never gives up on a line that moves, however long it waits in total', async () => {
+    const line = new KeyedLine(30);
+    const order: number[] = [];
+    let running = 0;
+    let overlapped = false;
+    const calls = Array.from({ length: 10 }, (_, index) =>
+      line.run('a', async () => {
+        running += 1;
+        if (running > 1) overlapped = true;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        order.push(index);
+        running -= 1;
+      }),
+    );
+    await Promise.all(calls);
+    // 100 ms of work in line, each call well within the patience: one at a time, in call order.
+    expect(overlapped).toBe(false);
+    expect(order).toEqual([...Array(10).keys()]);
+    expect(line.size).toBe(0);
+  });
 });
