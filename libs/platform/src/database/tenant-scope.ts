@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { escapeLiteral, Pool, type PoolClient } from 'pg';
 import type { DataSource, QueryRunner, ReplicationMode } from 'typeorm';
+import { FairSlots } from './fair-slots';
 
 /**
  * The role a request's transaction runs as. Row-level security lets it see and write only the
@@ -25,6 +26,11 @@ export const MERCHANT_SETTING = 'ordercast.merchant';
  *   instead of four. See {@link Autocommit}.
  */
 export type TenantScopeMode = 'transaction' | 'autocommit';
+
+/** What pg says when its pool's wait runs out: the same words, so DatabaseUnavailableFilter answers 503 for both waits. */
+const POOL_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect';
+/** The longest timer Node keeps: pg's `connectionTimeoutMillis: 0` means waiting for good. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 const storage = new AsyncLocalStorage<TenantScope>();
 /** The pool of tenant connections of each scoped DataSource, created on first use. */
@@ -63,11 +69,35 @@ export function scopeTenantQueries(dataSource: DataSource): void {
  */
 class TenantPool {
   private pool: Pool | null = null;
+  private slots: FairSlots | null = null;
 
   constructor(private readonly dataSource: DataSource) {}
 
-  connect(): Promise<PoolClient> {
-    return (this.pool ??= this.build()).connect();
+  /**
+   * A connection for `merchant`'s request. Connections are handed out fairly between merchants
+   * ({@link FairSlots}): when all are taken, the next one freed goes to the waiting merchant that
+   * holds the fewest, so a merchant with a thousand requests in flight waits behind its own while
+   * another merchant's request goes next (before, the pool's first-come queue let one merchant's
+   * burst time out every other merchant's requests into 503s).
+   */
+  async connect(merchant: string): Promise<PoolClient> {
+    const pool = (this.pool ??= this.build());
+    const slots = (this.slots ??= new FairSlots(pool.options.max, pool.options.connectionTimeoutMillis || MAX_TIMEOUT_MS, POOL_TIMEOUT_MESSAGE));
+    await slots.acquire(merchant);
+    let client: PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      slots.release(merchant);
+      throw error;
+    }
+    const release = client.release;
+    client.release = (error?: Error | boolean) => {
+      client.release = release;
+      slots.release(merchant);
+      return release.call(client, error);
+    };
+    return client;
   }
 
   async end(): Promise<void> {
@@ -236,7 +266,7 @@ class TenantTransaction {
   ) {
     runner.connect = () => {
       if (this.ended) return Promise.reject(new Error('the request transaction has ended; work handed over must leave the tenant scope (afterTenantCommit)'));
-      return (this.connection ??= pool.connect().then(async (client) => {
+      return (this.connection ??= pool.connect(merchant).then(async (client) => {
         try {
           if (mode === 'transaction') {
             await client.query(openTenantTransaction(merchant));
