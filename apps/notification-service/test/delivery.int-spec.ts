@@ -315,6 +315,8 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       expect(await bad({ status: 'succeeded' })).toEqual([expect.stringContaining('status')]);
       expect(await bad({})).toEqual([expect.stringContaining('status')]);
       expect(await bad({ status: 'dead', since: 'yesterday' })).toEqual([expect.stringContaining('since')]);
+      // ISO 8601 JavaScript cannot read (a week date) reached PostgreSQL as NaN: 500 (attack of 2026-12-02).
+      expect(await bad({ status: 'dead', since: '2026-W49' })).toEqual([expect.stringContaining('since must be a date')]);
       expect(await bad({ status: 'dead', everything: true })).toEqual([expect.stringContaining('everything')]);
       // A null filter is not an absent one: refused, never run as "order_id = NULL" (nothing) or as no filter (everything).
       expect(await bad({ status: 'dead', orderId: null })).toEqual(['orderId must be an order id (a UUID)']);

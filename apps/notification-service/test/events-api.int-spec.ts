@@ -106,6 +106,11 @@ describe('events API (real PostgreSQL)', () => {
       [{ status: 'lost' }, 'status'],
       [{ from: 'yesterday' }, 'from'],
       [{ to: '2025-13-45' }, 'to'],
+      // ISO 8601 that JavaScript cannot read reached PostgreSQL as NaN: 500 (ninth round's attack).
+      [{ from: '2026-W49' }, 'from must be a date such as 2026-12-01 or a date-time with Z or an offset'],
+      [{ to: '2026-336' }, 'to must be a date'],
+      [{ from: '20261202T100000Z' }, 'from must be a date'],
+      [{ from: '2026-12-02T10:00' }, 'from must be a date'],
       [{ subscriptionId: 'not-a-uuid' }, 'subscriptionId must be a subscription id (a UUID)'],
       // Every id is a UUID: a filter that could match nothing is a mistake to report, not an empty page.
       [{ orderId: 'no-such-order' }, 'orderId must be an order id (a UUID)'],

@@ -1,7 +1,7 @@
 import { normaliseScope } from '@ordercast/contracts';
 import request from 'supertest';
 import { aChangeEvent, aRegistration, anOrder, withState } from './fixtures/orders';
-import { ALPHA, BETA, NOTIFICATIONS, startSuite, Suite } from './notification-service.fixture';
+import { ALPHA, BETA, EVENTS, NOTIFICATIONS, startSuite, Suite } from './notification-service.fixture';
 
 /**
  * Manual sends carry the order to every registration of it, so one merchant triggering large
@@ -70,5 +70,57 @@ describe('per-merchant on-demand send rate (MERCHANT_SEND_BYTES_PER_SECOND=65536
     expect([202, 429]).toContain(second.status);
     if (second.status === 202) expect(second.body.count).toBeLessThanOrEqual(1);
     expect(await eventCount()).toBeLessThanOrEqual(retried + 1);
+  });
+
+  /** Waits until `merchant`'s allowance is full again, whatever the tests before left of it: in debt by at most this many bytes. */
+  const refilled = (debtBytes = 262_144) => new Promise((resolve) => setTimeout(resolve, Math.ceil(((131_072 + debtBytes) / 65_536) * 1000)));
+
+  /** `count` failed deliveries of beta (each a 400), about `noteBytes` each, from orders of `perOrder` registrations. */
+  async function failedDeliveries(path: string, orders: number, perOrder: number, noteBytes: number): Promise<{ orderIds: string[]; eventIds: string[] }> {
+    const ids: string[] = [];
+    for (let n = 0; n < orders; n += 1) {
+      const registrations = [...Array(perOrder).keys()].map((index) => aRegistration({ url: suite.sink.url(`${path}/${n}/${index}`), scope: normaliseScope({ state: ['completed'] }) }));
+      for (let index = 0; index < perOrder; index += 1) suite.sink.respond(`${path}/${n}/${index}`, 400);
+      const before = anOrder({ merchant: 'beta', notifications: registrations, customer: { email: 'a@example.com', note: 'n'.repeat(noteBytes) } as never });
+      await suite.publish(aChangeEvent(before, withState(before, 'processing')));
+      await refilled(noteBytes * perOrder);
+      for (let waited = 0; waited < 5000 && (await trigger(before.id, BETA)).status !== 202; waited += 500) await new Promise((resolve) => setTimeout(resolve, 500));
+      ids.push(before.id);
+    }
+    const failed = async () => (await suite.sql.query(`SELECT id FROM notifications.events WHERE merchant = 'beta' AND order_id = ANY($1) AND status = 'failed'`, [ids])).rows.map((row) => row.id as string);
+    for (let waited = 0; (await failed()).length < orders * perOrder && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    return { orderIds: ids, eventIds: await failed() };
+  }
+
+  // Retries side by side all found the allowance unspent (each is charged once its body's size is
+  // known) and together created many times the burst: 60 at once, 4.7 MB against 128 KiB (attack of 2026-12-02).
+  it('charges retries sent at once one after another, so together they stay near the burst', async () => {
+    const { eventIds: failed } = await failedDeliveries('/send-rate/together', 2, 5, 20_000);
+    expect(failed).toHaveLength(10);
+    await refilled();
+    const before = await eventCount();
+    const answers = await Promise.all(failed.map((id) => request(suite.http).post(`${EVENTS}/${id}/retry`).set(BETA).send({})));
+    const accepted = answers.filter((answer) => answer.status === 202).length;
+    // Ten bodies of about 21 kB against 128 KiB: six fit, a seventh is let in on what is left and charged in full.
+    expect(accepted).toBeGreaterThan(0);
+    expect(accepted).toBeLessThanOrEqual(7);
+    expect(answers.filter((answer) => answer.status === 429)).toHaveLength(10 - accepted);
+    expect(await eventCount()).toBe(before + accepted);
+  });
+
+  it('bulk-retries a delivery larger than the burst with a full allowance, and answers 429 while the allowance covers none', async () => {
+    const { orderIds: [orderId], eventIds } = await failedDeliveries('/send-rate/large', 1, 1, 150_000);
+    expect(eventIds).toHaveLength(1);
+    await refilled(150_000);
+    const first = await request(suite.http).post(`${EVENTS}/retry`).set(BETA).send({ status: 'failed', orderId });
+    expect(first.body).toEqual({ count: 1 });
+    const failedAgain = async () => (await suite.sql.query(`SELECT count(*)::int AS n FROM notifications.events WHERE order_id = $1 AND attempt = 2 AND status = 'failed'`, [orderId])).rows[0].n as number;
+    for (let waited = 0; (await failedAgain()) < 1 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    // In debt after 150 kB, and what refills in a moment covers no delivery of that size: the answer says when it will.
+    const events = await eventCount();
+    const second = await request(suite.http).post(`${EVENTS}/retry`).set(BETA).send({ status: 'failed', orderId });
+    expect(second.status).toBe(429);
+    expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(await eventCount()).toBe(events);
   });
 });

@@ -1,6 +1,7 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DeliveryKind } from '@ordercast/contracts';
+import { KeyedLine } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
@@ -47,8 +48,20 @@ export class EventRetries {
     private readonly rate: MerchantSendRate,
   ) {}
 
+  /**
+   * A merchant's retries, one after another: each is charged to the allowance only once its body's
+   * size is known (after its write), so retries checked side by side all found the allowance
+   * unspent and together created many times the burst (60 sent at once: 4.7 MB against 128 kB,
+   * attack of 2026-12-02). In line, each sees what the one before it was charged.
+   */
+  private readonly line = new KeyedLine(1000);
+
   /** 404 for an unknown (or another merchant's) event; 409 while the delivery has an attempt pending. */
-  async retry(merchant: string, eventId: string): Promise<EventRecord> {
+  retry(merchant: string, eventId: string): Promise<EventRecord> {
+    return this.line.run(merchant, () => this.retryNow(merchant, eventId));
+  }
+
+  private async retryNow(merchant: string, eventId: string): Promise<EventRecord> {
     const source = await this.queries.get(merchant, eventId);
     // The body's size is known once the attempt is written: a merchant with no allowance left waits, the body is charged after.
     this.rate.availableOrRefuse(merchant);
@@ -92,10 +105,18 @@ export class EventRetries {
    * covers; `count` says how many, and the rest can be retried once it has refilled. Poll deliveries
    * are never among them: their attempts cannot fail.
    */
-  async retryMany(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
-    // As many as the merchant's on-demand allowance covers, oldest first; the rest can be retried once it has refilled.
+  retryMany(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
+    return this.line.run(merchant, () => this.retryManyNow(merchant, request));
+  }
+
+  /**
+   * The oldest delivery is taken even past the allowance when the allowance is full, as a single
+   * retry would be (larger than the burst, it could never be bulk-retried otherwise); when the
+   * allowance covers none of the deliveries, the answer is a 429 saying when it covers the oldest.
+   */
+  private async retryManyNow(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
     const allowance = this.rate.availableOrRefuse(merchant);
-    const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT, allowance];
+    const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT, allowance, allowance >= this.rate.burstBytes];
     const conditions = ['merchant = $1'];
     const add = (column: string, value: unknown, operator = '=') => {
       params.push(value);
@@ -104,7 +125,7 @@ export class EventRetries {
     if (request.orderId !== undefined) add('order_id', request.orderId);
     if (request.notificationId !== undefined) add('notification_id', request.notificationId);
     if (request.since !== undefined) add('created_at', new Date(request.since), '>=');
-    const rows: { id: string; bytes: number }[] = await this.dataSource.query(
+    const rows: { id: string | null; bytes: number }[] = await this.dataSource.query(
       `WITH chosen AS (
          SELECT d.*, b.bytes, sum(b.bytes) OVER (ORDER BY d.created_at, d.id) AS running
          FROM (
@@ -121,15 +142,23 @@ export class EventRetries {
          INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
          SELECT gen_random_uuid(), l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
                 l.attempt + 1, l.id, 'retry', $3, 'pending', $3, NULL, NULL
-         FROM chosen l WHERE l.running <= $5
+         FROM chosen l WHERE l.running <= $5 OR (l.running = l.bytes AND $6::boolean)
          ON CONFLICT (message_id, attempt) DO NOTHING
          RETURNING id, message_id
        )
-       SELECT r.id, c.bytes FROM retried r JOIN chosen c USING (message_id)`,
+       SELECT r.id, c.bytes FROM retried r JOIN chosen c USING (message_id)
+       UNION ALL
+       SELECT NULL, min(c.bytes) FILTER (WHERE c.running = c.bytes) FROM chosen c HAVING NOT EXISTS (SELECT 1 FROM retried) AND count(*) > 0`,
       params,
     );
+    if (rows.length === 1 && rows[0].id === null) {
+      // Nothing retried although deliveries matched: the allowance does not cover the oldest (or
+      // another call retried them all meanwhile, and then this one has nothing left to do).
+      this.rate.refuseUnlessAvailable(merchant, Number(rows[0].bytes));
+      return { count: 0 };
+    }
     this.rate.charge(merchant, rows.reduce((sum, row) => sum + Number(row.bytes), 0));
-    this.signal.notify(rows.map((row) => row.id));
+    this.signal.notify(rows.map((row) => row.id as string));
     return { count: rows.length };
   }
 }

@@ -11,3 +11,4 @@ export * from './parse-id.pipe';
 export * from './too-many-requests';
 export * from './merchant-byte-rate';
 export * from './database-unavailable.filter';
+export * from './instant';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IfGiven } from '@ordercast/platform';
-import { IsIn, IsISO8601 } from 'class-validator';
+import { IfGiven, IsInstant } from '@ordercast/platform';
+import { IsIn } from 'class-validator';
 import { IsEventFilterId } from './event-filter-id';
 
 export const RETRYABLE_STATUSES = ['failed', 'dead'] as const;
@@ -15,6 +15,6 @@ export class BulkRetryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IfGiven() @IsEventFilterId('notificationId', 'a notification id')
   notificationId?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 8601; only deliveries whose latest attempt was created at or after' }) @IfGiven() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'ISO 8601; only deliveries whose latest attempt was created at or after' }) @IfGiven() @IsInstant()
   since?: string;
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { PageQuery } from '@ordercast/platform';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsInstant, PageQuery } from '@ordercast/platform';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { EVENT_STATUSES, EventStatus } from '../event-types';
 import { IsEventFilterId } from './event-filter-id';
 
@@ -31,9 +31,9 @@ export class ListEventsQuery extends PageQuery {
   @IsOptional() @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'channel must be 1 to 100 letters, digits, ".", "_" or "-"' })
   channel?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 8601; events created at or after' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'ISO 8601; events created at or after' }) @IsOptional() @IsInstant()
   from?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 8601; events created at or before' }) @IsOptional() @IsISO8601({ strict: true })
+  @ApiPropertyOptional({ description: 'ISO 8601; events created at or before' }) @IsOptional() @IsInstant()
   to?: string;
 }

@@ -1,13 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { isISO8601, Validate, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import { isInstant } from '@ordercast/platform';
+import { Validate, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import { MAX_PERIOD_DAYS } from '../poll-options';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** A date, or a date-time with its offset: a time without one would depend on the server's zone. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-const isInstant = (value: unknown): value is string => typeof value === 'string' && INSTANT.test(value) && isISO8601(value, { strict: true });
-
 @ValidatorConstraint({ name: 'instant' })
 class InstantConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
