@@ -21,14 +21,35 @@ import type { Socket } from 'node:net';
 /** preValidation (the body is read): `proceed` now, or once the answers in front of this request are sent; never if the connection closes first. */
 export function afterRequestsInFront(request: FastifyRequest, reply: FastifyReply, proceed: () => void): void {
   if (reply.raw.socket) return proceed();
-  const socket = request.raw.socket;
   const onSocket = () => {
-    socket.off('close', onClose);
+    forget();
     proceed();
   };
-  const onClose = () => reply.raw.off('socket', onSocket);
+  const forget = onceClosed(request.raw.socket, () => reply.raw.off('socket', onSocket));
   reply.raw.once('socket', onSocket);
-  socket.once('close', onClose);
+}
+
+/** What to do for each request waiting on a connection when it closes: one `close` listener per connection, however many wait. */
+const closeWaiters = new WeakMap<Socket, Set<() => void>>();
+
+/**
+ * Runs `onClose` when `socket` closes; returns what forgets it. One listener per socket (a client
+ * pipelining hundreds of requests made Node warn of a listener leak with one per request).
+ */
+function onceClosed(socket: Socket, onClose: () => void): () => void {
+  let waiters = closeWaiters.get(socket);
+  if (waiters === undefined) {
+    const all = new Set<() => void>();
+    closeWaiters.set(socket, all);
+    socket.once('close', () => {
+      closeWaiters.delete(socket);
+      for (const waiter of all) waiter();
+    });
+    waiters = all;
+  }
+  waiters.add(onClose);
+  const registered = waiters;
+  return () => registered.delete(onClose);
 }
 
 /**
