@@ -123,4 +123,20 @@ describe('per-merchant on-demand send rate (MERCHANT_SEND_BYTES_PER_SECOND=65536
     expect(Number(second.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(await eventCount()).toBe(events);
   });
+
+  // Bulk retries sent at once each chose the same oldest deliveries (the one before had not
+  // committed), created nothing for them and answered 202 { count: 0 } while others were left (re-attack, 2026-12-02).
+  it('answers bulk retries sent at once each with deliveries retried or a 429, never an empty 202 while some are left', async () => {
+    const since = new Date().toISOString();
+    await failedDeliveries('/send-rate/bulk-together', 4, 40, 500);
+    await refilled();
+    // 160 small deliveries, more than the allowance covers: a call takes what it covers, and a little refills while the next ones wait their turn.
+    const retryAll = () => request(suite.http).post(`${EVENTS}/retry`).set(BETA).send({ status: 'failed', since });
+    const answers = await Promise.all(Array.from({ length: 20 }, retryAll));
+    const more = await Promise.all(Array.from({ length: 20 }, retryAll));
+    for (const answer of [...answers, ...more]) {
+      if (answer.status === 202) expect(answer.body.count).toBeGreaterThan(0);
+      else expect(answer.status).toBe(429);
+    }
+  });
 });

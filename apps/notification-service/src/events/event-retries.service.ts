@@ -115,6 +115,10 @@ export class EventRetries {
    * allowance covers none of the deliveries, the answer is a 429 saying when it covers the oldest.
    */
   private async retryManyNow(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
+    // The request's transaction commits after the line moves on: the next bulk retry of the merchant
+    // waits here for it, or it would choose the same deliveries (their new attempts not yet visible),
+    // create nothing for them and answer 202 { count: 0 } while others were left (attack of 2026-12-02).
+    await this.dataSource.query(`SELECT pg_advisory_xact_lock(hashtext('ordercast.bulk-retry'), hashtext($1))`, [merchant]);
     const allowance = this.rate.availableOrRefuse(merchant);
     const params: unknown[] = [merchant, request.status, this.clock.now(), BULK_RETRY_LIMIT, allowance, allowance >= this.rate.burstBytes];
     const conditions = ['merchant = $1'];
