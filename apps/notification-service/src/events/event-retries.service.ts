@@ -114,7 +114,7 @@ export class EventRetries {
    * retry would be (larger than the burst, it could never be bulk-retried otherwise); when the
    * allowance covers none of the deliveries, the answer is a 429 saying when it covers the oldest.
    */
-  private async retryManyNow(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
+  private async retryManyNow(merchant: string, request: BulkRetryDto, again = true): Promise<{ count: number }> {
     // The request's transaction commits after the line moves on: the next bulk retry of the merchant
     // waits here for it, or it would choose the same deliveries (their new attempts not yet visible),
     // create nothing for them and answer 202 { count: 0 } while others were left (attack of 2026-12-02).
@@ -152,14 +152,15 @@ export class EventRetries {
        )
        SELECT r.id, c.bytes FROM retried r JOIN chosen c USING (message_id)
        UNION ALL
-       SELECT NULL, min(c.bytes) FILTER (WHERE c.running = c.bytes) FROM chosen c HAVING NOT EXISTS (SELECT 1 FROM retried) AND count(*) > 0`,
+       SELECT NULL, min(c.running) FROM chosen c HAVING NOT EXISTS (SELECT 1 FROM retried) AND count(*) > 0`,
       params,
     );
     if (rows.length === 1 && rows[0].id === null) {
-      // Nothing retried although deliveries matched: the allowance does not cover the oldest (or
-      // another call retried them all meanwhile, and then this one has nothing left to do).
+      // Nothing retried although deliveries matched (`bytes` is then the oldest's, the smallest running
+      // sum): the allowance did not cover it when the statement started. A 429 unless it does now
+      // (it refilled while the statement ran): then once more, rather than an empty 202.
       this.rate.refuseUnlessAvailable(merchant, Number(rows[0].bytes));
-      return { count: 0 };
+      return again ? this.retryManyNow(merchant, request, false) : { count: 0 };
     }
     this.rate.charge(merchant, rows.reduce((sum, row) => sum + Number(row.bytes), 0));
     this.signal.notify(rows.map((row) => row.id as string));
