@@ -53,4 +53,19 @@ describe('database connections are shared fairly between merchants (real Postgre
     // they freed together) finish before beta; first come, first served, all sixteen did.
     expect(finished.indexOf('beta')).toBeLessThanOrEqual(POOL + 1);
   });
+
+  // Keyed changes hold their connection from the key's claim; waiting in the order's line behind
+  // unkeyed changes that needed a connection, they held the whole pool for good (attack, 2026-12-02).
+  it('answers keyed and unkeyed changes of one order sent at once, and serves another merchant right after', async () => {
+    const order = await createOrder(suite.http);
+    const keyed = Array.from({ length: 6 }, (_, index) =>
+      request(suite.http).post(`${ORDERS}/${order.id}/payments`).set(ALPHA).set('Idempotency-Key', `mix-${order.id}-${index}`).send({ adapterId: `k${index}`, amount: 1, state: 'intent' }));
+    const unkeyed = Array.from({ length: 20 }, (_, index) =>
+      request(suite.http).post(`${ORDERS}/${order.id}/payments`).set(ALPHA).send({ adapterId: `u${index}`, amount: 1, state: 'intent' }));
+    const statuses = (await Promise.all([...keyed, ...unkeyed])).map((response) => response.status);
+    // Each is stored or refused as a conflict to retry; none waits for a connection it can never get.
+    expect(statuses.filter((status) => status !== 201 && status !== 409)).toEqual([]);
+    const betaOrder = await createOrder(suite.http, {}, { ...BETA, 'x-channel': 'web' });
+    expect((await request(suite.http).get(`${ORDERS}/${betaOrder.id}`).set(BETA)).status).toBe(200);
+  });
 });

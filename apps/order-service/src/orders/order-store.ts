@@ -165,6 +165,11 @@ export class OrderStore {
    * change (which the current one might not), the change is computed again from the database.
    */
   async change(merchant: string, orderId: string, apply: ApplyChange): Promise<Order> {
+    // Only requests that hold no connection while they wait: a request in a transaction (an
+    // Idempotency-Key) holds its connection from its first statement, and a line of them waiting behind
+    // changes that need a connection took the whole pool for good (attack of 2026-12-02). Those race
+    // under the version check, as before the line.
+    if (!inAutocommitScope()) return this.changeNow(merchant, orderId, apply);
     return this.changing.run(`${merchant}\n${orderId}`, () => this.changeNow(merchant, orderId, apply));
   }
 
