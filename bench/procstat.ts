@@ -13,6 +13,12 @@ export interface GroupUsage {
   cpuSeconds: number;
   /** Largest resident set seen in the phase, MB (summed over the group's processes). */
   peakRssMb: number;
+  /**
+   * Read and write system calls in the phase (`syscr`, `syscw` of /proc/<pid>/io): read(v), write(v),
+   * pread and pwrite, so every socket write of a Node process, not the send/recv family PostgreSQL talks with.
+   */
+  readCalls: number;
+  writeCalls: number;
 }
 
 export interface PhaseUsage {
@@ -61,6 +67,16 @@ function cpuTicks(pid: number): number {
   }
 }
 
+/** `syscr` and `syscw` of /proc/<pid>/io (the whole process, every thread, those that ended included). */
+function ioCalls(pid: number): { reads: number; writes: number } | null {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { reads: Number(/^syscr:\s+(\d+)/m.exec(io)?.[1] ?? 0), writes: Number(/^syscw:\s+(\d+)/m.exec(io)?.[1] ?? 0) };
+  } catch {
+    return null;
+  }
+}
+
 function memory(pid: number): { rss: number; hwm: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -101,6 +117,9 @@ export class ProcessSampler {
   readonly peakHwmMb: Record<string, number> = {};
   private phasePeakRss: Record<string, number> = {};
   private phaseStartTicks: Record<string, number> = {};
+  private phaseStartCalls: Record<string, { reads: number; writes: number }> = {};
+  /** Last read and write calls seen per group and pid, kept like the ticks. */
+  private readonly callsSeen = new Map<string, Map<number, { reads: number; writes: number }>>();
   /** Last CPU ticks seen per group and pid: a process that exits keeps counting with what it had used. */
   private readonly ticksSeen = new Map<string, Map<number, number>>();
   private phaseName = 'start';
@@ -111,6 +130,7 @@ export class ProcessSampler {
   add(name: string, pids: () => number[]): void {
     this.groups.push({ name, pids });
     this.phaseStartTicks[name] = this.groupTicks({ name, pids });
+    this.phaseStartCalls[name] = this.groupCalls({ name, pids });
   }
 
   start(intervalMs = 250): void {
@@ -132,8 +152,16 @@ export class ProcessSampler {
     const groups: Record<string, GroupUsage> = {};
     for (const group of this.groups) {
       const ticks = this.groupTicks(group);
-      groups[group.name] = { cpuSeconds: (ticks - (this.phaseStartTicks[group.name] ?? ticks)) / TICKS_PER_SECOND, peakRssMb: this.phasePeakRss[group.name] ?? 0 };
+      const calls = this.groupCalls(group);
+      const startCalls = this.phaseStartCalls[group.name] ?? calls;
+      groups[group.name] = {
+        cpuSeconds: (ticks - (this.phaseStartTicks[group.name] ?? ticks)) / TICKS_PER_SECOND,
+        peakRssMb: this.phasePeakRss[group.name] ?? 0,
+        readCalls: calls.reads - startCalls.reads,
+        writeCalls: calls.writes - startCalls.writes,
+      };
       this.phaseStartTicks[group.name] = ticks;
+      this.phaseStartCalls[group.name] = calls;
     }
     const busyTicks = machine.busy - this.phaseMachine.busy;
     const totalTicks = machine.total - this.phaseMachine.total;
@@ -164,10 +192,27 @@ export class ProcessSampler {
     return ticks;
   }
 
+  private groupCalls(group: Group, pids = group.pids()): { reads: number; writes: number } {
+    const seen = this.callsSeen.get(group.name) ?? new Map<number, { reads: number; writes: number }>();
+    this.callsSeen.set(group.name, seen);
+    for (const pid of pids) {
+      const current = ioCalls(pid);
+      if (current) seen.set(pid, current);
+    }
+    let reads = 0;
+    let writes = 0;
+    for (const value of seen.values()) {
+      reads += value.reads;
+      writes += value.writes;
+    }
+    return { reads, writes };
+  }
+
   private sample(): void {
     for (const group of this.groups) {
       const pids = group.pids();
       this.groupTicks(group, pids);
+      this.groupCalls(group, pids);
       let rss = 0;
       for (const pid of pids) {
         const { rss: current, hwm } = memory(pid);

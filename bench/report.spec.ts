@@ -1,3 +1,4 @@
+import type { PhaseUsage } from './procstat';
 import { AloneResult, BenchResult, distribution, evaluateTargets, formatReport, PipelineResult, RateResult } from './report';
 
 const NO_SAMPLES = distribution([]);
@@ -14,6 +15,10 @@ function pipeline(recordedPerSecond: number, recorded: number, p99 = 10): Pipeli
 
 function alone(perSecond: number, errors = 0): AloneResult {
   return { orders: 128, concurrency: 32, requests: perSecond * 4, errors, errorSamples: [], seconds: 4, perSecond, apiMs: distribution([5, 6, 7]) };
+}
+
+function group(cpuSeconds: number, readCalls = 0, writeCalls = 0) {
+  return { cpuSeconds, peakRssMb: 1, readCalls, writeCalls };
 }
 
 function result(overrides: Partial<BenchResult>): BenchResult {
@@ -52,7 +57,7 @@ describe('evaluateTargets (issue 13)', () => {
   it('counts CPU per delivery over every process group but the load generator', () => {
     const usage = [{
       phase: 'throughput', seconds: 10, machineCpuSeconds: 20, machineBusy: 1,
-      groups: { 'order-service': { cpuSeconds: 4, peakRssMb: 1 }, postgres: { cpuSeconds: 6, peakRssMb: 1 }, bench: { cpuSeconds: 9, peakRssMb: 1 } },
+      groups: { 'order-service': group(4), postgres: group(6), bench: group(9) },
     }];
     const cpu = (recorded: number) => byName(result({ throughput: pipeline(2000, recorded), usage })).get('CPU per delivery, all processes');
     expect(cpu(10_000)).toMatchObject({ actual: '1.00 ms', met: true });
@@ -66,6 +71,17 @@ describe('evaluateTargets (issue 13)', () => {
     const ceiling = { concurrency: 64, seconds: 2, requests: 16_000, perSecond: 8000, bodyBytes: 3000, errors: 0 };
     expect(byName(result({ throughput: pipeline(2000, 1000), ceiling })).get('throughput / raw ceiling (same run)')).toMatchObject({ actual: '0.25 (2000 / 8000)', met: true });
     expect(byName(result({ throughput: pipeline(1999, 1000), ceiling })).get('throughput / raw ceiling (same run)')?.met).toBe(false);
+  });
+
+  it('prints the socket reads and writes of the Node processes per change, per delivery and per request', () => {
+    const usage: PhaseUsage[] = [
+      { phase: 'alone-changes', seconds: 10, machineCpuSeconds: 20, machineBusy: 1, groups: { 'order-service': group(4, 400, 320), postgres: group(6, 99, 99) } },
+      { phase: 'throughput', seconds: 10, machineCpuSeconds: 20, machineBusy: 1, groups: { 'order-service': group(4, 1500, 1200), 'notification-service': group(5, 3300, 3000), postgres: group(6, 99, 99) } },
+    ];
+    const bench = result({ throughput: { ...pipeline(300, 1000), changes: 1000, recorded: 3000 }, aloneChanges: alone(100), usage });
+    const report = formatReport({ ...bench, targets: evaluateTargets(bench, []) });
+    expect(report).toMatch(/throughput: read \/ write system calls +order-service 1\.50 \/ 1\.20 per change, 0\.50 \/ 0\.40 per delivery; notification-service 3\.30 \/ 3\.00 per change, 1\.10 \/ 1\.00 per delivery\n/);
+    expect(report).toMatch(/order-service alone: payment changes: read \/ write system calls +order-service 1\.00 \/ 0\.80 per request\n/);
   });
 
   it('prints the order-service-alone rows with their share of the raw ceiling', () => {
