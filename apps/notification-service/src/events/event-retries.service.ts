@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DeliveryKind } from '@ordercast/contracts';
 import { KeyedLine } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import { PollQueue } from '../polling/poll-queue';
@@ -66,31 +66,30 @@ export class EventRetries {
     // The body's size is known once the attempt is written: a merchant with no allowance left waits, the body is charged after.
     this.rate.availableOrRefuse(merchant);
     const id = randomUUID();
-    let inserted: RetryRow[];
-    try {
-      inserted = await this.dataSource.transaction(async (manager) => {
-        const rows: RetryRow[] = await manager.query(
-          `WITH latest AS (
-             SELECT * FROM "notifications"."events" WHERE message_id = $2 ORDER BY attempt DESC LIMIT 1
-           ), created AS (
-             INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
-             SELECT $1, l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
-                    l.attempt + 1, $3, 'retry', $4, ${newAttemptOutcome('l.delivery', '$4::timestamptz', '$6')}
-             FROM latest l WHERE l.status <> 'pending' AND l.merchant = $5
-             RETURNING id, message_id, merchant, order_id, delivery
-           )
-           SELECT c.id, c.message_id, c.merchant, c.order_id, c.delivery, m.body::text AS body
-           FROM created c JOIN "notifications"."messages" m ON m.id = c.message_id`,
-          [id, source.messageId, source.id, this.clock.now(), merchant, POLL_QUEUED_RESPONSE],
-        );
-        const polled = rows.filter((row) => row.delivery === 'poll');
-        await this.pollQueue.requeue(polled.map((row) => ({ merchant: row.merchant, messageId: row.message_id, eventId: row.id, orderId: row.order_id, body: row.body })), manager);
-        return rows;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw pending(eventId);
-      throw error;
-    }
+    // Retries of one delivery sent at once (to one instance past its line's patience, or to several
+    // instances) all read the same latest attempt and write the same next one: the first writes it,
+    // the others wait for it to commit and write nothing, a 409 like any retry while one is pending.
+    // Not a duplicate key caught afterwards: by then the query log has reported a failed query.
+    const inserted = await this.dataSource.transaction(async (manager) => {
+      const rows: RetryRow[] = await manager.query(
+        `WITH latest AS (
+           SELECT * FROM "notifications"."events" WHERE message_id = $2 ORDER BY attempt DESC LIMIT 1
+         ), created AS (
+           INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
+           SELECT $1, l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
+                  l.attempt + 1, $3, 'retry', $4, ${newAttemptOutcome('l.delivery', '$4::timestamptz', '$6')}
+           FROM latest l WHERE l.status <> 'pending' AND l.merchant = $5
+           ON CONFLICT (message_id, attempt) DO NOTHING
+           RETURNING id, message_id, merchant, order_id, delivery
+         )
+         SELECT c.id, c.message_id, c.merchant, c.order_id, c.delivery, m.body::text AS body
+         FROM created c JOIN "notifications"."messages" m ON m.id = c.message_id`,
+        [id, source.messageId, source.id, this.clock.now(), merchant, POLL_QUEUED_RESPONSE],
+      );
+      const polled = rows.filter((row) => row.delivery === 'poll');
+      await this.pollQueue.requeue(polled.map((row) => ({ merchant: row.merchant, messageId: row.message_id, eventId: row.id, orderId: row.order_id, body: row.body })), manager);
+      return rows;
+    });
     if (inserted.length === 0) throw pending(eventId);
     this.rate.charge(merchant, Buffer.byteLength(inserted[0].body));
     if (inserted[0].delivery === 'poll') this.pollQueue.wake([merchant]);
@@ -170,8 +169,4 @@ export class EventRetries {
 
 function pending(eventId: string): ConflictException {
   return new ConflictException(`event ${eventId} cannot be retried while an attempt of its delivery is pending`);
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
 }
