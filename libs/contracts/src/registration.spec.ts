@@ -109,7 +109,10 @@ describe('RegistrationDto validation', () => {
       expect((await problems({ ...documentationForm, headers })).join('\n')).toContain(message);
     });
 
-    it.each(['Host', 'Content-Type', 'content-length', 'User-Agent', 'Transfer-Encoding', 'webhook-id', 'Webhook-Signature', 'webhook-timestamp', 'X-JWS-Signature'])(
+    it.each([
+      'Host', 'Content-Type', 'content-length', 'User-Agent', 'Transfer-Encoding', 'webhook-id', 'Webhook-Signature', 'webhook-timestamp', 'X-JWS-Signature',
+      'Content-Encoding', 'content-encoding', 'Content-Range', 'Expect', 'EXPECT',
+    ])(
       'refuses the reserved header %s',
       async (name) => {
         expect((await problems({ ...documentationForm, headers: { [name]: 'v' } })).join('\n')).toContain(`header "${name}" is set by Ordercast`);
@@ -197,10 +200,19 @@ describe('RegistrationDto validation', () => {
       ['a secret without the whsec_ prefix', { secret: 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, 'secret must be a Standard Webhooks secret'],
       ['a secret that is too short', { secret: 'whsec_abc' }, 'secret must be a Standard Webhooks secret'],
       ['a secret that is not a string', { secret: 42 }, 'secret must be a Standard Webhooks secret'],
+      ['a secret of 31 base64 characters', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS' }, 'canonical standard base64'],
+      ['a secret with padding it does not need', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw==' }, 'canonical standard base64'],
+      ['a secret without the padding it needs', { secret: `whsec_${Buffer.alloc(25, 7).toString('base64').replace(/=+$/, '')}` }, 'canonical standard base64'],
+      ['a secret with stray bits in its last character', { secret: `whsec_${Buffer.alloc(25, 7).toString('base64').replace(/w==$/, 'x==')}` }, 'canonical standard base64'],
+      ['a secret with padding inside', { secret: 'whsec_MfKQ9r8GKYqr=TwjUPD8ILPZIo2LaLaSw' }, 'canonical standard base64'],
       ['a masked secret (a new registration has none stored to keep)', { secret: 'whsec_********' }, 'secret is masked (whsec_********) and there is no stored secret to keep: give it'],
       ['an unknown field', { retries: 3 }, 'property retries should not exist'],
     ])('refuses %s', async (_, extra, message) => {
       expect((await problems({ ...documentationForm, ...extra })).join('\n')).toContain(message);
+    });
+
+    it.each([18, 24, 25, 32, 64])('accepts the standard base64 of a %i-byte key, padded or not as it needs', async (size) => {
+      expect(await problems({ ...documentationForm, secret: `whsec_${Buffer.alloc(size, 0xfb).toString('base64')}` })).toEqual([]);
     });
   });
 });

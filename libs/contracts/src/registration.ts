@@ -48,6 +48,16 @@ export interface Registration {
 /** A Standard Webhooks signing secret: `whsec_` and the base64 key. */
 export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/=]{24,256}$/;
 export const WEBHOOK_SECRET_RULE = 'secret must be a Standard Webhooks secret: whsec_ followed by base64 (at least 24 characters)';
+export const WEBHOOK_SECRET_BASE64_RULE = 'secret must be whsec_ followed by canonical standard base64 (a whole number of bytes, padded with = to a multiple of 4 characters, unused bits zero), as the Standard Webhooks libraries decode it';
+
+/**
+ * Whether the key is the standard base64 of its bytes, exactly: Node's decoder takes 31 characters,
+ * missing or extra `=` and stray bits, but receivers' (Python's `base64.b64decode`, Go's
+ * `StdEncoding`) refuse them, and a receiver that cannot load the secret cannot verify a delivery.
+ */
+function isCanonicalBase64(key: string): boolean {
+  return Buffer.from(key, 'base64').toString('base64') === key;
+}
 /**
  * A signing secret as every response shows it. Sent back where a secret is stored (a channel's
  * notification put back, a subscription's PATCH), it means "keep the stored secret", also when the
@@ -61,7 +71,8 @@ export const MASKED_SECRET_WITHOUT_STORED = `secret is masked (${MASKED_SECRET})
 /** What is wrong with a signing secret; `keepsMasked` where a masked one can name the stored secret. */
 export function secretErrors(secret: unknown, keepsMasked = false): string[] {
   if (secret === MASKED_SECRET) return keepsMasked ? [] : [MASKED_SECRET_WITHOUT_STORED];
-  return typeof secret === 'string' && WEBHOOK_SECRET_PATTERN.test(secret) ? [] : [WEBHOOK_SECRET_RULE];
+  if (typeof secret !== 'string' || !WEBHOOK_SECRET_PATTERN.test(secret)) return [WEBHOOK_SECRET_RULE];
+  return isCanonicalBase64(secret.slice('whsec_'.length)) ? [] : [WEBHOOK_SECRET_BASE64_RULE];
 }
 
 export const MAX_HEADERS = 32;
@@ -79,9 +90,14 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
  * with "Invalid character in header content".
  */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** Headers Ordercast sets itself or that HTTP owns; a registration cannot override them. */
+/**
+ * Headers Ordercast sets itself or that HTTP owns; a registration cannot override them. The
+ * representation and expectation headers are here too: `Content-Encoding` and `Content-Range` would
+ * describe the plain JSON body as something it is not, and `Expect` makes targets answer 417.
+ */
 const RESERVED_HEADERS = new Set([
   'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
+  'content-encoding', 'content-range', 'expect',
   'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-jws-signature',
 ]);
 
