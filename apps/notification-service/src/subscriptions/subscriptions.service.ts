@@ -5,7 +5,7 @@ import {
   Watch, withTargetSecrets,
 } from '@ordercast/contracts';
 import {
-  keepMaskedValues, MASK, maskHeaders, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard,
+  keepMaskedValues, MASK, maskHeaders, maskSealedHeaders, maskSecret, maskTargetConnection, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard,
 } from '@ordercast/platform';
 import { Repository } from 'typeorm';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
@@ -86,12 +86,12 @@ function alertErrors(alerts: boolean, given: { scope?: unknown; schema?: unknown
 }
 
 /**
- * A stored auth as a GET shows it, for a PATCH that leaves it out: the OAuth2 client secret masked,
- * so that it is kept only where a masked one would be. An mTLS key is kept as it is (it is only
+ * A stored auth as a GET shows it, for a PATCH that leaves it out: the OAuth2 client secret and the
+ * token URL's query values masked, so that they are kept only where masked ones would be. An mTLS key is kept as it is (it is only
  * ever used in the handshake, never sent).
  */
 function authAsShown(auth: TargetAuth | null): TargetAuth | null {
-  return auth?.type === 'oauth2_client_credentials' ? { ...auth, clientSecret: MASK } : auth;
+  return auth?.type === 'oauth2_client_credentials' ? { ...auth, tokenUrl: maskUrlCredentials(auth.tokenUrl), clientSecret: MASK } : auth;
 }
 
 /**
@@ -279,7 +279,7 @@ export class SubscriptionsService {
       headers: maskSealedHeaders(row.headers, (value) => this.box.decrypt(value, 'header-values')),
       email: row.email,
       secret: maskSecret(row.secret),
-      ...withTargetSecrets({ auth: row.auth, kafka: row.kafka }, () => MASK),
+      ...maskTargetConnection({ auth: row.auth, kafka: row.kafka }),
       ordered: row.ordered,
       enabled: row.enabled,
       disabledReason: row.disabledReason,

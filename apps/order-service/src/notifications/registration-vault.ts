@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Order, Registration, withTargetSecrets } from '@ordercast/contracts';
-import { MASK, maskSealedHeaders, maskSecret, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
+import { maskSealedHeaders, maskSecret, maskTargetConnection, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials } from '@ordercast/platform';
 
 /**
  * Registrations are sealed once, when they are made: header values, the signing secret, the
@@ -35,7 +35,7 @@ export class RegistrationVault {
   /** The registration as every response shows it. */
   mask(registration: Registration): Registration {
     return {
-      ...withTargetSecrets(registration, () => MASK),
+      ...maskTargetConnection(registration),
       url: maskUrlCredentials(registration.url),
       headers: maskSealedHeaders(registration.headers, (value) => this.box.decrypt(value, 'header-values')),
       secret: maskSecret(registration.secret),

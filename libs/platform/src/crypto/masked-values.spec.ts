@@ -1,4 +1,4 @@
-import { keepMaskedValues, targetOrigin } from './masked-values';
+import { keepMaskedValues, maskTargetConnection, targetOrigin } from './masked-values';
 import { MASK } from './masking';
 
 const stored = { url: 'https://erp.example/orders?key=K1&format=json', headers: { 'X-Api-Key': 'H1', Accept: 'application/json' } };
@@ -59,6 +59,27 @@ describe('keepMaskedValues', () => {
       ]);
     });
 
+    it('keeps masked token URL query values while the target and the token URL keep their origins', () => {
+      const storedQuery = { ...stored, auth: oauth2('https://login.example/token?tenant=T1&key=K2', 'S1') };
+      const given = { url: 'https://erp.example/v2', headers: {}, auth: oauth2(`https://login.example/token?tenant=${MASK}&key=new`, MASK) };
+      expect(keepMaskedValues(given, storedQuery)).toEqual({
+        target: { ...given, auth: oauth2('https://login.example/token?tenant=T1&key=new', 'S1') }, problems: [],
+      });
+    });
+
+    it.each([
+      ['the target moves', 'https://evil.example/orders', 'https://login.example/token', 'the target origin changed'],
+      ['the token URL moves', 'https://erp.example/orders', 'https://evil.example/token', 'the token URL origin changed'],
+    ])('refuses masked token URL query values when %s, and where nothing is stored', (_case, url, tokenUrl, reason) => {
+      const storedQuery = { ...stored, auth: oauth2('https://login.example/token?tenant=T1', 'S1') };
+      expect(keepMaskedValues({ url, headers: {}, auth: oauth2(`${tokenUrl}?tenant=${MASK}`, 'S2') }, storedQuery).problems).toEqual([
+        `auth.tokenUrl query parameter "tenant" is masked (${MASK}) and ${reason}: give its value`,
+      ]);
+      expect(keepMaskedValues({ url: 'https://erp.example/', headers: {}, auth: oauth2(`https://login.example/token?tenant=${MASK}`, 'S2') }, null).problems).toEqual([
+        `auth.tokenUrl query parameter "tenant" is masked (${MASK}) and there is no stored value to keep: give its value`,
+      ]);
+    });
+
     it('keeps a masked SASL password only for the same brokers, in any order', () => {
       const kafka = (brokers: string[], password: string) => ({ brokers, topic: 'orders', ssl: false, sasl: { mechanism: 'plain' as const, username: 'u', password } });
       const storedKafka = { url: null, headers: {}, kafka: kafka(['a:9092', 'b:9092'], 'P1') };
@@ -68,5 +89,23 @@ describe('keepMaskedValues', () => {
       ]);
       expect(keepMaskedValues({ url: null, headers: {}, kafka: kafka(['a:9092'], MASK) }, null).problems).toHaveLength(1);
     });
+  });
+});
+
+describe('maskTargetConnection', () => {
+  it('masks the client secret and every query value of the token URL, and nothing else', () => {
+    const auth = { type: 'oauth2_client_credentials' as const, tokenUrl: 'https://login.example/token?x=Q1&tenant=T1', clientId: 'cid', clientSecret: 'S1', scope: 'orders', audience: null };
+    expect(maskTargetConnection({ id: 'r1', auth, kafka: null })).toEqual({
+      id: 'r1', auth: { ...auth, tokenUrl: `https://login.example/token?x=${MASK}&tenant=${MASK}`, clientSecret: MASK }, kafka: null,
+    });
+  });
+
+  it('masks an mTLS private key and a SASL password as before', () => {
+    const masked = maskTargetConnection({
+      auth: { type: 'mtls' as const, certificate: 'CERT', privateKey: 'KEY' },
+      kafka: { brokers: ['a:9092'], topic: 'orders', ssl: false, sasl: { mechanism: 'plain' as const, username: 'u', password: 'P1' } },
+    });
+    expect(masked.auth).toEqual({ type: 'mtls', certificate: 'CERT', privateKey: MASK });
+    expect(masked.kafka?.sasl?.password).toBe(MASK);
   });
 });

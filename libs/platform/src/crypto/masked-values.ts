@@ -1,6 +1,6 @@
-import type { KafkaDestination, TargetAuth } from '@ordercast/contracts';
+import { withTargetSecrets, type KafkaDestination, type TargetAuth, type TargetConnection } from '@ordercast/contracts';
 import { MASK } from './masking';
-import { restoreMaskedUrlCredentials } from './url-credentials';
+import { maskUrlCredentials, restoreMaskedUrlCredentials } from './url-credentials';
 
 /**
  * Where a registration or subscription delivers, with its header values, URL credentials and target
@@ -27,6 +27,18 @@ export function targetOrigin(url: string | null): string | null {
 }
 
 /**
+ * The target credentials as every response and every other receiver sees them: the client secret,
+ * private key and SASL password masked, and the token URL's query values too, since a token
+ * endpoint's URL carries credentials in its query (an API key, a tenant's signature) as a target's
+ * does. The token is still fetched from the URL as registered.
+ */
+export function maskTargetConnection<T extends TargetConnection>(target: T): T {
+  const masked = withTargetSecrets(target, () => MASK);
+  const auth = masked.auth ?? null;
+  return auth?.type === 'oauth2_client_credentials' ? { ...masked, auth: { ...auth, tokenUrl: maskUrlCredentials(auth.tokenUrl) } } : masked;
+}
+
+/**
  * A target given back as a response showed it, with every masked value (`********`) restored from
  * the stored target, so a GET-modify-PUT round trip keeps the secrets it could not see. Only while
  * the origin is unchanged: a secret was given for one receiver, and whoever re-points a target
@@ -34,7 +46,7 @@ export function targetOrigin(url: string | null): string | null {
  * names every value that stays masked (no stored target, another origin, nothing stored by that
  * name); a masked value is never stored or sent. The target credentials follow the same rule where
  * they are sent: an OAuth2 client secret goes to the token URL and buys a token for the target, so it
- * is kept only while both origins are unchanged; a SASL password goes to the brokers, so it is kept
+ * is kept only while both origins are unchanged, and so are the token URL's masked query values; a SASL password goes to the brokers, so it is kept
  * only while they are the same. (An mTLS private key cannot come back masked: it would not parse.)
  */
 export function keepMaskedValues(given: SecretTarget, stored: SecretTarget | null): { target: SecretTarget; problems: string[] } {
@@ -55,19 +67,20 @@ export function keepMaskedValues(given: SecretTarget, stored: SecretTarget | nul
     problems.push(...restored.missing.map((label) => `url ${label} is masked (${MASK}) and ${why}: give its value`));
   }
   const target: SecretTarget = { url, headers };
-  if (given.auth !== undefined) target.auth = keepMaskedClientSecret(given.auth, source?.auth ?? null, why, problems);
+  if (given.auth !== undefined) target.auth = keepMaskedAuth(given.auth, source?.auth ?? null, why, problems);
   if (given.kafka !== undefined) target.kafka = keepMaskedPassword(given.kafka, stored?.kafka ?? null, problems);
   return { target, problems };
 }
 
-function keepMaskedClientSecret(given: TargetAuth | null, stored: TargetAuth | null, why: string, problems: string[]): TargetAuth | null {
-  if (given?.type !== 'oauth2_client_credentials' || given.clientSecret !== MASK) return given;
-  const kept = stored?.type === 'oauth2_client_credentials' && targetOrigin(stored.tokenUrl) === targetOrigin(given.tokenUrl) ? stored.clientSecret : undefined;
-  if (kept === undefined) {
-    const reason = stored?.type === 'oauth2_client_credentials' ? 'the token URL origin changed' : why === 'the target origin changed' ? why : 'there is no stored value to keep';
-    problems.push(`auth.clientSecret is masked (${MASK}) and ${reason}: give its value`);
-  }
-  return { ...given, clientSecret: kept ?? given.clientSecret };
+function keepMaskedAuth(given: TargetAuth | null, stored: TargetAuth | null, why: string, problems: string[]): TargetAuth | null {
+  if (given?.type !== 'oauth2_client_credentials') return given;
+  const source = stored?.type === 'oauth2_client_credentials' && targetOrigin(stored.tokenUrl) === targetOrigin(given.tokenUrl) ? stored : null;
+  const reason = stored?.type === 'oauth2_client_credentials' ? 'the token URL origin changed' : why === 'the target origin changed' ? why : 'there is no stored value to keep';
+  const tokenUrl = restoreMaskedUrlCredentials(given.tokenUrl, source?.tokenUrl ?? null);
+  problems.push(...tokenUrl.missing.map((label) => `auth.tokenUrl ${label} is masked (${MASK}) and ${source === null ? reason : 'there is no stored value of that name'}: give its value`));
+  const clientSecret = given.clientSecret !== MASK ? given.clientSecret : source?.clientSecret;
+  if (clientSecret === undefined) problems.push(`auth.clientSecret is masked (${MASK}) and ${reason}: give its value`);
+  return { ...given, tokenUrl: tokenUrl.url, clientSecret: clientSecret ?? given.clientSecret };
 }
 
 function keepMaskedPassword(given: KafkaDestination | null, stored: KafkaDestination | null, problems: string[]): KafkaDestination | null {
