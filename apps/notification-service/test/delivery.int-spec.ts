@@ -3,11 +3,11 @@ import { MASK } from '@ordercast/platform';
 import { createServer } from 'node:net';
 import request from 'supertest';
 import { version } from '../../../package.json';
-import { TARGET_DISABLED_ERROR } from '../src/delivery/attempt-verdict';
+import { REGISTRATION_DELETED, SUBSCRIPTION_DELETED, TARGET_DISABLED_ERROR } from '../src/delivery/attempt-verdict';
 import type { EventRecord } from '../src/events/event-record';
 import { verifyStandardWebhook } from '../src/signing';
 import { aChangeEvent, aRegistration, anOrder, withState } from './fixtures/orders';
-import { ALPHA, BETA, EVENTS, startSuite, Suite } from './notification-service.fixture';
+import { ALPHA, BETA, EVENTS, NOTIFICATIONS, startSuite, Suite } from './notification-service.fixture';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const byAttempt = (events: EventRecord[]) => [...events].sort((a, b) => a.attempt - b.attempt);
@@ -232,6 +232,54 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
     const events = await suite.eventsOf(checkout.id, { count: 2 });
     expect(events.find((e) => e.scope === 'state.accepted')).toMatchObject({ status: 'dead', error: TARGET_DISABLED_ERROR, statusCode: null, attempt: 1 });
     expect(suite.sink.received(path)).toHaveLength(1);
+  });
+
+  it('sends nothing more to a registration deleted from its order: automatic, single and bulk retries are recorded without a call', async () => {
+    const path = `/deleted-${Date.now()}`;
+    suite.sink.respond(path, { status: 500, delayMs: 800 });
+    const { order, registration } = await moveToProcessing({ url: suite.sink.url(path) });
+    await suite.sink.waitFor(1, 10_000, path);
+    // Deleted while its first attempt is in flight: the automatic attempt that failure schedules is not sent.
+    const processing = withState(order, 'processing');
+    const deleted = { ...processing, notifications: [], lastModified: '2025-01-01T12:00:00.000Z' };
+    await suite.publish(aChangeEvent(processing, deleted, 'order.notifications.changed', { kind: 'notifications', added: [], removed: [registration.id] }));
+    const [failed, skipped] = byAttempt(await suite.eventsOf(order.id, { until: (e) => e.status === 'dead' }));
+    expect(failed).toMatchObject({ status: 'failed', statusCode: 500, attempt: 1 });
+    expect(skipped).toMatchObject({ status: 'dead', error: REGISTRATION_DELETED, statusCode: null, attempt: 2 });
+
+    // Asked for by hand, one by one or in bulk: each retry is recorded failed for the same reason, and nothing is sent.
+    suite.sink.respond(path, 200);
+    await request(suite.http).post(`${EVENTS}/${skipped.id}/retry`).set(ALPHA).expect(202);
+    await suite.eventsOf(order.id, { until: (e) => e.trigger === 'retry' && e.status === 'failed' });
+    expect((await request(suite.http).post(`${EVENTS}/retry`).set(ALPHA).send({ status: 'failed', orderId: order.id }).expect(202)).body).toEqual({ count: 1 });
+    const events = byAttempt(await suite.eventsOf(order.id, { count: 4 }));
+    expect(events.slice(2)).toEqual([
+      expect.objectContaining({ trigger: 'retry', status: 'failed', error: REGISTRATION_DELETED, attempt: 3 }),
+      expect.objectContaining({ trigger: 'retry', status: 'failed', error: REGISTRATION_DELETED, attempt: 4 }),
+    ]);
+    expect(suite.sink.received(path)).toHaveLength(1);
+  });
+
+  it('sends nothing more to a deleted subscription: a retry of its delivery is recorded without a call', async () => {
+    const path = `/deleted-subscription-${Date.now()}`;
+    suite.sink.respond(path, 500);
+    const subscriptions = `${NOTIFICATIONS}/subscriptions`;
+    const created = await request(suite.http).post(subscriptions).set(ALPHA)
+      .send({ name: `deleted ${path}`, scope: { state: ['processing'] }, url: suite.sink.url(path), headers: { 'X-API-Key': 'old-key' } })
+      .expect(201);
+    const checkout = anOrder({ merchant: 'alpha' });
+    await suite.publish(aChangeEvent(checkout, withState(checkout, 'processing')));
+    const dead = byAttempt(await suite.eventsOf(checkout.id, { until: (e) => e.status === 'dead' })).at(-1) as EventRecord;
+    expect(dead.subscriptionId).toBe(created.body.id);
+    const calls = suite.sink.received(path).length;
+
+    await request(suite.http).patch(`${subscriptions}/${created.body.id}`).set(ALPHA).send({ enabled: false }).expect(200);
+    await request(suite.http).delete(`${subscriptions}/${created.body.id}`).set(ALPHA).expect(204);
+    suite.sink.respond(path, 200);
+    await request(suite.http).post(`${EVENTS}/${dead.id}/retry`).set(ALPHA).expect(202);
+    const [retry] = (await suite.eventsOf(checkout.id, { until: (e) => e.trigger === 'retry' && e.status !== 'pending' })).filter((e) => e.trigger === 'retry');
+    expect(retry).toMatchObject({ status: 'failed', error: SUBSCRIPTION_DELETED, statusCode: null });
+    expect(suite.sink.received(path)).toHaveLength(calls);
   });
 
   describe('operator retries', () => {

@@ -5,6 +5,10 @@ import { retryDelay, RetryPolicy } from './retry-schedule';
 
 export const TARGET_DISABLED_ERROR = 'target disabled (410 Gone)';
 
+/** Why an attempt to a registration deleted from its order, or to a deleted subscription, is not sent. */
+export const REGISTRATION_DELETED = 'registration deleted';
+export const SUBSCRIPTION_DELETED = 'subscription deleted';
+
 export interface AttemptVerdict {
   status: Exclude<EventStatus, 'pending'>;
   error: string | null;

@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * A registration whose target answered 410 Gone. Registrations belong to order-service, so the
- * refusal is recorded here; later attempts to it are skipped.
+ * A registration whose target answered 410 Gone, or that was deleted from its order. Registrations
+ * belong to order-service, so either is recorded here; later attempts to it are skipped.
  */
 @Entity({ schema: 'notifications', name: 'disabled_registrations' })
 export class DisabledRegistrationEntity {
@@ -15,9 +15,9 @@ export class DisabledRegistrationEntity {
   @Column({ name: 'order_id', type: 'text' })
   orderId!: string;
 
-  /** The attempt that got the 410. */
-  @Column({ name: 'event_id', type: 'uuid' })
-  eventId!: string;
+  /** The attempt that got the 410; null for a deleted registration. */
+  @Column({ name: 'event_id', type: 'uuid', nullable: true })
+  eventId!: string | null;
 
   @Column({ type: 'text' })
   reason!: string;

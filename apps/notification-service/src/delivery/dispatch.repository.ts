@@ -4,7 +4,7 @@ import type { DeliveryKind, HttpMethod, KafkaDestination, TargetAuth } from '@or
 import { PreparedStatement, preparedStatement, runPrepared, TraceHeaders } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import { EventStatus, EventTrigger, orderedKeyLock } from '../events/event-types';
-import { TARGET_DISABLED_ERROR } from './attempt-verdict';
+import { SUBSCRIPTION_DELETED, TARGET_DISABLED_ERROR } from './attempt-verdict';
 
 /** A pending webhook, email or kafka attempt this dispatcher holds a lease on, with what to send. */
 export interface ClaimedAttempt {
@@ -130,7 +130,8 @@ const ATTEMPTS_TO_SEND = `
          m.trace_context AS "traceContext",
          (m.sequence IS NOT NULL AND c.trigger = 'automatic') AS "inSequence",
          CASE WHEN d.notification_id IS NOT NULL THEN d.reason
-              WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled') END AS "skipReason"
+              WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled')
+              WHEN c.subscription_id IS NOT NULL AND s.id IS NULL THEN '${SUBSCRIPTION_DELETED}' END AS "skipReason"
   FROM %ROWS% c
   JOIN "notifications"."messages" m ON m.id = c.message_id
   LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = c.merchant AND d.notification_id = c.notification_id

@@ -6,6 +6,7 @@ import { endWhenSettled, SECRET_BOX, SecretBox, sealRemainingUrlCredentials, sta
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
 import { NotificationServiceConfig } from '../config/notification-service.config';
+import { REGISTRATION_DELETED } from '../delivery/attempt-verdict';
 import { publicOrder } from '../delivery/delivery-body';
 import { DeliveryTarget, registrationTarget } from '../delivery/delivery-target';
 import { DispatchSignal } from '../delivery/dispatch-signal';
@@ -117,6 +118,7 @@ export class OrderEventsIngest {
   }
 
   private async ingest(changes: ReceivedChange[], subscriptions: EnabledSubscription[]): Promise<void> {
+    await this.disableDeleted(changes);
     const now = this.clock.now();
     const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
     const offer = this.signal.lease();
@@ -127,6 +129,28 @@ export class OrderEventsIngest {
     this.signal.notify(inserted.pendingIds);
     this.deliveries.announce(inserted);
     this.metrics.recordIngested(changes.map((change) => change.event.occurredAt));
+  }
+
+  /**
+   * A registration deleted from its order gets nothing more: recorded disabled (as a 410 would), before
+   * this batch's deliveries, so every later attempt of its earlier deliveries (automatic, retried one by
+   * one or in bulk) is recorded skipped instead of sent to its URL with its headers and secret. A change
+   * that deletes nothing costs nothing here.
+   */
+  private async disableDeleted(changes: ReceivedChange[]): Promise<void> {
+    const deleted = changes.flatMap(({ event }) =>
+      event.change.kind === 'notifications' && Array.isArray(event.change.removed)
+        ? event.change.removed.filter((id) => typeof id === 'string').map((id) => ({ merchant: event.merchant, id, orderId: event.orderId }))
+        : [],
+    );
+    if (deleted.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO "notifications"."disabled_registrations" (merchant, notification_id, order_id, event_id, reason, disabled_at)
+       SELECT v.merchant, v.notification_id, v.order_id, NULL, $4, now()
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS v(merchant, notification_id, order_id)
+       ON CONFLICT (merchant, notification_id) DO NOTHING`,
+      [deleted.map((d) => d.merchant), deleted.map((d) => d.id), deleted.map((d) => d.orderId), REGISTRATION_DELETED],
+    );
   }
 
   private deliveriesFor(change: ReceivedChange, subscriptions: EnabledSubscription[], now: Date): NewDelivery[] {
