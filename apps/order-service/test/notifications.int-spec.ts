@@ -1,3 +1,4 @@
+import { WEBHOOK_SECRET_BASE64_RULE } from '@ordercast/contracts';
 import request from 'supertest';
 import {
   ALPHA, BETA, createOrder, ERP_KEY, expectNothingChanged, ORDERS, registration, SIGNING_SECRET, startOrderService, startSuite,
@@ -127,6 +128,41 @@ describe('notifications registered on an order', () => {
     }
   });
 
+  it('masks the query values of an OAuth2 token URL in every response, and keeps them when a channel puts the masked one back', async () => {
+    const tokenUrl = 'https://login.example.com/token?x=LOGQ4&tenant=T9';
+    const masked = 'https://login.example.com/token?x=********&tenant=********';
+    const auth = { type: 'oauth2_client_credentials', tokenUrl, clientId: 'cid', clientSecret: 'LOGCS1' };
+    const order = await createOrder(suite.http, { notifications: [registration({ auth })] });
+    const added = await register(order.id, registration({ auth }));
+    const channelPath = '/api/v0/checkout/channels/token-url/notifications';
+    const channel = await request(suite.http).put(channelPath).set(ALPHA).send([registration({ auth })]);
+    const read = await request(suite.http).get(`${ORDERS}/${order.id}`).set(ALPHA);
+    const list = await request(suite.http).get(notifications(order.id)).set(ALPHA);
+    expect(added.status).toBe(201);
+    const shown = [order.notifications[0], added.body, channel.body[0], ...read.body.notifications, ...list.body].map((n: { auth: object }) => n.auth);
+    expect(shown).toEqual(Array(7).fill({ ...auth, tokenUrl: masked, clientSecret: '********', scope: null, audience: null }));
+    expect(JSON.stringify([order, added.body, channel.body, read.body, list.body])).not.toMatch(/LOGQ4|T9|LOGCS1/);
+
+    const putBack = await request(suite.http).put(channelPath).set(ALPHA).send(channel.body);
+    expect(putBack.status).toBe(200);
+    const { rows: [stored] } = await suite.sql.query(`SELECT registrations::text AS stored FROM orders.channel_notifications WHERE channel = 'token-url'`);
+    expect(stored.stored).toContain(tokenUrl);
+    const moved = await request(suite.http).put(channelPath).set(ALPHA).send([{ ...channel.body[0], auth: { ...channel.body[0].auth, tokenUrl: 'https://other.example.com/token?x=********' } }]);
+    expect(moved.status).toBe(400);
+    expect(moved.body.message).toContain('auth.tokenUrl query parameter "x" is masked (********) and the token URL origin changed: give its value');
+  });
+
+  it('refuses a masked token URL query value on a new registration', async () => {
+    const order = await createOrder(suite.http);
+    await expectNothingChanged(suite, order.id, async () => {
+      const response = await register(order.id, registration({
+        auth: { type: 'oauth2_client_credentials', tokenUrl: 'https://login.example.com/token?x=********', clientId: 'cid', clientSecret: 'LOGCS1' },
+      }));
+      expect(response.status).toBe(400);
+      expect(response.body.message).toEqual(['auth.tokenUrl query parameter "x" is masked (********) and there is no stored value to keep: give its value']);
+    });
+  });
+
   it('removes a registration with 204; removing it again is 404', async () => {
     const order = await createOrder(suite.http);
     const added = (await register(order.id, registration())).body;
@@ -157,6 +193,26 @@ describe('notifications registered on an order', () => {
       expect(response.status).toBe(400);
       expect(Array.isArray(response.body.message)).toBe(true);
     });
+  });
+
+  it.each([
+    ['a Content-Encoding header', { headers: { 'Content-Encoding': 'gzip' } }, 'headers: header "Content-Encoding" is set by Ordercast and cannot be registered'],
+    ['an Expect header', { headers: { expect: '100-continue' } }, 'headers: header "expect" is set by Ordercast and cannot be registered'],
+    ['a Content-Range header', { headers: { 'CONTENT-RANGE': 'bytes 0-1/2' } }, 'headers: header "CONTENT-RANGE" is set by Ordercast and cannot be registered'],
+    ['a secret of 31 base64 characters', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS' }, WEBHOOK_SECRET_BASE64_RULE],
+    ['a secret with padding it does not need', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw==' }, WEBHOOK_SECRET_BASE64_RULE],
+  ])('refuses %s with 400 naming it, and no change', async (_, overrides, message) => {
+    const order = await createOrder(suite.http);
+    await expectNothingChanged(suite, order.id, async () => {
+      const response = await register(order.id, registration(overrides));
+      expect(response.status).toBe(400);
+      expect(response.body.message).toEqual([message]);
+    });
+  });
+
+  it('accepts a padded whsec_ secret in canonical base64 (a 32-byte key)', async () => {
+    const order = await createOrder(suite.http);
+    expect((await register(order.id, registration({ secret: `whsec_${Buffer.alloc(32, 0xfb).toString('base64')}` }))).status).toBe(201);
   });
 
   it('allows 50 registrations on an order and refuses the 51st', async () => {
