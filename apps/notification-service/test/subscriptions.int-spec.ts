@@ -123,6 +123,11 @@ describe('subscriptions API (real PostgreSQL)', () => {
     ['a secret on a poll subscription', { name: 'x', scope: erp.scope, delivery: 'poll', secret: SECRET }, 'secret is only used by webhook delivery, not poll'],
     ['a bad secret', { ...erp, secret: 'hunter2' }, 'secret must be a Standard Webhooks secret'],
     ['a reserved header', { ...erp, headers: { 'webhook-signature': 'x' } }, 'header "webhook-signature" is set by Ordercast'],
+    ['a Content-Encoding header', { ...erp, headers: { 'Content-Encoding': 'gzip' } }, 'header "Content-Encoding" is set by Ordercast and cannot be registered'],
+    ['an Expect header', { ...erp, headers: { Expect: '100-continue' } }, 'header "Expect" is set by Ordercast and cannot be registered'],
+    ['a Content-Range header', { ...erp, headers: { 'content-range': 'bytes 0-1/2' } }, 'header "content-range" is set by Ordercast and cannot be registered'],
+    ['a secret of 31 base64 characters', { ...erp, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS' }, 'secret must be whsec_ followed by canonical standard base64'],
+    ['a secret with padding it does not need', { ...erp, secret: `${SECRET}==` }, 'secret must be whsec_ followed by canonical standard base64'],
     ['credentials in the url', { ...erp, url: 'https://user:pw@erp.example.com/' }, 'url must not carry credentials'],
     ['a non-http url', { ...erp, url: 'ftp://erp.example.com/' }, 'url must use http or https'],
     ['a private target', { ...erp, url: 'http://127.0.0.1:8080/hook' }, 'url: target address 127.0.0.1 is private'],
@@ -181,6 +186,23 @@ describe('subscriptions API (real PostgreSQL)', () => {
     const replaced = await patch(created.id, { url: 'https://erp.example.com/v2?token=n3w-t0k' }).expect(200);
     expect(replaced.body.url).toBe(`https://erp.example.com/v2?token=${MASK}`);
     expect(JSON.stringify(await stored(created.id))).not.toContain('n3w-t0k');
+  });
+
+  it('masks the query values of its OAuth2 token URL in responses, stores the real ones, and keeps them when sent back masked', async () => {
+    const auth = { type: 'oauth2_client_credentials', tokenUrl: 'https://login.example.com/token?x=LOGQ4', clientId: 'cid', clientSecret: 'LOGCS1' };
+    const shownAuth = { ...auth, tokenUrl: `https://login.example.com/token?x=${MASK}`, clientSecret: MASK, scope: null, audience: null };
+    const { body: created } = await create({ ...erp, auth }).expect(201);
+    expect(created.auth).toEqual(shownAuth);
+    expect((await http().get(`${BASE}/${created.id}`).set(merchantA).expect(200)).body.auth).toEqual(shownAuth);
+    expect((await http().get(BASE).set(merchantA).expect(200)).body[0].auth).toEqual(shownAuth);
+
+    const sentBack = { ...auth, tokenUrl: shownAuth.tokenUrl, clientSecret: MASK };
+    await patch(created.id, { auth: sentBack, name: 'renamed' }).expect(200);
+    expect((await stored(created.id)).auth).toMatchObject({ tokenUrl: auth.tokenUrl });
+    const moved = await patch(created.id, { url: 'https://crm.example.com/hooks', headers: {} }).expect(400);
+    expect(moved.body.message).toContain(`auth.tokenUrl query parameter "x" is masked (${MASK}) and the target origin changed: give its value`);
+    expect((await create({ ...erp, auth: { ...auth, tokenUrl: shownAuth.tokenUrl }, name: 'new' }).expect(400)).body.message).toContain(
+      `auth.tokenUrl query parameter "x" is masked (${MASK}) and there is no stored value to keep: give its value`);
   });
 
   it('keeps the stored signing secret when it is sent back masked, also when the url moves to another origin', async () => {
