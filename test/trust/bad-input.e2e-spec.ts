@@ -78,6 +78,10 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     { name: 'JSON in a charset other than UTF-8', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json; charset=latin1', body: JSON.stringify(validOrder), status: 415, says: /charset/ },
     { name: 'malformed JSON', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json', body: '{"currency": "SEK", "cart": ', status: 400, says: /not valid JSON/ },
     { name: 'JSON that is neither an object nor an array', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json', body: '"SEK"', status: 400, says: /must be a JSON object/ },
+    { name: 'invalid UTF-8 in a string', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json',
+      body: Buffer.concat([Buffer.from('{"currency":"SEK","reference":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","cart":{"items":[{"reference":"a","name":"A","quantity":1,"unitPrice":1}]}}')]), status: 400, says: /not valid UTF-8/ },
+    { name: 'a UTF-16 surrogate encoded in UTF-8 bytes (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json',
+      body: Buffer.concat([Buffer.from('{"name":"bad'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('","scope":{"state":["completed"]},"url":"https://x.example.com"}')]), status: 400, says: /not valid UTF-8/ },
     { name: 'malformed JSON (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json', body: '{"name":', status: 400, says: /not valid JSON/ },
     { name: 'JSON as text/plain', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'text/plain', body: JSON.stringify(validOrder), status: 415, says: /unsupported content type .*text\/plain/ },
     // Read as no body, a request whose fields are all optional would do something else than asked.

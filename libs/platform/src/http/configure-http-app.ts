@@ -3,6 +3,7 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -125,7 +126,7 @@ function inflaterFor(request: FastifyRequest): Transform | null {
 const STRICT_START = /^[\x20\x09\x0a\x0d]*[{[]/;
 
 /**
- * Reads an `application/json` body: UTF-8 only, at most {@link BODY_LIMIT} after inflating
+ * Reads an `application/json` body: valid UTF-8 only, at most {@link BODY_LIMIT} after inflating
  * (a compressed bomb stops at the limit), an empty body as `{}`, and only objects and arrays at
  * the top, as Express's JSON parser did. Every refusal is a Nest exception, answered as JSON.
  */
@@ -163,7 +164,10 @@ function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error:
   });
   stream.on('error', () => finish(refusal(400, 'request body could not be read (aborted, or not what its Content-Encoding says)')));
   stream.on('end', () => {
-    const text = Buffer.concat(chunks, size).toString('utf8');
+    const bytes = Buffer.concat(chunks, size);
+    // Decoding would replace each invalid sequence with U+FFFD and store something the client never sent.
+    if (!isUtf8(bytes)) return finish(refusal(400, 'request body is not valid UTF-8'));
+    const text = bytes.toString('utf8');
     if (text.length === 0) return finish(null, {});
     let parsed: unknown;
     try {
