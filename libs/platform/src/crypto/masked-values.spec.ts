@@ -102,10 +102,10 @@ describe('maskTargetConnection', () => {
 
   it('masks an mTLS private key and a SASL password as before', () => {
     const masked = maskTargetConnection({
-      auth: { type: 'mtls' as const, certificate: 'CERT', privateKey: 'KEY' },
+      auth: { type: 'mtls' as const, certificate: 'CERT', privateKey: 'KEY', subject: 'CN=erp', fingerprint: 'AB', validTo: '2030-01-01T00:00:00.000Z' },
       kafka: { brokers: ['a:9092'], topic: 'orders', ssl: false, sasl: { mechanism: 'plain' as const, username: 'u', password: 'P1' } },
     });
-    expect(masked.auth).toEqual({ type: 'mtls', certificate: 'CERT', privateKey: MASK });
+    expect(masked.auth).toMatchObject({ type: 'mtls', certificate: 'CERT', privateKey: MASK });
     expect(masked.kafka?.sasl?.password).toBe(MASK);
   });
 });
