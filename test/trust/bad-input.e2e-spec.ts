@@ -82,6 +82,12 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
       body: Buffer.concat([Buffer.from('{"currency":"SEK","reference":"'), Buffer.from([0xff, 0xfe]), Buffer.from('","cart":{"items":[{"reference":"a","name":"A","quantity":1,"unitPrice":1}]}}')]), status: 400, says: /not valid UTF-8/ },
     { name: 'a UTF-16 surrogate encoded in UTF-8 bytes (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json',
       body: Buffer.concat([Buffer.from('{"name":"bad'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('","scope":{"state":["completed"]},"url":"https://x.example.com"}')]), status: 400, says: /not valid UTF-8/ },
+    { name: 'a key twice in one object', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json',
+      body: '{"currency":"SEK","currency":"USD","cart":{"items":[{"reference":"a","name":"A","quantity":1,"unitPrice":1}]}}', status: 400, says: /currency\W* twice in one object/ },
+    { name: 'a registration URL twice', service: 'orders', method: 'post', path: `${ORDERS}/${order.id}/notifications`, type: 'application/json',
+      body: '{"url":"https://erp.example.com/a","url":"https://other.example.com/b","scope":{"state":["completed"]}}', status: 400, says: /url\W* twice in one object/ },
+    { name: 'a key twice, escaped once (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json',
+      body: '{"name":"dupkey","n\\u0061me":"dupkey2","scope":{"state":["completed"]},"url":"https://x.example.com"}', status: 400, says: /name\W* twice in one object/ },
     { name: 'malformed JSON (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json', body: '{"name":', status: 400, says: /not valid JSON/ },
     { name: 'JSON as text/plain', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'text/plain', body: JSON.stringify(validOrder), status: 415, says: /unsupported content type .*text\/plain/ },
     // Read as no body, a request whose fields are all optional would do something else than asked.

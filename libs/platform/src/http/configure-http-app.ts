@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { requestContext } from '../logging/request-context';
+import { duplicateKey } from './duplicate-key';
 import { repeatedHeader } from './header-value';
 import { DatabaseUnavailableFilter } from './database-unavailable.filter';
 import { afterRequestsInFront } from './pipelining';
@@ -177,6 +178,8 @@ function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error:
     }
     // Valid JSON, but a bare value (null, 3, "x", true) is no request: say so rather than "not valid JSON".
     if (!STRICT_START.test(text)) return finish(refusal(400, NOT_A_JSON_OBJECT));
+    const repeated = duplicateKey(text);
+    if (repeated !== null) return finish(refusal(400, `request body has the key "${repeated.slice(0, 100)}" twice in one object; send each key once`));
     finish(null, parsed);
   });
 }
