@@ -1,4 +1,4 @@
-import { DEMO_API_TOKENS, DEMO_ENCRYPTION_KEY } from '@ordercast/platform';
+import { DEMO_API_TOKENS, DEMO_ENCRYPTION_KEY, MASK } from '@ordercast/platform';
 import { MAX_RESPONSE_BODY_BYTES } from '../../apps/notification-service/src/delivery/http-invoker';
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -259,8 +259,18 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     // Quoted in JSON, it comes back escaped; cut at the response limit, only its first characters come back.
     const QUOTED = `q"${token('quoted')}\\/`;
     const KEY = randomBytes(24).toString('base64');
+    // Encoders other than JSON.stringify: Python's json.dumps writes é as `\u00e9`, PHP's json_encode also `/` as `\/`.
+    const ESCAPED = `sk_live/${token('escaped')}+é`;
+    const ESCAPED_URL = `abc/${token('escapedurl')}`;
+    const python = (value: string) => JSON.stringify(value).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const php = (value: string) => python(value).replace(/\//g, '\\/');
     sink.answer = (r) => {
       if (r.path === '/echo') return { status: 200, body: JSON.stringify({ url: r.url, headers: r.headers }) };
+      if (r.path === '/escaped') {
+        // Each quoted as the encoder writes it, and that quoted once more in a JSON answer.
+        const quoted = { py: python(ESCAPED), php: php(ESCAPED), qphp: php(r.url) };
+        return { status: 200, body: `{"once":{"py":${quoted.py},"php":${quoted.php},"qphp":${quoted.qphp}},"twice":${JSON.stringify(quoted)}}` };
+      }
       if (r.path === '/cut') return { status: 500, body: `${'X'.repeat(MAX_RESPONSE_BODY_BYTES - 10)}${String(r.headers['x-cut-key'])}tail` };
       if (r.path === '/redirect') return { status: 302, headers: { location: `http://127.0.0.1:1/moved${r.url.slice(r.path.length)}` } };
       return r.path.includes('fail') ? { status: 500, body: 'upstream broke' } : { status: 200, body: 'ok' };
@@ -272,6 +282,7 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
         hook(`${sink.url('/echo')}?token=${URL_SECRET}`, { state: ['processing'] }, { headers: { 'X-Echo-Key': HEADER, 'X-Quoted-Key': QUOTED }, secret: `whsec_${KEY}` }),
         hook(sink.url('/cut'), { state: ['processing'] }, { headers: { 'X-Cut-Key': CUT } }),
         hook(`${sink.url('/redirect')}?token=${REDIRECT}`, { state: ['processing'] }),
+        hook(`${sink.url('/escaped')}?token=${ESCAPED_URL}`, { state: ['processing'] }, { headers: { 'X-API-Key': ESCAPED } }),
       ],
     }), 201)).body;
     await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }), 200);
@@ -288,8 +299,15 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     expect(cut.responseBody).toMatch(/X\*{8}$/);
     const redirected = events.find((event) => String((event.request as { url: string }).url).includes('/redirect'))!;
     expect(redirected.error).toBe('redirect (302) to http://127.0.0.1:1/moved?token=******** not followed');
+    const escaped = events.find((event) => String((event.request as { url: string }).url).includes('/escaped'))!;
+    expect(escaped.statusCode).toBe(200);
+    expect(JSON.parse(escaped.responseBody as string)).toEqual({
+      once: { py: MASK, php: MASK, qphp: `/escaped?token=${MASK}` },
+      twice: { py: `"${MASK}"`, php: `"${MASK}"`, qphp: `"\\/escaped?token=${MASK}"` },
+    });
     const texts = responses.slice(before).map((text, index): [string, string] => [`response ${index}`, text]);
-    expect(leaksOf([HEADER, URL_SECRET, REDIRECT, KEY, QUOTED, JSON.stringify(QUOTED).slice(1, -1), CUT.slice(0, 10)], texts)).toEqual([]);
+    const escapedForms = [ESCAPED, ESCAPED_URL].flatMap((value) => [python(value), php(value)].map((form) => form.slice(1, -1)));
+    expect(leaksOf([HEADER, URL_SECRET, REDIRECT, KEY, QUOTED, JSON.stringify(QUOTED).slice(1, -1), CUT.slice(0, 10), ...escapedForms], texts)).toEqual([]);
   });
 
   it('keeps masked secrets of a subscription only while its target stays on the same origin', async () => {
