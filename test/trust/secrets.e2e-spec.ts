@@ -227,6 +227,25 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
   const leaksOf = (secrets: string[], texts: [string, string][]) =>
     texts.flatMap(([where, text]) => secrets.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 20)}…`));
 
+  it('masks the query values of an OAuth2 token URL in responses and in the order other receivers get', async () => {
+    const tenantKey = token('tokenurlkey');
+    const before = responses.length;
+    const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'attack' }).send({
+      currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] },
+      notifications: [
+        hook(sink.url('/oauth2-token-query'), { state: ['processing'] }, {
+          auth: { type: 'oauth2_client_credentials', tokenUrl: `${sink.url('/token')}?tenant=${tenantKey}`, clientId: 'ordercast', clientSecret: CLIENT_SECRET },
+        }),
+        hook(sink.url('/token-query-observer'), { state: ['processing'] }),
+      ],
+    }), 201)).body;
+    await call(request(orders.url).put(`${ORDERS}/${order.id}/state`).set(ALPHA).send({ currentStatus: 'processing' }), 200);
+    await sink.until(() => sink.received('/token-query-observer').length >= 1, 30_000, () => 'the other receiver got the change');
+    const seen = sink.received('/token-query-observer')[0].body;
+    expect(seen).toContain(`${sink.url('/token')}?tenant=********`);
+    expect(leaksOf([tenantKey], [['body sent to another receiver', seen], ...responses.slice(before).map((text, index): [string, string] => [`response ${index}`, text])])).toEqual([]);
+  });
+
   it('treats every query value of a target URL as a credential, and refuses fragments and path parameters', async () => {
     const [S2, S2b, S3, S14, S15, S17] = ['amzsig', 'amzcred', 'foo', 'brackets', 'noname', 'semicolon'].map(token);
     const query = `X-Amz-Signature=${S2}&X-Amz-Credential=${S2b}&foo=${S3}&token[]=${S14}&=${S15}&a=1;token=${S17}&order={order.id}`;

@@ -1,5 +1,5 @@
-import { Order, PayloadKind, Registration, withTargetSecrets } from '@ordercast/contracts';
-import { MASK, maskSealedHeaders, maskUrlCredentials, type SecretBox } from '@ordercast/platform';
+import { Order, PayloadKind, Registration } from '@ordercast/contracts';
+import { maskSealedHeaders, maskTargetConnection, maskUrlCredentials, type SecretBox } from '@ordercast/platform';
 import { canonicalJson } from '../signing/detached-jws';
 
 /** A registration as a receiver sees it inside an order: headers, URL credentials and target credentials masked, signing secret left out. */
@@ -52,7 +52,7 @@ export function publicOrder(order: Order, box: SecretBox): PublicOrder {
   return {
     ...order,
     notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({
-      ...withTargetSecrets(registration, () => MASK), url: maskUrlCredentials(registration.url), headers: maskSealedHeaders(registration.headers, open),
+      ...maskTargetConnection(registration), url: maskUrlCredentials(registration.url), headers: maskSealedHeaders(registration.headers, open),
     })),
   };
 }
