@@ -102,6 +102,7 @@ describe('RegistrationDto validation', () => {
       ['an emoji', { 'X-Key': '😀' }, 'header "X-Key" value must be a valid HTTP field value'],
       ['DEL', { 'X-Key': 'a\u007f' }, 'header "X-Key" value must be a valid HTTP field value'],
       ['a control character', { 'X-Key': 'a\u0001' }, 'header "X-Key" value must be a valid HTTP field value'],
+      ['a C1 control character', { 'X-Key': 'next\u0085line' }, 'header "X-Key" value must be a valid HTTP field value'],
       ['a value that is not a string', { 'X-Key': 42 }, 'header "X-Key" must have a string value'],
       ['a value that is too long', { 'X-Key': 'v'.repeat(4097) }, 'value must be at most 4096 characters'],
       ['one name in two spellings', { 'X-Key': 'a', 'x-key': 'b' }, 'header "x-key" is given twice (also as "X-Key"); header names are case-insensitive'],

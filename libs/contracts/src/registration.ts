@@ -86,10 +86,10 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 /**
  * An HTTP field value as Node sends it (RFC 9110 field-vchar, obs-text and inner whitespace): Latin-1
- * without control characters. Anything else would be accepted here and then fail every delivery
- * with "Invalid character in header content".
+ * without control characters, C1 (U+0080 to U+009F) included. Anything else would be accepted here and
+ * then fail every delivery with "Invalid character in header content", or reach receivers as a control byte.
  */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\xa0-\xff]*$/;
 /**
  * Headers Ordercast sets itself or that HTTP owns; a registration cannot override them. The
  * representation and expectation headers are here too: `Content-Encoding` and `Content-Range` would
