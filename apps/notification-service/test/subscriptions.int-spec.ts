@@ -247,6 +247,13 @@ describe('subscriptions API (real PostgreSQL)', () => {
     expect((await stored(created.id)).ordered).toBe(false);
   });
 
+  it('takes auth and kafka given as null as none, on create and update', async () => {
+    const { body: created } = await create({ ...erp, auth: null, kafka: null }).expect(201);
+    expect(created).toMatchObject({ auth: null, kafka: null });
+    expect((await patch(created.id, { auth: null }).expect(200)).body).toMatchObject({ auth: null });
+    expect((await patch(created.id, { kafka: null }).expect(400)).body.message).toEqual(['kafka must be an object with brokers and topic']);
+  });
+
   it('refuses a bad update with 400 and leaves the subscription as it was', async () => {
     const { body: created } = await create(erp).expect(201);
     const before = await stored(created.id);

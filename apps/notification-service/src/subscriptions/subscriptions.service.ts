@@ -66,7 +66,7 @@ function targetErrors(target: Target, given: { url?: unknown; email?: unknown; m
   if (target.delivery === 'webhook' && target.url === null) errors.push('a webhook subscription needs url');
   if (target.delivery === 'email' && target.email === null) errors.push('an email subscription needs email');
   if (target.delivery === 'kafka' && target.kafka === null) errors.push('a kafka subscription needs kafka: { brokers, topic }');
-  if (target.delivery !== 'kafka' && given.kafka !== undefined) errors.push(`kafka is only used by kafka delivery, not ${target.delivery}`);
+  if (target.delivery !== 'kafka' && given.kafka != null) errors.push(`kafka is only used by kafka delivery, not ${target.delivery}`);
   if (target.auth?.type === 'mtls' && !/^https:/i.test(target.url ?? '')) errors.push('a client certificate (auth type mtls) needs an https target');
   if (target.delivery !== 'webhook') {
     for (const field of ['url', 'method', 'headers', 'secret', 'auth'] as const) {
@@ -133,8 +133,9 @@ export class SubscriptionsService {
       headers: request.headers ?? {},
       email: request.email ?? null,
       secret: request.secret ?? null,
-      auth: request.auth === undefined ? null : toTargetAuth(request.auth),
-      kafka: request.kafka === undefined ? null : toKafkaDestination(request.kafka),
+      // null, as a PATCH takes it, is none.
+      auth: request.auth == null ? null : toTargetAuth(request.auth),
+      kafka: request.kafka == null ? null : toKafkaDestination(request.kafka),
     };
     const errors = [...targetErrors(target, request), ...keepMaskedValues(target, null).problems, ...alertErrors(request.events !== undefined, request)];
     if (errors.length > 0) throw badRequest(errors);
@@ -195,7 +196,8 @@ export class SubscriptionsService {
     // The masked secret a GET showed keeps the stored one wherever the url goes, as leaving it out does (see MASKED_SECRET).
     const keepsSecret = request.secret === MASKED_SECRET;
     if (request.secret !== undefined && !keepsSecret) target.secret = request.secret;
-    if (request.kafka !== undefined) {
+    if (request.kafka === null) target.kafka = null;
+    else if (request.kafka !== undefined) {
       const kept = keepMaskedValues({ url: null, headers: {}, kafka: toKafkaDestination(request.kafka) }, { url: null, headers: {}, kafka: stored.kafka });
       if (kept.problems.length > 0) throw badRequest(kept.problems);
       target.kafka = kept.target.kafka ?? null;
