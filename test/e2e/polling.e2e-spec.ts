@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import request from 'supertest';
 import type { EventRecord } from '../../apps/notification-service/src/events/event-record';
 import { PollSignal } from '../../apps/notification-service/src/polling/poll-signal';
-import { ALPHA, BETA, EVENTS, NOTIFICATIONS, startSystem, System } from '../support/system';
+import { ALPHA, BETA, EVENTS, NOTIFICATIONS, ORDERS, startSystem, System } from '../support/system';
 
 jest.setTimeout(120_000);
 
@@ -104,6 +104,22 @@ describe('poll delivery through the kafka bus', () => {
     expect(await receive({ autoAck: false, timeoutMs: 0 })).toHaveLength(0);
   });
 
+  it('queues nothing again for a retry once its registration is deleted: the retry is recorded failed', async () => {
+    const order = await system.createOrder({ notifications: [{ delivery: 'poll', scope: { state: ['processing'] } }] });
+    await system.setState(order.id, 'processing');
+    const [message] = await receive({ autoAck: true, timeoutMs: 10_000 });
+    expect(message.orderNotification.orderId).toBe(order.id);
+    const notificationId = message.orderNotification.notification.id;
+    await request(system.ordersHttp).delete(`${ORDERS}/${order.id}/notifications/${notificationId}`).set(ALPHA).expect(204);
+    // The deletion reaches notification-service through the bus.
+    while (!(await sql.query(`SELECT 1 FROM notifications.disabled_registrations WHERE notification_id = $1`, [notificationId])).rowCount) await sleep(20);
+
+    const [event] = await system.eventsOf(order.id);
+    const retried = await api().post(`${EVENTS}/${event.id}/retry`).set(ALPHA).expect(202);
+    expect(retried.body).toMatchObject({ trigger: 'retry', retryOf: event.id, status: 'failed', error: 'registration deleted', responseBody: null });
+    expect(await receive({ autoAck: false, timeoutMs: 0 })).toHaveLength(0);
+  });
+
   it('queues deliveries of a subscription with delivery: poll, with its subscriptionId on the Event', async () => {
     const subscription = (await api().post(`${NOTIFICATIONS}/subscriptions`).set(ALPHA)
       .send({ name: 'Polled completions', channels: ['poll-sub'], scope: { state: ['accepted'] }, delivery: 'poll' }).expect(201)).body;
@@ -115,6 +131,13 @@ describe('poll delivery through the kafka bus', () => {
     const [event] = await system.eventsOf(order.id);
     expect(event).toMatchObject({ subscriptionId: subscription.id, status: 'succeeded', messageId: message.messageInfo.messageId });
     await api().patch(`${NOTIFICATIONS}/subscriptions/${subscription.id}`).set(ALPHA).send({ enabled: false }).expect(200);
+    // Disabled, then deleted: a retry queues nothing and says why.
+    const disabled = await api().post(`${EVENTS}/${event.id}/retry`).set(ALPHA).expect(202);
+    expect(disabled.body).toMatchObject({ status: 'failed', error: 'subscription disabled' });
+    await api().delete(`${NOTIFICATIONS}/subscriptions/${subscription.id}`).set(ALPHA).expect(204);
+    const deleted = await api().post(`${EVENTS}/${disabled.body.id}/retry`).set(ALPHA).expect(202);
+    expect(deleted.body).toMatchObject({ status: 'failed', error: 'subscription deleted' });
+    expect(await receive({ autoAck: false, timeoutMs: 0 })).toHaveLength(0);
   });
 
   it('hands each message to one of several concurrent receivers, and lists the period acknowledged or not', async () => {

@@ -120,6 +120,17 @@ const FAIR_DUE_IDS = `
   LIMIT $2`;
 
 /**
+ * SQL: why an attempt (`attempt`, an events row) is recorded without a call, or null: its registration
+ * disabled (410 Gone) or deleted (`disabled`, its disabled_registrations row), its subscription disabled
+ * or deleted (`subscription`, its subscriptions row), each LEFT JOINed by the caller.
+ */
+export function skipReason(attempt: string, disabled: string, subscription: string): string {
+  return `CASE WHEN ${disabled}.notification_id IS NOT NULL THEN ${disabled}.reason
+              WHEN ${subscription}.enabled = false THEN coalesce(${subscription}.disabled_reason, 'subscription disabled')
+              WHEN ${attempt}.subscription_id IS NOT NULL AND ${subscription}.id IS NULL THEN '${SUBSCRIPTION_DELETED}' END`;
+}
+
+/**
  * What an attempt needs to be sent, columns named as ClaimedAttempt's fields, from `c`: leased Event
  * rows with their id, message_id, merchant, order_id, notification_id, subscription_id, attempt, trigger
  * and next_attempt_at.
@@ -129,9 +140,7 @@ const ATTEMPTS_TO_SEND = `
          m.secret AS "sealedSecret", m.auth AS "sealedAuth", m.kafka AS "sealedKafka", m.body::text AS body, m.body_canonical AS "bodyCanonical",
          m.trace_context AS "traceContext",
          (m.sequence IS NOT NULL AND c.trigger = 'automatic') AS "inSequence",
-         CASE WHEN d.notification_id IS NOT NULL THEN d.reason
-              WHEN s.enabled = false THEN coalesce(s.disabled_reason, 'subscription disabled')
-              WHEN c.subscription_id IS NOT NULL AND s.id IS NULL THEN '${SUBSCRIPTION_DELETED}' END AS "skipReason"
+         ${skipReason('c', 'd', 's')} AS "skipReason"
   FROM %ROWS% c
   JOIN "notifications"."messages" m ON m.id = c.message_id
   LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = c.merchant AND d.notification_id = c.notification_id

@@ -5,6 +5,7 @@ import { KeyedLine } from '@ordercast/platform';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CLOCK, Clock } from '../clock';
+import { skipReason } from '../delivery/dispatch.repository';
 import { DispatchSignal } from '../delivery/dispatch-signal';
 import { PollQueue } from '../polling/poll-queue';
 import { BulkRetryDto } from './dto/bulk-retry.dto';
@@ -26,6 +27,8 @@ interface RetryRow {
   order_id: string;
   delivery: DeliveryKind;
   body: string;
+  /** Why the attempt goes nowhere (its target disabled or deleted), or null. */
+  skip_reason: string | null;
 }
 
 /**
@@ -80,13 +83,24 @@ export class EventRetries {
                   l.attempt + 1, $3, 'retry', $4, ${newAttemptOutcome('l.delivery', '$4::timestamptz', '$6')}
            FROM latest l WHERE l.status <> 'pending' AND l.merchant = $5
            ON CONFLICT (message_id, attempt) DO NOTHING
-           RETURNING id, message_id, merchant, order_id, delivery
+           RETURNING id, message_id, merchant, order_id, delivery, notification_id, subscription_id
          )
-         SELECT c.id, c.message_id, c.merchant, c.order_id, c.delivery, m.body::text AS body
-         FROM created c JOIN "notifications"."messages" m ON m.id = c.message_id`,
+         SELECT c.id, c.message_id, c.merchant, c.order_id, c.delivery, m.body::text AS body, ${skipReason('c', 'd', 's')} AS skip_reason
+         FROM created c JOIN "notifications"."messages" m ON m.id = c.message_id
+         LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = c.merchant AND d.notification_id = c.notification_id
+         LEFT JOIN "notifications"."subscriptions" s ON s.id = c.subscription_id`,
         [id, source.messageId, source.id, this.clock.now(), merchant, POLL_QUEUED_RESPONSE],
       );
-      const polled = rows.filter((row) => row.delivery === 'poll');
+      // A poll attempt is complete once queued: one whose target is gone is recorded failed instead, and
+      // its message stays as the receiver left it (a dispatched attempt is skipped by the dispatcher's claim).
+      const gone = rows.filter((row) => row.delivery === 'poll' && row.skip_reason !== null);
+      for (const row of gone) {
+        await manager.query(
+          `UPDATE "notifications"."events" SET status = 'failed', error = $2, response_body = NULL, completed_at = $3 WHERE id = $1`,
+          [row.id, row.skip_reason, this.clock.now()],
+        );
+      }
+      const polled = rows.filter((row) => row.delivery === 'poll' && row.skip_reason === null);
       await this.pollQueue.requeue(polled.map((row) => ({ merchant: row.merchant, messageId: row.message_id, eventId: row.id, orderId: row.order_id, body: row.body })), manager);
       return rows;
     });
