@@ -113,6 +113,7 @@ describe('RegistrationDto validation', () => {
     it.each([
       'Host', 'Content-Type', 'content-length', 'User-Agent', 'Transfer-Encoding', 'webhook-id', 'Webhook-Signature', 'webhook-timestamp', 'X-JWS-Signature',
       'Content-Encoding', 'content-encoding', 'Content-Range', 'Expect', 'EXPECT',
+      'Content-MD5', 'Digest', 'Content-Digest', 'Repr-Digest', 'Range', 'Accept-Encoding', 'Proxy-Authorization', 'Proxy-Connection',
     ])(
       'refuses the reserved header %s',
       async (name) => {

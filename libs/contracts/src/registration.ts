@@ -92,12 +92,15 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 const HEADER_VALUE = /^[\t\x20-\x7e\xa0-\xff]*$/;
 /**
  * Headers Ordercast sets itself or that HTTP owns; a registration cannot override them. The
- * representation and expectation headers are here too: `Content-Encoding` and `Content-Range` would
- * describe the plain JSON body as something it is not, and `Expect` makes targets answer 417.
+ * representation and expectation headers are here too: `Content-Encoding`, `Content-Range` and the
+ * digests would describe the plain JSON body as something it is not, `Expect` makes targets answer 417,
+ * `Range` asks for a part of an answer, `Accept-Encoding` for a compressed one (stored as it came, no
+ * secret in it could be masked), and the proxy headers are for a proxy Ordercast does not use.
  */
 const RESERVED_HEADERS = new Set([
   'host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
-  'content-encoding', 'content-range', 'expect',
+  'content-encoding', 'content-range', 'content-md5', 'digest', 'content-digest', 'repr-digest', 'expect', 'range', 'accept-encoding',
+  'proxy-authorization', 'proxy-connection',
   'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature', 'x-jws-signature',
 ]);
 
