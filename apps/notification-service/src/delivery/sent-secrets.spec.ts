@@ -50,6 +50,13 @@ describe('sent secrets', () => {
       }
     });
 
+    it('as .NET\'s System.Text.Json writes it: ASCII punctuation as `\\u002B`, either hex case', () => {
+      const secrets = header('kS3cr3t/Val+ue=XY');
+      for (const echo of ['kS3cr3t/Val\\u002Bue=XY', 'kS3cr3t\\u002fVal\\u002bue\\u003dXY', 'kS3cr3t/Val\\u002Bue\\u003DXY']) {
+        expect(maskSentSecrets(`{"x":"${echo}"}`, secrets)).toBe(`{"x":"${MASK}"}`);
+      }
+    });
+
     it('with a character past the Basic Multilingual Plane as a surrogate pair', () => {
       const secrets = header('key-😀-value');
       for (const echo of ['key-\\ud83d\\ude00-value', 'key-\\uD83D\\uDE00-value']) expect(maskSentSecrets(`[${echo}]`, secrets)).toBe(`[${MASK}]`);

@@ -167,14 +167,17 @@ function charPattern(char: string, anyCase: boolean): string {
 
 /** JSON's two-character escapes of control characters. */
 const SHORT_ESCAPES: Record<string, string> = { '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't' };
-/** Characters some encoder writes as `\uXXXX` although they could stand as they are: Go's and Gson's HTML-safe escapes. */
-const HTML_SAFE_ESCAPED = new Set(['<', '>', '&', '=', "'"]);
+/**
+ * Characters some encoder writes as `\uXXXX` although they could stand as they are: every one but a
+ * letter or a digit (Go's and Gson's HTML-safe `<>&='`, .NET's System.Text.Json `+`, `` ` `` and more).
+ */
+const NEVER_ESCAPED = /^[A-Za-z0-9]$/;
 
 function formPatterns(char: string): string[] {
   const code = char.codePointAt(0) as number;
   if (char === '\\') return [BACKSLASHES];
   const literal = char === '"' || char === '/' ? `\\\\{0,${MAX_ESCAPE_BACKSLASHES}}${regExpEscaped(char)}` : regExpEscaped(char);
-  const escapable = code < 0x20 || code >= 0x7f || char === '"' || char === '/' || HTML_SAFE_ESCAPED.has(char);
+  const escapable = !NEVER_ESCAPED.test(char);
   if (!escapable) return [literal];
   const short = SHORT_ESCAPES[char] === undefined ? [] : [`${BACKSLASHES}${SHORT_ESCAPES[char]}`];
   // Each UTF-16 unit of the character (two for a surrogate pair), its hex digits in either case.
