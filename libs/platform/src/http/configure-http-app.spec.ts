@@ -1,4 +1,4 @@
-import { bodyShapeProblem, MAX_BODY_DEPTH } from './configure-http-app';
+import { bodyShapeProblem, MAX_BODY_DEPTH, MAX_OBJECT_KEYS } from './configure-http-app';
 
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { child: nested(depth - 1) });
 
@@ -12,6 +12,13 @@ describe('bodyShapeProblem', () => {
   it('refuses nesting beyond the limit, without recursing itself', () => {
     expect(bodyShapeProblem(nested(MAX_BODY_DEPTH + 1))).toMatch(/nested deeper/);
     expect(bodyShapeProblem(JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)))).toMatch(/nested deeper/);
+  });
+
+  it('refuses an object with more keys than the limit, at any level, and not a long array', () => {
+    const keys = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 1]));
+    expect(bodyShapeProblem({ customer: keys(MAX_OBJECT_KEYS) })).toBeNull();
+    expect(bodyShapeProblem({ customer: { address: keys(MAX_OBJECT_KEYS + 1) } })).toBe(`request body has an object with ${MAX_OBJECT_KEYS + 1} keys; at most ${MAX_OBJECT_KEYS} in one object`);
+    expect(bodyShapeProblem({ items: Array.from({ length: 5000 }, () => 1) })).toBeNull();
   });
 
   it('refuses a __proto__ key as JSON.parse leaves it, at any level', () => {
