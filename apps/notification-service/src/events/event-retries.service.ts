@@ -27,8 +27,8 @@ interface RetryRow {
   order_id: string;
   delivery: DeliveryKind;
   body: string;
-  /** Why the attempt goes nowhere (its target disabled or deleted), or null. */
-  skip_reason: string | null;
+  /** A poll attempt is `succeeded` once queued, `failed` when its target is gone. */
+  status: string;
 }
 
 /**
@@ -74,33 +74,29 @@ export class EventRetries {
     // the others wait for it to commit and write nothing, a 409 like any retry while one is pending.
     // Not a duplicate key caught afterwards: by then the query log has reported a failed query.
     const inserted = await this.dataSource.transaction(async (manager) => {
+      // A poll attempt whose target is gone (disabled or deleted) is recorded failed with the reason and
+      // queues nothing; a dispatched one is skipped the same way by the dispatcher's claim.
       const rows: RetryRow[] = await manager.query(
         `WITH latest AS (
-           SELECT * FROM "notifications"."events" WHERE message_id = $2 ORDER BY attempt DESC LIMIT 1
+           SELECT e.*, ${skipReason('e', 'd', 's')} AS gone_reason
+           FROM "notifications"."events" e
+           LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = e.merchant AND d.notification_id = e.notification_id
+           LEFT JOIN "notifications"."subscriptions" s ON s.id = e.subscription_id
+           WHERE e.message_id = $2 ORDER BY e.attempt DESC LIMIT 1
          ), created AS (
-           INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS})
+           INSERT INTO "notifications"."events" (${NEW_ATTEMPT_COLUMNS}, error)
            SELECT $1, l.message_id, l.merchant, l.order_id, l.channel, l.notification_id, l.subscription_id, l.reference, l.scope, l.type, l.delivery,
-                  l.attempt + 1, $3, 'retry', $4, ${newAttemptOutcome('l.delivery', '$4::timestamptz', '$6')}
+                  l.attempt + 1, $3, 'retry', $4, ${newAttemptOutcome('l.delivery', '$4::timestamptz', '$6', 'l.gone_reason')},
+                  CASE WHEN l.delivery = 'poll' THEN l.gone_reason END
            FROM latest l WHERE l.status <> 'pending' AND l.merchant = $5
            ON CONFLICT (message_id, attempt) DO NOTHING
-           RETURNING id, message_id, merchant, order_id, delivery, notification_id, subscription_id
+           RETURNING id, message_id, merchant, order_id, delivery, status
          )
-         SELECT c.id, c.message_id, c.merchant, c.order_id, c.delivery, m.body::text AS body, ${skipReason('c', 'd', 's')} AS skip_reason
-         FROM created c JOIN "notifications"."messages" m ON m.id = c.message_id
-         LEFT JOIN "notifications"."disabled_registrations" d ON d.merchant = c.merchant AND d.notification_id = c.notification_id
-         LEFT JOIN "notifications"."subscriptions" s ON s.id = c.subscription_id`,
+         SELECT c.id, c.message_id, c.merchant, c.order_id, c.delivery, c.status, m.body::text AS body
+         FROM created c JOIN "notifications"."messages" m ON m.id = c.message_id`,
         [id, source.messageId, source.id, this.clock.now(), merchant, POLL_QUEUED_RESPONSE],
       );
-      // A poll attempt is complete once queued: one whose target is gone is recorded failed instead, and
-      // its message stays as the receiver left it (a dispatched attempt is skipped by the dispatcher's claim).
-      const gone = rows.filter((row) => row.delivery === 'poll' && row.skip_reason !== null);
-      for (const row of gone) {
-        await manager.query(
-          `UPDATE "notifications"."events" SET status = 'failed', error = $2, response_body = NULL, completed_at = $3 WHERE id = $1`,
-          [row.id, row.skip_reason, this.clock.now()],
-        );
-      }
-      const polled = rows.filter((row) => row.delivery === 'poll' && row.skip_reason === null);
+      const polled = rows.filter((row) => row.delivery === 'poll' && row.status === 'succeeded');
       await this.pollQueue.requeue(polled.map((row) => ({ merchant: row.merchant, messageId: row.message_id, eventId: row.id, orderId: row.order_id, body: row.body })), manager);
       return rows;
     });

@@ -18,12 +18,13 @@ export const NEW_ATTEMPT_OUTCOME_COLUMNS = 'status, next_attempt_at, response_bo
 
 /**
  * SQL values of {@link NEW_ATTEMPT_OUTCOME_COLUMNS} for a new attempt: pending and due at once, or,
- * for a poll delivery (queued by the caller in the same transaction), succeeded at once.
+ * for a poll delivery (queued by the caller in the same transaction), succeeded at once; failed, and
+ * not to be queued, when `goneReason` (SQL, the reason its target is disabled or deleted) is not null.
  */
-export function newAttemptOutcome(delivery: string, createdAt: string, queuedResponse: string): string {
-  return `CASE WHEN ${delivery} = 'poll' THEN 'succeeded' ELSE 'pending' END,
+export function newAttemptOutcome(delivery: string, createdAt: string, queuedResponse: string, goneReason = 'NULL'): string {
+  return `CASE WHEN ${delivery} <> 'poll' THEN 'pending' WHEN ${goneReason} IS NULL THEN 'succeeded' ELSE 'failed' END,
           CASE WHEN ${delivery} = 'poll' THEN NULL ELSE ${createdAt} END,
-          CASE WHEN ${delivery} = 'poll' THEN ${queuedResponse} END,
+          CASE WHEN ${delivery} = 'poll' AND ${goneReason} IS NULL THEN ${queuedResponse} END,
           CASE WHEN ${delivery} = 'poll' THEN ${createdAt} END`;
 }
 
