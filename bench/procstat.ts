@@ -77,6 +77,22 @@ function ioCalls(pid: number): { reads: number; writes: number } | null {
   }
 }
 
+/** What a process has used so far: CPU ticks and read and write system calls. */
+interface Counters {
+  ticks: number;
+  reads: number;
+  writes: number;
+}
+
+const NOTHING: Counters = { ticks: 0, reads: 0, writes: 0 };
+
+/** A process's counters, or null once it is gone. */
+function counters(pid: number): Counters | null {
+  const ticks = cpuTicks(pid);
+  if (ticks === 0) return null;
+  return { ticks, ...(ioCalls(pid) ?? { reads: 0, writes: 0 }) };
+}
+
 function memory(pid: number): { rss: number; hwm: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -116,12 +132,9 @@ export class ProcessSampler {
   /** Peak VmHWM over the whole run, per single-process group. */
   readonly peakHwmMb: Record<string, number> = {};
   private phasePeakRss: Record<string, number> = {};
-  private phaseStartTicks: Record<string, number> = {};
-  private phaseStartCalls: Record<string, { reads: number; writes: number }> = {};
-  /** Last read and write calls seen per group and pid, kept like the ticks. */
-  private readonly callsSeen = new Map<string, Map<number, { reads: number; writes: number }>>();
-  /** Last CPU ticks seen per group and pid: a process that exits keeps counting with what it had used. */
-  private readonly ticksSeen = new Map<string, Map<number, number>>();
+  private phaseStart: Record<string, Counters> = {};
+  /** Last counters seen per group and pid: a process that exits keeps counting with what it had used. */
+  private readonly seen = new Map<string, Map<number, Counters>>();
   private phaseName = 'start';
   private phaseStartedAt = Date.now();
   private phaseMachine = machineTicks();
@@ -129,8 +142,7 @@ export class ProcessSampler {
 
   add(name: string, pids: () => number[]): void {
     this.groups.push({ name, pids });
-    this.phaseStartTicks[name] = this.groupTicks({ name, pids });
-    this.phaseStartCalls[name] = this.groupCalls({ name, pids });
+    this.phaseStart[name] = this.groupCounters({ name, pids });
   }
 
   start(intervalMs = 250): void {
@@ -151,17 +163,15 @@ export class ProcessSampler {
     const seconds = (Date.now() - this.phaseStartedAt) / 1000;
     const groups: Record<string, GroupUsage> = {};
     for (const group of this.groups) {
-      const ticks = this.groupTicks(group);
-      const calls = this.groupCalls(group);
-      const startCalls = this.phaseStartCalls[group.name] ?? calls;
+      const now = this.groupCounters(group);
+      const start = this.phaseStart[group.name] ?? now;
       groups[group.name] = {
-        cpuSeconds: (ticks - (this.phaseStartTicks[group.name] ?? ticks)) / TICKS_PER_SECOND,
+        cpuSeconds: (now.ticks - start.ticks) / TICKS_PER_SECOND,
         peakRssMb: this.phasePeakRss[group.name] ?? 0,
-        readCalls: calls.reads - startCalls.reads,
-        writeCalls: calls.writes - startCalls.writes,
+        readCalls: now.reads - start.reads,
+        writeCalls: now.writes - start.writes,
       };
-      this.phaseStartTicks[group.name] = ticks;
-      this.phaseStartCalls[group.name] = calls;
+      this.phaseStart[group.name] = now;
     }
     const busyTicks = machine.busy - this.phaseMachine.busy;
     const totalTicks = machine.total - this.phaseMachine.total;
@@ -180,39 +190,27 @@ export class ProcessSampler {
     return usage;
   }
 
-  private groupTicks(group: Group, pids = group.pids()): number {
-    const seen = this.ticksSeen.get(group.name) ?? new Map<number, number>();
-    this.ticksSeen.set(group.name, seen);
+  /** The group's counters: its processes' latest, a process that exited keeping what it had used. */
+  private groupCounters(group: Group, pids = group.pids()): Counters {
+    const seen = this.seen.get(group.name) ?? new Map<number, Counters>();
+    this.seen.set(group.name, seen);
     for (const pid of pids) {
-      const current = cpuTicks(pid);
-      if (current > 0) seen.set(pid, current);
-    }
-    let ticks = 0;
-    for (const value of seen.values()) ticks += value;
-    return ticks;
-  }
-
-  private groupCalls(group: Group, pids = group.pids()): { reads: number; writes: number } {
-    const seen = this.callsSeen.get(group.name) ?? new Map<number, { reads: number; writes: number }>();
-    this.callsSeen.set(group.name, seen);
-    for (const pid of pids) {
-      const current = ioCalls(pid);
+      const current = counters(pid);
       if (current) seen.set(pid, current);
     }
-    let reads = 0;
-    let writes = 0;
+    const total = { ...NOTHING };
     for (const value of seen.values()) {
-      reads += value.reads;
-      writes += value.writes;
+      total.ticks += value.ticks;
+      total.reads += value.reads;
+      total.writes += value.writes;
     }
-    return { reads, writes };
+    return total;
   }
 
   private sample(): void {
     for (const group of this.groups) {
       const pids = group.pids();
-      this.groupTicks(group, pids);
-      this.groupCalls(group, pids);
+      this.groupCounters(group, pids);
       let rss = 0;
       for (const pid of pids) {
         const { rss: current, hwm } = memory(pid);
