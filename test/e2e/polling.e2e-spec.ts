@@ -117,6 +117,9 @@ describe('poll delivery through the kafka bus', () => {
     const [event] = await system.eventsOf(order.id);
     const retried = await api().post(`${EVENTS}/${event.id}/retry`).set(ALPHA).expect(202);
     expect(retried.body).toMatchObject({ trigger: 'retry', retryOf: event.id, status: 'failed', error: 'registration deleted', responseBody: null });
+    // A bulk retry of failed deliveries leaves it alone: it would write an attempt no dispatcher takes.
+    expect((await api().post(`${EVENTS}/retry`).set(ALPHA).send({ status: 'failed', orderId: order.id }).expect(202)).body).toEqual({ count: 0 });
+    expect((await system.eventsOf(order.id, { count: 2, until: () => true })).filter((e) => e.status === 'pending')).toEqual([]);
     expect(await receive({ autoAck: false, timeoutMs: 0 })).toHaveLength(0);
   });
 

@@ -112,7 +112,7 @@ export class EventRetries {
    * Retries every delivery of the merchant whose latest attempt has the given status (and matches
    * the filters), oldest first, as many as its on-demand allowance (MERCHANT_SEND_BYTES_PER_SECOND)
    * covers; `count` says how many, and the rest can be retried once it has refilled. Poll deliveries
-   * are never among them: their attempts cannot fail.
+   * are never among them: their attempts fail only when the target is gone.
    */
   retryMany(merchant: string, request: BulkRetryDto): Promise<{ count: number }> {
     return this.line.run(merchant, () => this.retryManyNow(merchant, request));
@@ -148,7 +148,8 @@ export class EventRetries {
          ) d
          JOIN "notifications"."messages" m ON m.id = d.message_id
          CROSS JOIN LATERAL (SELECT octet_length(m.body::text) AS bytes) b
-         WHERE d.status = $2
+         -- A poll attempt fails only when its target is gone; this statement would write it pending, for no dispatcher.
+         WHERE d.status = $2 AND d.delivery <> 'poll'
          ORDER BY d.created_at, d.id
          LIMIT $4
        ), retried AS (
