@@ -90,6 +90,10 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
       body: '{"name":"dupkey","n\\u0061me":"dupkey2","scope":{"state":["completed"]},"url":"https://x.example.com"}', status: 400, says: /name\W* twice in one object/ },
     { name: 'an object with 20,000 keys', service: 'orders', method: 'post', path: ORDERS, headers: web,
       body: { ...validOrder, customer: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, 1])) }, status: 400, says: /at most 1000 in one object/ },
+    { name: '80,000 empty objects in a free-form field (240 KiB)', service: 'orders', method: 'post', path: ORDERS, headers: web,
+      body: { ...validOrder, customer: { x: Array.from({ length: 80_000 }, () => ({})) } }, status: 400, says: /more than 20000 values/ },
+    { name: '120,000 zeros in a subscription (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json',
+      body: `{"name":"many","scope":{"state":["completed"]},"url":"https://x.example.com","x":[${Array(120_000).fill('0').join(',')}]}`, status: 400, says: /more than 20000 values/ },
     { name: 'malformed JSON (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json', body: '{"name":', status: 400, says: /not valid JSON/ },
     { name: 'JSON as text/plain', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'text/plain', body: JSON.stringify(validOrder), status: 415, says: /unsupported content type .*text\/plain/ },
     // Read as no body, a request whose fields are all optional would do something else than asked.

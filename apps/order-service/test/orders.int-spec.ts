@@ -84,6 +84,24 @@ describe('orders API', () => {
       expect(stored.body).toEqual(response.body);
     });
 
+    it('accepts the largest order the contract allows, and refuses more than 20,000 values in one body with 400, storing nothing', async () => {
+      const items = Array.from({ length: 1000 }, (_, i) => ({ reference: `SKU-${i}`, name: 'Rain jacket', quantity: 1, unitPrice: 499 }));
+      const notifications = Array.from({ length: 50 }, (_, i) => ({
+        url: `https://erp.example.com/hooks/${i}`, scope: { state: ['processing', 'completed'], payment: ['authorized'] }, headers: { 'X-Tenant': `t-${i}` },
+      }));
+      const customer = { email: 'anna@example.com', tags: Array.from({ length: 2000 }, (_, i) => `tag-${i}`) };
+      const largest = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest({ cart: { items }, notifications, customer }));
+      expect([largest.status, largest.body.message]).toEqual([201, undefined]);
+      expect(largest.body.cart.items).toHaveLength(1000);
+      expect(largest.body.notifications).toHaveLength(50);
+
+      const before = await outboxCount(suite.sql);
+      const padded = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest({ cart: { items }, customer: { x: Array.from({ length: 15_000 }, () => ({})) } }));
+      expect(padded.status).toBe(400);
+      expect(padded.body.message).toEqual(['request body has more than 20000 values (objects, arrays, strings, numbers, booleans, nulls); at most 20000']);
+      expect(await outboxCount(suite.sql)).toBe(before);
+    });
+
     it('keeps a given cart total and leaves optional fields null', async () => {
       const order = await createOrder(suite.http, { reference: undefined, country: undefined, culture: undefined, customer: undefined, cart: { items: [], total: 0 } });
       expect(order).toMatchObject({ reference: null, country: null, culture: null, customer: null, cart: { items: [], total: 0 } });

@@ -1,4 +1,4 @@
-import { bodyShapeProblem, MAX_BODY_DEPTH, MAX_OBJECT_KEYS } from './configure-http-app';
+import { bodyShapeProblem, MAX_BODY_DEPTH, MAX_BODY_VALUES, MAX_OBJECT_KEYS } from './configure-http-app';
 
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { child: nested(depth - 1) });
 
@@ -19,6 +19,19 @@ describe('bodyShapeProblem', () => {
     expect(bodyShapeProblem({ customer: keys(MAX_OBJECT_KEYS) })).toBeNull();
     expect(bodyShapeProblem({ customer: { address: keys(MAX_OBJECT_KEYS + 1) } })).toBe(`request body has an object with ${MAX_OBJECT_KEYS + 1} keys; at most ${MAX_OBJECT_KEYS} in one object`);
     expect(bodyShapeProblem({ items: Array.from({ length: 5000 }, () => 1) })).toBeNull();
+  });
+
+  it('counts every value, the body itself included, in arrays and objects alike, and refuses one past the limit', () => {
+    const tooMany = `request body has more than ${MAX_BODY_VALUES} values (objects, arrays, strings, numbers, booleans, nulls); at most ${MAX_BODY_VALUES}`;
+    // The body, `customer`, `x` and its elements.
+    expect(bodyShapeProblem({ customer: { x: Array.from({ length: MAX_BODY_VALUES - 3 }, () => ({})) } })).toBeNull();
+    expect(bodyShapeProblem({ customer: { x: Array.from({ length: MAX_BODY_VALUES - 2 }, () => ({})) } })).toBe(tooMany);
+    expect(bodyShapeProblem([Array.from({ length: MAX_BODY_VALUES }, () => 0)])).toBe(tooMany);
+    // Spread over objects of a few keys each: the keys are not counted, their values are.
+    const items = (count: number) => Array.from({ length: count }, (_, i) => ({ reference: `sku-${i}`, name: 'Mug', quantity: 1, unitPrice: 100 }));
+    expect(bodyShapeProblem({ cart: { items: items(1000) } })).toBeNull();
+    expect(bodyShapeProblem({ cart: { items: items(4000) } })).toBe(tooMany);
+    expect(bodyShapeProblem({ q: Array.from({ length: MAX_BODY_VALUES }, () => 'a') }, 'query string')).toMatch(/^query string has more than/);
   });
 
   it('refuses a __proto__ key as JSON.parse leaves it, at any level', () => {

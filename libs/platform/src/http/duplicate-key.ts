@@ -2,26 +2,29 @@
  * The first key that appears twice in one object of `json` (text JSON.parse accepted), or null.
  * JSON.parse keeps the last of two, another reader (a proxy, a reviewer, the merchant's own tool)
  * may keep the first, so a body with `"url"` twice would register a target none of them showed.
- * One pass over the text, a key set per open object; escaped keys are compared decoded.
+ * One pass over the text, a key set per open object (made at its first key: a body of many empty
+ * objects allocates none); escaped keys are compared decoded.
  */
 export function duplicateKey(json: string): string | null {
-  const open: Array<Set<string> | null> = [];
+  // Per open container: null for an array, undefined for an object with no key yet.
+  const open: Array<Set<string> | null | undefined> = [];
   const length = json.length;
   let at = 0;
   while (at < length) {
     const char = json.charCodeAt(at);
-    if (char === OPEN_OBJECT) open.push(new Set());
+    if (char === OPEN_OBJECT) open.push(undefined);
     else if (char === OPEN_ARRAY) open.push(null);
     else if (char === CLOSE_OBJECT || char === CLOSE_ARRAY) open.pop();
     else if (char === QUOTE) {
       const start = at;
       at = closingQuote(json, start);
       const keys = open[open.length - 1];
-      if (keys && isFollowedByColon(json, at + 1)) {
+      if (keys !== null && open.length > 0 && isFollowedByColon(json, at + 1)) {
         const raw = json.slice(start + 1, at);
         const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
-        if (keys.has(key)) return key;
-        keys.add(key);
+        if (keys === undefined) open[open.length - 1] = new Set([key]);
+        else if (keys.has(key)) return key;
+        else keys.add(key);
       }
     }
     at += 1;
