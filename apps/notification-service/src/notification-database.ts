@@ -22,6 +22,7 @@ import { OrderedDelivery1796400000000 } from './migrations/1796400000000-ordered
 import { WideColumnsLz41796500000000 } from './migrations/1796500000000-wide-columns-lz4';
 import { SnapshotAsWritten1796600000000 } from './migrations/1796600000000-snapshot-as-written';
 import { DeletedRegistrations1796700000000 } from './migrations/1796700000000-deleted-registrations';
+import { AttemptRequestTarget1796800000000 } from './migrations/1796800000000-attempt-request-target';
 import { OrderSnapshotEntity } from './orders/order-snapshot.entity';
 import { POLLING_ENTITIES, POLLING_MIGRATIONS } from './polling';
 import { SIGNING_ENTITIES, SIGNING_MIGRATIONS } from './signing';
@@ -38,7 +39,7 @@ export function notificationDatabase(url: string, poolSize?: number): ServiceDat
     migrations: [CreateNotificationTables1763769600000, ...SIGNING_MIGRATIONS, ...POLLING_MIGRATIONS, EmailDispatch1795306500000, EventsFillfactor1795400000000, CanonicalBodies1795400100000, PartialStatusIndex1795400200000, MessageBodyLz41795400300000, EventsFillfactor501795400400000, DispatchInstances1795400500000, TenantRowLevelSecurity1795500000000, ParkedChanges1795500100000,
       IdempotencyKeys1796100000000, SnapshotSequence1796100100000, TargetConnections1796200000000, MessageTraceContext1796300000000,
       AlertSubscriptions1796300000000, AlertStates1796300100000, OrderedDelivery1796400000000, WideColumnsLz41796500000000,
-      SnapshotAsWritten1796600000000, DeletedRegistrations1796700000000],
+      SnapshotAsWritten1796600000000, DeletedRegistrations1796700000000, AttemptRequestTarget1796800000000],
     poolSize,
   };
 }

@@ -10,6 +10,7 @@ import { aChangeEvent, aRegistration, anOrder, withState } from './fixtures/orde
 import { ALPHA, BETA, EVENTS, NOTIFICATIONS, startSuite, Suite } from './notification-service.fixture';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const MOVED_SECRET = 'whsec_YS1zZWNvbmQtc2lnbmluZy1zZWNyZXQtMzItYnl0ZXM=';
 const byAttempt = (events: EventRecord[]) => [...events].sort((a, b) => a.attempt - b.attempt);
 
 async function closedPort(): Promise<number> {
@@ -280,6 +281,43 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
     const [retry] = (await suite.eventsOf(checkout.id, { until: (e) => e.trigger === 'retry' && e.status !== 'pending' })).filter((e) => e.trigger === 'retry');
     expect(retry).toMatchObject({ status: 'failed', error: SUBSCRIPTION_DELETED, statusCode: null });
     expect(suite.sink.received(path)).toHaveLength(calls);
+  });
+
+  it("sends a subscription's retries where it points now: a PATCH moving its URL and replacing a header value and the secret applies to earlier deliveries", async () => {
+    const oldPath = `/moved-from-${Date.now()}`;
+    const newPath = `/moved-to-${Date.now()}`;
+    suite.sink.respond(oldPath, 500);
+    suite.sink.respond(newPath, 200);
+    const subscriptions = `${NOTIFICATIONS}/subscriptions`;
+    const created = await request(suite.http).post(subscriptions).set(ALPHA)
+      .send({ name: `moved ${oldPath}`, scope: { state: ['processing'] }, url: suite.sink.url(oldPath), headers: { 'X-API-Key': 'old-key' }, secret: SECRET })
+      .expect(201);
+    const checkout = anOrder({ merchant: 'alpha' });
+    await suite.publish(aChangeEvent(checkout, withState(checkout, 'processing')));
+    const dead = byAttempt(await suite.eventsOf(checkout.id, { until: (e) => e.status === 'dead' })).at(-1) as EventRecord;
+    expect(dead.request).toMatchObject({ url: suite.sink.url(oldPath), headers: expect.objectContaining({ 'X-API-Key': MASK }) });
+    const oldCalls = suite.sink.received(oldPath).length;
+
+    await request(suite.http).patch(`${subscriptions}/${created.body.id}`).set(ALPHA)
+      .send({ url: suite.sink.url(newPath), headers: { 'X-API-Key': 'new-key' }, secret: MOVED_SECRET, method: 'PUT' })
+      .expect(200);
+    const retried = await request(suite.http).post(`${EVENTS}/${dead.id}/retry`).set(ALPHA).expect(202);
+    const [received] = await suite.sink.waitFor(1, 10_000, newPath);
+    expect(received.method).toBe('PUT');
+    expect(received.headers['x-api-key']).toBe('new-key');
+    expect(received.headers['webhook-id']).toBe(dead.messageId);
+    const signed = { messageId: dead.messageId, timestamp: Number(received.headers['webhook-timestamp']), body: received.body, signature: received.headers['webhook-signature'] as string };
+    expect(verifyStandardWebhook({ ...signed, secret: MOVED_SECRET })).toBe(true);
+    expect(verifyStandardWebhook({ ...signed, secret: SECRET })).toBe(false);
+    expect(suite.sink.received(oldPath)).toHaveLength(oldCalls);
+
+    // Each Event shows the request it made: the retry the new URL and method, the earlier attempts the old ones.
+    const events = await suite.eventsOf(checkout.id, { until: (e) => e.id === retried.body.id && e.status === 'succeeded' });
+    expect(events.find((e) => e.id === retried.body.id)?.request).toEqual({ url: suite.sink.url(newPath), method: 'PUT', headers: expect.objectContaining({ 'X-API-Key': MASK }) });
+    expect(events.find((e) => e.id === dead.id)?.request).toMatchObject({ url: suite.sink.url(oldPath), method: 'POST' });
+    // Alpha's later orders are not this test's.
+    await request(suite.http).patch(`${subscriptions}/${created.body.id}`).set(ALPHA).send({ enabled: false }).expect(200);
+    await request(suite.http).delete(`${subscriptions}/${created.body.id}`).set(ALPHA).expect(204);
   });
 
   describe('operator retries', () => {

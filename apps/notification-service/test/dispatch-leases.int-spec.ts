@@ -57,7 +57,7 @@ describe('dispatch leases and fair claims (real PostgreSQL)', () => {
 
   const succeeded = (eventId: string): AttemptResult => ({
     eventId, status: 'succeeded', statusCode: 200, responseBody: 'ok', responseTruncated: false, error: null,
-    durationMs: 1, completedAt: new Date(), requestHeaders: {}, retry: null, disableTarget: false, inSequence: false,
+    durationMs: 1, completedAt: new Date(), requestHeaders: {}, movedTo: null, retry: null, disableTarget: false, inSequence: false,
   });
 
   const rowOf = async (id: string) =>

@@ -33,6 +33,8 @@ export interface ClaimedAttempt {
   skipReason: string | null;
   /** The message's trace context: the attempt's span is its child. */
   traceContext: TraceHeaders | null;
+  /** A subscription's attempt whose URL or method (its subscription's now) are not those its message was made with. */
+  targetMoved: boolean;
   /**
    * An automatic attempt of a message in an ordered sequence: once its message is finished, the
    * next message of the sequence may go (operator retries and manual sends are outside the sequence).
@@ -51,6 +53,8 @@ export interface AttemptResult {
   completedAt: Date;
   /** The headers as sent, masked. */
   requestHeaders: Record<string, string> | null;
+  /** The URL and method called, when not the message's ({@link ClaimedAttempt.targetMoved}). */
+  movedTo: { url: string | null; method: HttpMethod } | null;
   /** The automatic retry this failure schedules. */
   retry: { eventId: string; at: Date } | null;
   disableTarget: boolean;
@@ -72,9 +76,10 @@ const COMPLETE_ATTEMPTS = preparedStatement(
   `UPDATE "notifications"."events" e SET
      status = v.status, status_code = v.status_code, response_body = v.response_body, response_truncated = v.response_truncated,
      error = v.error, duration_ms = v.duration_ms, completed_at = v.completed_at, request_headers = v.request_headers,
-     next_attempt_at = v.next_attempt_at, lease_until = NULL
+     request_url = v.request_url, request_method = v.request_method, next_attempt_at = v.next_attempt_at, lease_until = NULL
    FROM json_to_recordset($1::json) AS v(id uuid, status text, status_code int, response_body text, response_truncated boolean, error text,
-                                          duration_ms int, completed_at timestamptz, request_headers jsonb, next_attempt_at timestamptz)
+                                          duration_ms int, completed_at timestamptz, request_headers jsonb, request_url text, request_method text,
+                                          next_attempt_at timestamptz)
    WHERE e.id = v.id AND e.status = 'pending' AND e.lease_owner = $2
    RETURNING e.id`,
 );
@@ -131,14 +136,28 @@ export function skipReason(attempt: string, disabled: string, subscription: stri
 }
 
 /**
+ * SQL: where an attempt goes. A subscription's goes where the subscription points now (URL, method, headers,
+ * secret, email, auth, Kafka topic), as a Svix endpoint's retries do: after a PATCH that moves its URL or
+ * rotates a header value or secret, the earlier deliveries' retries use the new ones, and none goes to a URL
+ * the merchant moved away from. Only while the subscription keeps the message's delivery kind; a message
+ * made for another kind (a webhook's, the subscription now an email one) goes as it was made. A
+ * registration's attempts go as their message was made (registrations are replaced, never changed).
+ */
+function currentTarget(column: string): string {
+  return `CASE WHEN s.delivery = m.delivery THEN s.${column} ELSE m.${column} END`;
+}
+
+/**
  * What an attempt needs to be sent, columns named as ClaimedAttempt's fields, from `c`: leased Event
  * rows with their id, message_id, merchant, order_id, notification_id, subscription_id, attempt, trigger
  * and next_attempt_at.
  */
 const ATTEMPTS_TO_SEND = `
-  SELECT c.id, c.message_id AS "messageId", c.merchant, c.order_id AS "orderId", c.attempt, c.trigger, m.delivery, m.url, m.email, m.method, m.headers AS "sealedHeaders",
-         m.secret AS "sealedSecret", m.auth AS "sealedAuth", m.kafka AS "sealedKafka", m.body::text AS body, m.body_canonical AS "bodyCanonical",
-         m.trace_context AS "traceContext",
+  SELECT c.id, c.message_id AS "messageId", c.merchant, c.order_id AS "orderId", c.attempt, c.trigger, m.delivery,
+         ${currentTarget('url')} AS url, ${currentTarget('email')} AS email, ${currentTarget('method')} AS method, ${currentTarget('headers')} AS "sealedHeaders",
+         ${currentTarget('secret')} AS "sealedSecret", ${currentTarget('auth')} AS "sealedAuth", ${currentTarget('kafka')} AS "sealedKafka",
+         m.body::text AS body, m.body_canonical AS "bodyCanonical", m.trace_context AS "traceContext",
+         coalesce(s.delivery = m.delivery AND (s.url IS DISTINCT FROM m.url OR s.method <> m.method), false) AS "targetMoved",
          (m.sequence IS NOT NULL AND c.trigger = 'automatic') AS "inSequence",
          ${skipReason('c', 'd', 's')} AS "skipReason"
   FROM %ROWS% c
@@ -344,6 +363,8 @@ export class DispatchRepository {
           duration_ms: r.durationMs,
           completed_at: r.completedAt,
           request_headers: r.requestHeaders,
+          request_url: r.movedTo?.url ?? null,
+          request_method: r.movedTo?.method ?? null,
           next_attempt_at: r.retry?.at ?? null,
         })),
       ),

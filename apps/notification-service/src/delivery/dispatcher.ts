@@ -648,7 +648,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const now = this.clock.now();
     this.results.record({
       eventId: row.id, status: row.trigger === 'automatic' ? 'dead' : 'failed', statusCode: null, responseBody: null, responseTruncated: false, error,
-      durationMs: null, completedAt: now, requestHeaders: null, retry: null, disableTarget: false, inSequence: row.inSequence,
+      durationMs: null, completedAt: now, requestHeaders: null, movedTo: null, retry: null, disableTarget: false, inSequence: row.inSequence,
     });
   }
 
@@ -677,6 +677,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       ...outcome,
       error: verdict.error,
       completedAt: now,
+      movedTo: row.targetMoved ? { url: row.url, method: row.method } : null,
       retry: verdict.retryInMs === null ? null : { eventId: timeOrderedId(now.getTime()), at: new Date(now.getTime() + verdict.retryInMs) },
       disableTarget: verdict.disableTarget,
       inSequence: row.inSequence,

@@ -196,6 +196,7 @@ function leasedAttempt(d: NewDelivery, skipReason: string | null): ClaimedAttemp
     inSequence: false,
     skipReason,
     traceContext: d.trace,
+    targetMoved: false,
   };
 }
 

@@ -42,7 +42,7 @@ export interface EventRecord {
 /** The columns every Event query selects (events `e` joined with its message `m`). */
 export const EVENT_COLUMNS = `e.id, e.message_id, e.order_id, e.merchant, e.channel, e.notification_id, e.subscription_id, e.reference, e.scope, e.type,
   e.attempt, e.retry_of, e.trigger, e.status, e.request_headers, e.status_code, e.response_body, e.response_truncated, e.error, e.duration_ms,
-  e.created_at, e.completed_at, e.next_attempt_at, m.url, m.method, m.headers AS message_headers, m.ordered, m.sequence::float8 AS sequence,
+  e.created_at, e.completed_at, e.next_attempt_at, coalesce(e.request_url, m.url) AS url, coalesce(e.request_method, m.method) AS method, m.headers AS message_headers, m.ordered, m.sequence::float8 AS sequence,
   CASE WHEN e.status = 'pending' AND e.next_attempt_at IS NULL THEN e.held_by END AS waiting_for,
   CASE WHEN m.sequence IS NULL THEN '{}'::uuid[]
        ELSE ARRAY(SELECT h.message_id FROM "notifications"."events" h WHERE h.held_by = e.message_id ORDER BY h.created_at) END AS held_back`;

@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { DeliveryKind } from '@ordercast/contracts';
+import type { DeliveryKind, HttpMethod } from '@ordercast/contracts';
 import type { EventStatus, EventTrigger } from './event-types';
 
 /**
@@ -54,6 +54,14 @@ export class EventEntity {
 
   @Column({ type: 'text' })
   status!: EventStatus;
+
+  /** The URL called (query values sealed) when not its message's: a subscription's retry after its URL moved. */
+  @Column({ name: 'request_url', type: 'text', nullable: true })
+  requestUrl!: string | null;
+
+  /** The method used when not its message's (see requestUrl). */
+  @Column({ name: 'request_method', type: 'text', nullable: true })
+  requestMethod!: HttpMethod | null;
 
   /** The headers as sent, masked; null until attempted. */
   @Column({ name: 'request_headers', type: 'jsonb', nullable: true })

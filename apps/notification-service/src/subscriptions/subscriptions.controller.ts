@@ -37,7 +37,7 @@ export class SubscriptionsController {
 
   @Patch(':id')
   @Idempotent()
-  @ApiOperation({ summary: 'Change any field; `enabled` turns the subscription on or off. Applies from the next change event' })
+  @ApiOperation({ summary: 'Change any field; `enabled` turns the subscription on or off. Scope and channels apply from the next change event; where deliveries go (URL, method, headers, secret, auth, Kafka topic) also to the retries of earlier ones' })
   @ApiOkResponse({ type: SubscriptionResponse })
   @ApiNotFoundResponse({ description: "Unknown subscription, or another merchant's", type: ApiErrorResponse })
   update(@Merchant() merchant: string, @Param('id', new ParseIdPipe('subscription')) id: string, @Body() request: UpdateSubscriptionDto): Promise<SubscriptionView> {
