@@ -178,8 +178,8 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     expect(sink.received('/token')[0].headers.authorization).toBe(`Basic ${Buffer.from(`ordercast:${CLIENT_SECRET}`).toString('base64')}`);
     expect(used.url).toBe(`/ok?format=json&access_token=${URL_TOKEN}`);
     expect(sink.received('/subscription')[0].url).toBe(`/subscription?API_KEY=${SUBSCRIPTION_URL_KEY}`);
-    // Another receiver sees the registration's URL, masked, in the order it gets.
-    expect(sink.received('/payment')[0].body).toContain(`${sink.url('/ok')}?format=********&access_token=********`);
+    // Another receiver sees the registration's URL as its scheme and host only in the order it gets.
+    expect(sink.received('/payment')[0].body).toContain(`"url":"${new URL(sink.url('/ok')).origin}/********"`);
 
     const found = (where: string, text: string) => SECRETS.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 16)}…`);
     expect(found('the request to the target', JSON.stringify(used.headers))).toHaveLength(3);
@@ -246,13 +246,17 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     expect(leaksOf([tenantKey], [['body sent to another receiver', seen], ...responses.slice(before).map((text, index): [string, string] => [`response ${index}`, text])])).toEqual([]);
   });
 
-  it('treats every query value of a target URL as a credential, and refuses fragments and path parameters', async () => {
-    const [S2, S2b, S3, S14, S15, S17] = ['amzsig', 'amzcred', 'foo', 'brackets', 'noname', 'semicolon'].map(token);
+  it('treats every query value of a target URL as a credential, refuses fragments and path parameters, and shows other receivers no path', async () => {
+    const [S2, S2b, S3, S14, S15, S17, S18] = ['amzsig', 'amzcred', 'foo', 'brackets', 'noname', 'semicolon', 'slackpath'].map(token);
     const query = `X-Amz-Signature=${S2}&X-Amz-Credential=${S2b}&foo=${S3}&token[]=${S14}&=${S15}&a=1;token=${S17}&order={order.id}`;
     const before = responses.length;
     const order = (await call(request(orders.url).post(ORDERS).set({ ...ALPHA, 'x-channel': 'attack' }).send({
       currency: 'SEK', cart: { items: [{ reference: 'a', name: 'A', quantity: 1, unitPrice: 10 }] },
-      notifications: [hook(`${sink.url('/presigned')}?${query}`, { state: ['processing'] }), hook(sink.url('/other-receiver'), { state: ['processing'] })],
+      notifications: [
+        hook(`${sink.url('/presigned')}?${query}`, { state: ['processing'] }), hook(sink.url('/other-receiver'), { state: ['processing'] }),
+        // A Slack- or Discord-style incoming webhook: its secret is a path segment.
+        hook(sink.url(`/services/T0AAA1111/B0BBB2222/${S18}`), { state: ['processing'] }),
+      ],
     }), 201)).body;
     expect(order.notifications[0].url).toBe(`${sink.url('/presigned')}?X-Amz-Signature=********&X-Amz-Credential=********&foo=********&token[]=********&=********&a=********&order={order.id}`);
     for (const url of [`${sink.url('/x')}#token=${token('fragment')}`, `${sink.url('/x')};token=${token('matrix')}`]) {
@@ -269,8 +273,13 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
       ...sink.received('/other-receiver').map((r): [string, string] => ['body sent to another receiver', r.body]),
       ['order-service log', orders.log()], ['notification-service log', notifications.log()],
     ];
-    expect(sink.received('/other-receiver')[0].body).toContain('X-Amz-Signature=********');
+    const otherBody = sink.received('/other-receiver')[0].body;
+    expect(otherBody).toContain(`"url":"${new URL(sink.url('/presigned')).origin}/********"`);
+    expect(otherBody).not.toContain('/services/');
     expect(leaksOf([S2, S2b, S3, S14, S15, S17], texts)).toEqual([]);
+    // The path secret reaches its own target; the merchant's own API shows it, no other receiver does.
+    expect(sink.received(`/services/T0AAA1111/B0BBB2222/${S18}`)).toHaveLength(1);
+    expect(leaksOf([S18], [['body sent to another receiver', otherBody], ['body sent to the presigned target', sink.received('/presigned')[0].body]])).toEqual([]);
   });
 
   it('masks every secret a request sent in what the target answered, and the credentials of a redirect', async () => {

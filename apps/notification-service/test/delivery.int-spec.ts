@@ -82,7 +82,7 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       orderId: before.id,
       notification: { id: registration.id, reference: registration.reference, description: registration.description },
       change: change.change,
-      order: { ...after, notifications: [{ ...publicRegistration, headers: { 'X-API-Key': MASK, 'X-Correlation-Id': 'corr-1' } }] },
+      order: { ...after, notifications: [{ ...publicRegistration, url: `${new URL(suite.sink.url('/')).origin}/${MASK}`, headers: { 'X-API-Key': MASK, 'X-Correlation-Id': 'corr-1' } }] },
     });
     expect(received.body).not.toContain('whsec_');
 

@@ -1,5 +1,5 @@
 import { Order, PayloadKind, Registration } from '@ordercast/contracts';
-import { maskSealedHeaders, maskTargetConnection, maskUrlCredentials, type SecretBox } from '@ordercast/platform';
+import { maskSealedHeaders, maskTargetConnection, maskUrlPath, type SecretBox } from '@ordercast/platform';
 import { canonicalJson } from '../signing/detached-jws';
 
 /** A registration as a receiver sees it inside an order: headers, URL credentials and target credentials masked, signing secret left out. */
@@ -46,13 +46,13 @@ export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'lastModified' | 'orde
   payload: PayloadKind;
 };
 
-/** From the order as stored (registrations sealed); only the visible header values are opened. */
+/** From the order as stored (registrations sealed): only the visible header values are opened, and target URLs keep their scheme and host only (see maskUrlPath). */
 export function publicOrder(order: Order, box: SecretBox): PublicOrder {
   const open = (value: string) => box.decrypt(value, 'header-values');
   return {
     ...order,
     notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({
-      ...maskTargetConnection(registration), url: maskUrlCredentials(registration.url), headers: maskSealedHeaders(registration.headers, open),
+      ...maskTargetConnection(registration), url: maskUrlPath(registration.url), headers: maskSealedHeaders(registration.headers, open),
     })),
   };
 }

@@ -1,7 +1,7 @@
 import { MASK } from './masking';
 import { SecretBox } from './secret-box';
 import {
-  maskUrlCredentials, maskUrlsInText, openUrlCredentials, restoreMaskedUrlCredentials, sealRemainingUrlCredentials,
+  maskUrlCredentials, maskUrlPath, maskUrlsInText, openUrlCredentials, restoreMaskedUrlCredentials, sealRemainingUrlCredentials,
   sealUrlCredentials, urlCredentialValues,
 } from './url-credentials';
 
@@ -62,5 +62,17 @@ describe('URL credentials', () => {
   it('masks the credentials of every URL in a text', () => {
     expect(maskUrlsInText('redirect (302) to http://h.example/x?token=SECRET&b=2 not followed'))
       .toBe(`redirect (302) to http://h.example/x?token=${MASK}&b=${MASK} not followed`);
+  });
+
+  it("shows other receivers a target's scheme and host only: paths (Slack- or Discord-style secrets), queries, fragments and user info masked", () => {
+    expect(maskUrlPath('https://hooks.slack.com/services/T0AAA1111/B0BBB2222/XxYyZz0123456789abcdEFGH')).toBe(`https://hooks.slack.com/${MASK}`);
+    expect(maskUrlPath('https://discord.com/api/webhooks/1234/tok-en_123?wait=true#frag')).toBe(`https://discord.com/${MASK}`);
+    expect(maskUrlPath('https://erp.example.com:8443/orders/{order.id}')).toBe(`https://erp.example.com:8443/${MASK}`);
+    expect(maskUrlPath('https://erp.example.com?token=abc')).toBe(`https://erp.example.com/${MASK}`);
+    expect(maskUrlPath('https://user:pass@erp.example.com/')).toBe('https://erp.example.com/');
+    expect(maskUrlPath('https://erp.example.com')).toBe('https://erp.example.com');
+    expect(maskUrlPath('HTTPS://ERP.example.com/Path\nmore')).toBe(`HTTPS://ERP.example.com/${MASK}`);
+    expect(maskUrlPath('not a url/with/secret')).toBe(MASK);
+    expect(maskUrlPath(null)).toBeNull();
   });
 });

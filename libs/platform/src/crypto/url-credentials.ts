@@ -93,6 +93,23 @@ export function restoreMaskedUrlCredentials(given: string, stored: string | null
   return { url, missing };
 }
 
+/**
+ * A target URL as the order's receivers see it in a delivery body (each registration of the order is
+ * in every body): scheme and host only, the rest masked. A path may carry the target's secret (Slack,
+ * Discord and Teams incoming webhooks do) that nothing tells from an ordinary segment, and receivers
+ * have no use for one another's paths. The merchant's own API responses keep the path.
+ */
+export function maskUrlPath(url: string): string;
+export function maskUrlPath(url: string | null): string | null;
+export function maskUrlPath(url: string | null): string | null {
+  if (url === null) return null;
+  const parts = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(url);
+  if (!parts) return MASK;
+  const [, scheme, authority, rest] = parts;
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  return `${scheme}${host}${rest === '' || rest === '/' ? rest : `/${MASK}`}`;
+}
+
 /** Every URL in a text (an error message quoting a redirect's Location) with its credentials masked. */
 export function maskUrlsInText(text: string): string {
   return text.replace(/\bhttps?:\/\/[^\s"'<>]+/gi, (url) => maskUrlCredentials(url));
