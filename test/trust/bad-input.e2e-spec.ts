@@ -94,6 +94,8 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
       body: { ...validOrder, customer: { x: Array.from({ length: 80_000 }, () => ({})) } }, status: 400, says: /more than 20000 values/ },
     { name: '120,000 zeros in a subscription (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json',
       body: `{"name":"many","scope":{"state":["completed"]},"url":"https://x.example.com","x":[${Array(120_000).fill('0').join(',')}]}`, status: 400, says: /more than 20000 values/ },
+    { name: 'an integer beyond 2^53 in a free-form field', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'application/json',
+      body: '{"currency":"SEK","cart":{"items":[{"reference":"a","name":"A","quantity":1,"unitPrice":1}]},"customer":{"id":12345678901234567890}}', status: 400, says: /number beyond .* send such a value as a string/ },
     { name: 'malformed JSON (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json', body: '{"name":', status: 400, says: /not valid JSON/ },
     { name: 'JSON as text/plain', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'text/plain', body: JSON.stringify(validOrder), status: 415, says: /unsupported content type .*text\/plain/ },
     // Read as no body, a request whose fields are all optional would do something else than asked.

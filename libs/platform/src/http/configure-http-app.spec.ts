@@ -34,6 +34,12 @@ describe('bodyShapeProblem', () => {
     expect(bodyShapeProblem({ q: Array.from({ length: MAX_BODY_VALUES }, () => 'a') }, 'query string')).toMatch(/^query string has more than/);
   });
 
+  it('refuses a number JSON.parse could not keep exactly, at any level, and keeps every safe one', () => {
+    expect(bodyShapeProblem(JSON.parse('{"address":{"id":12345678901234567890}}'))).toMatch(/number beyond ±9007199254740991 \(2\^53 - 1\), which would be stored rounded; send such a value as a string/);
+    expect(bodyShapeProblem(JSON.parse('{"list":[-1e300]}'))).toMatch(/number beyond/);
+    expect(bodyShapeProblem({ max: Number.MAX_SAFE_INTEGER, min: -Number.MAX_SAFE_INTEGER, amount: 1234.56, tiny: 1e-300 })).toBeNull();
+  });
+
   it('refuses a __proto__ key as JSON.parse leaves it, at any level', () => {
     expect(bodyShapeProblem(JSON.parse('{"a":[{"__proto__":{"x":1}}]}'))).toMatch(/__proto__/);
     expect(bodyShapeProblem({ prototype: 'fine', constructors: 'fine' })).toBeNull();

@@ -54,6 +54,8 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
  *   class-transformer drops silently too (see BUILT_IN_NAMES);
  * - a NUL character (`\u0000`) in a key or string: PostgreSQL's jsonb and text cannot store it, so
  *   the write would fail with a 500 instead of a 400;
+ * - a number beyond ±(2^53 - 1): JSON.parse has rounded it already (`12345678901234567890` in an address
+ *   would be stored and delivered as 12345678901234567000), so it is refused rather than changed silently;
  * - an unpaired UTF-16 surrogate (`"\ud800"`) in a key or string: JSON.parse accepts the escape, but
  *   it is no Unicode character, PostgreSQL's jsonb refuses it (500 again) and UTF-8 cannot carry it.
  * Walked without recursion.
@@ -65,6 +67,7 @@ export function bodyShapeProblem(value: unknown, what = 'request body'): string 
     const { node, depth } = pending.pop()!;
     if (typeof node === 'string' && node.includes('\u0000')) return `${what} must not contain NUL characters (\\u0000)`;
     if (typeof node === 'string' && LONE_SURROGATE.test(node)) return `${what} must not contain unpaired UTF-16 surrogates (such as \\ud800)`;
+    if (typeof node === 'number' && Math.abs(node) > Number.MAX_SAFE_INTEGER) return `${what} has a number beyond ±${Number.MAX_SAFE_INTEGER} (2^53 - 1), which would be stored rounded; send such a value as a string`;
     if (node === null || typeof node !== 'object') continue;
     if (depth > MAX_BODY_DEPTH) return `${what} is nested deeper than ${MAX_BODY_DEPTH} levels`;
     if (Array.isArray(node)) {
