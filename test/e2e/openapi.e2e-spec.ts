@@ -122,7 +122,7 @@ describe('OpenAPI descriptions a typed client can be generated from', () => {
     });
     expect(documents.orders.paths['/api/v0/checkout/orders/{id}/notifications']?.post?.summary).toContain('at most 50 per order');
     for (const service of ['orders', 'notifications'] as const) {
-      expect({ service, description: documents[service].info.description }).toEqual({ service, description: expect.stringContaining('nested at most 64 levels deep (objects and arrays), at most 1000 keys in one object and 20000 values in all') });
+      expect({ service, description: documents[service].info.description }).toEqual({ service, description: expect.stringContaining('nested at most 64 levels deep (objects and arrays), at most 1000 keys in one object, 1000 items in one array and 20000 values in all') });
     }
   });
 

@@ -89,14 +89,15 @@ describe('orders API', () => {
       const notifications = Array.from({ length: 50 }, (_, i) => ({
         url: `https://erp.example.com/hooks/${i}`, scope: { state: ['processing', 'completed'], payment: ['authorized'] }, headers: { 'X-Tenant': `t-${i}` },
       }));
-      const customer = { email: 'anna@example.com', tags: Array.from({ length: 2000 }, (_, i) => `tag-${i}`) };
+      const customer = { email: 'anna@example.com', tags: Array.from({ length: 1000 }, (_, i) => `tag-${i}`) };
       const largest = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest({ cart: { items }, notifications, customer }));
       expect([largest.status, largest.body.message]).toEqual([201, undefined]);
       expect(largest.body.cart.items).toHaveLength(1000);
       expect(largest.body.notifications).toHaveLength(50);
 
       const before = await outboxCount(suite.sql);
-      const padded = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest({ cart: { items }, customer: { x: Array.from({ length: 15_000 }, () => ({})) } }));
+      const many = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`x${i}`, Array.from({ length: 1000 }, () => ({}))]));
+      const padded = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest({ cart: { items }, customer: many }));
       expect(padded.status).toBe(400);
       expect(padded.body.message).toEqual(['request body has more than 20000 values (objects, arrays, strings, numbers, booleans, nulls); at most 20000']);
       expect(await outboxCount(suite.sql)).toBe(before);

@@ -1,4 +1,4 @@
-import { bodyShapeProblem, MAX_BODY_DEPTH, MAX_BODY_VALUES, MAX_OBJECT_KEYS } from './configure-http-app';
+import { bodyShapeProblem, MAX_ARRAY_ITEMS, MAX_BODY_DEPTH, MAX_BODY_VALUES, MAX_OBJECT_KEYS } from './configure-http-app';
 
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { child: nested(depth - 1) });
 
@@ -14,24 +14,25 @@ describe('bodyShapeProblem', () => {
     expect(bodyShapeProblem(JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)))).toMatch(/nested deeper/);
   });
 
-  it('refuses an object with more keys than the limit, at any level, and not a long array', () => {
+  it('refuses an object with more keys than the limit, and an array with more items than the limit, at any level', () => {
     const keys = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 1]));
     expect(bodyShapeProblem({ customer: keys(MAX_OBJECT_KEYS) })).toBeNull();
     expect(bodyShapeProblem({ customer: { address: keys(MAX_OBJECT_KEYS + 1) } })).toBe(`request body has an object with ${MAX_OBJECT_KEYS + 1} keys; at most ${MAX_OBJECT_KEYS} in one object`);
-    expect(bodyShapeProblem({ items: Array.from({ length: 5000 }, () => 1) })).toBeNull();
+    expect(bodyShapeProblem({ items: Array.from({ length: MAX_ARRAY_ITEMS }, () => ({})) })).toBeNull();
+    expect(bodyShapeProblem({ cart: { items: Array.from({ length: MAX_ARRAY_ITEMS + 1 }, () => ({})) } })).toBe(`request body has an array of ${MAX_ARRAY_ITEMS + 1} items; at most ${MAX_ARRAY_ITEMS} in one array`);
   });
 
   it('counts every value, the body itself included, in arrays and objects alike, and refuses one past the limit', () => {
     const tooMany = `request body has more than ${MAX_BODY_VALUES} values (objects, arrays, strings, numbers, booleans, nulls); at most ${MAX_BODY_VALUES}`;
-    // The body, `customer`, `x` and its elements.
-    expect(bodyShapeProblem({ customer: { x: Array.from({ length: MAX_BODY_VALUES - 3 }, () => ({})) } })).toBeNull();
-    expect(bodyShapeProblem({ customer: { x: Array.from({ length: MAX_BODY_VALUES - 2 }, () => ({})) } })).toBe(tooMany);
-    expect(bodyShapeProblem([Array.from({ length: MAX_BODY_VALUES }, () => 0)])).toBe(tooMany);
+    const arrays = (count: number, last: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`a${i}`, Array.from({ length: i === count - 1 ? last : 1000 }, () => 0)]));
+    // The body, `customer`, 20 arrays and their elements: 1 + 1 + 20 + 19,978.
+    expect(bodyShapeProblem({ customer: arrays(20, 978) })).toBeNull();
+    expect(bodyShapeProblem({ customer: arrays(20, 979) })).toBe(tooMany);
     // Spread over objects of a few keys each: the keys are not counted, their values are.
     const items = (count: number) => Array.from({ length: count }, (_, i) => ({ reference: `sku-${i}`, name: 'Mug', quantity: 1, unitPrice: 100 }));
     expect(bodyShapeProblem({ cart: { items: items(1000) } })).toBeNull();
-    expect(bodyShapeProblem({ cart: { items: items(4000) } })).toBe(tooMany);
-    expect(bodyShapeProblem({ q: Array.from({ length: MAX_BODY_VALUES }, () => 'a') }, 'query string')).toMatch(/^query string has more than/);
+    expect(bodyShapeProblem({ carts: Array.from({ length: 4 }, () => ({ items: items(1000) })) })).toBe(tooMany);
+    expect(bodyShapeProblem({ q: Array.from({ length: 25 }, () => Array.from({ length: 1000 }, () => 'a')) }, 'query string')).toMatch(/^query string has more than/);
   });
 
   it('refuses a number JSON.parse could not keep exactly, at any level, and keeps every safe one', () => {

@@ -2,7 +2,7 @@ import { ApiPropertyOptional, type ApiPropertyOptions, type SchemaObject } from 
 import {
   MAX_HEADER_BYTES, MAX_HEADER_VALUE, MAX_HEADERS, MAX_SCOPE_WATCHES, ORDER_STATES, PAYMENT_STATES, SCOPE_SCHEMA_LIMITS, SHIPPING_STATES,
 } from '@ordercast/contracts';
-import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH, MAX_BODY_VALUES, MAX_OBJECT_KEYS } from '../http/configure-http-app';
+import { BODY_LIMIT_BYTES, MAX_ARRAY_ITEMS, MAX_BODY_DEPTH, MAX_BODY_VALUES, MAX_OBJECT_KEYS } from '../http/configure-http-app';
 
 /**
  * How the parts a registration (order-service) and a subscription (notification-service) share
@@ -11,7 +11,7 @@ import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH, MAX_BODY_VALUES, MAX_OBJECT_KEYS } fr
  */
 
 /** For each service's description: what every request body is held to. */
-export const REQUEST_BODY_LIMITS = `Request bodies are JSON of at most ${BODY_LIMIT_BYTES / 1024} KiB (after decompression), nested at most ${MAX_BODY_DEPTH} levels deep (objects and arrays), at most ${MAX_OBJECT_KEYS} keys in one object and ${MAX_BODY_VALUES} values in all, without NUL characters, unpaired surrogates or "__proto__" keys; anything else is a 4xx naming the problem.`;
+export const REQUEST_BODY_LIMITS = `Request bodies are JSON of at most ${BODY_LIMIT_BYTES / 1024} KiB (after decompression), nested at most ${MAX_BODY_DEPTH} levels deep (objects and arrays), at most ${MAX_OBJECT_KEYS} keys in one object, ${MAX_ARRAY_ITEMS} items in one array and ${MAX_BODY_VALUES} values in all, without NUL characters, unpaired surrogates or "__proto__" keys; anything else is a 4xx naming the problem.`;
 
 export const HEADERS_SCHEMA: SchemaObject = {
   type: 'object',
