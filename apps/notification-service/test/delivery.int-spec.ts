@@ -315,6 +315,18 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
     const events = await suite.eventsOf(checkout.id, { until: (e) => e.id === retried.body.id && e.status === 'succeeded' });
     expect(events.find((e) => e.id === retried.body.id)?.request).toEqual({ url: suite.sink.url(newPath), method: 'PUT', headers: expect.objectContaining({ 'X-API-Key': MASK }) });
     expect(events.find((e) => e.id === dead.id)?.request).toMatchObject({ url: suite.sink.url(oldPath), method: 'POST' });
+
+    // Changed to another delivery kind, the subscription has nowhere to send a webhook delivery's retry: it is
+    // recorded without a call, and neither the old URL nor the last one gets anything with the removed secret.
+    suite.sink.respond(newPath, 500);
+    const webhookCalls = suite.sink.received(newPath).length;
+    await request(suite.http).patch(`${subscriptions}/${created.body.id}`).set(ALPHA).send({ delivery: 'poll' }).expect(200);
+    const again = await request(suite.http).post(`${EVENTS}/${retried.body.id}/retry`).set(ALPHA).expect(202);
+    const skipped = (await suite.eventsOf(checkout.id, { until: (e) => e.id === again.body.id && e.status !== 'pending' })).find((e) => e.id === again.body.id);
+    expect(skipped).toMatchObject({ status: 'failed', statusCode: null, error: 'subscription changed to poll delivery; this delivery was made for webhook' });
+    expect(suite.sink.received(newPath)).toHaveLength(webhookCalls);
+    expect(suite.sink.received(oldPath)).toHaveLength(oldCalls);
+
     // Alpha's later orders are not this test's.
     await request(suite.http).patch(`${subscriptions}/${created.body.id}`).set(ALPHA).send({ enabled: false }).expect(200);
     await request(suite.http).delete(`${subscriptions}/${created.body.id}`).set(ALPHA).expect(204);

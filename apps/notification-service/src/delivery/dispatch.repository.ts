@@ -126,22 +126,27 @@ const FAIR_DUE_IDS = `
 
 /**
  * SQL: why an attempt (`attempt`, an events row) is recorded without a call, or null: its registration
- * disabled (410 Gone) or deleted (`disabled`, its disabled_registrations row), its subscription disabled
- * or deleted (`subscription`, its subscriptions row), each LEFT JOINed by the caller.
+ * disabled (410 Gone) or deleted (`disabled`, its disabled_registrations row), its subscription disabled,
+ * deleted, or changed to another delivery kind than the attempt's (`subscription`, its subscriptions row),
+ * each LEFT JOINed by the caller. A subscription's attempts go where it points now (see currentTarget): one
+ * made for a webhook has nowhere to go once the subscription is a poll, email or Kafka one, and must not
+ * go to the URL, headers and secret the merchant replaced.
  */
 export function skipReason(attempt: string, disabled: string, subscription: string): string {
   return `CASE WHEN ${disabled}.notification_id IS NOT NULL THEN ${disabled}.reason
               WHEN ${subscription}.enabled = false THEN coalesce(${subscription}.disabled_reason, 'subscription disabled')
-              WHEN ${attempt}.subscription_id IS NOT NULL AND ${subscription}.id IS NULL THEN '${SUBSCRIPTION_DELETED}' END`;
+              WHEN ${attempt}.subscription_id IS NOT NULL AND ${subscription}.id IS NULL THEN '${SUBSCRIPTION_DELETED}'
+              WHEN ${subscription}.delivery <> ${attempt}.delivery
+                THEN 'subscription changed to ' || ${subscription}.delivery || ' delivery; this delivery was made for ' || ${attempt}.delivery END`;
 }
 
 /**
  * SQL: where an attempt goes. A subscription's goes where the subscription points now (URL, method, headers,
  * secret, email, auth, Kafka topic), as a Svix endpoint's retries do: after a PATCH that moves its URL or
  * rotates a header value or secret, the earlier deliveries' retries use the new ones, and none goes to a URL
- * the merchant moved away from. Only while the subscription keeps the message's delivery kind; a message
- * made for another kind (a webhook's, the subscription now an email one) goes as it was made. A
- * registration's attempts go as their message was made (registrations are replaced, never changed).
+ * the merchant moved away from. A subscription now of another delivery kind than the message's skips the
+ * attempt instead (see skipReason). A registration's attempts go as their message was made (registrations
+ * are replaced, never changed).
  */
 function currentTarget(column: string): string {
   return `CASE WHEN s.delivery = m.delivery THEN s.${column} ELSE m.${column} END`;
@@ -149,8 +154,8 @@ function currentTarget(column: string): string {
 
 /**
  * What an attempt needs to be sent, columns named as ClaimedAttempt's fields, from `c`: leased Event
- * rows with their id, message_id, merchant, order_id, notification_id, subscription_id, attempt, trigger
- * and next_attempt_at.
+ * rows with their id, message_id, merchant, order_id, notification_id, subscription_id, delivery, attempt,
+ * trigger and next_attempt_at.
  */
 const ATTEMPTS_TO_SEND = `
   SELECT c.id, c.message_id AS "messageId", c.merchant, c.order_id AS "orderId", c.attempt, c.trigger, m.delivery,
@@ -177,7 +182,7 @@ function claimStatement(name: string, selectIds: string): PreparedStatement {
     `WITH claimed AS (
        UPDATE "notifications"."events" e SET lease_until = now() + $1::int * interval '1 millisecond', lease_owner = $3::uuid
        WHERE e.id IN (${selectIds})
-       RETURNING e.id, e.message_id, e.merchant, e.order_id, e.notification_id, e.subscription_id, e.attempt, e.trigger, e.next_attempt_at
+       RETURNING e.id, e.message_id, e.merchant, e.order_id, e.notification_id, e.subscription_id, e.delivery, e.attempt, e.trigger, e.next_attempt_at
      )
      ${ATTEMPTS_TO_SEND.replace('%ROWS%', 'claimed')}`,
   );
