@@ -17,9 +17,10 @@ function anyOfChain(levels: number): Record<string, unknown> {
 const BOMB = anyOfChain(22);
 /** uniqueItems over an array the merchant controls, with nothing bounding its length. */
 const UNIQUE_UNBOUNDED = { type: 'array', uniqueItems: true };
-/** The same, registrable: bounded by maxItems. On a 30,000-element array it is over the matching budget. */
+/** The same, registrable: bounded by maxItems. On an array of 12,000 nodes it is over the matching budget. */
 const UNIQUE_BOUNDED = { type: 'array', uniqueItems: true, maxItems: 1000 };
-const TAGS = Array.from({ length: 30_000 }, (_, i) => i);
+// More than matching's 10,000 nodes under one pointer, within a body's 1,000 items per array and 20,000 values.
+const TAGS = Array.from({ length: 1000 }, (_, i) => Array.from({ length: 11 }, (_, j) => i * 11 + j));
 
 /**
  * Matching has a budget: a schema whose evaluation cost cannot be bounded is refused at

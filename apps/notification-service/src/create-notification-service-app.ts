@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { schemaBudgetProblem } from '@ordercast/contracts';
 import { configureHttpApp, ensureSchema, JsonLogger, REQUEST_BODY_LIMITS, setupApiDocs, strictFastifyAdapter, traceHttpRequests } from '@ordercast/platform';
 import { NotificationServiceConfig } from './config/notification-service.config';
 import { USER_AGENT } from './delivery/user-agent';
@@ -17,7 +18,7 @@ export async function createNotificationServiceApp(config: NotificationServiceCo
   await ensureSchema(databaseUrl, NOTIFICATIONS_SCHEMA);
   const logger = new JsonLogger('notification-service', config.logLevel, config.logFormat);
   const app = await NestFactory.create(NotificationServiceModule.forRoot(config, databaseUrl), strictFastifyAdapter(), { logger, bodyParser: false, abortOnError: false });
-  configureHttpApp(app, logger);
+  configureHttpApp(app, logger, [schemaBudgetProblem]);
   traceHttpRequests(app, 'notification-service');
   const document = new DocumentBuilder()
     .setTitle('Ordercast notification-service')

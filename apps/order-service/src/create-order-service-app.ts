@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { schemaBudgetProblem } from '@ordercast/contracts';
 import { configureHttpApp, ensureSchema, JsonLogger, strictFastifyAdapter, traceHttpRequests } from '@ordercast/platform';
 import { OrderServiceConfig } from './config/order-service.config';
 import { OrderServiceModule } from './order-service.module';
@@ -16,7 +17,7 @@ export async function createOrderServiceApp(config: OrderServiceConfig): Promise
   await ensureSchema(databaseUrl, ORDERS_SCHEMA);
   const logger = new JsonLogger('order-service', config.logLevel, config.logFormat);
   const app = await NestFactory.create(OrderServiceModule.forRoot(config, databaseUrl), strictFastifyAdapter(), { logger, bodyParser: false, abortOnError: false });
-  configureHttpApp(app, logger);
+  configureHttpApp(app, logger, [schemaBudgetProblem]);
   traceHttpRequests(app, 'order-service');
   setupOpenApi(app);
   return app;

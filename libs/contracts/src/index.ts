@@ -9,3 +9,4 @@ export * from './target-auth';
 export * from './kafka-destination';
 export * from './target-secrets';
 export * from './listed-errors';
+export * from './schema-budget';

@@ -98,6 +98,14 @@ export function bodyShapeProblem(value: unknown, what = 'request body'): string 
   return null;
 }
 
+function firstProblem(checks: readonly BodyCheck[], body: unknown): string | null {
+  for (const check of checks) {
+    const problem = check(body);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
+
 function tooManyValues(what: string): string {
   return `${what} has more than ${MAX_BODY_VALUES} values (objects, arrays, strings, numbers, booleans, nulls); at most ${MAX_BODY_VALUES}`;
 }
@@ -232,6 +240,9 @@ function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error:
   });
 }
 
+/** A service's own check of a parsed body, run with the shape check before validation: a problem, or null. */
+export type BodyCheck = (body: unknown) => string | null;
+
 /**
  * Shared HTTP set-up of both services (on {@link strictFastifyAdapter}): a request id on every
  * request, response and log line, an access log line per request (`debug`; `warn` for a 5xx),
@@ -239,9 +250,11 @@ function parseJsonBody(request: FastifyRequest, payload: Readable, done: (error:
  * prototype-setting JSON as a clear 400, a body in another media type (or none named) a 415, and
  * the validation pipe. The parsed query string gets the same shape
  * check as the body: filters reach PostgreSQL as parameters, and a NUL or lone surrogate there
- * fails the query with a 500. No `X-Powered-By`: the framework is nobody's business.
+ * fails the query with a 500. `bodyChecks` refuse what else a service knows to be too costly to
+ * validate, as the shape check does. No `X-Powered-By`: the framework is nobody's business.
  */
-export function configureHttpApp(app: INestApplication, logger: LoggerService = new Logger()): void {
+
+export function configureHttpApp(app: INestApplication, logger: LoggerService = new Logger(), bodyChecks: readonly BodyCheck[] = []): void {
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', parseJsonBody);
@@ -272,7 +285,8 @@ export function configureHttpApp(app: INestApplication, logger: LoggerService = 
   fastify.addHook('preValidation', function check(request, reply, done) {
     // A request pipelined behind another's answer comes back here once that answer is sent (see pipelining.ts).
     if (!reply.raw.socket) return afterRequestsInFront(request, reply, () => check.call(this, request, reply, done));
-    const problem = bodyShapeProblem(request.body) ?? queryEncodingProblem(request.raw.url) ?? bodyShapeProblem(request.query, 'query string');
+    const problem = bodyShapeProblem(request.body) ?? queryEncodingProblem(request.raw.url) ?? bodyShapeProblem(request.query, 'query string')
+      ?? firstProblem(bodyChecks, request.body);
     if (problem === null) return requestContext.run(request.id, done);
     void reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: [problem] });
   });
