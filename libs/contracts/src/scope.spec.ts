@@ -1,5 +1,5 @@
 import { ORDER_STATES, PAYMENT_STATES } from './order';
-import { isJsonPointer, MAX_SCOPE_WATCHES, normaliseScope, regexKeywords, schemaErrors, scopeErrors, STATE_POINTER, Watch } from './scope';
+import { isJsonPointer, MAX_POINTER_LENGTH, MAX_SCOPE_WATCHES, normaliseScope, regexKeywords, schemaErrors, scopeErrors, STATE_POINTER, Watch } from './scope';
 
 describe('normaliseScope', () => {
   describe('the documentation form', () => {
@@ -99,6 +99,16 @@ describe('scopeErrors: the registrations are not order state', () => {
 
 describe('scopeErrors: a scope has a bound', () => {
   const watches = (count: number) => Array.from({ length: count }, (_, i) => ({ pointer: `/customer/field${i}` }));
+
+  it(`takes a pointer of up to ${MAX_POINTER_LENGTH} characters in either form, and quotes at most 100 of one it refuses`, () => {
+    const pointer = (length: number) => `/customer/${'a'.repeat(length - '/customer/'.length)}`;
+    expect(scopeErrors(pointer(MAX_POINTER_LENGTH))).toEqual([]);
+    expect(scopeErrors([{ pointer: pointer(MAX_POINTER_LENGTH) }])).toEqual([]);
+    expect(scopeErrors(pointer(MAX_POINTER_LENGTH + 1))).toEqual([`scope must be at most ${MAX_POINTER_LENGTH} characters; got ${MAX_POINTER_LENGTH + 1}`]);
+    expect(scopeErrors([{ pointer: '/~0a'.repeat(60_000) }])).toEqual([`scope[0].pointer must be at most ${MAX_POINTER_LENGTH} characters; got 240000`]);
+    const [refused] = scopeErrors(`no pointer ${'x'.repeat(1000)}`);
+    expect(refused).toBe(`scope "no pointer ${'x'.repeat(89)}…" is not a JSON pointer such as /state/currentStatus`);
+  });
 
   it(`takes up to ${MAX_SCOPE_WATCHES} different watches and refuses one more with one message`, () => {
     expect(scopeErrors(watches(MAX_SCOPE_WATCHES))).toEqual([]);

@@ -94,7 +94,7 @@ export function schemaErrors(schema: unknown): string[] {
 /** Validates either scope form (with the API form's `schema` beside it); returns what is wrong. */
 export function scopeErrors(scope: unknown, schema?: unknown): string[] {
   if (typeof scope === 'string') {
-    const errors = isJsonPointer(scope) && scope !== '' ? pointerErrors(scope, 'scope') : [`scope "${scope}" is not a JSON pointer such as /state/currentStatus`];
+    const errors = isJsonPointer(scope) && scope !== '' ? pointerErrors(scope, 'scope') : [`scope "${scope.length > 100 ? `${scope.slice(0, 100)}…` : scope}" is not a JSON pointer such as /state/currentStatus`];
     return schema === undefined ? errors : [...errors, ...schemaErrors(schema)];
   }
   if (schema !== undefined) return ['schema is only allowed with a JSON pointer scope'];
@@ -137,7 +137,15 @@ export function watchesRegistrations(pointer: string): boolean {
   return pointer === '/notifications' || pointer.startsWith('/notifications/');
 }
 
+/**
+ * Characters of a watched JSON pointer. Orders nest a few levels (`/payments/0/state`); a pointer is
+ * stored with its registration, carried in every change event and shown in every listing, and one of
+ * 240 KB (60,000 segments) was accepted before (attack of 2026-12-02).
+ */
+export const MAX_POINTER_LENGTH = 256;
+
 function pointerErrors(pointer: string, path: string): string[] {
+  if (pointer.length > MAX_POINTER_LENGTH) return [`${path} must be at most ${MAX_POINTER_LENGTH} characters; got ${pointer.length}`];
   return watchesRegistrations(pointer) ? [`${path} cannot watch /notifications: the order's registrations are not order state`] : [];
 }
 
