@@ -302,6 +302,8 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
       .send({ url: suite.sink.url(newPath), headers: { 'X-API-Key': 'new-key' }, secret: MOVED_SECRET, method: 'PUT' })
       .expect(200);
     const retried = await request(suite.http).post(`${EVENTS}/${dead.id}/retry`).set(ALPHA).expect(202);
+    // Pending or made by now, the retry shows the request it makes.
+    expect(retried.body.request).toEqual({ url: suite.sink.url(newPath), method: 'PUT', headers: expect.objectContaining({ 'X-API-Key': MASK }) });
     const [received] = await suite.sink.waitFor(1, 10_000, newPath);
     expect(received.method).toBe('PUT');
     expect(received.headers['x-api-key']).toBe('new-key');

@@ -1,4 +1,4 @@
-import { EVENT_COLUMNS } from './event-record';
+import { EVENT_COLUMNS, EVENT_SOURCES } from './event-record';
 import type { EventStatus } from './event-types';
 
 export interface EventFilter {
@@ -54,7 +54,7 @@ export function eventListQuery(merchant: string, filter: EventFilter, page: Page
   const where = conditions.join(' AND ');
   return {
     list: {
-      sql: `SELECT ${EVENT_COLUMNS} FROM "notifications"."events" e JOIN "notifications"."messages" m ON m.id = e.message_id
+      sql: `SELECT ${EVENT_COLUMNS} FROM ${EVENT_SOURCES}
             WHERE ${where} ORDER BY e.created_at DESC, e.id DESC LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       params: [...params, page.limit, page.offset],
     },

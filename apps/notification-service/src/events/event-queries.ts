@@ -4,7 +4,7 @@ import { Page, pageOf, SECRET_BOX, SecretBox } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { ListEventsQuery } from './dto/list-events.query';
 import { EventFilter, eventListQuery } from './event-list-query';
-import { EVENT_COLUMNS, EventRecord, EventRow, toEventRecord } from './event-record';
+import { EVENT_COLUMNS, EVENT_SOURCES, EventRecord, EventRow, toEventRecord } from './event-record';
 
 export type EventPage = Page<EventRecord>;
 
@@ -35,7 +35,7 @@ export class EventQueries {
   async byIds(merchant: string, ids: string[]): Promise<EventRecord[]> {
     if (ids.length === 0) return [];
     const rows = await this.dataSource.query<EventRow[]>(
-      `SELECT ${EVENT_COLUMNS} FROM "notifications"."events" e JOIN "notifications"."messages" m ON m.id = e.message_id
+      `SELECT ${EVENT_COLUMNS} FROM ${EVENT_SOURCES}
        WHERE e.merchant = $1 AND e.id = ANY($2::uuid[]) ORDER BY e.created_at, e.id`,
       [merchant, ids],
     );

@@ -39,10 +39,24 @@ export interface EventRecord {
   heldBack: string[];
 }
 
-/** The columns every Event query selects (events `e` joined with its message `m`). */
+/**
+ * What every Event query reads from: the Event `e`, its message `m`, and for a pending attempt of a
+ * subscription still of its delivery kind, the subscription `s`, where that attempt will go (see
+ * dispatch.repository's currentTarget).
+ */
+export const EVENT_SOURCES = `"notifications"."events" e JOIN "notifications"."messages" m ON m.id = e.message_id
+  LEFT JOIN "notifications"."subscriptions" s ON s.id = e.subscription_id AND e.status = 'pending' AND s.delivery = e.delivery`;
+
+/**
+ * The columns every Event query selects from {@link EVENT_SOURCES}. The request is the one made (the
+ * attempt's own URL and method when not its message's), or for a pending attempt the one it will make.
+ */
 export const EVENT_COLUMNS = `e.id, e.message_id, e.order_id, e.merchant, e.channel, e.notification_id, e.subscription_id, e.reference, e.scope, e.type,
   e.attempt, e.retry_of, e.trigger, e.status, e.request_headers, e.status_code, e.response_body, e.response_truncated, e.error, e.duration_ms,
-  e.created_at, e.completed_at, e.next_attempt_at, coalesce(e.request_url, m.url) AS url, coalesce(e.request_method, m.method) AS method, m.headers AS message_headers, m.ordered, m.sequence::float8 AS sequence,
+  e.created_at, e.completed_at, e.next_attempt_at,
+  coalesce(e.request_url, CASE WHEN s.id IS NULL THEN m.url ELSE s.url END) AS url,
+  coalesce(e.request_method, CASE WHEN s.id IS NULL THEN m.method ELSE s.method END) AS method,
+  CASE WHEN s.id IS NULL THEN m.headers ELSE s.headers END AS message_headers, m.ordered, m.sequence::float8 AS sequence,
   CASE WHEN e.status = 'pending' AND e.next_attempt_at IS NULL THEN e.held_by END AS waiting_for,
   CASE WHEN m.sequence IS NULL THEN '{}'::uuid[]
        ELSE ARRAY(SELECT h.message_id FROM "notifications"."events" h WHERE h.held_by = e.message_id ORDER BY h.created_at) END AS held_back`;
