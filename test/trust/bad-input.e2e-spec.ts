@@ -103,13 +103,13 @@ describe('bad input: a clear 4xx, and nothing stored changes', () => {
     // Each distinct schema is compiled at registration and again by matching: 40 of 4.3 KB took 850 ms to accept.
     { name: 'forty 4.3 KB scope schemas on one order', service: 'orders', method: 'post', path: ORDERS, headers: web,
       body: { ...validOrder, notifications: Array.from({ length: 40 }, (_, i) => ({ invoke: 'https://erp.example.com/x', scope: '/state/currentStatus', schema: { anyOf: [{ const: `s${i}` }, { const: 'x'.repeat(4300) }] } })) },
-      status: 400, says: /scope schemas may take at most 16 KiB in one request/ },
+      status: 400, says: /scope schemas may take at most 16 KiB \(UTF-8\) in one request/ },
     { name: 'a subscription scope of 48 watches with 4.3 KB schemas (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS,
       body: { name: 'schemas', url: 'https://x.example.com', scope: Array.from({ length: 48 }, (_, i) => ({ pointer: '/state/currentStatus', schema: { not: { const: `${i}${'x'.repeat(4300)}` } } })) },
-      status: 400, says: /scope schemas may take at most 16 KiB in one request/ },
+      status: 400, says: /scope schemas may take at most 16 KiB \(UTF-8\) in one request/ },
     { name: "a channel's registrations with 20 KB of schemas in all", service: 'orders', method: 'put', path: `${CHANNELS}/web/notifications`,
       body: Array.from({ length: 5 }, (_, i) => ({ invoke: 'https://erp.example.com/x', scope: '/state/currentStatus', schema: { not: { const: `${i}${'x'.repeat(4000)}` } } })),
-      status: 400, says: /scope schemas may take at most 16 KiB in one request/ },
+      status: 400, says: /scope schemas may take at most 16 KiB \(UTF-8\) in one request/ },
     { name: 'malformed JSON (notification-service)', service: 'notifications', method: 'post', path: SUBSCRIPTIONS, type: 'application/json', body: '{"name":', status: 400, says: /not valid JSON/ },
     { name: 'JSON as text/plain', service: 'orders', method: 'post', path: ORDERS, headers: web, type: 'text/plain', body: JSON.stringify(validOrder), status: 415, says: /unsupported content type .*text\/plain/ },
     // Read as no body, a request whose fields are all optional would do something else than asked.

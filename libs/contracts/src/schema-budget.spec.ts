@@ -1,8 +1,9 @@
-import { MAX_SCHEMA_BYTES_PER_REQUEST, schemaBudgetProblem } from './schema-budget';
+import { MAX_SCHEMA_BYTES_PER_REQUEST, MAX_SCHEMAS_PER_REQUEST, schemaBudgetProblem } from './schema-budget';
 
 /** A schema of exactly `bytes` serialised bytes. */
 const schemaOf = (bytes: number) => ({ const: 'x'.repeat(bytes - '{"const":""}'.length) });
-const TOO_MUCH = `scope schemas may take at most ${MAX_SCHEMA_BYTES_PER_REQUEST / 1024} KiB in one request, all registrations and watches together`;
+const TOO_MUCH = `scope schemas may take at most ${MAX_SCHEMA_BYTES_PER_REQUEST / 1024} KiB (UTF-8) in one request, all registrations and watches together`;
+const TOO_MANY = `a request may carry at most ${MAX_SCHEMAS_PER_REQUEST} scope schemas, all registrations and watches together`;
 
 describe('schemaBudgetProblem', () => {
   const half = schemaOf(MAX_SCHEMA_BYTES_PER_REQUEST / 2);
@@ -21,7 +22,19 @@ describe('schemaBudgetProblem', () => {
     expect(schemaBudgetProblem({ scope: '/a', schema: half, notifications: [{ scope: [watch(half), watch({ const: 1 })] }] })).toBe(TOO_MUCH);
     expect(schemaBudgetProblem({ scope: [watch(half), watch(half), watch(true)] })).toBe(TOO_MUCH);
     expect(schemaBudgetProblem([{ scope: [watch(half)] }, { scope: '/a', schema: half }, { scope: '/b', schema: { const: 1 } }])).toBe(TOO_MUCH);
-    expect(schemaBudgetProblem({ notifications: Array.from({ length: 40 }, () => ({ scope: '/a', schema: schemaOf(4300) })) })).toBe(TOO_MUCH);
+    expect(schemaBudgetProblem({ notifications: Array.from({ length: 3 }, () => ({ scope: '/a', schema: schemaOf(6000) })) })).toBe(TOO_MUCH);
+  });
+
+  it('counts UTF-8 bytes, not characters', () => {
+    expect(schemaBudgetProblem({ scope: '/a', schema: { const: '€'.repeat(6000) } })).toBe(TOO_MUCH);
+    expect(schemaBudgetProblem({ scope: '/a', schema: { const: '€'.repeat(5000) } })).toBeNull();
+  });
+
+  it(`takes at most ${MAX_SCHEMAS_PER_REQUEST} schemas in one request, however small`, () => {
+    const tiny = (count: number) => Array.from({ length: count }, (_, i) => watch({ const: i }));
+    expect(schemaBudgetProblem({ scope: tiny(MAX_SCHEMAS_PER_REQUEST) })).toBeNull();
+    expect(schemaBudgetProblem({ notifications: [{ scope: tiny(MAX_SCHEMAS_PER_REQUEST / 2) }, { scope: tiny(MAX_SCHEMAS_PER_REQUEST / 2 + 1) }] })).toBe(TOO_MANY);
+    expect(schemaBudgetProblem(Array.from({ length: 20 }, () => ({ scope: tiny(62) })))).toBe(TOO_MANY);
   });
 
   it('leaves bodies without scopes, and anything that is not where a schema goes, to validation', () => {

@@ -53,9 +53,16 @@ describe('delivery body', () => {
     const withToken = sealedOrder(anOrder({ notifications: [
       aRegistration({ url: 'https://erp.example.com/orders/{order.id}?Token=t0p-s3cret&format=json&API_KEY=k3y' }),
       aRegistration({ url: 'https://hooks.slack.com/services/T0AAA1111/B0BBB2222/XxYyZz0123456789abcdEFGH' }),
+      aRegistration({ url: 'http://127.0.0.1:4319\\ALERTSEKRET\\x' }),
     ] }));
     expect(withToken.notifications[0].url).not.toContain('t0p-s3cret');
-    expect(publicOrder(withToken, testBox).notifications.map((registration) => registration.url)).toEqual([`https://erp.example.com/${MASK}`, `https://hooks.slack.com/${MASK}`]);
+    expect(publicOrder(withToken, testBox).notifications.map((registration) => registration.url)).toEqual([`https://erp.example.com/${MASK}`, `https://hooks.slack.com/${MASK}`, `http://127.0.0.1:4319/${MASK}`]);
+  });
+
+  it("shows an OAuth2 token URL's scheme and host only", () => {
+    const auth = { type: 'oauth2_client_credentials' as const, tokenUrl: 'https://login.example.com/tenants/SEKRET-TENANT/token?x=1', clientId: 'ordercast', clientSecret: testBox.encrypt('s3cret', 'target-credentials'), scope: null, audience: null };
+    const order = anOrder({ notifications: [aRegistration({ auth })] });
+    expect(publicOrder(order, testBox).notifications[0].auth).toMatchObject({ tokenUrl: `https://login.example.com/${MASK}`, clientSecret: MASK });
   });
 
   it('does not alter the order it was given', () => {

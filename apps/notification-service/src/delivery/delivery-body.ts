@@ -46,14 +46,16 @@ export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'lastModified' | 'orde
   payload: PayloadKind;
 };
 
-/** From the order as stored (registrations sealed): only the visible header values are opened, and target URLs keep their scheme and host only (see maskUrlPath). */
+/** From the order as stored (registrations sealed): only the visible header values are opened, and target and token URLs keep their scheme and host only (see maskUrlPath). */
 export function publicOrder(order: Order, box: SecretBox): PublicOrder {
   const open = (value: string) => box.decrypt(value, 'header-values');
   return {
     ...order,
-    notifications: order.notifications.map(({ secret: _secret, ...registration }) => ({
-      ...maskTargetConnection(registration), url: maskUrlPath(registration.url), headers: maskSealedHeaders(registration.headers, open),
-    })),
+    notifications: order.notifications.map(({ secret: _secret, ...registration }) => {
+      const masked = maskTargetConnection(registration);
+      const auth = masked.auth?.type === 'oauth2_client_credentials' ? { ...masked.auth, tokenUrl: maskUrlPath(masked.auth.tokenUrl) } : masked.auth;
+      return { ...masked, auth, url: maskUrlPath(registration.url), headers: maskSealedHeaders(registration.headers, open) };
+    }),
   };
 }
 

@@ -28,8 +28,14 @@ export class SchemaCache {
   prepare(schema: Record<string, unknown>): PreparedSchema | RefusedSchema {
     const key = JSON.stringify(schema);
     const cached = this.prepared.get(key);
-    if (cached !== undefined) return cached;
-    if (this.prepared.size >= MAX_CACHED) this.prepared.clear();
+    if (cached !== undefined) {
+      // Least recently used goes first: a merchant registering thousands of distinct schemas pushes out
+      // its own, not every merchant's at once (clearing the whole cache made everyone's compile again).
+      this.prepared.delete(key);
+      this.prepared.set(key, cached);
+      return cached;
+    }
+    if (this.prepared.size >= MAX_CACHED) this.prepared.delete(this.prepared.keys().next().value as string);
     const entry = this.compile(schema);
     this.prepared.set(key, entry);
     return entry;

@@ -236,6 +236,23 @@ describe('SchemaCache', () => {
     compile.mockRestore();
   });
 
+  it('evicts the least recently used schema when full, not every schema at once', () => {
+    const compile = jest.spyOn(Ajv.prototype, 'compile');
+    const cache = new SchemaCache();
+    cache.prepare({ enum: ['in use'] });
+    for (let i = 1; i < 5000; i++) cache.prepare({ const: i });
+    cache.prepare({ enum: ['in use'] });
+    // Full: the next new schema takes the place of the least recently used one ({ const: 1 }).
+    cache.prepare({ const: 'new' });
+    compile.mockClear();
+    cache.prepare({ enum: ['in use'] });
+    cache.prepare({ const: 2 });
+    expect(compile).not.toHaveBeenCalled();
+    cache.prepare({ const: 1 });
+    expect(compile).toHaveBeenCalledTimes(1);
+    compile.mockRestore();
+  });
+
   it('runs schemas with local $refs, which stay functions of their own', () => {
     const prepared = new SchemaCache().prepare({ $defs: { status: { enum: ['accepted', 'completed'] } }, anyOf: [{ $ref: '#/$defs/status' }, { const: 'declined' }] });
     if ('refused' in prepared) throw new Error(prepared.refused);

@@ -72,6 +72,9 @@ describe('URL credentials', () => {
     expect(maskUrlPath('https://user:pass@erp.example.com/')).toBe('https://erp.example.com/');
     expect(maskUrlPath('https://erp.example.com')).toBe('https://erp.example.com');
     expect(maskUrlPath('HTTPS://ERP.example.com/Path\nmore')).toBe(`HTTPS://ERP.example.com/${MASK}`);
+    expect(maskUrlPath('http://127.0.0.1:4319\\ALERTSEKRET\\x')).toBe(`http://127.0.0.1:4319/${MASK}`);
+    expect(maskUrlPath('HTTPS://[::1]:4317\\SEKRET')).toBe(`HTTPS://[::1]:4317/${MASK}`);
+    expect(maskUrlPath('http://127.0.0.1\\SEKRET')).toBe(`http://127.0.0.1/${MASK}`);
     expect(maskUrlPath('not a url/with/secret')).toBe(MASK);
     expect(maskUrlPath(null)).toBeNull();
   });

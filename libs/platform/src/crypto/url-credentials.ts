@@ -103,7 +103,8 @@ export function maskUrlPath(url: string): string;
 export function maskUrlPath(url: string | null): string | null;
 export function maskUrlPath(url: string | null): string | null {
   if (url === null) return null;
-  const parts = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(url);
+  // The host ends where a URL parser ends it: at `/`, `?`, `#`, and at `\`, which WHATWG parsers read as `/` in http(s) URLs.
+  const parts = /^([a-z][a-z0-9+.-]*:\/\/)([^/\\?#]*)(.*)$/is.exec(url);
   if (!parts) return MASK;
   const [, scheme, authority, rest] = parts;
   const host = authority.slice(authority.lastIndexOf('@') + 1);
