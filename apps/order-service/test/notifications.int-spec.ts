@@ -38,6 +38,22 @@ describe('notifications registered on an order', () => {
     });
   });
 
+  it('lets an order collect at most 128 distinct scope schemas over many requests, and refuses the one past that with 400 and nothing stored', async () => {
+    const order = await createOrder(suite.http);
+    const watches = (from: number) => Array.from({ length: 64 }, (_, i) => ({ pointer: '/customer/tier', schema: { const: from + i } }));
+    await register(order.id, { url: 'https://erp.example.com/a', scope: watches(0) }).expect(201);
+    // The same schemas again are no new ones to compile.
+    await register(order.id, { url: 'https://erp.example.com/b', scope: watches(0) }).expect(201);
+    await register(order.id, { url: 'https://erp.example.com/c', scope: watches(64) }).expect(201);
+    const before = await outboxCount(suite.sql);
+    const refused = await register(order.id, { url: 'https://erp.example.com/d', scope: [{ pointer: '/customer/tier', schema: { const: 'one more' } }] });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toEqual(["an order's notifications may carry at most 128 distinct scope schemas; these would carry 129"]);
+    expect(await outboxCount(suite.sql)).toBe(before);
+    const listed = await request(suite.http).get(notifications(order.id)).set(ALPHA);
+    expect(listed.body).toHaveLength(3);
+  });
+
   it('keeps ordered: true on a registration', async () => {
     const order = await createOrder(suite.http);
     const response = await register(order.id, registration({ ordered: true }));

@@ -1,4 +1,5 @@
-import { MAX_SCHEMA_BYTES_PER_REQUEST, MAX_SCHEMAS_PER_REQUEST, schemaBudgetProblem } from './schema-budget';
+import type { Registration } from './registration';
+import { MAX_ORDER_SCHEMA_BYTES, MAX_ORDER_SCHEMAS, MAX_SCHEMA_BYTES_PER_REQUEST, MAX_SCHEMAS_PER_REQUEST, orderSchemaProblem, schemaBudgetProblem } from './schema-budget';
 
 /** A schema of exactly `bytes` serialised bytes. */
 const schemaOf = (bytes: number) => ({ const: 'x'.repeat(bytes - '{"const":""}'.length) });
@@ -43,5 +44,27 @@ describe('schemaBudgetProblem', () => {
     expect(schemaBudgetProblem({ customer: { schema: schemaOf(MAX_SCHEMA_BYTES_PER_REQUEST * 2) } })).toBeNull();
     expect(schemaBudgetProblem({ scope: 'not a list', notifications: 'not a list either' })).toBeNull();
     expect(schemaBudgetProblem([null, 1, 'x', { scope: [null, 'x', { schema: half }] }])).toBeNull();
+  });
+
+  describe('orderSchemaProblem', () => {
+    const registrationWith = (...schemas: unknown[]) => ({ scope: schemas.map((schema) => ({ pointer: '/customer/tier', schema })) }) as unknown as Registration;
+
+    it(`takes ${MAX_ORDER_SCHEMAS} distinct schemas, counts a schema repeated on several registrations once, and refuses one more`, () => {
+      const consts = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ const: from + i }));
+      const full = [registrationWith(...consts(0, 64)), registrationWith(...consts(0, 64)), registrationWith(...consts(64, 64))];
+      expect(orderSchemaProblem(full)).toBeNull();
+      expect(orderSchemaProblem([...full, registrationWith({ const: 'one more' })])).toBe(
+        `an order's notifications may carry at most ${MAX_ORDER_SCHEMAS} distinct scope schemas; these would carry ${MAX_ORDER_SCHEMAS + 1}`,
+      );
+    });
+
+    it(`takes ${MAX_ORDER_SCHEMA_BYTES / 1024} KiB of distinct schemas in UTF-8 and refuses more`, () => {
+      expect(orderSchemaProblem([registrationWith(schemaOf(MAX_ORDER_SCHEMA_BYTES / 2), { const: 'y'.repeat(MAX_ORDER_SCHEMA_BYTES / 2 - 12) })])).toBeNull();
+      expect(orderSchemaProblem([registrationWith({ const: '€'.repeat(MAX_ORDER_SCHEMA_BYTES / 3) })])).toMatch(/at most 32 KiB of distinct scope schemas; these would carry \d+ bytes/);
+    });
+
+    it('leaves registrations without schemas alone', () => {
+      expect(orderSchemaProblem([{ scope: [{ pointer: '/payments', states: ['authorized'] }] } as unknown as Registration])).toBeNull();
+    });
   });
 });
