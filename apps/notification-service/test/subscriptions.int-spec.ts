@@ -278,6 +278,23 @@ describe('subscriptions API (real PostgreSQL)', () => {
     expect(changes.map((change) => change.change)).toEqual(['created', 'updated', 'deleted']);
   });
 
+  it("lets a merchant's subscriptions carry at most 256 distinct scope schemas, on create and on update", async () => {
+    const watches = (from: number) => Array.from({ length: 64 }, (_, i) => ({ pointer: '/customer/tier', schema: { const: from + i } }));
+    const subscription = (from: number) => ({ name: `tiers ${from}`, url: 'https://erp.example.com/tiers', scope: watches(from) });
+    const ids: string[] = [];
+    for (const from of [0, 64, 128, 192]) ids.push((await create(subscription(from)).expect(201)).body.id);
+    // The same schemas again are none to compile; another merchant has its own allowance.
+    await create(subscription(0)).expect(201);
+    await create(subscription(256), merchantB).expect(201);
+    const refused = await create(subscription(256)).expect(400);
+    expect(refused.body.message).toEqual(["a merchant's subscriptions may carry at most 256 distinct scope schemas; these would carry 320"]);
+    const moved = await patch(ids[0], { scope: watches(1000) }).expect(400);
+    expect(moved.body.message).toEqual(["a merchant's subscriptions may carry at most 256 distinct scope schemas; these would carry 320"]);
+    // Replacing a subscription's schemas with some already carried is no growth.
+    await patch(ids[0], { scope: watches(64) }).expect(200);
+    expect((await stored(ids[0])).scope).toEqual(watches(64));
+  });
+
   it('re-enabling clears the reason Ordercast disabled it for', async () => {
     const { body: created } = await create(erp).expect(201);
     await dataSource.query(`UPDATE notifications.subscriptions SET enabled = false, disabled_reason = 'target disabled (410 Gone)' WHERE id = $1`, [created.id]);

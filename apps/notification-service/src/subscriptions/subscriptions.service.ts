@@ -1,13 +1,13 @@
 import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
-  brokerHost, DeliveryKind, HttpMethod, KafkaDestination, MASKED_SECRET, MASKED_SECRET_WITHOUT_STORED, normaliseScope, PayloadKind, TargetAuth, toKafkaDestination, toTargetAuth,
-  Watch, withTargetSecrets,
+  brokerHost, DeliveryKind, HttpMethod, KafkaDestination, MASKED_SECRET, MASKED_SECRET_WITHOUT_STORED, normaliseScope, PayloadKind, subscriptionSchemaProblem, TargetAuth,
+  toKafkaDestination, toTargetAuth, Watch, withTargetSecrets,
 } from '@ordercast/contracts';
 import {
   keepMaskedValues, MASK, maskHeaders, maskSealedHeaders, maskSecret, maskTargetConnection, maskUrlCredentials, openUrlCredentials, SECRET_BOX, SecretBox, sealUrlCredentials, TargetGuard,
 } from '@ordercast/platform';
-import { Repository } from 'typeorm';
+import { EntityManager, Not, Repository } from 'typeorm';
 import { CreateSubscriptionDto } from './dto/create-subscription.dto';
 import { UpdateSubscriptionDto } from './dto/update-subscription.dto';
 import { SubscriptionEvents } from './subscription-events';
@@ -149,12 +149,14 @@ export class SubscriptionsService {
       if (count >= MAX_SUBSCRIPTIONS_PER_MERCHANT) {
         throw badRequest([`a merchant can have at most ${MAX_SUBSCRIPTIONS_PER_MERCHANT} subscriptions; delete one first`]);
       }
+      // Validation requires a scope unless events are given.
+      const scope = request.scope === undefined ? [] : normaliseScope(request.scope, request.schema);
+      await assertSchemasFit(manager, merchant, null, scope);
       return manager.save(manager.create(SubscriptionEntity, {
         merchant,
         name: request.name,
         channels: request.channels ?? [],
-        // Validation requires a scope unless events are given.
-        scope: request.scope === undefined ? [] : normaliseScope(request.scope, request.schema),
+        scope,
         events: request.events ?? [],
         payload: request.payload ?? 'full',
         ordered: request.ordered ?? false,
@@ -219,7 +221,13 @@ export class SubscriptionsService {
       row.disabledReason = null;
     }
     Object.assign(row, this.seal(target));
-    const saved = await this.subscriptions.save(row);
+    const saved = request.scope === undefined
+      ? await this.subscriptions.save(row)
+      : await this.subscriptions.manager.transaction(async (manager) => {
+        await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ordercast.subscriptions:' || $1))`, [merchant]);
+        await assertSchemasFit(manager, merchant, id, row.scope);
+        return manager.save(row);
+      });
     this.events.emit({ merchant, subscriptionId: id, change: 'updated' });
     return this.view(saved);
   }
@@ -289,4 +297,15 @@ export class SubscriptionsService {
       updatedAt: row.updatedAt.toISOString(),
     };
   }
+}
+
+/**
+ * 400 when the merchant's subscriptions, with `scope` as the one of `id` (or a new one), would carry more
+ * distinct scope schemas than notification-service compiles for one merchant (see subscriptionSchemaProblem).
+ * Called under the merchant's subscriptions lock, so two requests at once cannot both pass it.
+ */
+async function assertSchemasFit(manager: EntityManager, merchant: string, id: string | null, scope: Watch[]): Promise<void> {
+  const others = await manager.find(SubscriptionEntity, { where: id === null ? { merchant } : { merchant, id: Not(id) }, select: { id: true, scope: true } });
+  const problem = subscriptionSchemaProblem([...others.map((other) => other.scope), scope]);
+  if (problem !== null) throw badRequest([problem]);
 }
