@@ -180,6 +180,8 @@ describe('secrets are encrypted at rest and masked everywhere (real processes, r
     expect(sink.received('/subscription')[0].url).toBe(`/subscription?API_KEY=${SUBSCRIPTION_URL_KEY}`);
     // Another receiver sees the registration's URL as its scheme and host only in the order it gets.
     expect(sink.received('/payment')[0].body).toContain(`"url":"${new URL(sink.url('/ok')).origin}/********"`);
+    // Nor which account, topic or user name another receiver has.
+    expect(sink.received('/payment')[0].body).not.toMatch(new RegExp(`"clientId":"ordercast"|${prefix}merchant-topic|"username":"ordercast"`));
 
     const found = (where: string, text: string) => SECRETS.filter((secret) => text.includes(secret)).map((secret) => `${where}: ${secret.slice(0, 16)}…`);
     expect(found('the request to the target', JSON.stringify(used.headers))).toHaveLength(3);

@@ -59,10 +59,15 @@ describe('delivery body', () => {
     expect(publicOrder(withToken, testBox).notifications.map((registration) => registration.url)).toEqual([`https://erp.example.com/${MASK}`, `https://hooks.slack.com/${MASK}`, `http://127.0.0.1:4319/${MASK}`]);
   });
 
-  it("shows an OAuth2 token URL's scheme and host only", () => {
-    const auth = { type: 'oauth2_client_credentials' as const, tokenUrl: 'https://login.example.com/tenants/SEKRET-TENANT/token?x=1', clientId: 'ordercast', clientSecret: testBox.encrypt('s3cret', 'target-credentials'), scope: null, audience: null };
-    const order = anOrder({ notifications: [aRegistration({ auth })] });
-    expect(publicOrder(order, testBox).notifications[0].auth).toMatchObject({ tokenUrl: `https://login.example.com/${MASK}`, clientSecret: MASK });
+  it("shows an OAuth2 token URL's scheme and host only, and masks what names another receiver's account, mailbox or topic", () => {
+    const auth = { type: 'oauth2_client_credentials' as const, tokenUrl: 'https://login.example.com/tenants/SEKRET-TENANT/token?x=1', clientId: 'merchant-client-7', clientSecret: testBox.encrypt('s3cret', 'target-credentials'), scope: null, audience: null };
+    const kafka = { brokers: ['kafka.example.com:9093'], topic: 'merchant-orders', sasl: { mechanism: 'plain' as const, username: 'merchant-user', password: testBox.encrypt('pw', 'target-credentials') }, ssl: true };
+    const order = anOrder({ notifications: [aRegistration({ auth }), aRegistration({ url: null, delivery: 'email', email: 'ops@merchant.example' }), aRegistration({ url: null, delivery: 'kafka', kafka })] });
+    const [oauth, email, topic] = publicOrder(order, testBox).notifications;
+    expect(oauth.auth).toMatchObject({ tokenUrl: `https://login.example.com/${MASK}`, clientId: MASK, clientSecret: MASK });
+    expect(email.email).toBe(MASK);
+    expect(topic.kafka).toEqual({ brokers: ['kafka.example.com:9093'], topic: MASK, sasl: { mechanism: 'plain', username: MASK, password: MASK }, ssl: true });
+    expect(JSON.stringify(publicOrder(order, testBox))).not.toMatch(/merchant-client-7|ops@merchant|merchant-orders|merchant-user|SEKRET/);
   });
 
   it('does not alter the order it was given', () => {

@@ -1,5 +1,5 @@
 import { Order, PayloadKind, Registration } from '@ordercast/contracts';
-import { maskSealedHeaders, maskTargetConnection, maskUrlPath, type SecretBox } from '@ordercast/platform';
+import { MASK, maskSealedHeaders, maskTargetConnection, maskUrlPath, type SecretBox } from '@ordercast/platform';
 import { canonicalJson } from '../signing/detached-jws';
 
 /** A registration as a receiver sees it inside an order: headers, URL credentials and target credentials masked, signing secret left out. */
@@ -46,15 +46,23 @@ export type DeliveryBodyInput = Omit<DeliveryBody, 'id' | 'lastModified' | 'orde
   payload: PayloadKind;
 };
 
-/** From the order as stored (registrations sealed): only the visible header values are opened, and target and token URLs keep their scheme and host only (see maskUrlPath). */
+/**
+ * From the order as stored (registrations sealed), as every receiver of the order gets it: only the
+ * visible header values are opened; target and token URLs keep their scheme and host only (see
+ * maskUrlPath); and what identifies another receiver's account, mailbox or topic (an OAuth2 client id,
+ * an email recipient, a Kafka topic and SASL user name) is masked. Third parties such as payment
+ * adapters are among the receivers; the merchant's own API shows all of it.
+ */
 export function publicOrder(order: Order, box: SecretBox): PublicOrder {
   const open = (value: string) => box.decrypt(value, 'header-values');
   return {
     ...order,
     notifications: order.notifications.map(({ secret: _secret, ...registration }) => {
       const masked = maskTargetConnection(registration);
-      const auth = masked.auth?.type === 'oauth2_client_credentials' ? { ...masked.auth, tokenUrl: maskUrlPath(masked.auth.tokenUrl) } : masked.auth;
-      return { ...masked, auth, url: maskUrlPath(registration.url), headers: maskSealedHeaders(registration.headers, open) };
+      const auth = masked.auth?.type === 'oauth2_client_credentials' ? { ...masked.auth, tokenUrl: maskUrlPath(masked.auth.tokenUrl), clientId: MASK } : masked.auth;
+      const kafka = masked.kafka ? { ...masked.kafka, topic: MASK, sasl: masked.kafka.sasl && { ...masked.kafka.sasl, username: MASK } } : masked.kafka;
+      const email = masked.email == null ? masked.email : MASK;
+      return { ...masked, auth, kafka, email, url: maskUrlPath(registration.url), headers: maskSealedHeaders(registration.headers, open) };
     }),
   };
 }
