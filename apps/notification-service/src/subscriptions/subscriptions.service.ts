@@ -143,8 +143,7 @@ export class SubscriptionsService {
     await this.assertConnectionAllowed(target);
 
     const saved = await this.subscriptions.manager.transaction(async (manager) => {
-      // Serialises creates of one merchant, so two at once cannot both pass the limit.
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ordercast.subscriptions:' || $1))`, [merchant]);
+      await lockMerchantSubscriptions(manager, merchant);
       const count = await manager.countBy(SubscriptionEntity, { merchant });
       if (count >= MAX_SUBSCRIPTIONS_PER_MERCHANT) {
         throw badRequest([`a merchant can have at most ${MAX_SUBSCRIPTIONS_PER_MERCHANT} subscriptions; delete one first`]);
@@ -224,7 +223,7 @@ export class SubscriptionsService {
     const saved = request.scope === undefined
       ? await this.subscriptions.save(row)
       : await this.subscriptions.manager.transaction(async (manager) => {
-        await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ordercast.subscriptions:' || $1))`, [merchant]);
+        await lockMerchantSubscriptions(manager, merchant);
         await assertSchemasFit(manager, merchant, id, row.scope);
         return manager.save(row);
       });
@@ -300,9 +299,17 @@ export class SubscriptionsService {
 }
 
 /**
+ * Serialises the writes of one merchant's subscriptions that check all of them (the count on create, the
+ * schemas on create and on a scope change) until the transaction ends, so two at once cannot both pass.
+ */
+async function lockMerchantSubscriptions(manager: EntityManager, merchant: string): Promise<void> {
+  await manager.query(`SELECT pg_advisory_xact_lock(hashtext('ordercast.subscriptions:' || $1))`, [merchant]);
+}
+
+/**
  * 400 when the merchant's subscriptions, with `scope` as the one of `id` (or a new one), would carry more
  * distinct scope schemas than notification-service compiles for one merchant (see subscriptionSchemaProblem).
- * Called under the merchant's subscriptions lock, so two requests at once cannot both pass it.
+ * Called under {@link lockMerchantSubscriptions}.
  */
 async function assertSchemasFit(manager: EntityManager, merchant: string, id: string | null, scope: Watch[]): Promise<void> {
   const others = await manager.find(SubscriptionEntity, { where: id === null ? { merchant } : { merchant, id: Not(id) }, select: { id: true, scope: true } });

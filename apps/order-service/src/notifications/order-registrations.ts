@@ -12,14 +12,14 @@ export function withRegistrations(order: Order, added: Registration[]): Order {
   const notifications = [...order.notifications, ...added];
   if (notifications.length > MAX_REGISTRATIONS_PER_ORDER) throw tooManyRegistrations(order.notifications.length, added.length);
   const schemaProblem = added.length === 0 ? null : orderSchemaProblem(notifications);
-  if (schemaProblem !== null) throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [schemaProblem] });
+  if (schemaProblem !== null) throw badRequest(schemaProblem);
   return { ...order, notifications };
 }
 
 export function tooManyRegistrations(carried: number, added: number): BadRequestException {
-  return new BadRequestException({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: [`an order carries at most ${MAX_REGISTRATIONS_PER_ORDER} notifications; this one has ${carried} and the request adds ${added}`],
-  });
+  return badRequest(`an order carries at most ${MAX_REGISTRATIONS_PER_ORDER} notifications; this one has ${carried} and the request adds ${added}`);
+}
+
+function badRequest(message: string): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: [message] });
 }
