@@ -54,6 +54,14 @@ describe('notifications registered on an order', () => {
     expect(listed.body).toHaveLength(3);
   });
 
+  it('counts a schema the order already carries as none new, whatever the order of its keys, also at the limit', async () => {
+    // Written through jsonb at creation, { const, type } comes back as { type, const }.
+    const watches = (from: number) => Array.from({ length: 64 }, (_, i) => ({ pointer: '/customer/tier', schema: { const: from + i, type: 'integer' } }));
+    const order = await createOrder(suite.http, { notifications: [{ url: 'https://erp.example.com/a', scope: watches(0) }] });
+    await register(order.id, { url: 'https://erp.example.com/b', scope: watches(64) }).expect(201);
+    await register(order.id, { url: 'https://erp.example.com/c', scope: [{ pointer: '/customer/tier', schema: { const: 5, type: 'integer' } }] }).expect(201);
+  });
+
   it('keeps ordered: true on a registration', async () => {
     const order = await createOrder(suite.http);
     const response = await register(order.id, registration({ ordered: true }));

@@ -63,6 +63,12 @@ describe('schemaBudgetProblem', () => {
       expect(orderSchemaProblem([registrationWith({ const: '€'.repeat(MAX_ORDER_SCHEMA_BYTES / 3) })])).toMatch(/at most 32 KiB of distinct scope schemas; these would carry \d+ bytes/);
     });
 
+    it('counts a schema stored with its keys in another order (as jsonb gives it back) as the same one', () => {
+      const consts = Array.from({ length: MAX_ORDER_SCHEMAS }, (_, i) => ({ type: 'integer', const: i }));
+      const stored = registrationWith(...consts.map(({ type, const: value }) => ({ const: value, type })));
+      expect(orderSchemaProblem([stored, registrationWith({ type: 'integer', const: 0 })])).toBeNull();
+    });
+
     it('leaves registrations without schemas alone', () => {
       expect(orderSchemaProblem([{ scope: [{ pointer: '/payments', states: ['authorized'] }] } as unknown as Registration])).toBeNull();
     });

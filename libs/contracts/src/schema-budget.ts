@@ -1,3 +1,4 @@
+import canonicalize from 'canonicalize';
 import type { Registration } from './registration';
 import type { Watch } from './scope';
 import { SCOPE_SCHEMA_LIMITS } from './scope-schema';
@@ -74,10 +75,13 @@ export function subscriptionSchemaProblem(scopes: readonly (readonly Watch[])[])
   return distinctSchemaProblem(scopes, { count: MAX_MERCHANT_SUBSCRIPTION_SCHEMAS, bytes: MAX_MERCHANT_SUBSCRIPTION_SCHEMA_BYTES }, "a merchant's subscriptions");
 }
 
-/** `what` carries more distinct schemas, or more bytes of them, than `limits`; a schema repeated counts once. */
+/**
+ * `what` carries more distinct schemas, or more bytes of them, than `limits`; a schema repeated counts once,
+ * compared canonically: stored ones come back from jsonb with their keys in another order than a new one's.
+ */
 function distinctSchemaProblem(scopes: readonly (readonly Watch[])[], limits: { count: number; bytes: number }, what: string): string | null {
   const distinct = new Set<string>();
-  for (const scope of scopes) for (const watch of scope) if ('schema' in watch && watch.schema !== undefined) distinct.add(JSON.stringify(watch.schema));
+  for (const scope of scopes) for (const watch of scope) if ('schema' in watch && watch.schema !== undefined) distinct.add(canonicalize(watch.schema) ?? '');
   if (distinct.size > limits.count) return `${what} may carry at most ${limits.count} distinct scope schemas; these would carry ${distinct.size}`;
   let bytes = 0;
   for (const text of distinct) bytes += Buffer.byteLength(text);
