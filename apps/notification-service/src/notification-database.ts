@@ -41,5 +41,8 @@ export function notificationDatabase(url: string, poolSize?: number): ServiceDat
       AlertSubscriptions1796300000000, AlertStates1796300100000, OrderedDelivery1796400000000, WideColumnsLz41796500000000,
       SnapshotAsWritten1796600000000, DeletedRegistrations1796700000000, AttemptRequestTarget1796800000000],
     poolSize,
+    // The event list filters on a status and a scope prefix given as parameters, which its partial status
+    // index and pattern index serve only in a plan made for the values.
+    requestPlans: 'auto',
   };
 }

@@ -39,6 +39,11 @@ describe('row-level security on order-service tables', () => {
     expect({ own: await jit(), tenant: await runInTenantScope('alpha', jit) }).toEqual({ own: 'off', tenant: 'off' });
   });
 
+  it('plans prepared statements once per connection in the background and for requests', async () => {
+    const mode = async (): Promise<string> => (await dataSource.query<Array<{ mode: string }>>(`SELECT current_setting('plan_cache_mode') AS mode`))[0].mode;
+    expect({ own: await mode(), tenant: await runInTenantScope('alpha', mode) }).toEqual({ own: 'force_generic_plan', tenant: 'force_generic_plan' });
+  });
+
   it('shows a tenant-role connection with no merchant set nothing, through raw SQL and through the repositories', async () => {
     const runner = dataSource.createQueryRunner();
     try {

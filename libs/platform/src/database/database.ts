@@ -19,10 +19,22 @@ export interface ServiceDatabase {
   entities: DataSourceOptions['entities'];
   migrations: DataSourceOptions['migrations'];
   poolSize?: number;
+  /**
+   * How the connections of requests (the tenant pool) plan prepared statements: `generic` (planned once
+   * per connection, as background connections always are; see {@link sessionOptions}) or `auto`
+   * (PostgreSQL's own choice, for a service with queries whose parameters decide which index serves
+   * them). `generic` when omitted.
+   */
+  requestPlans?: PlanCacheMode;
 }
 
+/** See {@link ServiceDatabase.requestPlans}. */
+export type PlanCacheMode = 'generic' | 'auto';
+
 /**
- * Session settings of every connection the services open (the tenant pool copies them).
+ * Session settings of every connection the services open; the tenant pool adds its role and, for a
+ * service whose requests want PostgreSQL's own plan choice, `plan_cache_mode=auto` after them (see
+ * {@link tenantSessionOptions}).
  *
  * `jit=off`: the services run short statements only, and PostgreSQL compiles a plan with LLVM once its
  * estimated cost passes `jit_above_cost`. Ingest's one insert statement plans correlated sub-selects it
@@ -30,9 +42,22 @@ export interface ServiceDatabase {
  * every batch was compiled, 220 ms of CPU for 24 deliveries that take 7 ms to insert. Measured on
  * PostgreSQL 15 (Debian, LLVM built in), ingest and completion: 3.5 to 4.3 ms of backend CPU per delivery
  * with JIT, 0.31 to 0.39 without.
+ *
+ * `plan_cache_mode=force_generic_plan`: a prepared statement is planned once per connection. Left to
+ * itself, PostgreSQL plans a statement's first five executions for their parameters, then keeps doing
+ * so for good whenever those five came out cheaper than the generic plan, which they do on the small
+ * tables of a service that just started: at 100 changes/s, 4 of notification-service's 10 connections
+ * planned ingest's insert (1.7 ms a plan) on every execution, 28 % of its server time, and the
+ * subscriptions lookup was planned on all of them every time (BENCH_PG_STATS, pg_prepared_statements).
+ * The hot statements are written for one plan whatever their parameters (JSON batches, ids, merchants).
  */
 export function sessionOptions(schema: string): string {
-  return `-c search_path=${schema},public -c jit=off`;
+  return `-c search_path=${schema},public -c jit=off -c plan_cache_mode=force_generic_plan`;
+}
+
+/** The tenant pool's settings: the service's own ({@link sessionOptions}), as the tenant role, planning as `plans` says. */
+export function tenantSessionOptions(serviceOptions: string, role: string, plans: PlanCacheMode): string {
+  return `${serviceOptions} -c role=${role}${plans === 'auto' ? ' -c plan_cache_mode=auto' : ''}`.trim();
 }
 
 /**
@@ -53,6 +78,6 @@ export function postgresOptions(db: ServiceDatabase): DataSourceOptions {
     invalidWhereValuesBehavior: { undefined: 'throw', null: 'throw' },
     logging: ['error', 'warn'],
     logger: new QueryLogger(),
-    extra: { max: db.poolSize ?? 10, connectionTimeoutMillis: 5000, options: sessionOptions(db.schema) },
+    extra: { max: db.poolSize ?? 10, connectionTimeoutMillis: 5000, options: sessionOptions(db.schema), requestPlans: db.requestPlans ?? 'generic' },
   };
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { escapeLiteral, Pool, type PoolClient } from 'pg';
 import type { DataSource, QueryRunner, ReplicationMode } from 'typeorm';
+import { PlanCacheMode, tenantSessionOptions } from './database';
 import { FairSlots } from './fair-slots';
 
 /**
@@ -64,7 +65,7 @@ export function scopeTenantQueries(dataSource: DataSource): void {
 
 /**
  * A pool with the options of the DataSource's own (size, timeouts, search_path), but whose
- * connections start as {@link TENANT_ROLE}. Built on its first `connect()`: the DataSource's pool
+ * connections start as {@link TENANT_ROLE} and plan as the service's `requestPlans` says. Built on its first `connect()`: the DataSource's pool
  * exists only once it is initialised, and the role only once migrations ran.
  */
 class TenantPool {
@@ -105,8 +106,8 @@ class TenantPool {
   }
 
   private build(): Pool {
-    const master = (this.dataSource.driver as unknown as { master: Pool & { options: { options?: string } } }).master;
-    const pool = new Pool({ ...master.options, options: `${master.options.options ?? ''} -c role=${TENANT_ROLE}`.trim() });
+    const master = (this.dataSource.driver as unknown as { master: Pool & { options: { options?: string; requestPlans?: PlanCacheMode } } }).master;
+    const pool = new Pool({ ...master.options, options: tenantSessionOptions(master.options.options ?? '', TENANT_ROLE, master.options.requestPlans ?? 'generic') });
     pool.on('error', (error) => logger.warn({ msg: 'idle tenant connection failed', error: error.message }));
     // A connection that fails while checked out emits `error`; with no listener that would end the
     // process. The statement in flight fails on its own, and the pool drops the connection on release.
