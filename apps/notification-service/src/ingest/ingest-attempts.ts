@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { OrderChangeEvent } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
-import { preparedStatement, runPrepared } from '@ordercast/platform';
+import { ASYNC_COMMIT, preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 
 /**
@@ -30,11 +30,16 @@ export interface ChangeToPark {
 /**
  * Run for every batch the bus delivers, so prepared: parsed and planned once per connection.
  * $1: the batch's changes as JSON, $2: the changes finished since the last batch (cleared here).
+ *
+ * It commits asynchronously ({@link ASYNC_COMMIT}): the count guards against the service crashing
+ * on a change, and the batch's ingest statement, committed synchronously after it, flushes it with
+ * its own commit. Only a crash of PostgreSQL in between can lose it, which leaves the change one
+ * attempt more before parking; the wait for the flush was on the path of every change.
  */
 const BEGIN_ATTEMPTS = preparedStatement(
   'notifications.begin-ingest-attempts',
-  `WITH input AS (
-     SELECT DISTINCT ON (change_id) * FROM json_to_recordset($1::json) AS t(change_id text, merchant text, order_id text)
+  `WITH ${ASYNC_COMMIT}, input AS (
+     SELECT DISTINCT ON (change_id) t.* FROM json_to_recordset($1::json) AS t(change_id text, merchant text, order_id text) CROSS JOIN async_commit
    ), cleared AS (
      DELETE FROM "notifications"."ingest_attempts" WHERE change_id = ANY($2::text[])
    ), started AS (
@@ -45,7 +50,8 @@ const BEGIN_ATTEMPTS = preparedStatement(
    )
    SELECT a.change_id, a.attempts, false AS parked FROM "notifications"."ingest_attempts" a JOIN input USING (change_id)
    UNION ALL
-   SELECT p.change_id, p.attempts, true AS parked FROM "notifications"."parked_changes" p JOIN input USING (change_id)`,
+   SELECT p.change_id, p.attempts, true AS parked FROM "notifications"."parked_changes" p JOIN input USING (change_id)
+`,
 );
 
 /**

@@ -17,6 +17,15 @@ export function preparedStatement(name: string, text: string): PreparedStatement
   return { name, text };
 }
 
+/**
+ * A CTE, `async_commit`, that makes the transaction of the statement it is part of commit
+ * asynchronously (`synchronous_commit` off for that transaction only): the statement returns before
+ * PostgreSQL flushed its commit, which survives a crash of the service but not necessarily one of
+ * PostgreSQL (the last fraction of a second). Only for writes whose loss is harmless. The statement
+ * must read from it (`CROSS JOIN async_commit`), or PostgreSQL does not run it.
+ */
+export const ASYNC_COMMIT = `async_commit AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
+
 /** The pg pool under a TypeORM DataSource (for what TypeORM cannot do: named statements, a connection kept). */
 export function poolOf(dataSource: DataSource): Pool {
   return (dataSource.driver as unknown as { master: Pool }).master;
