@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { purgeExpiredIdempotencyKeys } from '@ordercast/platform';
+import { purgeExpiredIdempotencyKeys, sqlInteger } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
 import { NotificationServiceConfig } from '../config/notification-service.config';
 import { NotificationMetrics } from '../metrics/notification-metrics';
@@ -13,32 +13,32 @@ const CHUNK = 5000;
 const NOTIFICATIONS = '"notifications"';
 
 /**
- * Batched deletes of one table, `$1` the retention in days and `$2` the batch size, each
- * returning the rows deleted. Deletes are wrapped in a SELECT: TypeORM returns [rows, count] for
- * a top-level DELETE.
+ * Batched deletes of one table, each returning the rows deleted, with the retention in days and the
+ * batch size written in (see sqlInteger: a plan for these values finds an empty batch through an
+ * index). Deletes are wrapped in a SELECT: TypeORM returns [rows, count] for a top-level DELETE.
  */
-const PURGES: { table: string; statement: string }[] = [
+const purges = (days: string): { table: string; statement: string }[] => [
   {
     // A delivery (message and every attempt) with a pending attempt, or an attempt inside the period (a recent retry), is kept whole.
     table: 'messages',
     statement: `WITH deleted AS (DELETE FROM ${NOTIFICATIONS}."messages" WHERE id IN (
         SELECT m.id FROM ${NOTIFICATIONS}."messages" m
-        WHERE m.created_at < now() - $1::int * interval '1 day'
+        WHERE m.created_at < now() - ${days} * interval '1 day'
           AND NOT EXISTS (SELECT 1 FROM ${NOTIFICATIONS}."events" e
-                          WHERE e.message_id = m.id AND (e.status = 'pending' OR e.created_at >= now() - $1::int * interval '1 day'))
-        LIMIT $2)
+                          WHERE e.message_id = m.id AND (e.status = 'pending' OR e.created_at >= now() - ${days} * interval '1 day'))
+        LIMIT ${CHUNK})
       RETURNING 1) SELECT count(*)::int AS deleted FROM deleted`,
   },
   {
     table: 'parked_changes',
     statement: `WITH deleted AS (DELETE FROM ${NOTIFICATIONS}."parked_changes" WHERE change_id IN (
-        SELECT change_id FROM ${NOTIFICATIONS}."parked_changes" WHERE parked_at < now() - $1::int * interval '1 day' LIMIT $2)
+        SELECT change_id FROM ${NOTIFICATIONS}."parked_changes" WHERE parked_at < now() - ${days} * interval '1 day' LIMIT ${CHUNK})
       RETURNING 1) SELECT count(*)::int AS deleted FROM deleted`,
   },
   {
     table: 'ingest_attempts',
     statement: `WITH deleted AS (DELETE FROM ${NOTIFICATIONS}."ingest_attempts" WHERE change_id IN (
-        SELECT change_id FROM ${NOTIFICATIONS}."ingest_attempts" WHERE updated_at < now() - $1::int * interval '1 day' LIMIT $2)
+        SELECT change_id FROM ${NOTIFICATIONS}."ingest_attempts" WHERE updated_at < now() - ${days} * interval '1 day' LIMIT ${CHUNK})
       RETURNING 1) SELECT count(*)::int AS deleted FROM deleted`,
   },
 ];
@@ -86,22 +86,23 @@ export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Deliveries past retention; returns how many were deleted. */
   async purge(): Promise<number> {
-    return this.purgeTable(PURGES[0]);
+    return this.purgeTable(purges(this.days())[0]);
   }
 
   /** Everything past retention, table by table; returns the rows deleted per table. */
   async purgeAll(): Promise<Record<string, number>> {
     const deleted: Record<string, number> = {};
-    for (const purge of PURGES) deleted[purge.table] = await this.purgeTable(purge);
+    const days = this.days();
+    for (const purge of purges(days)) deleted[purge.table] = await this.purgeTable(purge);
     deleted.order_snapshots = await this.purgeSnapshots();
     deleted.disabled_registrations = await this.purgeTable({
       table: 'disabled_registrations',
       // After the order's snapshot: a 410 record is kept while the order is.
       statement: `WITH deleted AS (DELETE FROM ${NOTIFICATIONS}."disabled_registrations" WHERE ctid = ANY(ARRAY(
           SELECT d.ctid FROM ${NOTIFICATIONS}."disabled_registrations" d
-          WHERE d.disabled_at < now() - $1::int * interval '1 day'
+          WHERE d.disabled_at < now() - ${days} * interval '1 day'
             AND NOT EXISTS (SELECT 1 FROM ${NOTIFICATIONS}."order_snapshots" s WHERE s.merchant = d.merchant AND s.order_id = d.order_id)
-          LIMIT $2))
+          LIMIT ${CHUNK}))
         RETURNING 1) SELECT count(*)::int AS deleted FROM deleted`,
     });
     return deleted;
@@ -110,7 +111,7 @@ export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private async purgeTable({ table, statement }: { table: string; statement: string }): Promise<number> {
     let total = 0;
     for (;;) {
-      const [{ deleted }]: { deleted: number }[] = await this.dataSource.query(statement, [this.config.retentionDays, CHUNK]);
+      const [{ deleted }]: { deleted: number }[] = await this.dataSource.query(statement);
       total += deleted;
       if (deleted < CHUNK) break;
     }
@@ -146,6 +147,10 @@ export class EventRetention implements OnApplicationBootstrap, OnModuleDestroy {
     }
     this.recordDeleted('order_snapshots', total);
     return total;
+  }
+
+  private days(): string {
+    return sqlInteger(this.config.retentionDays);
   }
 
   private recordDeleted(table: string, deleted: number): void {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { releaseTenantConnections } from '@ordercast/platform';
+import { releaseTenantConnections, sqlInteger } from '@ordercast/platform';
 import { DataSource, EntityManager } from 'typeorm';
 import type { DeliveryBody } from '../delivery/delivery-body';
 import {
@@ -197,12 +197,12 @@ export class PollQueue {
    * statement so no statement holds many locks; returns how many.
    */
   async purgeExpired(batchSize = 1000, retentionDays?: number): Promise<number> {
-    const expired = retentionDays === undefined ? `"expires_at" <= now()` : `("expires_at" <= now() OR "created_at" < now() - $2::int * interval '1 day')`;
+    // Numbers written in (sqlInteger): a plan for them finds nothing to delete through the indexes on the two times.
+    const expired = retentionDays === undefined ? `"expires_at" <= now()` : `("expires_at" <= now() OR "created_at" < now() - ${sqlInteger(retentionDays)} * interval '1 day')`;
     let total = 0;
     for (;;) {
       const [, deleted]: [unknown, number] = await this.dataSource.query(
-        `DELETE FROM ${TABLE} WHERE "id" IN (SELECT "id" FROM ${TABLE} WHERE ${expired} LIMIT $1 FOR UPDATE SKIP LOCKED)`,
-        retentionDays === undefined ? [batchSize] : [batchSize, retentionDays],
+        `DELETE FROM ${TABLE} WHERE "id" IN (SELECT "id" FROM ${TABLE} WHERE ${expired} LIMIT ${sqlInteger(batchSize)} FOR UPDATE SKIP LOCKED)`,
       );
       total += deleted;
       if (deleted < batchSize) return total;

@@ -55,6 +55,19 @@ export function sessionOptions(schema: string): string {
   return `-c search_path=${schema},public -c jit=off -c plan_cache_mode=force_generic_plan`;
 }
 
+/**
+ * A whole number written into a statement's text rather than passed as a parameter, for background
+ * statements whose plan depends on it: those run on connections that plan generically (see
+ * {@link sessionOptions}), and a generic plan cannot estimate `created_at < now() - $1 * interval
+ * '1 day'`, so a retention purge could scan a whole table where a plan for the value reads an index
+ * and finds nothing to do. Configuration and constants only, never a request's values; anything but a
+ * safe integer throws.
+ */
+export function sqlInteger(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new Error(`expected a whole number for a statement's text, got ${value}`);
+  return String(value);
+}
+
 /** The tenant pool's settings: the service's own ({@link sessionOptions}), as the tenant role, planning as `plans` says. */
 export function tenantSessionOptions(serviceOptions: string, role: string, plans: PlanCacheMode): string {
   return `${serviceOptions} -c role=${role}${plans === 'auto' ? ' -c plan_cache_mode=auto' : ''}`.trim();
