@@ -50,8 +50,7 @@ const BEGIN_ATTEMPTS = preparedStatement(
    )
    SELECT a.change_id, a.attempts, false AS parked FROM "notifications"."ingest_attempts" a JOIN input USING (change_id)
    UNION ALL
-   SELECT p.change_id, p.attempts, true AS parked FROM "notifications"."parked_changes" p JOIN input USING (change_id)
-`,
+   SELECT p.change_id, p.attempts, true AS parked FROM "notifications"."parked_changes" p JOIN input USING (change_id)`,
 );
 
 /**
