@@ -1,9 +1,12 @@
 import { normaliseScope, Order, Registration } from '@ordercast/contracts';
 import { MASK } from '@ordercast/platform';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import request from 'supertest';
 import { version } from '../../../package.json';
 import { REGISTRATION_DELETED, SUBSCRIPTION_DELETED, TARGET_DISABLED_ERROR } from '../src/delivery/attempt-verdict';
+import { DispatchSignal } from '../src/delivery/dispatch-signal';
+import { InstanceHeartbeat } from '../src/delivery/instance-heartbeat';
 import type { EventRecord } from '../src/events/event-record';
 import { verifyStandardWebhook } from '../src/signing';
 import { aChangeEvent, aRegistration, anOrder, withState } from './fixtures/orders';
@@ -38,6 +41,33 @@ describe('delivery (real PostgreSQL, in-process bus, HTTP sink on loopback)', ()
     await suite.publish(aChangeEvent(before, withState(before, 'processing')));
     return { order: before, registration: full };
   }
+
+  it('sends a row leased to this instance by a statement whose answer was lost within seconds, not at the end of its lease', async () => {
+    // As a claim or a leasing ingest that committed while its connection broke leaves it: pending, due, leased to this
+    // (live) instance for another 110 s, and not in its memory.
+    const path = `/lost-claim/${Date.now()}`;
+    const id = randomUUID();
+    await suite.sql.query(
+      `WITH m AS (
+         INSERT INTO notifications.messages (id, merchant, order_id, change_id, target_id, scope, delivery, url, method, body, created_at)
+         VALUES ($1::uuid, 'alpha', 'order-lost', 'change-' || $1::text, 'target-lost', 'state.processing', 'webhook', $2, 'POST', '{"lost":true}', now()) RETURNING id
+       )
+       INSERT INTO notifications.events (id, message_id, merchant, order_id, channel, scope, type, delivery, attempt, trigger, status, created_at,
+                                         next_attempt_at, lease_owner, lease_until)
+       SELECT id, id, 'alpha', 'order-lost', 'web', 'state.processing', 'order.state.changed', 'webhook', 1, 'automatic', 'pending', now(),
+              now() - interval '10 s', $3::uuid, now() + interval '110 s' FROM m`,
+      [id, suite.sink.url(path), suite.app.get(InstanceHeartbeat).id],
+    );
+    // What ingest says when its leasing insert failed (a failed claim sets the same).
+    suite.app.get(DispatchSignal).leaseUncertain();
+    const started = Date.now();
+    const [received] = await suite.sink.waitFor(1, 20_000, path);
+    expect(received.headers['webhook-id']).toBe(id);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const status = async () => (await suite.sql.query<{ status: string }>('SELECT status FROM notifications.events WHERE id = $1', [id])).rows[0].status;
+    for (const deadline = Date.now() + 5_000; (await status()) === 'pending' && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await status()).toBe('succeeded');
+  });
 
   it('delivers the body of the design with the registration headers, Ordercast headers and signatures, and records the attempt', async () => {
     const path = `/erp/${Date.now()}`;

@@ -139,4 +139,21 @@ describe('dispatch leases and fair claims (real PostgreSQL)', () => {
     const [{ instances }] = await dataSource.query<Array<{ instances: number }>>('SELECT count(*)::int AS instances FROM notifications.dispatch_instances');
     expect(instances).toBe(0);
   });
+
+  it('gives back the rows leased to an instance that it does not hold, once leased longer ago than the grace', async () => {
+    const [orphan, held, fresh, others] = await pending('alpha', 4, 1000);
+    const owner = randomUUID();
+    const other = randomUUID();
+    // As a claim whose answer the connection lost leaves them: leased 10 s ago (orphan, held), just now (fresh), or to another instance.
+    await dataSource.query(
+      `UPDATE notifications.events SET lease_owner = CASE WHEN id = $4 THEN $2::uuid ELSE $1::uuid END,
+              lease_until = now() + CASE WHEN id = $3 THEN interval '60 s' ELSE interval '50 s' END
+       WHERE id = ANY($5::uuid[])`,
+      [owner, other, fresh, others, [orphan, held, fresh, others]],
+    );
+    expect(await repository.releaseUnheld(owner, [held], LEASE_MS, 5_000)).toBe(1);
+    expect(await rowOf(orphan)).toMatchObject({ status: 'pending', lease_owner: null, lease_until: null });
+    for (const id of [held, fresh]) expect(await rowOf(id)).toMatchObject({ lease_owner: owner });
+    expect(await rowOf(others)).toMatchObject({ lease_owner: other });
+  });
 });

@@ -16,6 +16,8 @@ export interface DispatchReceiver {
   lease(): LeaseOffer;
   /** Attempts inserted already leased to this instance until `leasedUntil` (epoch ms), with what to send. */
   accept(attempts: ClaimedAttempt[], leasedUntil: number): void;
+  /** A statement that may have leased attempts to this instance failed: the database may hold leases it does not know of. */
+  leaseUncertain(): void;
 }
 
 /**
@@ -49,6 +51,11 @@ export class DispatchSignal {
   accept(attempts: ClaimedAttempt[], leasedUntil: number): void {
     if (attempts.length === 0) return;
     this.receiver?.accept(attempts, leasedUntil);
+  }
+
+  /** See {@link DispatchReceiver.leaseUncertain}. */
+  leaseUncertain(): void {
+    this.receiver?.leaseUncertain();
   }
 
   listen(receiver: DispatchReceiver): void {

@@ -288,6 +288,25 @@ export class DispatchRepository {
     return released;
   }
 
+  /**
+   * Gives back the pending rows leased to `owner` that it does not hold (`held`) and that were leased
+   * at least `graceMs` ago: rows of a claim that committed but whose answer the connection lost, which
+   * would otherwise wait for their lease to run out. Rows leased within `graceMs` are left alone, so a
+   * claim whose answer is still on its way keeps its rows. Returns how many were given back.
+   */
+  async releaseUnheld(owner: string, held: string[], leaseMs: number, graceMs: number): Promise<number> {
+    const [{ rows }] = await this.dataSource.query<Array<{ rows: number }>>(
+      `WITH released AS (
+         UPDATE "notifications"."events" SET lease_until = NULL, lease_owner = NULL
+         WHERE lease_owner = $1 AND ${PENDING} AND id <> ALL($2::uuid[]) AND lease_until <= now() + ($3::int - $4::int) * interval '1 millisecond'
+         RETURNING id
+       )
+       SELECT count(*)::int AS rows FROM released`,
+      [owner, held, leaseMs, graceMs],
+    );
+    return rows;
+  }
+
   /** At shutdown, after the last result was written: removes the heartbeat and releases whatever is still leased to `instance`. */
   async unregister(instance: string): Promise<void> {
     await this.dataSource.query(

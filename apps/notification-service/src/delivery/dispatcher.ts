@@ -88,6 +88,13 @@ function minimumClaim(config: Pick<NotificationServiceConfig, 'dispatchBatch'>):
 const OVERFLOW_DRAIN_MS = 10_000;
 /** Rows kept by id over all lines at most. */
 const OVERFLOW_MAX = 10_000;
+/**
+ * After a statement that may have leased rows to this instance failed (a claim, or ingest inserting
+ * rows leased to it), rows leased at least this long ago that it does not hold are given back: a
+ * claim whose answer a broken connection lost leaves rows nobody sends until their lease runs out.
+ * Rows leased more recently may belong to a claim whose answer is still on its way, so they are left.
+ */
+const UNCERTAIN_LEASE_GRACE_MS = 5_000;
 /** Endpoints whose typical call time is kept (least recently used out). */
 const CALL_TIMES_KEPT = 10_000;
 
@@ -147,6 +154,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private recheck: { at: number; timer: NodeJS.Timeout } | null = null;
   /** The last poll queued rows, so more may be due right now. */
   private backlog = false;
+  /** When a statement that may have leased rows to this instance failed, until the rows it does not hold are given back. */
+  private uncertainSince: number | null = null;
+  private releasingUnheld = false;
   private stopped = true;
 
   constructor(
@@ -180,7 +190,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.heartbeat.start({
-      beat: () => this.pump(),
+      beat: () => {
+        this.pump();
+        this.releaseUnheld();
+      },
       leasesLost: () => this.dropHeld(),
       released: () => {
         this.pollDue = true;
@@ -203,6 +216,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.stopped) return this.release(attempts);
         this.admit(attempts, leasedUntil);
       },
+      leaseUncertain: () => this.leaseUncertain(),
     });
     this.poller = setInterval(() => {
       this.pollDue = true;
@@ -242,7 +256,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     this.filling = this.claimWhileFree()
-      .catch((error: Error) => this.logger.error({ msg: 'could not claim due deliveries', reason: error.message }))
+      .catch((error: Error) => {
+        this.leaseUncertain();
+        this.logger.error({ msg: 'could not claim due deliveries', reason: error.message });
+      })
       .finally(() => {
         this.filling = null;
         if (this.fillAgain) {
@@ -281,6 +298,34 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       }
       if (this.free() <= 0 || (this.signalled.size === 0 && !this.backlog)) return;
     }
+  }
+
+  private leaseUncertain(): void {
+    this.uncertainSince ??= this.clock.now().getTime();
+  }
+
+  /**
+   * On a heartbeat, once {@link UNCERTAIN_LEASE_GRACE_MS} has passed since a statement that may have
+   * leased rows to this instance failed, and no claim is in flight: gives back the rows leased to it
+   * that it does not hold, so the next poll (here or elsewhere) sends them.
+   */
+  private releaseUnheld(): void {
+    const since = this.uncertainSince;
+    if (since === null || this.stopped || this.filling || this.releasingUnheld) return;
+    if (this.clock.now().getTime() - since < UNCERTAIN_LEASE_GRACE_MS) return;
+    this.releasingUnheld = true;
+    // Also the rows whose result is not written yet: sent already, they must not go out again.
+    const held = [...this.held.keys(), ...this.overflow.ids(), ...this.results.unwritten()];
+    this.repository.releaseUnheld(this.heartbeat.id, held, this.config.leaseMs, UNCERTAIN_LEASE_GRACE_MS)
+      .then((released) => {
+        if (this.uncertainSince === since) this.uncertainSince = null;
+        if (released === 0) return;
+        this.logger.warn({ msg: 'gave back rows leased to this instance by a statement whose answer was lost', rows: released });
+        this.pollDue = true;
+        this.fill();
+      })
+      .catch((error: Error) => this.logger.warn({ msg: 'could not give back rows of a lost claim; trying again at the next heartbeat', reason: error.message }))
+      .finally(() => (this.releasingUnheld = false));
   }
 
   /**

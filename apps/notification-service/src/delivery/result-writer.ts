@@ -27,6 +27,8 @@ export class ResultWriter {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private lastFlushFailed = false;
+  /** The ids of the batch being written. */
+  private writing: string[] = [];
 
   constructor(
     private readonly repository: DispatchRepository,
@@ -35,6 +37,11 @@ export class ResultWriter {
     private readonly instance: InstanceHeartbeat,
     private readonly signal: DispatchSignal,
   ) {}
+
+  /** The attempts whose result or deferral is not written yet (buffered or being written): still leased to this instance. */
+  unwritten(): string[] {
+    return [...this.writing, ...this.results.map((result) => result.eventId), ...this.deferrals.map((deferral) => deferral.eventId)];
+  }
 
   record(result: AttemptResult): void {
     this.results.push(result);
@@ -75,6 +82,7 @@ export class ResultWriter {
   private flush(): Promise<void> {
     const results = this.results.splice(0, MAX_FLUSH);
     const deferrals = this.deferrals.splice(0, MAX_FLUSH);
+    this.writing = [...results, ...deferrals].map((item) => item.eventId);
     this.flushing = this.repository
       .record(results, deferrals, this.instance.id)
       .then((released) => {
@@ -90,6 +98,7 @@ export class ResultWriter {
       })
       .finally(() => {
         this.flushing = null;
+        this.writing = [];
         if (this.results.length > 0 || this.deferrals.length > 0) this.schedule();
       });
     return this.flushing;

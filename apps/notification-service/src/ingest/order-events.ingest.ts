@@ -123,7 +123,11 @@ export class OrderEventsIngest {
     const deliveries = changes.flatMap((change) => this.deliveriesFor(change, subscriptions, now));
     const offer = this.signal.lease();
     const lease = offer === null ? undefined : { count: offer.count, ms: this.config.leaseMs, owner: offer.owner };
-    const inserted = await this.deliveries.insert(this.dataSource, deliveries, { snapshots: latestSnapshots(changes), lease });
+    const inserted = await this.deliveries.insert(this.dataSource, deliveries, { snapshots: latestSnapshots(changes), lease }).catch((error: unknown) => {
+      // It may have committed with its answer lost: its leased rows would wait for their lease.
+      if (lease) this.signal.leaseUncertain();
+      throw error;
+    });
     // Counted from before the statement, so never later than the lease the database set.
     this.signal.accept(inserted.leased, now.getTime() + this.config.leaseMs);
     this.signal.notify(inserted.pendingIds);
