@@ -103,15 +103,7 @@ describe('crash of npm start (both services and the in-process bus in one proces
     expect(orderIds).toHaveLength(ORDER_COUNT);
 
     const expected = orderIds.flatMap((orderId) => STATES.map((state) => `${orderId} state.${state}`));
-    const arrived = () => {
-      const pairs = new Map<string, Set<string>>();
-      for (const r of sink.received('/embedded')) {
-        const body = JSON.parse(r.body) as { orderId: string; scope: string };
-        const pair = `${body.orderId} ${body.scope}`;
-        pairs.set(pair, (pairs.get(pair) ?? new Set()).add(r.webhookId));
-      }
-      return pairs;
-    };
+    const arrived = () => sink.webhookIdsByDelivery('/embedded');
     const missing = () => expected.filter((pair) => !arrived().has(pair));
     await sink.until(() => missing().length === 0, 90_000, () => `${missing().length} of ${expected.length} deliveries missing`, 250);
     await untilQuiet(sql);

@@ -142,15 +142,7 @@ describe('crash of PostgreSQL itself mid-burst (immediate shutdown, lost asynchr
     }
   }
 
-  function arrived(): Map<string, Set<string>> {
-    const pairs = new Map<string, Set<string>>();
-    for (const r of sink.received('/pg-crash')) {
-      const body = JSON.parse(r.body) as { orderId: string; scope: string };
-      const pair = `${body.orderId} ${body.scope}`;
-      pairs.set(pair, (pairs.get(pair) ?? new Set()).add(r.webhookId));
-    }
-    return pairs;
-  }
+  const arrived = () => sink.webhookIdsByDelivery('/pg-crash');
 
   /**
    * Crashes the server at the first moment, within `withinMs`, when the relay has just marked outbox rows sent and the

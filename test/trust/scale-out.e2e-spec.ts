@@ -81,11 +81,7 @@ describe('two notification-service instances, one consumer group, one database (
     }, 60_000, () => `${sink.received().length} requests so far`, 100);
 
     // Every (order, scope) delivered, as one message.
-    const pairs = new Map<string, Set<string>>();
-    for (const r of sink.received()) {
-      const body = JSON.parse(r.body) as { orderId: string; scope: string };
-      pairs.set(`${body.orderId} ${body.scope}`, (pairs.get(`${body.orderId} ${body.scope}`) ?? new Set()).add(r.webhookId));
-    }
+    const pairs = sink.webhookIdsByDelivery();
     expect([...pairs.keys()].sort()).toEqual(orderIds.flatMap((id) => [`${id} state.checkout`, `${id} state.processing`]).sort());
     expect([...pairs.values()].every((ids) => ids.size === 1)).toBe(true);
 

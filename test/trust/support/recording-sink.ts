@@ -69,6 +69,20 @@ export class RecordingSink {
     return path === undefined ? [...this.requests] : this.requests.filter((r) => r.path === path);
   }
 
+  /**
+   * The webhook-ids under which each delivery (its body's `orderId` and `scope`, as `"<orderId> <scope>"`)
+   * arrived, of the requests to `path` (all when omitted): more than one id means one change went out as two messages.
+   */
+  webhookIdsByDelivery(path?: string): Map<string, Set<string>> {
+    const deliveries = new Map<string, Set<string>>();
+    for (const r of this.received(path)) {
+      const body = JSON.parse(r.body) as { orderId: string; scope: string };
+      const delivery = `${body.orderId} ${body.scope}`;
+      deliveries.set(delivery, (deliveries.get(delivery) ?? new Set()).add(r.webhookId));
+    }
+    return deliveries;
+  }
+
   /** Requests whose answer has not been written yet. */
   pending(): Received[] {
     return this.requests.filter((r) => r.answeredAt === null && !r.abandoned);

@@ -69,7 +69,7 @@ export function sqlInteger(value: number): string {
 }
 
 /** The tenant pool's settings: the service's own ({@link sessionOptions}), as the tenant role, planning as `plans` says. */
-export function tenantSessionOptions(serviceOptions: string, role: string, plans: PlanCacheMode): string {
+export function tenantSessionOptions(serviceOptions: string, role: string, plans: PlanCacheMode = 'generic'): string {
   return `${serviceOptions} -c role=${role}${plans === 'auto' ? ' -c plan_cache_mode=auto' : ''}`.trim();
 }
 
@@ -91,6 +91,6 @@ export function postgresOptions(db: ServiceDatabase): DataSourceOptions {
     invalidWhereValuesBehavior: { undefined: 'throw', null: 'throw' },
     logging: ['error', 'warn'],
     logger: new QueryLogger(),
-    extra: { max: db.poolSize ?? 10, connectionTimeoutMillis: 5000, options: sessionOptions(db.schema), requestPlans: db.requestPlans ?? 'generic' },
+    extra: { max: db.poolSize ?? 10, connectionTimeoutMillis: 5000, options: sessionOptions(db.schema), requestPlans: db.requestPlans },
   };
 }

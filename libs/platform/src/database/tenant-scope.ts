@@ -65,8 +65,9 @@ export function scopeTenantQueries(dataSource: DataSource): void {
 
 /**
  * A pool with the options of the DataSource's own (size, timeouts, search_path), but whose
- * connections start as {@link TENANT_ROLE} and plan as the service's `requestPlans` says. Built on its first `connect()`: the DataSource's pool
- * exists only once it is initialised, and the role only once migrations ran.
+ * connections start as {@link TENANT_ROLE} and plan as the service's `requestPlans` says. Built on
+ * its first `connect()`: the DataSource's pool exists only once it is initialised, and the role only
+ * once migrations ran.
  */
 class TenantPool {
   private pool: Pool | null = null;
@@ -107,7 +108,7 @@ class TenantPool {
 
   private build(): Pool {
     const master = (this.dataSource.driver as unknown as { master: Pool & { options: { options?: string; requestPlans?: PlanCacheMode } } }).master;
-    const pool = new Pool({ ...master.options, options: tenantSessionOptions(master.options.options ?? '', TENANT_ROLE, master.options.requestPlans ?? 'generic') });
+    const pool = new Pool({ ...master.options, options: tenantSessionOptions(master.options.options ?? '', TENANT_ROLE, master.options.requestPlans) });
     pool.on('error', (error) => logger.warn({ msg: 'idle tenant connection failed', error: error.message }));
     // A connection that fails while checked out emits `error`; with no listener that would end the
     // process. The statement in flight fails on its own, and the pool drops the connection on release.
