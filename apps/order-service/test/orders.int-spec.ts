@@ -103,6 +103,20 @@ describe('orders API', () => {
       expect(await outboxCount(suite.sql)).toBe(before);
     });
 
+    it('refuses a cart whose items sum past the largest amount when it sends no total, and writes nothing', async () => {
+      // Found by the black-box attack of 2026-12-03: the sum was stored rounded (999998999999000000 for ...002).
+      const items = [{ reference: 's', name: 'n', quantity: 999_999, unitPrice: 999_999_999_999 }, { reference: 't', name: 'n', quantity: 1, unitPrice: 1 }];
+      const before = await outboxCount(suite.sql);
+      const refused = await request(suite.http).post(ORDERS).set(WEB).send(orderRequest({ cart: { items } }));
+      expect(refused.status).toBe(400);
+      expect(refused.body.message).toEqual(['cart.items: the sum of quantity × unitPrice must not be greater than 1000000000000 (or send total)']);
+      expect(await outboxCount(suite.sql)).toBe(before);
+      // At the limit, and with a total of its own, the same items are an order.
+      const atLimit = [{ reference: 's', name: 'n', quantity: 1000, unitPrice: 1_000_000_000 }];
+      expect((await createOrder(suite.http, { cart: { items: atLimit } })).cart.total).toBe(1e12);
+      expect((await createOrder(suite.http, { cart: { items, total: 10 } })).cart.total).toBe(10);
+    });
+
     it('keeps a given cart total and leaves optional fields null', async () => {
       const order = await createOrder(suite.http, { reference: undefined, country: undefined, culture: undefined, customer: undefined, cart: { items: [], total: 0 } });
       expect(order).toMatchObject({ reference: null, country: null, culture: null, customer: null, cart: { items: [], total: 0 } });

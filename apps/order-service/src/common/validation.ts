@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsNumber, Matches, Max, Min } from 'class-validator';
 
-const MAX_AMOUNT = 1e12;
+export const MAX_AMOUNT = 1e12;
 
 /** Amounts and prices: finite numbers from zero up to a trillion. */
 export const IsAmount = () => applyDecorators(IsNumber({ allowNaN: false, allowInfinity: false }), Min(0), Max(MAX_AMOUNT));

@@ -40,6 +40,7 @@ export class CreateOrderHandler implements ICommandHandler<CreateOrderCommand> {
   }
 }
 
+/** The total defaults to the items' sum, which CartDto holds to an amount. */
 function toCart(cart: CartDto): Cart {
   const items = cart.items.map(({ reference, name, quantity, unitPrice }) => ({ reference, name, quantity, unitPrice }));
   return { items, total: cart.total ?? items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0) };
