@@ -11,6 +11,7 @@ import { requestContext } from '../logging/request-context';
 import { duplicateKey } from './duplicate-key';
 import { repeatedHeader } from './header-value';
 import { DatabaseUnavailableFilter } from './database-unavailable.filter';
+import { installLeanAsyncResourceBind } from './lean-async-resource-bind';
 import { afterRequestsInFront } from './pipelining';
 import { RetryAfterFilter } from './too-many-requests';
 import { NOT_A_JSON_OBJECT, VouchingValidationPipe } from './validation-fast-path';
@@ -255,6 +256,7 @@ export type BodyCheck = (body: unknown) => string | null;
  */
 
 export function configureHttpApp(app: INestApplication, logger: LoggerService = new Logger(), bodyChecks: readonly BodyCheck[] = []): void {
+  installLeanAsyncResourceBind();
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', parseJsonBody);
