@@ -4,6 +4,7 @@ import type { OrderChangeEvent } from '@ordercast/contracts';
 import type { IncomingMessage } from '@ordercast/messaging';
 import { ASYNC_COMMIT, preparedStatement, runPrepared } from '@ordercast/platform';
 import { DataSource } from 'typeorm';
+import { EnabledSubscription, enabledSubscriptionsJson } from '../subscriptions/subscriptions.repository';
 
 /**
  * Attempts at one change before it is parked. A few, so that a failure of the database or the
@@ -29,15 +30,18 @@ export interface ChangeToPark {
 
 /**
  * Run for every batch the bus delivers, so prepared: parsed and planned once per connection.
- * $1: the batch's changes as JSON, $2: the changes finished since the last batch (cleared here).
+ * $1: the batch's changes as JSON, $2: the changes finished since the last batch (cleared here),
+ * $3: the batch's merchants. Returns one row: what earlier deliveries left of the changes, and the
+ * merchants' enabled subscriptions, which matching needs next. Reading those here rather than in a
+ * statement of their own saves a statement per batch, and at 200 changes/s a batch is one change.
  *
  * It commits asynchronously ({@link ASYNC_COMMIT}): the count guards against the service crashing
  * on a change, and the batch's ingest statement, committed synchronously after it, flushes it with
  * its own commit. Only a crash of PostgreSQL in between can lose it, which leaves the change one
  * attempt more before parking; the wait for the flush was on the path of every change.
  */
-const BEGIN_ATTEMPTS = preparedStatement(
-  'notifications.begin-ingest-attempts',
+const BEGIN_BATCH = preparedStatement(
+  'notifications.begin-ingest-batch',
   `WITH ${ASYNC_COMMIT}, input AS (
      SELECT DISTINCT ON (change_id) t.* FROM json_to_recordset($1::json) AS t(change_id text, merchant text, order_id text) CROSS JOIN async_commit
    ), cleared AS (
@@ -48,10 +52,19 @@ const BEGIN_ATTEMPTS = preparedStatement(
      WHERE NOT EXISTS (SELECT 1 FROM "notifications"."parked_changes" p WHERE p.change_id = input.change_id)
      ON CONFLICT (change_id) DO NOTHING
    )
-   SELECT a.change_id, a.attempts, false AS parked FROM "notifications"."ingest_attempts" a JOIN input USING (change_id)
-   UNION ALL
-   SELECT p.change_id, p.attempts, true AS parked FROM "notifications"."parked_changes" p JOIN input USING (change_id)`,
+   SELECT (SELECT coalesce(json_agg(earlier), '[]'::json) FROM (
+             SELECT a.change_id, a.attempts, false AS parked FROM "notifications"."ingest_attempts" a JOIN input USING (change_id)
+             UNION ALL
+             SELECT p.change_id, p.attempts, true AS parked FROM "notifications"."parked_changes" p JOIN input USING (change_id)
+           ) earlier) AS earlier,
+          ${enabledSubscriptionsJson('$3')} AS subscriptions`,
 );
+
+/** What a batch starts from: what earlier deliveries left of its changes, and its merchants' enabled subscriptions. */
+export interface BatchStart {
+  earlier: Map<string, EarlierAttempts>;
+  subscriptions: EnabledSubscription[];
+}
 
 /**
  * Durable attempt counts of ingest, so that a change which keeps failing, or crashes the process
@@ -71,15 +84,19 @@ export class IngestAttempts {
 
   /**
    * Records an attempt at each change that has none, and returns what earlier deliveries left of
-   * the others: unfinished attempts (not counted again yet, see {@link retry}) or the change parked.
+   * the others: unfinished attempts (not counted again yet, see {@link retry}) or the change parked;
+   * with them, in the same statement, the enabled subscriptions of the changes' merchants.
    */
-  async begin(events: OrderChangeEvent[]): Promise<Map<string, EarlierAttempts>> {
+  async begin(events: OrderChangeEvent[]): Promise<BatchStart> {
     const ids = new Set(events.map((event) => event.id));
     const cleared = [...this.finished].filter((id) => !ids.has(id));
     this.finished = new Set([...this.finished].filter((id) => ids.has(id)));
     const input = JSON.stringify(events.map((event) => ({ change_id: event.id, merchant: event.merchant, order_id: event.orderId })));
-    const rows = await runPrepared<{ change_id: string; attempts: number; parked: boolean }>(this.dataSource, BEGIN_ATTEMPTS, [input, cleared]);
-    return new Map(rows.map((row) => [row.change_id, { attempts: row.attempts, parked: row.parked }]));
+    const merchants = [...new Set(events.map((event) => event.merchant))];
+    const [row] = await runPrepared<{ earlier: { change_id: string; attempts: number; parked: boolean }[]; subscriptions: EnabledSubscription[] }>(
+      this.dataSource, BEGIN_BATCH, [input, cleared, merchants],
+    );
+    return { earlier: new Map(row.earlier.map((e) => [e.change_id, { attempts: e.attempts, parked: e.parked }])), subscriptions: row.subscriptions };
   }
 
   /** Counts one more attempt at a change an earlier delivery left unfinished; returns the count including this one. */

@@ -15,7 +15,7 @@ import { DeliveriesRepository } from '../events/deliveries.repository';
 import { Refusal, ScopeMatcher } from '../matching/scope-matcher';
 import { NotificationMetrics } from '../metrics/notification-metrics';
 import { latestSnapshots, SealedChange } from '../orders/order-snapshot.store';
-import { coversChannel, EnabledSubscription, subscriptionTarget, SubscriptionsRepository } from '../subscriptions/subscriptions.repository';
+import { coversChannel, EnabledSubscription, subscriptionTarget } from '../subscriptions/subscriptions.repository';
 import { IngestAttempts, MAX_INGEST_ATTEMPTS } from './ingest-attempts';
 
 /** A readable change, the message it came in and its ingest span (null when tracing is off). */
@@ -25,9 +25,9 @@ interface ReceivedChange extends SealedChange {
 }
 
 /**
- * Turns a batch of change events into pending Events in two round trips: read the merchants'
- * enabled subscriptions (while the batch's attempts are counted, see below), then one statement writing the latest order snapshots and one message
- * and first attempt per match. Resolving only after that statement committed is what lets the
+ * Turns a batch of change events into pending Events in two round trips: count the batch's attempts
+ * (see below) and read the merchants' enabled subscriptions in one statement, then one writing the
+ * latest order snapshots and one message and first attempt per match. Resolving only after that statement committed is what lets the
  * bus commit offsets safely; the unique key makes a redelivered batch harmless.
  *
  * As many attempts as the local dispatcher can take now are inserted already leased to it and
@@ -51,7 +51,6 @@ export class OrderEventsIngest {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly matcher: ScopeMatcher,
     private readonly attempts: IngestAttempts,
-    private readonly subscriptions: SubscriptionsRepository,
     private readonly deliveries: DeliveriesRepository,
     private readonly signal: DispatchSignal,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
@@ -67,11 +66,7 @@ export class OrderEventsIngest {
   }
 
   private async handleChanges(received: ReceivedChange[]): Promise<void> {
-    // Independent of each other, so counting the attempts costs no time on top of reading the subscriptions.
-    const [earlier, subscriptions] = await Promise.all([
-      this.attempts.begin(received.map((change) => change.event)),
-      this.subscriptions.findEnabled([...new Set(received.map((change) => change.event.merchant))]),
-    ]);
+    const { earlier, subscriptions } = await this.attempts.begin(received.map((change) => change.event));
     const todo = received.filter((change) => !this.isParked(change, earlier));
     if (todo.length === 0) return;
     if (todo.every((change) => !earlier.has(change.event.id))) return this.ingestBatch(todo, subscriptions);

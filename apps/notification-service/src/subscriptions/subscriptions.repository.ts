@@ -14,20 +14,30 @@ export type EnabledSubscription = Pick<
 /** The columns of an {@link EnabledSubscription}. */
 const ENABLED_COLUMNS = 'id, merchant, name, channels, scope, delivery, payload, url, method, headers, email, secret, auth, kafka, ordered';
 
-/** Run for every batch ingest takes, so prepared rather than built by TypeORM each time. Alert subscriptions (events listed) never match order changes. */
-const FIND_ENABLED = preparedStatement(
-  'notifications.enabled-subscriptions',
-  `SELECT ${ENABLED_COLUMNS} FROM "notifications"."subscriptions" WHERE merchant = ANY($1::text[]) AND enabled AND events = '{}'`,
-);
+/**
+ * The enabled subscriptions of the merchants in `merchants` (a `text[]` parameter), as one JSON array: what
+ * matching reads for every batch ingest takes. Ingest reads it inside its first statement of a batch
+ * (see IngestAttempts.begin) instead of in a statement of its own. Alert subscriptions (events listed)
+ * never match order changes.
+ */
+export function enabledSubscriptionsJson(merchants: string): string {
+  return `(SELECT coalesce(json_agg(subscription), '[]'::json) FROM (
+      SELECT ${ENABLED_COLUMNS} FROM "notifications"."subscriptions" WHERE merchant = ANY(${merchants}::text[]) AND enabled AND events = '{}'
+    ) subscription)`;
+}
 
-/** The read matching needs: the enabled subscriptions of some merchants. */
+const FIND_ENABLED = preparedStatement('notifications.enabled-subscriptions', `SELECT ${enabledSubscriptionsJson('$1')} AS subscriptions`);
+
+/** Subscriptions as matching reads them. */
 @Injectable()
 export class SubscriptionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  /** The enabled subscriptions of some merchants: the read ingest makes in its first statement of a batch, on its own. */
   async findEnabled(merchants: string[]): Promise<EnabledSubscription[]> {
     if (merchants.length === 0) return [];
-    return runPrepared<EnabledSubscription>(this.dataSource, FIND_ENABLED, [merchants]);
+    const [row] = await runPrepared<{ subscriptions: EnabledSubscription[] }>(this.dataSource, FIND_ENABLED, [merchants]);
+    return row.subscriptions;
   }
 
   /** A merchant's enabled alert subscriptions that receive alerts of `type`, read in the caller's transaction. */
