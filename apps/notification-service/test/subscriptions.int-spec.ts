@@ -1,15 +1,14 @@
 import { INestApplication } from '@nestjs/common';
+import type { OrderChangeEvent } from '@ordercast/contracts';
 import { ALLOW_PRIVATE_TARGETS, MASK, openUrlCredentials, SECRET_BOX, SecretBox, TargetGuard } from '@ordercast/platform';
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { CreateNotificationTables1763769600000 } from '../src/migrations/1763769600000-create-notification-tables';
-import { DispatchInstances1795400500000 } from '../src/migrations/1795400500000-dispatch-instances';
-import { TargetConnections1796200000000 } from '../src/migrations/1796200000000-target-connections';
-import { AlertSubscriptions1796300000000 } from '../src/migrations/1796300000000-alert-subscriptions';
-import { OrderedDelivery1796400000000 } from '../src/migrations/1796400000000-ordered-delivery';
 import {
-  MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged, SubscriptionsRepository,
+  MAX_SUBSCRIPTIONS_PER_MERCHANT, SubscriptionEntity, SubscriptionEvents, SubscriptionsApiModule, SubscriptionsChanged,
 } from '../src/subscriptions';
+import { IngestAttempts } from '../src/ingest/ingest-attempts';
+import { notificationDatabase } from '../src/notification-database';
 import { TEST_ENCRYPTION_KEY } from '../../../test/support/env';
 import { FeatureApp, startFeatureApp } from './feature-app';
 
@@ -37,13 +36,15 @@ describe('subscriptions API (real PostgreSQL)', () => {
   const create = (body: object, auth = merchantA) => http().post(BASE).set(auth).send(body);
   const patch = (id: string, body: object, auth = merchantA) => http().patch(`${BASE}/${id}`).set(auth).send(body);
   const stored = async (id: string): Promise<Record<string, unknown>> => (await dataSource.query(`SELECT * FROM notifications.subscriptions WHERE id = $1`, [id]))[0];
+  /** The subscriptions ingest reads for a change of `merchant` (in its first statement of a batch). */
+  const readByIngest = async (merchant: string) =>
+    (await new IngestAttempts(dataSource).begin([{ id: randomUUID(), merchant, orderId: randomUUID() } as OrderChangeEvent])).subscriptions;
 
   beforeAll(async () => {
     feature = await startFeatureApp({
       feature: SubscriptionsApiModule,
       entities: [SubscriptionEntity],
-      migrations: [CreateNotificationTables1763769600000, DispatchInstances1795400500000, TargetConnections1796200000000, AlertSubscriptions1796300000000,
-        OrderedDelivery1796400000000],
+      migrations: notificationDatabase('').migrations,
       tokens: { 'token-a': 'merchant-a', 'token-b': 'merchant-b' },
       globals: [{ provide: SECRET_BOX, useValue: box }, { provide: ALLOW_PRIVATE_TARGETS, useValue: false }, TargetGuard],
     });
@@ -303,19 +304,17 @@ describe('subscriptions API (real PostgreSQL)', () => {
   });
 
   it('changes apply to the next read ingest makes', async () => {
-    const repository = new SubscriptionsRepository(dataSource);
     const { body: created } = await create(erp).expect(201);
-    expect((await repository.findEnabled(['merchant-a'])).map((s) => s.id)).toEqual([created.id]);
+    expect((await readByIngest('merchant-a')).map((s) => s.id)).toEqual([created.id]);
     await patch(created.id, { enabled: false }).expect(200);
-    expect(await repository.findEnabled(['merchant-a'])).toEqual([]);
+    expect(await readByIngest('merchant-a')).toEqual([]);
   });
 
   it('creates an alert subscription, which order matching never reads and whose order selectors cannot be set', async () => {
     const alerts = await create({ name: 'Ops', events: ['endpoint.failing', 'delivery.dead'], url: 'https://ops.example.com/alerts', secret: SECRET }).expect(201);
     expect(alerts.body).toMatchObject({ events: ['endpoint.failing', 'delivery.dead'], scope: [], secret: `whsec_${MASK}` });
     const orders = await create(erp).expect(201);
-    const repository = new SubscriptionsRepository(dataSource);
-    expect((await repository.findEnabled(['merchant-a'])).map((s) => s.id)).toEqual([orders.body.id]);
+    expect((await readByIngest('merchant-a')).map((s) => s.id)).toEqual([orders.body.id]);
     const refused = await patch(alerts.body.id, { scope: { state: ['completed'] }, channels: ['web'] }).expect(400);
     expect(refused.body.message).toEqual(['scope is not used by an alert subscription (one with events)', 'channels is not used by an alert subscription (one with events)']);
     await patch(alerts.body.id, { events: ['endpoint.recovered'] }).expect(400);

@@ -27,8 +27,9 @@ interface ReceivedChange extends SealedChange {
 /**
  * Turns a batch of change events into pending Events in two round trips: count the batch's attempts
  * (see below) and read the merchants' enabled subscriptions in one statement, then one writing the
- * latest order snapshots and one message and first attempt per match. Resolving only after that statement committed is what lets the
- * bus commit offsets safely; the unique key makes a redelivered batch harmless.
+ * latest order snapshots and one message and first attempt per match. Resolving only after that
+ * statement committed is what lets the bus commit offsets safely; the unique key makes a redelivered
+ * batch harmless.
  *
  * As many attempts as the local dispatcher can take now are inserted already leased to it and
  * handed over with what to send: each saves the dispatcher a claim, and the delivery a round trip.

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { preparedStatement, runPrepared } from '@ordercast/platform';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import type { DeliveryTarget } from '../delivery/delivery-target';
 import { SubscriptionEntity } from './subscription.entity';
 
@@ -16,8 +14,8 @@ const ENABLED_COLUMNS = 'id, merchant, name, channels, scope, delivery, payload,
 
 /**
  * The enabled subscriptions of the merchants in `merchants` (a `text[]` parameter), as one JSON array: what
- * matching reads for every batch ingest takes. Ingest reads it inside its first statement of a batch
- * (see IngestAttempts.begin) instead of in a statement of its own. Alert subscriptions (events listed)
+ * matching reads for every batch ingest takes, inside ingest's first statement of the batch
+ * (IngestAttempts.begin) rather than in a statement of its own. Alert subscriptions (events listed)
  * never match order changes.
  */
 export function enabledSubscriptionsJson(merchants: string): string {
@@ -26,20 +24,9 @@ export function enabledSubscriptionsJson(merchants: string): string {
     ) subscription)`;
 }
 
-const FIND_ENABLED = preparedStatement('notifications.enabled-subscriptions', `SELECT ${enabledSubscriptionsJson('$1')} AS subscriptions`);
-
-/** Subscriptions as matching reads them. */
+/** The alert subscriptions' read; ingest's read of order subscriptions is {@link enabledSubscriptionsJson}. */
 @Injectable()
 export class SubscriptionsRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  /** The enabled subscriptions of some merchants: the read ingest makes in its first statement of a batch, on its own. */
-  async findEnabled(merchants: string[]): Promise<EnabledSubscription[]> {
-    if (merchants.length === 0) return [];
-    const [row] = await runPrepared<{ subscriptions: EnabledSubscription[] }>(this.dataSource, FIND_ENABLED, [merchants]);
-    return row.subscriptions;
-  }
-
   /** A merchant's enabled alert subscriptions that receive alerts of `type`, read in the caller's transaction. */
   findAlertSubscribers(manager: EntityManager, merchant: string, type: string): Promise<EnabledSubscription[]> {
     return manager.query(
