@@ -36,14 +36,18 @@ async function main(): Promise<void> {
   const orderConfig = loadConfig(OrderServiceConfig, { ...env, PORT: env.ORDER_SERVICE_PORT ?? '3000' }, embeddedDefault);
   const notificationConfig = loadConfig(NotificationServiceConfig, { ...env, PORT: env.NOTIFICATION_SERVICE_PORT ?? '3001' }, embeddedDefault);
   // Each app is created, started and stopped in its service context, so its log lines name it.
-  const orders = await serviceContext.run('order-service', async () => {
-    const app = await createOrderServiceApp(orderConfig);
-    await app.listen(orderConfig.port, '127.0.0.1');
-    return app;
-  });
+  // notification-service starts first, so its ingest is subscribed before order-service's outbox relay
+  // publishes anything: the in-process bus acknowledges a publish nobody consumes yet at once, holding
+  // it only in memory, and a relay publishing earlier marked changes sent that a crash before ingest
+  // subscribed lost for good (a second SIGKILL during a restart; embedded-crash.e2e-spec.ts).
   const notifications = await serviceContext.run('notification-service', async () => {
     const app = await createNotificationServiceApp(notificationConfig);
     await app.listen(notificationConfig.port, '127.0.0.1');
+    return app;
+  });
+  const orders = await serviceContext.run('order-service', async () => {
+    const app = await createOrderServiceApp(orderConfig);
+    await app.listen(orderConfig.port, '127.0.0.1');
     return app;
   });
   // The order of a stop: order-service takes no more changes and its relay hands over the batch

@@ -32,16 +32,25 @@ describe('crash of npm start (both services and the in-process bus in one proces
   let logFile = '';
   const env: NodeJS.ProcessEnv = { ...process.env };
 
-  const launch = async () => {
+  /** Starts npm start's process and waits until both services answer; or, with `killAtOrderService`, kills it the moment order-service does. */
+  const launch = async ({ killAtOrderService = false } = {}) => {
     const log = openSync(logFile, 'a');
     child = spawn(process.execPath, ['-r', './scripts/paths.js', 'dist/scripts/start.js'], { cwd: ROOT, env, stdio: ['ignore', log, log] });
     closeSync(log);
     const notificationUrl = `http://127.0.0.1:${env.NOTIFICATION_SERVICE_PORT}`;
-    for (const deadline = Date.now() + 60_000; ; await sleep(100)) {
+    const urls = killAtOrderService ? [orderUrl] : [orderUrl, notificationUrl];
+    for (const deadline = Date.now() + 60_000; ; await sleep(killAtOrderService ? 5 : 100)) {
       if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-      const up = await Promise.all([orderUrl, notificationUrl].map((url) => fetch(`${url}/health`).then((r) => r.ok, () => false)));
-      if (up.every(Boolean)) return;
+      const up = await Promise.all(urls.map((url) => fetch(`${url}/health`).then((r) => r.ok, () => false)));
+      if (!up.every(Boolean)) continue;
+      if (killAtOrderService) await kill();
+      return;
     }
+  };
+  const kill = async () => {
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child!.kill('SIGKILL');
+    await exited;
   };
 
   beforeAll(async () => {
@@ -84,26 +93,30 @@ describe('crash of npm start (both services and the in-process bus in one proces
     }
   }
 
-  it('delivers every committed change after a SIGKILL and restart', async () => {
+  /**
+   * A burst of order changes through a SIGKILL and restart; `secondKill` kills the restarting process
+   * again the moment order-service answers, the window in which ingest may not be subscribed yet.
+   */
+  async function crashMidBurst(path: string, secondKill: boolean): Promise<void> {
     const orderIds: string[] = [];
-    const registration = hook(sink.url('/embedded'), { state: STATES });
+    const registration = hook(sink.url(path), { state: STATES });
     const burst = inBatches([...Array(ORDER_COUNT).keys()], 8, async (index) => {
-      const order = await write('POST', ORDERS, `create-${index}`, {
+      const order = await write('POST', ORDERS, `${path}-create-${index}`, {
         reference: `crash-${index}`, currency: 'SEK', cart: { items: [{ reference: 'sku-1', name: 'Mug', quantity: 1, unitPrice: 100 }], total: 100 }, notifications: [registration],
       });
       orderIds.push(order.id);
-      for (const state of STATES) await write('PUT', `${ORDERS}/${order.id}/state`, `${state}-${index}`, { currentStatus: state });
+      for (const state of STATES) await write('PUT', `${ORDERS}/${order.id}/state`, `${path}-${state}-${index}`, { currentStatus: state });
     });
 
-    await sink.until(() => sink.requests.length >= 60, 60_000, () => `${sink.requests.length} requests before the kill`);
-    child!.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    const arrived = () => sink.webhookIdsByDelivery(path);
+    await sink.until(() => arrived().size >= 60, 60_000, () => `${arrived().size} deliveries before the kill`);
+    await kill();
+    if (secondKill) await launch({ killAtOrderService: true });
     await launch();
     await burst;
     expect(orderIds).toHaveLength(ORDER_COUNT);
 
     const expected = orderIds.flatMap((orderId) => STATES.map((state) => `${orderId} state.${state}`));
-    const arrived = () => sink.webhookIdsByDelivery('/embedded');
     const missing = () => expected.filter((pair) => !arrived().has(pair));
     await sink.until(() => missing().length === 0, 90_000, () => `${missing().length} of ${expected.length} deliveries missing`, 250);
     await untilQuiet(sql);
@@ -112,6 +125,10 @@ describe('crash of npm start (both services and the in-process bus in one proces
     expect([...arrived().values()].filter((ids) => ids.size !== 1)).toEqual([]);
     const { rows } = await sql.query<{ unsent: number }>('SELECT count(*)::int AS unsent FROM orders.outbox WHERE sent_at IS NULL');
     expect(rows[0].unsent).toBe(0);
-    console.log(`embedded-crash: ${sink.requests.length} requests for ${expected.length} deliveries`);
-  });
+    console.log(`embedded-crash${secondKill ? ' (twice)' : ''}: ${sink.requests.length} requests so far, ${expected.length} deliveries of this burst`);
+  }
+
+  it('delivers every committed change after a SIGKILL and restart', () => crashMidBurst('/embedded', false));
+
+  it('delivers every committed change when a second SIGKILL hits the restart as soon as order-service answers', () => crashMidBurst('/embedded-twice', true));
 });

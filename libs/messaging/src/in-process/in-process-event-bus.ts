@@ -43,7 +43,9 @@ interface Member {
  * it: the outbox marks a change sent only after notification-service ingested it, and a crash
  * (both services are one process) loses nothing: what was not yet ingested is still unsent in the
  * outbox and published again at the next start. Before any group consumes a topic, a publish is
- * acknowledged at once and its messages wait in memory for the first subscriber.
+ * acknowledged at once and its messages wait in memory for the first subscriber: a crash before that
+ * subscriber comes loses them, so the embedded default subscribes notification-service's ingest before
+ * order-service's relay starts publishing (scripts/start.ts).
  *
  * Memory stays as large as what is unconsumed, not as everything ever published: a message is
  * released once every group that subscribed to its topic committed it. Until a first group
