@@ -21,6 +21,10 @@ function setup(failures: number) {
   return { sut: new OrderEventsConsumer(bus, ingest, metrics), bus, subscribe, stop, ingest, metrics };
 }
 
+function message(partition: number, offset: string) {
+  return { topic: ORDER_EVENTS_TOPIC, partition, offset, key: `o-${partition}`, value: '{}', headers: {} };
+}
+
 describe('OrderEventsConsumer', () => {
   beforeAll(() => Logger.overrideLogger(false));
   beforeEach(() => jest.useFakeTimers());
@@ -52,11 +56,40 @@ describe('OrderEventsConsumer', () => {
     sut.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(0);
     const { handleBatch } = subscribe.mock.calls[0][0];
-    const batch = [{ topic: ORDER_EVENTS_TOPIC, partition: 0, offset: '0', key: 'o-1', value: '{}', headers: {} }];
-    await handleBatch(batch);
+    const batch = [message(0, '0')];
+    const handled = handleBatch(batch);
+    await jest.advanceTimersByTimeAsync(0);
+    await handled;
     expect(ingest.handleBatch).toHaveBeenCalledWith(batch);
     (ingest.handleBatch as jest.Mock).mockRejectedValueOnce(new Error('database down'));
-    await expect(handleBatch(batch)).rejects.toThrow('database down');
+    const failed = expect(handleBatch(batch)).rejects.toThrow('database down');
+    await jest.advanceTimersByTimeAsync(0);
+    await failed;
+    await sut.onModuleDestroy();
+  });
+
+  it('ingests the batches of several partitions handed over in one turn together, and fails them together', async () => {
+    const { sut, subscribe, ingest } = setup(0);
+    sut.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(0);
+    const { handleBatch } = subscribe.mock.calls[0][0];
+    const [first, second] = [[message(0, '7'), message(0, '8')], [message(2, '3')]];
+    const both = Promise.all([handleBatch(first), handleBatch(second)]);
+    await jest.advanceTimersByTimeAsync(0);
+    await both;
+    expect(ingest.handleBatch).toHaveBeenCalledTimes(1);
+    expect(ingest.handleBatch).toHaveBeenCalledWith([...first, ...second]);
+
+    (ingest.handleBatch as jest.Mock).mockRejectedValueOnce(new Error('database down'));
+    const failed = Promise.allSettled([handleBatch(first), handleBatch(second)]);
+    await jest.advanceTimersByTimeAsync(0);
+    expect((await failed).map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    // A later turn is a batch of its own.
+    const later = handleBatch(second);
+    await jest.advanceTimersByTimeAsync(0);
+    await later;
+    expect(ingest.handleBatch).toHaveBeenLastCalledWith(second);
+    expect(ingest.handleBatch).toHaveBeenCalledTimes(3);
     await sut.onModuleDestroy();
   });
 

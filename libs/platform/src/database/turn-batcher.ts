@@ -9,7 +9,8 @@
  * `run` is called in the async context of the batch's first submitter, so inside that request's
  * tenant scope: a group must be one merchant, whose scope every request of the batch shares. Only
  * for statements that may run on any connection of that merchant and commit on their own (see
- * `inAutocommitScope`), and whose items succeed or fail independently inside the one statement.
+ * `inAutocommitScope`), and whose items succeed or fail independently inside the one statement, or
+ * whose submitters may fail together (a failed `run` rejects every submission of its batch).
  */
 export class TurnBatcher<Item, Result> {
   private readonly open = new Map<string, Batch<Item, Result>>();
