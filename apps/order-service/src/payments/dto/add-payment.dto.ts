@@ -1,9 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PAYMENT_STATES, PaymentState, RegistrationDto } from '@ordercast/contracts';
+import { hasOnlyKeys, VouchedBy } from '@ordercast/platform';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { IsAmount, IsCurrencyCode } from '../../common/validation';
+import { IsAmount, isAmount, IsCurrencyCode, isCurrencyCode, isShortText } from '../../common/validation';
 import { RegistrationList } from '../../notifications/registration-list.decorator';
 
+/** A payment without notifications is vouched for; one with them (nested registrations) goes the slow way. */
+@VouchedBy((body) =>
+  hasOnlyKeys(body, ['adapterId', 'name', 'amount', 'currency', 'state'])
+  && isShortText(body.adapterId, 200)
+  && (body.name === undefined || isShortText(body.name, 200))
+  && isAmount(body.amount)
+  && (body.currency === undefined || isCurrencyCode(body.currency))
+  && (PAYMENT_STATES as readonly unknown[]).includes(body.state))
 export class AddPaymentDto {
   @ApiProperty({ example: 'klarna-checkout' }) @IsString() @Length(1, 200)
   adapterId!: string;

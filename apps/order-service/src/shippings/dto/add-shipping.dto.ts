@@ -1,9 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RegistrationDto, SHIPPING_STATES, ShippingState } from '@ordercast/contracts';
+import { hasOnlyKeys, VouchedBy } from '@ordercast/platform';
 import { IsIn, IsObject, IsOptional, IsString, Length } from 'class-validator';
-import { IsAmount } from '../../common/validation';
+import { IsAmount, isAmount, isShortText } from '../../common/validation';
 import { RegistrationList } from '../../notifications/registration-list.decorator';
 
+/** A shipping without address or notifications is vouched for; with either it goes the slow way. */
+@VouchedBy((body) =>
+  hasOnlyKeys(body, ['adapterId', 'name', 'price', 'state'])
+  && isShortText(body.adapterId, 200)
+  && (body.name === undefined || isShortText(body.name, 200))
+  && (body.price === undefined || isAmount(body.price))
+  && (SHIPPING_STATES as readonly unknown[]).includes(body.state))
 export class AddShippingDto {
   @ApiProperty({ example: 'ingrid' }) @IsString() @Length(1, 200)
   adapterId!: string;
