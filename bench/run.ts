@@ -8,6 +8,7 @@
  * BENCH_BUS=kafka|in-process, BENCH_PROFILE=1 (CPU profiles of both services under bench/results/profiles),
  * BENCH_PG_TRACE=1 (count each service's database round trips through a proxy; slows the pipeline),
  * BENCH_PG_STATS=1 (a private PostgreSQL with pg_stat_statements: server time per statement and phase),
+ * BENCH_NODE_FLAGS (more node flags for both services, e.g. --trace-gc),
  * BENCH_NOISY_ORDERS, BENCH_ALONE_SECONDS, BENCH_KEEP_DB=1, BENCH_SKIP=alone,throughput,ordered,latency,slow,noisy,query. Variables the services read (DISPATCH_CONCURRENCY,
  * DATABASE_POOL_SIZE, ...) pass through to them.
  */
