@@ -605,8 +605,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const result = await this.invoker.invoke(prepared.request);
     this.noteCallTime(endpoint, result.durationMs);
     if (span) endAttemptSpan(span, result, prepared.secrets);
-    this.recordCall(row, endpoint, callOutcome(result), this.clock.now().getTime(), incidentOutcome(result, prepared.secrets));
     this.recordResult(row, result, prepared.maskedHeaders, prepared.secrets);
+    this.recordCall(row, endpoint, callOutcome(result), this.clock.now().getTime(), incidentOutcome(result, prepared.secrets));
+  }
+
+  /** An alert about an attempt goes out once the attempt's result is written (see ResultWriter.afterWritten). */
+  private raiseOnceWritten(incident: DeliveryIncident): void {
+    this.results.afterWritten(incident.eventId, () => this.alerts.raise(incident));
   }
 
   /** Counts a call against its endpoint's breaker; an opened or closed breaker is an incident for the alerts. */
@@ -614,7 +619,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const before = this.breakers.endpointState(endpoint, at);
     this.breakers.record(endpoint, outcome, at);
     const transition = breakerTransition(before, this.breakers.endpointState(endpoint, at));
-    if (transition !== null) this.alerts.raise({ kind: transition, eventId: row.id, ...incident });
+    if (transition !== null) this.raiseOnceWritten({ kind: transition, eventId: row.id, ...incident });
   }
 
   private async prepare(row: ClaimedAttempt, url: string, now: Date, trace: TraceHeaders | undefined): Promise<PreparedRequest> {
@@ -686,10 +691,6 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const sent = await this.kafka.send(row, () => this.prepare({ ...row, method: 'POST' }, row.url ?? '', now, span?.headers));
     if (span) endKafkaSpan(span, sent.outcome);
     const completed = this.clock.now();
-    if (sent.askedCluster) {
-      const error = sent.outcome.kind === 'produced' ? null : sent.outcome.error;
-      this.recordCall(row, endpoint, error === null ? 'answered' : 'unreachable', completed.getTime(), { statusCode: null, error });
-    }
     this.record(row, judgeKafka(row, sent.outcome, this.policy, completed), completed, {
       statusCode: null,
       responseBody: producedResponseBody(sent.outcome),
@@ -697,6 +698,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       durationMs: Date.now() - started,
       requestHeaders: sent.maskedHeaders,
     });
+    if (sent.askedCluster) {
+      const error = sent.outcome.kind === 'produced' ? null : sent.outcome.error;
+      this.recordCall(row, endpoint, error === null ? 'answered' : 'unreachable', completed.getTime(), { statusCode: null, error });
+    }
   }
 
   /**
@@ -744,7 +749,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       inSequence: row.inSequence,
     });
     if (verdict.status === 'dead' || verdict.disableTarget) {
-      this.alerts.raise({ kind: verdict.disableTarget ? 'disabled' : 'dead', eventId: row.id, statusCode: outcome.statusCode, error: verdict.error });
+      this.raiseOnceWritten({ kind: verdict.disableTarget ? 'disabled' : 'dead', eventId: row.id, statusCode: outcome.statusCode, error: verdict.error });
     }
   }
 }

@@ -29,6 +29,8 @@ export class ResultWriter {
   private lastFlushFailed = false;
   /** The ids of the batch being written. */
   private writing: string[] = [];
+  /** What waits for an attempt's result to be written ({@link afterWritten}), by event id. */
+  private readonly waiting = new Map<string, Array<() => void>>();
 
   constructor(
     private readonly repository: DispatchRepository,
@@ -41,6 +43,19 @@ export class ResultWriter {
   /** The attempts whose result or deferral is not written yet (buffered or being written): still leased to this instance. */
   unwritten(): string[] {
     return [...this.writing, ...this.results.map((result) => result.eventId), ...this.deferrals.map((deferral) => deferral.eventId)];
+  }
+
+  /**
+   * Runs `then` once the result or deferral of `eventId` held here is written, or given up (dropped
+   * while the database was unreachable, or left at shutdown); at once when none is held. What is said
+   * about an attempt elsewhere (an alert about it) then never gets ahead of its Event: an operator who
+   * gets `endpoint.failing` finds the failed attempt in the Events and the endpoints view.
+   */
+  afterWritten(eventId: string, then: () => void): void {
+    if (!this.unwritten().includes(eventId)) return then();
+    const waiting = this.waiting.get(eventId);
+    if (waiting) waiting.push(then);
+    else this.waiting.set(eventId, [then]);
   }
 
   record(result: AttemptResult): void {
@@ -61,8 +76,9 @@ export class ResultWriter {
     while (this.results.length > 0 || this.deferrals.length > 0) {
       const before = this.results.length + this.deferrals.length;
       await this.flush();
-      if (this.results.length + this.deferrals.length >= before) return;
+      if (this.results.length + this.deferrals.length >= before) break;
     }
+    this.releaseWaiting(new Set());
   }
 
   private schedule(): void {
@@ -99,8 +115,18 @@ export class ResultWriter {
       .finally(() => {
         this.flushing = null;
         this.writing = [];
+        if (this.waiting.size > 0) this.releaseWaiting(new Set(this.unwritten()));
         if (this.results.length > 0 || this.deferrals.length > 0) this.schedule();
       });
     return this.flushing;
+  }
+
+  /** Runs what waits for attempts no longer held (`held`: the ids still unwritten). */
+  private releaseWaiting(held: ReadonlySet<string>): void {
+    for (const [eventId, callbacks] of [...this.waiting]) {
+      if (held.has(eventId)) continue;
+      this.waiting.delete(eventId);
+      for (const callback of callbacks) callback();
+    }
   }
 }
