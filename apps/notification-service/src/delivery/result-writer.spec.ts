@@ -18,7 +18,7 @@ function pendingWrites() {
     repository,
     { resultFlushMs: 5 } as NotificationServiceConfig,
     { recordAttempts: jest.fn() } as unknown as NotificationMetrics,
-    { id: 'instance-1' } as InstanceHeartbeat,
+    { id: 'instance-1' } as unknown as InstanceHeartbeat,
     { notify: jest.fn() } as unknown as DispatchSignal,
   );
   return { writer, writes };
