@@ -127,3 +127,64 @@ describe('slow and dead targets do not hold the others back (real PostgreSQL, re
     expect(healthy.received()).toHaveLength(ORDER_COUNT);
   });
 });
+
+/**
+ * One merchant, two endpoints on the same host (two ports of 127.0.0.1), registered on the same orders:
+ * one hangs until the delivery timeout, its breaker kept closed; the other answers at once. The hanging
+ * one may take most of the merchant's share of the host, never the last of it, so the healthy one's
+ * deliveries all arrive before a single call of the hanging one has timed out (attack of 2026-12-03:
+ * they waited for the timeout, 10 s and more).
+ */
+describe("a merchant's hanging endpoint does not hold back its other endpoint on the same host (real PostgreSQL, real Kafka)", () => {
+  const HANG_TIMEOUT_MS = 10_000;
+  let db: TestDatabase;
+  let sql: Client;
+  let healthy: RecordingSink;
+  let hanging: RecordingSink;
+  let orders: InProcessService;
+  let notifications: InProcessService;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    sql = await connect(db.url);
+    healthy = await RecordingSink.start();
+    hanging = await RecordingSink.start(() => ({ status: 200, delayMs: 60_000 }));
+    const env = { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: topicPrefix('same-host') };
+    orders = await startOrderService(env);
+    notifications = await startNotificationService({
+      ...env,
+      DELIVERY_TIMEOUT_MS: String(HANG_TIMEOUT_MS),
+      CIRCUIT_FAILURE_THRESHOLD: '1000',
+      DISPATCH_CONCURRENCY: '16',
+      PER_TARGET_CONCURRENCY: '4',
+      PER_HOST_CONCURRENCY: '8',
+    });
+  });
+
+  afterAll(async () => {
+    await notifications?.close();
+    await orders?.close();
+    await healthy?.close();
+    await hanging?.close();
+    await sql?.end();
+    await db?.drop();
+  });
+
+  it('delivers every change to the healthy port while the hanging port holds its calls', async () => {
+    const registrations = [hook(hanging.url('/hanging/{order.id}'), { state: ['processing'] }), hook(healthy.url('/healthy/{order.id}'), { state: ['processing'] })];
+    const started = Date.now();
+    await inBatches([...Array(ORDER_COUNT).keys()], 5, async () => {
+      const order = await createOrder(orders.http, { notifications: registrations });
+      await setState(orders.http, order.id, 'processing');
+    });
+    await eventually(async () => healthy.received().length >= ORDER_COUNT, 2 * HANG_TIMEOUT_MS, () => `${healthy.received().length} of ${ORDER_COUNT} to the healthy port`);
+    // Before the first hanging call could time out: none of its attempts is completed yet.
+    const { rows } = await sql.query<{ failed: number }>(
+      `SELECT count(*)::int AS failed FROM notifications.events e JOIN notifications.messages m ON m.id = e.message_id
+       WHERE m.url LIKE '%/hanging/%' AND e.status <> 'pending'`,
+    );
+    expect(rows[0].failed).toBe(0);
+    expect(Date.now() - started).toBeLessThan(HANG_TIMEOUT_MS);
+    expect(hanging.received().length).toBeGreaterThan(0);
+  });
+});

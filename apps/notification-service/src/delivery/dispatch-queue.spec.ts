@@ -104,6 +104,64 @@ describe('DispatchQueue', () => {
     expect(drain(target)).toEqual(['q1']);
   });
 
+  it("keeps the last of a merchant's share of a host for its endpoints with few calls in flight while one of them hangs", () => {
+    const limits = { perEndpoint: 8, perHost: 100, waitingPerEndpoint: 100, perMerchantHost: 8, reserve: { slots: 100, reserved: 0, reservedPerHost: 0, light: 2, reservedPerMerchantHost: 2 } };
+    // Alone on the host, an endpoint may take the merchant's whole share there.
+    const alone = new DispatchQueue<string>(limits);
+    fill(alone, noisy, 'n', 20);
+    expect(drain(alone)).toEqual(['n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8']);
+
+    // Two ports of one host, both with deliveries waiting: port 1 hangs (its calls never end), port 2 answers at once.
+    const target = new DispatchQueue<string>(limits);
+    fill(target, noisy, 'n', 50);
+    fill(target, noisyFast, 'f', 50);
+    let hanging = 0;
+    for (let round = 0; round < 10; round++) {
+      const started = drain(target);
+      hanging += started.filter((item) => item.startsWith('n')).length;
+      const healthy = started.filter((item) => item.startsWith('f'));
+      // The hanging port never takes the last 2 of the merchant's 8 there; the healthy one starts every round.
+      expect(hanging).toBeLessThanOrEqual(6);
+      expect(healthy.length).toBeGreaterThanOrEqual(1);
+      for (const _ of healthy) target.done(noisyFast);
+    }
+    // Another merchant on the host is not concerned.
+    fill(target, quiet, 'q', 2);
+    expect(drain(target)).toEqual(expect.arrayContaining(['q1', 'q2']));
+  });
+
+  it("gives a merchant's slots that a hanging endpoint frees to its other endpoints waiting, not back to the hanging one", () => {
+    const slow = webhookEndpoint('noisy', 'http://slow.example.com/');
+    const healthy = webhookEndpoint('noisy', 'http://healthy.example.com/');
+    const target = new DispatchQueue<string>({
+      perEndpoint: 8, perHost: 100, waitingPerEndpoint: 100, perMerchant: 8, reserve: { slots: 100, reserved: 0, reservedPerHost: 0, light: 2, reservedPerMerchant: 2 },
+    });
+    fill(target, slow, 's', 20);
+    expect(drain(target)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8']);
+    fill(target, healthy, 'h', 5);
+    // The merchant's 8 are all taken: the healthy endpoint waits until calls of the slow one end (time out)...
+    expect(drain(target)).toEqual([]);
+    target.done(slow);
+    target.done(slow);
+    // ...and then gets them, while the slow one, past the merchant's unreserved 6, gets none back.
+    expect(drain(target)).toEqual(['h1', 'h2']);
+    target.done(healthy);
+    expect(drain(target)).toEqual(['h3']);
+    // The healthy endpoint goes quiet: the slow one still stays out of the reserve, which the next healthy delivery finds free...
+    target.remove((item) => item.startsWith('h'));
+    target.done(healthy);
+    target.done(healthy);
+    expect(drain(target)).toEqual([]);
+    fill(target, healthy, 'k', 1);
+    expect(drain(target)).toEqual(['k1']);
+    // ...until every line of the merchant is gone: then one endpoint alone has the whole share again.
+    target.remove();
+    target.done(healthy);
+    for (let i = 0; i < 6; i++) target.done(slow);
+    fill(target, slow, 't', 10);
+    expect(drain(target)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8']);
+  });
+
   it('counts an IPv4-mapped IPv6 address as the IPv4 host it is', () => {
     expect(webhookEndpoint('m', 'http://[::ffff:127.0.0.1]:4001/x').host).toBe('127.0.0.1');
     expect(webhookEndpoint('m', 'http://[::FFFF:7f00:1]/').host).toBe('127.0.0.1');

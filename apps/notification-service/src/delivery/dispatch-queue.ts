@@ -15,8 +15,14 @@ export interface DispatchQueueLimits {
    * The last `reserved` of the instance's `slots`, and the last `reservedPerHost` of each host's
    * `perHost`, only go to merchants with fewer than `light` calls in flight there, so merchants who
    * each keep to their share still cannot take every slot, or every slot of a host, together.
+   *
+   * Within a merchant likewise: the last `reservedPerMerchant` of its `perMerchant`, and the last
+   * `reservedPerMerchantHost` of its `perMerchantHost`, only go to its endpoints with fewer than
+   * `light` calls in flight, once the merchant has had another endpoint in the queue (on that host)
+   * since it last had none. One of a merchant's endpoints that hangs then cannot hold back its other
+   * endpoints, on the same host or anywhere; a merchant with one endpoint keeps the whole share for it.
    */
-  reserve?: { slots: number; reserved: number; reservedPerHost: number; light: number };
+  reserve?: { slots: number; reserved: number; reservedPerHost: number; light: number; reservedPerMerchant?: number; reservedPerMerchantHost?: number };
 }
 
 interface Line<T> {
@@ -42,6 +48,17 @@ export class DispatchQueue<T> {
   /** Calls in flight per merchant, and per merchant and host (`merchant host`). */
   private readonly merchants = new Map<string, number>();
   private readonly merchantHosts = new Map<string, number>();
+  /** Lines (items waiting or in flight) per merchant, and per merchant and host. */
+  private readonly linesOf = new Map<string, number>();
+  private readonly linesOfHost = new Map<string, number>();
+  /**
+   * Merchants, and merchant hosts, that have had two lines or more since they last had none: their
+   * reserves apply ({@link inMerchantReserve}) until all their lines are gone, not only while a second
+   * line has items waiting (a fast endpoint's line is empty most of the time, and a hanging one took
+   * the reserve in those moments).
+   */
+  private readonly several = new Set<string>();
+  private readonly severalOnHost = new Set<string>();
   /** Endpoint keys with waiting items, in turn order; the next turn starts at `turn`. */
   private ring: string[] = [];
   private turn = 0;
@@ -71,6 +88,7 @@ export class DispatchQueue<T> {
   push(endpoint: Endpoint, item: T, room = this.limits.waitingPerEndpoint): boolean {
     const line = this.lines.get(endpoint.key) ?? { endpoint, waiting: [], active: 0 };
     if (line.waiting.length >= room) return false;
+    if (!this.lines.has(endpoint.key)) this.lineOpened(endpoint);
     this.lines.set(endpoint.key, line);
     if (line.waiting.length === 0) this.ring.push(endpoint.key);
     line.waiting.push(item);
@@ -95,6 +113,7 @@ export class DispatchQueue<T> {
       if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
       if (merchantActive >= (this.limits.perMerchant ?? Infinity) || merchantHostActive >= (this.limits.perMerchantHost ?? Infinity)) continue;
       if (this.inReserve(merchantActive, merchantHostActive, hostActive)) continue;
+      if (this.inMerchantReserve(line, merchantActive, merchantHost, merchantHostActive)) continue;
       if (line.waiting.length > this.limits.waitingPerEndpoint) this.pastRoomCount -= 1;
       const item = line.waiting.shift()!;
       this.waitingCount -= 1;
@@ -119,7 +138,7 @@ export class DispatchQueue<T> {
     const line = this.lines.get(endpoint.key);
     if (line) {
       line.active -= 1;
-      if (line.active === 0 && line.waiting.length === 0) this.lines.delete(endpoint.key);
+      if (line.active === 0 && line.waiting.length === 0) this.closeLine(line);
     }
     release(this.hosts, endpoint.host);
     release(this.merchants, endpoint.merchant);
@@ -137,7 +156,7 @@ export class DispatchQueue<T> {
       line.waiting = kept;
       if (kept.length === 0) {
         this.ring = this.ring.filter((other) => other !== key);
-        if (line.active === 0) this.lines.delete(key);
+        if (line.active === 0) this.closeLine(line);
       }
     }
     this.waitingCount -= removed.length;
@@ -151,6 +170,39 @@ export class DispatchQueue<T> {
     if (reserve === undefined) return false;
     return (merchantActive >= reserve.light && this.activeCount >= reserve.slots - reserve.reserved)
       || (merchantHostActive >= reserve.light && hostActive >= this.limits.perHost - reserve.reservedPerHost);
+  }
+
+  /**
+   * The next call of `line` would take one of its merchant's reserved slots, overall or on its host, which
+   * its own calls in flight rule out while the merchant has other lines (there): see {@link several}.
+   */
+  private inMerchantReserve(line: Line<T>, merchantActive: number, merchantHost: string, merchantHostActive: number): boolean {
+    const reserve = this.limits.reserve;
+    if (reserve === undefined || line.active < reserve.light) return false;
+    const reserved = reserve.reservedPerMerchant ?? 0;
+    const reservedHere = reserve.reservedPerMerchantHost ?? 0;
+    return (reserved > 0 && merchantActive >= (this.limits.perMerchant ?? Infinity) - reserved && this.several.has(line.endpoint.merchant))
+      || (reservedHere > 0 && merchantHostActive >= (this.limits.perMerchantHost ?? Infinity) - reservedHere && this.severalOnHost.has(merchantHost));
+  }
+
+  private lineOpened({ merchant, host }: Endpoint): void {
+    const merchantHost = `${merchant} ${host}`;
+    const lines = (this.linesOf.get(merchant) ?? 0) + 1;
+    const linesHere = (this.linesOfHost.get(merchantHost) ?? 0) + 1;
+    this.linesOf.set(merchant, lines);
+    this.linesOfHost.set(merchantHost, linesHere);
+    if (lines > 1) this.several.add(merchant);
+    if (linesHere > 1) this.severalOnHost.add(merchantHost);
+  }
+
+  private closeLine(line: Line<T>): void {
+    const { key, merchant, host } = line.endpoint;
+    const merchantHost = `${merchant} ${host}`;
+    this.lines.delete(key);
+    release(this.linesOf, merchant);
+    release(this.linesOfHost, merchantHost);
+    if (!this.linesOf.has(merchant)) this.several.delete(merchant);
+    if (!this.linesOfHost.has(merchantHost)) this.severalOnHost.delete(merchantHost);
   }
 
   private beyond(waiting: number): number {

@@ -62,14 +62,19 @@ const LINE_DRAIN_MS = 250;
  */
 export function merchantShares(config: Pick<NotificationServiceConfig, 'dispatchConcurrency' | 'perHostConcurrency' | 'perTargetConcurrency'>): Pick<DispatchQueueLimits, 'perMerchant' | 'perMerchantHost' | 'reserve'> {
   const half = (slots: number) => Math.max(1, Math.floor(slots / 2));
+  const perMerchant = Math.max(Math.min(config.perTargetConcurrency, config.dispatchConcurrency), half(config.dispatchConcurrency));
+  const perMerchantHost = Math.max(Math.min(config.perTargetConcurrency, config.perHostConcurrency), half(config.perHostConcurrency));
   return {
-    perMerchant: Math.max(Math.min(config.perTargetConcurrency, config.dispatchConcurrency), half(config.dispatchConcurrency)),
-    perMerchantHost: Math.max(Math.min(config.perTargetConcurrency, config.perHostConcurrency), half(config.perHostConcurrency)),
+    perMerchant,
+    perMerchantHost,
     reserve: {
       slots: config.dispatchConcurrency,
       reserved: Math.floor(config.dispatchConcurrency / 4),
       reservedPerHost: Math.floor(config.perHostConcurrency / 4),
       light: Math.max(1, Math.floor(config.perTargetConcurrency / 8)),
+      // And within a merchant's shares, for its endpoints with few calls in flight (see DispatchQueueLimits.reserve).
+      reservedPerMerchant: Math.floor(perMerchant / 4),
+      reservedPerMerchantHost: Math.floor(perMerchantHost / 4),
     },
   };
 }
