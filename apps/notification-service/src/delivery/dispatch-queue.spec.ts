@@ -130,36 +130,45 @@ describe('DispatchQueue', () => {
     expect(drain(target)).toEqual(expect.arrayContaining(['q1', 'q2']));
   });
 
-  it("gives a merchant's slots that a hanging endpoint frees to its other endpoints waiting, not back to the hanging one", () => {
+  it("gives a merchant's slots that a hanging endpoint frees to its other endpoint on the host, not back to the hanging one", () => {
+    const target = new DispatchQueue<string>({
+      perEndpoint: 8, perHost: 100, waitingPerEndpoint: 100, perMerchantHost: 8, reserve: { slots: 100, reserved: 0, reservedPerHost: 0, light: 2, reservedPerMerchantHost: 2 },
+    });
+    fill(target, noisy, 's', 20);
+    expect(drain(target)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8']);
+    fill(target, noisyFast, 'h', 5);
+    // The merchant's 8 on the host are all taken: the other port waits until calls of the hanging one end (time out)...
+    expect(drain(target)).toEqual([]);
+    target.done(noisy);
+    target.done(noisy);
+    // ...and then gets them, while the hanging one, past the merchant's unreserved 6 there, gets none back.
+    expect(drain(target)).toEqual(['h1', 'h2']);
+    target.done(noisyFast);
+    expect(drain(target)).toEqual(['h3']);
+    // The other port goes quiet: the hanging one still stays out of the reserve, which the next delivery there finds free...
+    target.remove((item) => item.startsWith('h'));
+    target.done(noisyFast);
+    target.done(noisyFast);
+    expect(drain(target)).toEqual([]);
+    fill(target, noisyFast, 'k', 1);
+    expect(drain(target)).toEqual(['k1']);
+    // ...until every line of the merchant on the host is gone: then one endpoint alone has the whole share again.
+    target.remove();
+    target.done(noisyFast);
+    for (let i = 0; i < 6; i++) target.done(noisy);
+    fill(target, noisy, 't', 10);
+    expect(drain(target)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8']);
+  });
+
+  it('keeps no reserve within a merchant across hosts: a merchant has twice an endpoint\'s concurrency there', () => {
     const slow = webhookEndpoint('noisy', 'http://slow.example.com/');
     const healthy = webhookEndpoint('noisy', 'http://healthy.example.com/');
     const target = new DispatchQueue<string>({
-      perEndpoint: 8, perHost: 100, waitingPerEndpoint: 100, perMerchant: 8, reserve: { slots: 100, reserved: 0, reservedPerHost: 0, light: 2, reservedPerMerchant: 2 },
+      perEndpoint: 4, perHost: 100, waitingPerEndpoint: 100, perMerchant: 8, perMerchantHost: 4, reserve: { slots: 100, reserved: 0, reservedPerHost: 0, light: 1, reservedPerMerchantHost: 1 },
     });
-    fill(target, slow, 's', 20);
-    expect(drain(target)).toEqual(['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8']);
-    fill(target, healthy, 'h', 5);
-    // The merchant's 8 are all taken: the healthy endpoint waits until calls of the slow one end (time out)...
-    expect(drain(target)).toEqual([]);
-    target.done(slow);
-    target.done(slow);
-    // ...and then gets them, while the slow one, past the merchant's unreserved 6, gets none back.
-    expect(drain(target)).toEqual(['h1', 'h2']);
-    target.done(healthy);
-    expect(drain(target)).toEqual(['h3']);
-    // The healthy endpoint goes quiet: the slow one still stays out of the reserve, which the next healthy delivery finds free...
-    target.remove((item) => item.startsWith('h'));
-    target.done(healthy);
-    target.done(healthy);
-    expect(drain(target)).toEqual([]);
-    fill(target, healthy, 'k', 1);
-    expect(drain(target)).toEqual(['k1']);
-    // ...until every line of the merchant is gone: then one endpoint alone has the whole share again.
-    target.remove();
-    target.done(healthy);
-    for (let i = 0; i < 6; i++) target.done(slow);
-    fill(target, slow, 't', 10);
-    expect(drain(target)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6', 't7', 't8']);
+    fill(target, slow, 's', 10);
+    fill(target, healthy, 'h', 10);
+    expect(drain(target)).toEqual(['s1', 'h1', 's2', 'h2', 's3', 'h3', 's4', 'h4']);
   });
 
   it('counts an IPv4-mapped IPv6 address as the IPv4 host it is', () => {

@@ -16,13 +16,14 @@ export interface DispatchQueueLimits {
    * `perHost`, only go to merchants with fewer than `light` calls in flight there, so merchants who
    * each keep to their share still cannot take every slot, or every slot of a host, together.
    *
-   * Within a merchant likewise: the last `reservedPerMerchant` of its `perMerchant`, and the last
-   * `reservedPerMerchantHost` of its `perMerchantHost`, only go to its endpoints with fewer than
-   * `light` calls in flight, once the merchant has had another endpoint in the queue (on that host)
-   * since it last had none. One of a merchant's endpoints that hangs then cannot hold back its other
-   * endpoints, on the same host or anywhere; a merchant with one endpoint keeps the whole share for it.
+   * Within a merchant likewise: the last `reservedPerMerchantHost` of its `perMerchantHost` only go to
+   * its endpoints with fewer than `light` calls in flight, once the merchant has had another endpoint
+   * on that host in the queue since it last had none there. One endpoint may take a merchant's whole
+   * share of a host (by default both are 64), and one that hangs then held back the merchant's other
+   * endpoints on the host until its calls timed out; a merchant with one endpoint there keeps the
+   * whole share for it. (Over the instance a merchant has twice an endpoint's concurrency.)
    */
-  reserve?: { slots: number; reserved: number; reservedPerHost: number; light: number; reservedPerMerchant?: number; reservedPerMerchantHost?: number };
+  reserve?: { slots: number; reserved: number; reservedPerHost: number; light: number; reservedPerMerchantHost?: number };
 }
 
 interface Line<T> {
@@ -48,16 +49,13 @@ export class DispatchQueue<T> {
   /** Calls in flight per merchant, and per merchant and host (`merchant host`). */
   private readonly merchants = new Map<string, number>();
   private readonly merchantHosts = new Map<string, number>();
-  /** Lines (items waiting or in flight) per merchant, and per merchant and host. */
-  private readonly linesOf = new Map<string, number>();
+  /** Lines (items waiting or in flight) per merchant and host. */
   private readonly linesOfHost = new Map<string, number>();
   /**
-   * Merchants, and merchant hosts, that have had two lines or more since they last had none: their
-   * reserves apply ({@link inMerchantReserve}) until all their lines are gone, not only while a second
-   * line has items waiting (a fast endpoint's line is empty most of the time, and a hanging one took
-   * the reserve in those moments).
+   * Merchant hosts that have had two lines or more since they last had none: their reserve applies
+   * ({@link inMerchantReserve}) until all their lines are gone, not only while a second line has items
+   * waiting (a fast endpoint's line is empty most of the time, and a hanging one took the reserve then).
    */
-  private readonly several = new Set<string>();
   private readonly severalOnHost = new Set<string>();
   /** Endpoint keys with waiting items, in turn order; the next turn starts at `turn`. */
   private ring: string[] = [];
@@ -113,7 +111,7 @@ export class DispatchQueue<T> {
       if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
       if (merchantActive >= (this.limits.perMerchant ?? Infinity) || merchantHostActive >= (this.limits.perMerchantHost ?? Infinity)) continue;
       if (this.inReserve(merchantActive, merchantHostActive, hostActive)) continue;
-      if (this.inMerchantReserve(line, merchantActive, merchantHost, merchantHostActive)) continue;
+      if (this.inMerchantReserve(line, merchantHost, merchantHostActive)) continue;
       if (line.waiting.length > this.limits.waitingPerEndpoint) this.pastRoomCount -= 1;
       const item = line.waiting.shift()!;
       this.waitingCount -= 1;
@@ -173,35 +171,26 @@ export class DispatchQueue<T> {
   }
 
   /**
-   * The next call of `line` would take one of its merchant's reserved slots, overall or on its host, which
-   * its own calls in flight rule out while the merchant has other lines (there): see {@link several}.
+   * The next call of `line` would take one of its merchant's reserved slots on its host, which its own
+   * calls in flight rule out while the merchant has other lines there: see {@link severalOnHost}.
    */
-  private inMerchantReserve(line: Line<T>, merchantActive: number, merchantHost: string, merchantHostActive: number): boolean {
-    const reserve = this.limits.reserve;
-    if (reserve === undefined || line.active < reserve.light) return false;
-    const reserved = reserve.reservedPerMerchant ?? 0;
-    const reservedHere = reserve.reservedPerMerchantHost ?? 0;
-    return (reserved > 0 && merchantActive >= (this.limits.perMerchant ?? Infinity) - reserved && this.several.has(line.endpoint.merchant))
-      || (reservedHere > 0 && merchantHostActive >= (this.limits.perMerchantHost ?? Infinity) - reservedHere && this.severalOnHost.has(merchantHost));
+  private inMerchantReserve(line: Line<T>, merchantHost: string, merchantHostActive: number): boolean {
+    const reserved = this.limits.reserve?.reservedPerMerchantHost ?? 0;
+    if (reserved === 0 || line.active < this.limits.reserve!.light || !this.severalOnHost.has(merchantHost)) return false;
+    return merchantHostActive >= (this.limits.perMerchantHost ?? Infinity) - reserved;
   }
 
   private lineOpened({ merchant, host }: Endpoint): void {
     const merchantHost = `${merchant} ${host}`;
-    const lines = (this.linesOf.get(merchant) ?? 0) + 1;
-    const linesHere = (this.linesOfHost.get(merchantHost) ?? 0) + 1;
-    this.linesOf.set(merchant, lines);
-    this.linesOfHost.set(merchantHost, linesHere);
-    if (lines > 1) this.several.add(merchant);
-    if (linesHere > 1) this.severalOnHost.add(merchantHost);
+    const lines = (this.linesOfHost.get(merchantHost) ?? 0) + 1;
+    this.linesOfHost.set(merchantHost, lines);
+    if (lines > 1) this.severalOnHost.add(merchantHost);
   }
 
   private closeLine(line: Line<T>): void {
-    const { key, merchant, host } = line.endpoint;
-    const merchantHost = `${merchant} ${host}`;
-    this.lines.delete(key);
-    release(this.linesOf, merchant);
+    const merchantHost = `${line.endpoint.merchant} ${line.endpoint.host}`;
+    this.lines.delete(line.endpoint.key);
     release(this.linesOfHost, merchantHost);
-    if (!this.linesOf.has(merchant)) this.several.delete(merchant);
     if (!this.linesOfHost.has(merchantHost)) this.severalOnHost.delete(merchantHost);
   }
 

@@ -72,8 +72,7 @@ export function merchantShares(config: Pick<NotificationServiceConfig, 'dispatch
       reserved: Math.floor(config.dispatchConcurrency / 4),
       reservedPerHost: Math.floor(config.perHostConcurrency / 4),
       light: Math.max(1, Math.floor(config.perTargetConcurrency / 8)),
-      // And within a merchant's shares, for its endpoints with few calls in flight (see DispatchQueueLimits.reserve).
-      reservedPerMerchant: Math.floor(perMerchant / 4),
+      // And within a merchant's share of a host, for its endpoints with few calls in flight there (see DispatchQueueLimits.reserve).
       reservedPerMerchantHost: Math.floor(perMerchantHost / 4),
     },
   };
