@@ -5,7 +5,8 @@ import { createTestDatabase, TestDatabase } from '../support/database';
 import { kafkaBrokers } from '../support/kafka';
 import { RecordingSink } from './support/recording-sink';
 import {
-  connect, createOrder, eventually, hook, inBatches, InProcessService, setState, sleep, startNotificationService, startOrderService, topicPrefix,
+  connect, createOrder, eventually, hook, inBatches, InProcessService, setState, sleep, startNotificationService, startOrderService, startTrustStack, topicPrefix,
+  TrustStack,
 } from './support/services';
 
 jest.setTimeout(120_000);
@@ -137,22 +138,16 @@ describe('slow and dead targets do not hold the others back (real PostgreSQL, re
  */
 describe("a merchant's hanging endpoint does not hold back its other endpoint on the same host (real PostgreSQL, real Kafka)", () => {
   const HANG_TIMEOUT_MS = 10_000;
-  let db: TestDatabase;
-  let sql: Client;
+  let stack: TrustStack;
   let healthy: RecordingSink;
   let hanging: RecordingSink;
-  let orders: InProcessService;
-  let notifications: InProcessService;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    sql = await connect(db.url);
     healthy = await RecordingSink.start();
     hanging = await RecordingSink.start(() => ({ status: 200, delayMs: 60_000 }));
-    const env = { DATABASE_URL: db.url, KAFKA_BROKERS: kafkaBrokers().join(','), KAFKA_TOPIC_PREFIX: topicPrefix('same-host') };
-    orders = await startOrderService(env);
-    notifications = await startNotificationService({
-      ...env,
+    stack = await startTrustStack({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: topicPrefix('same-host'),
       DELIVERY_TIMEOUT_MS: String(HANG_TIMEOUT_MS),
       CIRCUIT_FAILURE_THRESHOLD: '1000',
       DISPATCH_CONCURRENCY: '16',
@@ -162,24 +157,21 @@ describe("a merchant's hanging endpoint does not hold back its other endpoint on
   });
 
   afterAll(async () => {
-    await notifications?.close();
-    await orders?.close();
+    await stack?.close();
     await healthy?.close();
     await hanging?.close();
-    await sql?.end();
-    await db?.drop();
   });
 
   it('delivers every change to the healthy port while the hanging port holds its calls', async () => {
     const registrations = [hook(hanging.url('/hanging/{order.id}'), { state: ['processing'] }), hook(healthy.url('/healthy/{order.id}'), { state: ['processing'] })];
     const started = Date.now();
     await inBatches([...Array(ORDER_COUNT).keys()], 5, async () => {
-      const order = await createOrder(orders.http, { notifications: registrations });
-      await setState(orders.http, order.id, 'processing');
+      const order = await createOrder(stack.orders.http, { notifications: registrations });
+      await setState(stack.orders.http, order.id, 'processing');
     });
     await eventually(async () => healthy.received().length >= ORDER_COUNT, 2 * HANG_TIMEOUT_MS, () => `${healthy.received().length} of ${ORDER_COUNT} to the healthy port`);
     // Before the first hanging call could time out: none of its attempts is completed yet.
-    const { rows } = await sql.query<{ failed: number }>(
+    const { rows } = await stack.sql.query<{ failed: number }>(
       `SELECT count(*)::int AS failed FROM notifications.events e JOIN notifications.messages m ON m.id = e.message_id
        WHERE m.url LIKE '%/hanging/%' AND e.status <> 'pending'`,
     );

@@ -49,14 +49,13 @@ export class DispatchQueue<T> {
   /** Calls in flight per merchant, and per merchant and host (`merchant host`). */
   private readonly merchants = new Map<string, number>();
   private readonly merchantHosts = new Map<string, number>();
-  /** Lines (items waiting or in flight) per merchant and host. */
-  private readonly linesOfHost = new Map<string, number>();
   /**
-   * Merchant hosts that have had two lines or more since they last had none: their reserve applies
-   * ({@link inMerchantReserve}) until all their lines are gone, not only while a second line has items
-   * waiting (a fast endpoint's line is empty most of the time, and a hanging one took the reserve then).
+   * Per merchant and host: its lines (items waiting or in flight), and whether it has had two or more
+   * since it last had none. Then its reserve applies ({@link inMerchantReserve}) until all its lines
+   * there are gone, not only while a second line has items waiting (a fast endpoint's line is empty
+   * most of the time, and a hanging one took the reserve then).
    */
-  private readonly severalOnHost = new Set<string>();
+  private readonly hostLines = new Map<string, { lines: number; several: boolean }>();
   /** Endpoint keys with waiting items, in turn order; the next turn starts at `turn`. */
   private ring: string[] = [];
   private turn = 0;
@@ -106,7 +105,7 @@ export class DispatchQueue<T> {
       const { host, merchant } = line.endpoint;
       const hostActive = this.hosts.get(host) ?? 0;
       const merchantActive = this.merchants.get(merchant) ?? 0;
-      const merchantHost = `${merchant} ${host}`;
+      const merchantHost = merchantHostOf(line.endpoint);
       const merchantHostActive = this.merchantHosts.get(merchantHost) ?? 0;
       if (line.active >= this.limits.perEndpoint || hostActive >= this.limits.perHost) continue;
       if (merchantActive >= (this.limits.perMerchant ?? Infinity) || merchantHostActive >= (this.limits.perMerchantHost ?? Infinity)) continue;
@@ -141,7 +140,7 @@ export class DispatchQueue<T> {
     release(this.hosts, endpoint.host);
     release(this.merchants, endpoint.merchant);
     this.activeCount -= 1;
-    release(this.merchantHosts, `${endpoint.merchant} ${endpoint.host}`);
+    release(this.merchantHosts, merchantHostOf(endpoint));
   }
 
   /** Removes and returns the waiting items that `drop` selects (all of them without it). */
@@ -176,27 +175,33 @@ export class DispatchQueue<T> {
    */
   private inMerchantReserve(line: Line<T>, merchantHost: string, merchantHostActive: number): boolean {
     const reserved = this.limits.reserve?.reservedPerMerchantHost ?? 0;
-    if (reserved === 0 || line.active < this.limits.reserve!.light || !this.severalOnHost.has(merchantHost)) return false;
+    if (reserved === 0 || line.active < this.limits.reserve!.light || !this.hostLines.get(merchantHost)?.several) return false;
     return merchantHostActive >= (this.limits.perMerchantHost ?? Infinity) - reserved;
   }
 
-  private lineOpened({ merchant, host }: Endpoint): void {
-    const merchantHost = `${merchant} ${host}`;
-    const lines = (this.linesOfHost.get(merchantHost) ?? 0) + 1;
-    this.linesOfHost.set(merchantHost, lines);
-    if (lines > 1) this.severalOnHost.add(merchantHost);
+  private lineOpened(endpoint: Endpoint): void {
+    const merchantHost = merchantHostOf(endpoint);
+    const counted = this.hostLines.get(merchantHost) ?? { lines: 0, several: false };
+    counted.lines += 1;
+    counted.several ||= counted.lines > 1;
+    this.hostLines.set(merchantHost, counted);
   }
 
   private closeLine(line: Line<T>): void {
-    const merchantHost = `${line.endpoint.merchant} ${line.endpoint.host}`;
     this.lines.delete(line.endpoint.key);
-    release(this.linesOfHost, merchantHost);
-    if (!this.linesOfHost.has(merchantHost)) this.severalOnHost.delete(merchantHost);
+    const merchantHost = merchantHostOf(line.endpoint);
+    const counted = this.hostLines.get(merchantHost)!;
+    if (--counted.lines === 0) this.hostLines.delete(merchantHost);
   }
 
   private beyond(waiting: number): number {
     return Math.max(0, waiting - this.limits.waitingPerEndpoint);
   }
+}
+
+/** The key of an endpoint's merchant and host, as the per-merchant-host counts use it. */
+function merchantHostOf({ merchant, host }: Endpoint): string {
+  return `${merchant} ${host}`;
 }
 
 /** One call fewer in flight under `key`; the entry goes at zero. */

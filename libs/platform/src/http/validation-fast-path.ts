@@ -35,6 +35,11 @@ export function isPlainRecord(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
+/** `value` is one of `allowed` (what `@IsIn(allowed)` accepts), for a vouch. */
+export function isOneOf(allowed: readonly unknown[], value: unknown): boolean {
+  return allowed.includes(value);
+}
+
 /** `keys` of `body` are all among `allowed` (a body with no keys passes). */
 export function hasOnlyKeys(body: Record<string, unknown>, allowed: readonly string[]): boolean {
   for (const key in body) if (!allowed.includes(key)) return false;

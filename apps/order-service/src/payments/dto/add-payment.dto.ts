@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PAYMENT_STATES, PaymentState, RegistrationDto } from '@ordercast/contracts';
-import { hasOnlyKeys, VouchedBy } from '@ordercast/platform';
+import { hasOnlyKeys, isOneOf, VouchedBy } from '@ordercast/platform';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { IsAmount, isAmount, IsCurrencyCode, isCurrencyCode, isShortText } from '../../common/validation';
 import { RegistrationList } from '../../notifications/registration-list.decorator';
@@ -12,7 +12,7 @@ import { RegistrationList } from '../../notifications/registration-list.decorato
   && (body.name === undefined || isShortText(body.name, 200))
   && isAmount(body.amount)
   && (body.currency === undefined || isCurrencyCode(body.currency))
-  && (PAYMENT_STATES as readonly unknown[]).includes(body.state))
+  && isOneOf(PAYMENT_STATES, body.state))
 export class AddPaymentDto {
   @ApiProperty({ example: 'klarna-checkout' }) @IsString() @Length(1, 200)
   adapterId!: string;

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { RegistrationDto, SHIPPING_STATES, ShippingState } from '@ordercast/contracts';
-import { hasOnlyKeys, VouchedBy } from '@ordercast/platform';
+import { hasOnlyKeys, isOneOf, VouchedBy } from '@ordercast/platform';
 import { IsIn, IsObject, IsOptional, IsString, Length } from 'class-validator';
 import { IsAmount, isAmount, isShortText } from '../../common/validation';
 import { RegistrationList } from '../../notifications/registration-list.decorator';
@@ -11,7 +11,7 @@ import { RegistrationList } from '../../notifications/registration-list.decorato
   && isShortText(body.adapterId, 200)
   && (body.name === undefined || isShortText(body.name, 200))
   && (body.price === undefined || isAmount(body.price))
-  && (SHIPPING_STATES as readonly unknown[]).includes(body.state))
+  && isOneOf(SHIPPING_STATES, body.state))
 export class AddShippingDto {
   @ApiProperty({ example: 'ingrid' }) @IsString() @Length(1, 200)
   adapterId!: string;

@@ -1,13 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { SHIPPING_STATES, ShippingState } from '@ordercast/contracts';
-import { hasOnlyKeys, VouchedBy } from '@ordercast/platform';
+import { hasOnlyKeys, isOneOf, VouchedBy } from '@ordercast/platform';
 import { IsIn, IsObject, IsOptional } from 'class-validator';
 import { IsAmount, isAmount } from '../../common/validation';
 
 /** Absent fields keep their value; a null or an address goes the slow way. */
 @VouchedBy((body) =>
   hasOnlyKeys(body, ['state', 'price'])
-  && (body.state === undefined || (SHIPPING_STATES as readonly unknown[]).includes(body.state))
+  && (body.state === undefined || isOneOf(SHIPPING_STATES, body.state))
   && (body.price === undefined || isAmount(body.price)))
 export class UpdateShippingDto {
   @ApiPropertyOptional({ enum: SHIPPING_STATES }) @IsOptional() @IsIn(SHIPPING_STATES)
